@@ -1,0 +1,101 @@
+# hookd - GNU Makefile (pkg-config, one static library shared by every binary).
+#   make            build ./hookd
+#   make run        install what is missing, build, start hookd on ./hookd-data
+#   make test       install, build, run every test (format, unit, integration, ASan+UBSan)
+#   make check-asan unit + integration tests under AddressSanitizer/UBSan
+#   make bench      run bench/run.sh (see BENCHMARKS.md)
+
+VERSION := 0.1.0
+PKGS := libmicrohttpd libcurl sqlite3 jansson libcrypto
+CC ?= cc
+WARN := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -Wall -Wextra -Werror -Wpedantic \
+	-Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wold-style-definition -Wformat=2 \
+	-Wundef -Wwrite-strings -Wvla -Wimplicit-fallthrough -Wno-format-nonliteral -fno-common \
+	-Wduplicated-cond -Wlogical-op
+BASE_CFLAGS := $(WARN) -Isrc -DHOOKD_VERSION='"$(VERSION)"' -pthread
+RELEASE_CFLAGS := -O2 -g -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE
+ASAN_CFLAGS := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+
+LIB_SRCS := $(wildcard src/util/*.c src/core/*.c src/store/*.c src/deliver/*.c src/api/*.c) src/config.c
+MAIN_SRC := src/main.c
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+
+# Dependencies are probed lazily so that `make deps` can run before they exist.
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+.PHONY: all deps run test unit integration check-asan check-format format clean bench
+all: hookd
+
+# ---- dependencies ----------------------------------------------------------
+APT_PKGS := build-essential pkg-config libmicrohttpd-dev libcurl4-openssl-dev libsqlite3-dev \
+	libjansson-dev libssl-dev libcmocka-dev clang-format nodejs npm curl
+deps:
+	@./scripts/install-deps.sh $(APT_PKGS)
+
+node_modules/.stamp: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $@
+
+# ---- builds ----------------------------------------------------------------
+define build_flavor
+build/$(1)/%.o: %.c
+	@mkdir -p $$(dir $$@)
+	$$(CC) $$(BASE_CFLAGS) $(2) $$(PKG_CFLAGS) -MMD -MP -c $$< -o $$@
+
+build/$(1)/libhookd.a: $$(LIB_SRCS:%.c=build/$(1)/%.o)
+	@rm -f $$@
+	ar rcs $$@ $$^
+
+build/$(1)/hookd: build/$(1)/src/main.o build/$(1)/libhookd.a
+	$$(CC) $(2) -pthread $(3) -o $$@ $$^ $$(PKG_LIBS)
+
+build/$(1)/unit/%: build/$(1)/tests/unit/%.o build/$(1)/libhookd.a
+	@mkdir -p $$(dir $$@)
+	$$(CC) $(2) -pthread -o $$@ $$^ $$(PKG_LIBS) -lcmocka
+endef
+
+$(eval $(call build_flavor,release,$(RELEASE_CFLAGS),-pie -Wl$(comma)-z$(comma)relro$(comma)-z$(comma)now))
+$(eval $(call build_flavor,asan,$(ASAN_CFLAGS),))
+comma := ,
+
+-include $(shell find build -name '*.d' 2>/dev/null)
+
+hookd: build/release/hookd
+	cp $< $@
+
+UNIT_BINS = $(UNIT_SRCS:tests/unit/%.c=build/$(1)/unit/%)
+
+# ---- run and test ----------------------------------------------------------
+run: deps hookd
+	./hookd serve --allow-http --allow-private-networks
+
+test: deps node_modules/.stamp
+	$(MAKE) check-format
+	$(MAKE) unit integration
+	$(MAKE) check-asan
+
+unit: $(call UNIT_BINS,release)
+	@set -e; for t in $^; do echo "== $$t"; $$t; done
+
+integration: hookd node_modules/.stamp
+	HOOKD_BIN=$(CURDIR)/hookd node --test --test-concurrency=2 tests/integration/
+
+check-asan: build/asan/hookd $(call UNIT_BINS,asan) node_modules/.stamp
+	@set -e; for t in $(call UNIT_BINS,asan); do echo "== $$t (asan)"; $$t; done
+	HOOKD_BIN=$(CURDIR)/build/asan/hookd HOOKD_ASAN=1 \
+		ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+		node --test --test-concurrency=2 tests/integration/
+
+FORMAT_FILES = $(shell git ls-files '*.c' '*.h' 2>/dev/null)
+check-format:
+	clang-format --dry-run --Werror $(FORMAT_FILES)
+
+format:
+	clang-format -i $(FORMAT_FILES)
+
+bench: hookd
+	./bench/run.sh
+
+clean:
+	rm -rf build hookd

@@ -1,0 +1,42 @@
+/*
+ * id - identifiers and secrets: UUIDv7 message ids, prefixed random ids
+ * (ep_, sk_, key_, req_), whsec_ signing secrets and hk_live_/hk_test_ API keys.
+ *
+ * Description: every id comes from the kernel CSPRNG (getrandom). UUIDv7
+ * ids are time-ordered, so they double as pagination cursors.
+ * Threading: any thread. Ownership: callers pass the output buffer.
+ * Errors: none; a failing getrandom is a broken system and panics.
+ * SPDX-License-Identifier: MIT
+ */
+#ifndef HOOKD_CORE_ID_H
+#define HOOKD_CORE_ID_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define ID_UUID_LEN 36 /* without the NUL */
+#define ID_MAX 64      /* room for any id below, NUL included */
+
+/* Fill buf with n random bytes. */
+void id_random(void *buf, size_t n);
+
+/* A lower-case UUIDv7 for unix_ms into out (>= ID_UUID_LEN + 1 bytes). */
+void id_uuid7(char *out, int64_t unix_ms);
+
+/* True when s is a 36-char lower-case hex UUID with dashes in the right places. */
+bool id_is_uuid(const char *s);
+
+/* prefix followed by hex_chars random lower-case hex characters, into out (size outlen). */
+void id_prefixed_hex(char *out, size_t outlen, const char *prefix, size_t hex_chars);
+
+/* "ep_" + 32 hex: the endpoint id format of API.md §3.1. */
+bool id_is_endpoint(const char *s);
+
+/* A fresh signing secret "whsec_" + base64 of 24 random bytes (38 chars) into out (>= 64). */
+void id_signing_secret(char *out, size_t outlen);
+
+/* A fresh API key "hk_<mode>_" + 40 hex into out (>= 64). mode is "live" or "test". */
+void id_api_key(char *out, size_t outlen, const char *mode);
+
+#endif

@@ -1,0 +1,54 @@
+/*
+ * validate - checks on API input that do not need the store: the send body
+ * (API.md §3.1), custom header sets, and endpoint URLs.
+ *
+ * Description: every limit of ARCHITECTURE §6 is enforced here, before any
+ * write. Errors fill err_detail with the API code (INVALID_REQUEST,
+ * PAYLOAD_TOO_LARGE, INVALID_HEADERS, INVALID_ENDPOINT) and a message.
+ * Threading: any thread. Ownership: validate_send fills a send_request whose
+ * heap fields are freed by send_request_release.
+ * SPDX-License-Identifier: MIT
+ */
+#ifndef HOOKD_CORE_VALIDATE_H
+#define HOOKD_CORE_VALIDATE_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "core/id.h"
+#include "util/err.h"
+
+#define VALIDATE_MAX_PAYLOAD_BYTES (1024 * 1024)
+#define VALIDATE_MAX_HEADERS 50
+#define VALIDATE_MAX_HEADER_BYTES 8192
+#define VALIDATE_MAX_IDEMPOTENCY_KEY 255
+#define VALIDATE_MAX_URL 2048
+#define VALIDATE_MAX_JSON_DEPTH 64
+
+struct send_request {
+    char endpoint_id[ID_MAX];
+    char *payload; /* compact JSON bytes of "payload", NUL-terminated */
+    size_t payload_len;
+    char payload_sha256[65];   /* lower-case hex */
+    char *headers_json;        /* compact JSON object or NULL */
+    char idempotency_key[VALIDATE_MAX_IDEMPOTENCY_KEY + 1]; /* "" when absent */
+    int retention_hours;       /* -1 when absent */
+};
+
+/* Parse a JSON request body into a jansson tree, with our depth limit; NULL + detail on error. */
+json_t *validate_parse_json(const char *body, size_t len, struct err_detail *d);
+
+/* Validate a POST /v1/webhooks/send body and fill out. */
+enum err validate_send(struct send_request *out, const char *body, size_t len,
+                       struct err_detail *d);
+
+void send_request_release(struct send_request *r);
+
+/* Check a custom-header object (string -> string): count, size, names, forbidden names. */
+enum err validate_headers(const json_t *headers, struct err_detail *d);
+
+/* Check an endpoint URL: absolute http(s), length, https unless allow_http. */
+enum err validate_endpoint_url(const char *url, bool allow_http, struct err_detail *d);
+
+#endif

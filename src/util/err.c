@@ -1,0 +1,43 @@
+/* err - see err.h. SPDX-License-Identifier: MIT */
+#include "util/err.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+const char *err_str(enum err e)
+{
+    switch (e) {
+    case ERR_OK:
+        return "ok";
+    case ERR_INVAL:
+        return "invalid argument";
+    case ERR_NOTFOUND:
+        return "not found";
+    case ERR_CONFLICT:
+        return "conflict";
+    case ERR_BUSY:
+        return "busy";
+    case ERR_IO:
+        return "i/o error";
+    case ERR_TIMEOUT:
+        return "timeout";
+    case ERR_PROTO:
+        return "protocol error";
+    case ERR_LIMIT:
+        return "limit exceeded";
+    }
+    return "unknown error";
+}
+
+enum err err_set(struct err_detail *d, enum err e, const char *code, const char *fmt, ...)
+{
+    if (!d)
+        return e;
+    snprintf(d->code, sizeof(d->code), "%s", code ? code : "");
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(d->msg, sizeof(d->msg), fmt, ap);
+    va_end(ap);
+    return e;
+}
