@@ -55,9 +55,9 @@ build/$(1)/unit/%: build/$(1)/tests/unit/%.o build/$(1)/libhookd.a
 	$$(CC) $(2) -pthread -o $$@ $$^ $$(PKG_LIBS) -lcmocka
 endef
 
+comma := ,
 $(eval $(call build_flavor,release,$(RELEASE_CFLAGS),-pie -Wl$(comma)-z$(comma)relro$(comma)-z$(comma)now))
 $(eval $(call build_flavor,asan,$(ASAN_CFLAGS),))
-comma := ,
 
 -include $(shell find build -name '*.d' 2>/dev/null)
 
@@ -99,3 +99,4 @@ bench: hookd
 
 clean:
 	rm -rf build hookd
+.SECONDARY:

@@ -30,9 +30,9 @@ struct retry_policy {
 enum retry_type { RETRY_FAST, RETRY_SLOW };
 
 struct retry_decision {
-    bool give_up;            /* no more attempts: failed_permanent */
-    enum retry_type type;    /* which ladder */
-    int64_t delay_ms;        /* wait before the next attempt (when !give_up) */
+    bool give_up;         /* no more attempts: failed_permanent */
+    enum retry_type type; /* which ladder */
+    int64_t delay_ms;     /* wait before the next attempt (when !give_up) */
 };
 
 /* The documented defaults: fast 30s..300s, slow 30m..96h, 8 attempts, Retry-After cap 24h. */

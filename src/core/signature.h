@@ -38,8 +38,8 @@ enum err signature_hookbridge(char *out, size_t outlen, const char *secret, int6
                               const void *body, size_t body_len);
 
 /* True when a space-separated webhook-signature header holds a v1 entry valid for secret. */
-bool signature_verify_v1(const char *header, const char *secret, const char *msg_id,
-                         int64_t ts_sec, const void *body, size_t body_len);
+bool signature_verify_v1(const char *header, const char *secret, const char *msg_id, int64_t ts_sec,
+                         const void *body, size_t body_len);
 
 /* True when a v1a entry in header verifies with the base64 32-byte public key. */
 bool signature_verify_v1a(const char *header, const char *pk_b64, const char *msg_id,

@@ -30,10 +30,10 @@ struct send_request {
     char endpoint_id[ID_MAX];
     char *payload; /* compact JSON bytes of "payload", NUL-terminated */
     size_t payload_len;
-    char payload_sha256[65];   /* lower-case hex */
-    char *headers_json;        /* compact JSON object or NULL */
+    char payload_sha256[65];                                /* lower-case hex */
+    char *headers_json;                                     /* compact JSON object or NULL */
     char idempotency_key[VALIDATE_MAX_IDEMPOTENCY_KEY + 1]; /* "" when absent */
-    int retention_hours;       /* -1 when absent */
+    int retention_hours;                                    /* -1 when absent */
 };
 
 /* Parse a JSON request body into a jansson tree, with our depth limit; NULL + detail on error. */

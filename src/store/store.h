@@ -98,9 +98,8 @@ struct store_signing_key {
 enum err store_endpoint_insert(struct store *s, const struct store_endpoint *e,
                                const struct store_signing_key *k, struct err_detail *d);
 /* A live endpoint of mode by id (include_deleted for the dispatcher). */
-enum err store_endpoint_get(struct store *s, const char *mode, const char *id,
-                            bool include_deleted, struct store_endpoint *out,
-                            struct err_detail *d);
+enum err store_endpoint_get(struct store *s, const char *mode, const char *id, bool include_deleted,
+                            struct store_endpoint *out, struct err_detail *d);
 /* Overwrite the mutable fields of a live endpoint (url, description, headers,
  * rate_limit_rps, burst, hmac_enabled, paused, updated_at). */
 enum err store_endpoint_update(struct store *s, const struct store_endpoint *e,
@@ -138,8 +137,8 @@ struct store_send {
  * *existed = true and existing_id filled; other payload -> ERR_CONFLICT
  * (IDEMPOTENCY_MISMATCH). Unknown or deleted endpoint -> ERR_NOTFOUND.
  */
-enum err store_send_insert(struct store *s, const struct store_send *in,
-                           char existing_id[ID_MAX], bool *existed, struct err_detail *d);
+enum err store_send_insert(struct store *s, const struct store_send *in, char existing_id[ID_MAX],
+                           bool *existed, struct err_detail *d);
 
 struct store_message {
     char id[ID_MAX];
@@ -151,9 +150,9 @@ struct store_message {
     int64_t size_bytes;
     char payload_sha256[65];
     char idempotency_key[256];
-    int64_t next_attempt_at_ms; /* 0 = none */
-    char *last_error;           /* NULL = none */
-    int response_status;        /* 0 = none */
+    int64_t next_attempt_at_ms;  /* 0 = none */
+    char *last_error;            /* NULL = none */
+    int response_status;         /* 0 = none */
     int64_t response_latency_ms; /* -1 = none */
     int64_t created_at_ms;
     int64_t updated_at_ms;
@@ -171,10 +170,10 @@ struct store_attempt {
     char message_id[ID_MAX];
     int attempt_no;
     int64_t created_at_ms;
-    int response_status;  /* 0 = no HTTP answer */
+    int response_status; /* 0 = no HTTP answer */
     int64_t latency_ms;
-    char *error_text;     /* NULL = none */
-    char *response_body;  /* truncated, NULL = none */
+    char *error_text;    /* NULL = none */
+    char *response_body; /* truncated, NULL = none */
     bool response_body_truncated;
     char *response_headers_json; /* NULL = none */
     char *request_headers_json;  /* NULL = none */

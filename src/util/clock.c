@@ -22,11 +22,15 @@ int64_t clock_mono_ms(void)
 
 void clock_format_rfc3339(char *buf, size_t len, int64_t unix_ms)
 {
-    time_t secs = (time_t)(unix_ms / 1000);
+    /* Floor division, so that times before 1970 keep a 0..999 millisecond part. */
+    int64_t ms = unix_ms % 1000;
+    if (ms < 0)
+        ms += 1000;
+    time_t secs = (time_t)((unix_ms - ms) / 1000);
     struct tm tm;
     gmtime_r(&secs, &tm);
     snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
-             tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(unix_ms % 1000));
+             tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)ms);
 }
 
 static bool digits(const char *s, int n, int *out)
@@ -56,8 +60,8 @@ bool clock_parse_rfc3339(const char *s, int64_t *out_unix_ms)
 {
     int y, mo, d, h, mi, se;
     size_t len = strlen(s);
-    if (len < 20 || s[4] != '-' || s[7] != '-' || (s[10] != 'T' && s[10] != 't') ||
-        s[13] != ':' || s[16] != ':')
+    if (len < 20 || s[4] != '-' || s[7] != '-' || (s[10] != 'T' && s[10] != 't') || s[13] != ':' ||
+        s[16] != ':')
         return false;
     if (!digits(s, 4, &y) || !digits(s + 5, 2, &mo) || !digits(s + 8, 2, &d) ||
         !digits(s + 11, 2, &h) || !digits(s + 14, 2, &mi) || !digits(s + 17, 2, &se))
@@ -125,6 +129,8 @@ bool clock_parse_duration(const char *s, size_t len, int64_t *out_ms)
     else if (ul == 1 && *u == 'd')
         mult = 86400 * 1000;
     else
+        return false;
+    if (v > INT64_MAX / mult) /* "900000000000000d" would overflow */
         return false;
     *out_ms = v * mult;
     return true;

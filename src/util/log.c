@@ -29,11 +29,10 @@ void log_write(enum log_level lvl, const char *mod, const char *fields, const ch
     gettimeofday(&tv, NULL);
     struct tm tm;
     gmtime_r(&tv.tv_sec, &tm);
-    int n = snprintf(line, sizeof(line),
-                     "ts=%04d-%02d-%02dT%02d:%02d:%02d.%03dZ level=%s mod=%s%s%s msg=\"",
-                     tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
-                     tm.tm_sec, (int)(tv.tv_usec / 1000), level_names[lvl], mod,
-                     fields ? " " : "", fields ? fields : "");
+    int n = snprintf(
+        line, sizeof(line), "ts=%04d-%02d-%02dT%02d:%02d:%02d.%03dZ level=%s mod=%s%s%s msg=\"",
+        tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+        (int)(tv.tv_usec / 1000), level_names[lvl], mod, fields ? " " : "", fields ? fields : "");
     if (n < 0 || (size_t)n >= sizeof(line) - 3)
         n = (int)sizeof(line) - 3;
     char msg[1536];

@@ -1,0 +1,113 @@
+/*
+ * api internal - shared between the api/ files only (api__ names).
+ *
+ * A request lives in one struct api_request from the first callback until
+ * libmicrohttpd reports it completed. Handlers either respond at once
+ * (api__respond_*) or start an async op with api__defer and respond in the
+ * resume callback. Per-request heap data is freed in api__request_free.
+ * SPDX-License-Identifier: MIT
+ */
+#ifndef HOOKD_API_INTERNAL_H
+#define HOOKD_API_INTERNAL_H
+
+#include <jansson.h>
+#include <microhttpd.h>
+#include <pthread.h>
+#include <stdbool.h>
+
+#include "api/api.h"
+#include "core/id.h"
+#include "store/committer.h"
+#include "store/store.h"
+
+#define API_MAX_BODY (2 * 1024 * 1024)
+#define API_PATH_SEGMENTS 8
+
+struct api_request;
+
+/* Called on an MHD thread once the deferred op is done; must respond. */
+typedef void (*api_resume_fn)(struct api_request *r);
+
+struct api_request {
+    struct api *api;
+    struct MHD_Connection *conn;
+    const char *method;
+    char *body;
+    size_t body_len, body_cap;
+    bool body_too_large;
+    char request_id[32];
+    const char *seg[API_PATH_SEGMENTS]; /* path split at '/', into path_buf */
+    int nseg;
+    char path_buf[512];
+    struct store_api_key key; /* the authenticated key (for /v1 routes) */
+
+    bool responded;
+    bool deferred; /* waiting for an op; resume_fn then responds */
+    bool resumed;
+    api_resume_fn resume_fn;
+    void *op; /* the deferred op, owned by the resume_fn */
+    bool counted_active;
+};
+
+struct api_stats {
+    unsigned long long requests, sends_accepted, sends_duplicate;
+};
+
+struct api {
+    struct api_deps deps;
+    struct MHD_Daemon *daemon;
+    int port;
+    pthread_mutex_t pool_mu;
+    struct store **pool;
+    size_t pool_len, pool_cap;
+    int active_submitters; /* requests between the draining check and their submit */
+    int suspended;
+    bool draining;
+    struct api_stats stats;
+};
+
+/* The head of every api write op: the commit op and the waiting request. */
+struct api_op {
+    struct commit_op op;
+    struct api_request *r;
+};
+
+/* A done() for ops with nothing to do after commit but wake the request. */
+void api__op_done(struct commit_op *op);
+
+/* ---- responses (respond.c) ---- */
+/* Respond with {data, meta:{request_id, ...extra_meta}}; steals data and extra_meta. */
+void api__respond_data(struct api_request *r, unsigned status, json_t *data, json_t *extra_meta);
+/* Respond with {error:{code,message}, meta:{request_id}}. */
+void api__respond_error(struct api_request *r, unsigned status, const char *code, const char *fmt,
+                        ...) __attribute__((format(printf, 4, 5)));
+/* Map an enum err + detail to the error envelope. */
+void api__respond_err(struct api_request *r, enum err e, const struct err_detail *d);
+/* RFC 3339 string value, or JSON null when unix_ms == 0. */
+json_t *api__time(int64_t unix_ms);
+
+/* ---- plumbing (server.c) ---- */
+/* Borrow / return a read-only store connection. */
+struct store *api__store_acquire(struct api *a);
+void api__store_release(struct api *a, struct store *s);
+/* Submit op for r and suspend r until op->done calls api__op_finished. */
+void api__defer(struct api_request *r, struct commit_op *op, void *owner, api_resume_fn fn);
+/* From an op's done() (committer thread): wake the request up. */
+void api__op_finished(struct api_request *r);
+/* A query-string argument or NULL. */
+const char *api__query(struct api_request *r, const char *name);
+
+/* ---- routes ---- */
+void api__route(struct api_request *r);
+void api__endpoints_create(struct api_request *r);
+void api__endpoints_list(struct api_request *r);
+void api__endpoints_get(struct api_request *r, const char *id);
+void api__endpoints_update(struct api_request *r, const char *id);
+void api__endpoints_delete(struct api_request *r, const char *id);
+void api__send(struct api_request *r);
+void api__messages_get(struct api_request *r, const char *id);
+void api__messages_attempts(struct api_request *r, const char *id);
+void api__ops_healthz(struct api_request *r);
+void api__ops_metrics(struct api_request *r);
+
+#endif

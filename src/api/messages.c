@@ -1,0 +1,127 @@
+/*
+ * messages - GET /v1/messages/{id} and GET /v1/messages/{id}/attempts
+ * (API.md §3.2), answered from a read connection.
+ * SPDX-License-Identifier: MIT
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/internal.h"
+
+#define ATTEMPTS_MAX 200
+
+static void set_opt_int(json_t *o, const char *k, int64_t v, int64_t none)
+{
+    if (v != none)
+        json_object_set_new(o, k, json_integer(v));
+}
+
+static void set_opt_str(json_t *o, const char *k, const char *v)
+{
+    if (v && v[0])
+        json_object_set_new(o, k, json_string(v));
+}
+
+static void set_opt_json(json_t *o, const char *k, const char *text)
+{
+    json_t *v = text ? json_loads(text, 0, NULL) : NULL;
+    if (v)
+        json_object_set_new(o, k, v);
+}
+
+static json_t *render_message(const struct store_message *m)
+{
+    json_t *o =
+        json_pack("{s:s, s:s, s:s, s:s, s:i, s:i, s:s, s:I, s:s, s:o, s:o}", "id", m->id,
+                  "project_id", "default", "endpoint_id", m->endpoint_id, "status",
+                  store_status_name(m->status), "attempt_count", m->attempt_count, "replay_count",
+                  m->replay_count, "content_type", m->content_type, "size_bytes",
+                  (json_int_t)m->size_bytes, "payload_sha256", m->payload_sha256, "created_at",
+                  api__time(m->created_at_ms), "updated_at", api__time(m->updated_at_ms));
+    set_opt_str(o, "idempotency_key", m->idempotency_key);
+    if (m->next_attempt_at_ms)
+        json_object_set_new(o, "next_attempt_at", api__time(m->next_attempt_at_ms));
+    set_opt_str(o, "last_error", m->last_error);
+    set_opt_int(o, "response_status", m->response_status, 0);
+    set_opt_int(o, "response_latency_ms", m->response_latency_ms, -1);
+    if (m->delivered_at_ms)
+        json_object_set_new(o, "delivered_at", api__time(m->delivered_at_ms));
+    if (m->failed_at_ms)
+        json_object_set_new(o, "failed_at", api__time(m->failed_at_ms));
+    return o;
+}
+
+void api__messages_get(struct api_request *r, const char *id)
+{
+    struct store_message m;
+    struct err_detail d = {0};
+    struct store *s = api__store_acquire(r->api);
+    enum err e = s ? store_message_get(s, r->key.mode, id, &m, &d) : ERR_IO;
+    api__store_release(r->api, s);
+    if (e != ERR_OK) {
+        api__respond_err(r, e, &d);
+        return;
+    }
+    api__respond_data(r, MHD_HTTP_OK, render_message(&m), NULL);
+    store_message_release(&m);
+}
+
+static json_t *render_attempt(const struct store_attempt *a)
+{
+    json_t *o = json_pack("{s:s, s:i, s:o, s:b, s:b}", "id", a->id, "attempt_no", a->attempt_no,
+                          "created_at", api__time(a->created_at_ms), "conn_reused", a->conn_reused,
+                          "response_body_truncated", a->response_body_truncated);
+    set_opt_int(o, "response_status", a->response_status, 0);
+    set_opt_int(o, "response_latency_ms", a->latency_ms, -1);
+    set_opt_str(o, "error_text", a->error_text);
+    set_opt_str(o, "retry_type", a->retry_type);
+    set_opt_int(o, "retry_after_seconds", a->retry_after_seconds, -1);
+    set_opt_str(o, "resolved_ip", a->resolved_ip);
+    set_opt_str(o, "response_body", a->response_body);
+    set_opt_json(o, "response_headers", a->response_headers_json);
+    set_opt_json(o, "request_headers", a->request_headers_json);
+    set_opt_int(o, "dns_ms", a->dns_ms, -1);
+    set_opt_int(o, "tcp_connect_ms", a->tcp_connect_ms, -1);
+    set_opt_int(o, "tls_handshake_ms", a->tls_handshake_ms, -1);
+    set_opt_int(o, "ttfb_ms", a->ttfb_ms, -1);
+    set_opt_int(o, "transfer_ms", a->transfer_ms, -1);
+    return o;
+}
+
+void api__messages_attempts(struct api_request *r, const char *id)
+{
+    struct store_message m;
+    struct err_detail d = {0};
+    struct store *s = api__store_acquire(r->api);
+    if (!s) {
+        api__respond_err(r, ERR_IO, NULL);
+        return;
+    }
+    /* The message lookup enforces the key's mode partition. */
+    enum err e = store_message_get(s, r->key.mode, id, &m, &d);
+    struct store_attempt *atts = NULL;
+    int n = 0;
+    bool has_more = false;
+    if (e == ERR_OK) {
+        store_message_release(&m);
+        atts = calloc(ATTEMPTS_MAX, sizeof(*atts));
+        if (!atts)
+            abort();
+        e = store_attempt_list(s, id, ATTEMPTS_MAX, atts, &n, &has_more, &d);
+    }
+    api__store_release(r->api, s);
+    if (e != ERR_OK) {
+        free(atts);
+        api__respond_err(r, e, &d);
+        return;
+    }
+    json_t *arr = json_array();
+    for (int i = 0; i < n; i++) {
+        json_array_append_new(arr, render_attempt(&atts[i]));
+        store_attempt_release(&atts[i]);
+    }
+    free(atts);
+    /* XXX: attempts are capped at ATTEMPTS_MAX per message; paging comes with replays. */
+    api__respond_data(r, MHD_HTTP_OK, arr,
+                      json_pack("{s:b, s:n}", "has_more", has_more, "next_cursor"));
+}

@@ -1,0 +1,59 @@
+/*
+ * ops - operator endpoints without auth: GET /healthz and GET /metrics
+ * (Prometheus text exposition of the counters kept by api, committer and
+ * dispatcher).
+ * SPDX-License-Identifier: MIT
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/internal.h"
+
+void api__ops_healthz(struct api_request *r)
+{
+    struct MHD_Response *resp = MHD_create_response_from_buffer(
+        strlen("{\"status\":\"ok\"}"), (void *)"{\"status\":\"ok\"}", MHD_RESPMEM_PERSISTENT);
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+    MHD_queue_response(r->conn, MHD_HTTP_OK, resp);
+    MHD_destroy_response(resp);
+    r->responded = true;
+}
+
+void api__ops_metrics(struct api_request *r)
+{
+    struct api *a = r->api;
+    struct dispatcher_stats ds;
+    struct committer_stats cs;
+    dispatcher_get_stats(a->deps.dispatcher, &ds);
+    committer_get_stats(a->deps.committer, &cs);
+    char *buf = malloc(4096);
+    if (!buf)
+        abort();
+    int n = snprintf(
+        buf, 4096,
+        "# TYPE hookd_http_requests_total counter\nhookd_http_requests_total %llu\n"
+        "# TYPE hookd_sends_accepted_total counter\nhookd_sends_accepted_total %llu\n"
+        "# TYPE hookd_sends_duplicate_total counter\nhookd_sends_duplicate_total %llu\n"
+        "# TYPE hookd_delivery_attempts_total counter\nhookd_delivery_attempts_total %llu\n"
+        "# TYPE hookd_deliveries_succeeded_total counter\nhookd_deliveries_succeeded_total %llu\n"
+        "# TYPE hookd_delivery_attempts_failed_total counter\n"
+        "hookd_delivery_attempts_failed_total %llu\n"
+        "# TYPE hookd_messages_failed_permanent_total counter\n"
+        "hookd_messages_failed_permanent_total %llu\n"
+        "# TYPE hookd_deliveries_in_flight gauge\nhookd_deliveries_in_flight %lld\n"
+        "# TYPE hookd_deliveries_scheduled gauge\nhookd_deliveries_scheduled %lld\n"
+        "# TYPE hookd_commit_batches_total counter\nhookd_commit_batches_total %llu\n"
+        "# TYPE hookd_commit_ops_total counter\nhookd_commit_ops_total %llu\n",
+        __atomic_load_n(&a->stats.requests, __ATOMIC_RELAXED),
+        __atomic_load_n(&a->stats.sends_accepted, __ATOMIC_RELAXED),
+        __atomic_load_n(&a->stats.sends_duplicate, __ATOMIC_RELAXED), ds.attempts, ds.succeeded,
+        ds.failed_attempts, ds.failed_permanent, ds.in_flight, ds.scheduled, cs.batches, cs.ops);
+    struct MHD_Response *resp =
+        MHD_create_response_from_buffer((size_t)n, buf, MHD_RESPMEM_MUST_FREE);
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
+                            "text/plain; version=0.0.4; charset=utf-8");
+    MHD_queue_response(r->conn, MHD_HTTP_OK, resp);
+    MHD_destroy_response(resp);
+    r->responded = true;
+}

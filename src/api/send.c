@@ -1,0 +1,102 @@
+/*
+ * send - POST /v1/webhooks/send (API.md §3.1): validate, make the event and
+ * message durable through the committer, answer 202 only after the commit,
+ * then hand the message (with its payload, so nothing is read back) to the
+ * dispatcher. Idempotency is resolved inside the op, so concurrent
+ * duplicates serialise on the single writer and share one message.
+ * SPDX-License-Identifier: MIT
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/internal.h"
+#include "core/validate.h"
+#include "util/clock.h"
+
+#define SEND_CONTENT_TYPE "application/json"
+
+struct send_op {
+    struct api_op base;
+    struct send_request req;
+    struct store_send in;
+    char mode[8];
+    char existing_id[ID_MAX];
+    bool existed;
+};
+
+static enum err send_apply(struct store *s, struct commit_op *op)
+{
+    struct send_op *x = (struct send_op *)op;
+    return store_send_insert(s, &x->in, x->existing_id, &x->existed, &op->detail);
+}
+
+static void send_done(struct commit_op *op)
+{
+    struct send_op *x = (struct send_op *)op;
+    struct api *a = x->base.r->api;
+    if (op->result == ERR_OK && !x->existed) {
+        char *ct = strdup(SEND_CONTENT_TYPE);
+        if (!ct)
+            abort();
+        dispatcher_submit(a->deps.dispatcher, x->in.message_id, x->req.endpoint_id, x->req.payload,
+                          x->req.payload_len, ct, x->req.headers_json);
+        x->req.payload = NULL; /* now the dispatcher's */
+        x->req.headers_json = NULL;
+    }
+    api__op_finished(x->base.r);
+}
+
+static void send_resume(struct api_request *r)
+{
+    struct send_op *x = r->op;
+    if (x->base.op.result != ERR_OK) {
+        api__respond_err(r, x->base.op.result, &x->base.op.detail);
+    } else {
+        __atomic_add_fetch(x->existed ? &r->api->stats.sends_duplicate
+                                      : &r->api->stats.sends_accepted,
+                           1, __ATOMIC_RELAXED);
+        const char *id = x->existed ? x->existing_id : x->in.message_id;
+        api__respond_data(r, MHD_HTTP_ACCEPTED,
+                          json_pack("{s:s, s:s}", "message_id", id, "status", "queued"), NULL);
+    }
+    send_request_release(&x->req);
+    free(x);
+}
+
+void api__send(struct api_request *r)
+{
+    struct send_op *x = calloc(1, sizeof(*x));
+    if (!x)
+        abort();
+    struct err_detail d = {0};
+    enum err e;
+    if (r->body_too_large)
+        e = err_set(&d, ERR_LIMIT, "PAYLOAD_TOO_LARGE",
+                    "request body is larger than %d bytes; payload is limited to 1 MB",
+                    API_MAX_BODY);
+    else
+        e = validate_send(&x->req, r->body ? r->body : "", r->body_len, &d);
+    if (e != ERR_OK) {
+        send_request_release(&x->req);
+        free(x);
+        api__respond_err(r, e, &d);
+        return;
+    }
+    int64_t now = clock_now_ms();
+    id_uuid7(x->in.message_id, now);
+    snprintf(x->mode, sizeof(x->mode), "%s", r->key.mode);
+    x->in.endpoint_id = x->req.endpoint_id;
+    x->in.mode = x->mode;
+    x->in.payload = x->req.payload;
+    x->in.payload_len = x->req.payload_len;
+    x->in.content_type = SEND_CONTENT_TYPE;
+    x->in.headers_json = x->req.headers_json;
+    x->in.idempotency_key = x->req.idempotency_key;
+    x->in.payload_sha256 = x->req.payload_sha256;
+    x->in.retention_hours = x->req.retention_hours;
+    x->in.now_ms = now;
+    x->base.r = r;
+    x->base.op.apply = send_apply;
+    x->base.op.done = send_done;
+    api__defer(r, &x->base.op, x, send_resume);
+}

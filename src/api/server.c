@@ -1,0 +1,250 @@
+/*
+ * server - libmicrohttpd glue for the api module (see api.h, internal.h):
+ * request contexts, body accumulation with a ceiling, suspend/resume around
+ * commit ops, the read-store pool, draining and shutdown.
+ * SPDX-License-Identifier: MIT
+ */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include "api/internal.h"
+#include "util/log.h"
+
+struct store *api__store_acquire(struct api *a)
+{
+    pthread_mutex_lock(&a->pool_mu);
+    struct store *s = a->pool_len ? a->pool[--a->pool_len] : NULL;
+    pthread_mutex_unlock(&a->pool_mu);
+    if (s)
+        return s;
+    struct err_detail d = {0};
+    if (store_open(&s, a->deps.cfg->data_dir, false, &d) != ERR_OK) {
+        log_error("api", "cannot open a read connection: %s", d.msg);
+        return NULL;
+    }
+    return s;
+}
+
+void api__store_release(struct api *a, struct store *s)
+{
+    if (!s)
+        return;
+    pthread_mutex_lock(&a->pool_mu);
+    if (a->pool_len == a->pool_cap) {
+        a->pool_cap = a->pool_cap ? a->pool_cap * 2 : 8;
+        a->pool = realloc(a->pool, a->pool_cap * sizeof(*a->pool));
+        if (!a->pool)
+            abort();
+    }
+    a->pool[a->pool_len++] = s;
+    pthread_mutex_unlock(&a->pool_mu);
+}
+
+void api__defer(struct api_request *r, struct commit_op *op, void *owner, api_resume_fn fn)
+{
+    r->deferred = true;
+    r->resume_fn = fn;
+    r->op = owner;
+    __atomic_add_fetch(&r->api->suspended, 1, __ATOMIC_SEQ_CST);
+    MHD_suspend_connection(r->conn);
+    committer_submit(r->api->deps.committer, op);
+}
+
+void api__op_finished(struct api_request *r)
+{
+    MHD_resume_connection(r->conn);
+}
+
+void api__op_done(struct commit_op *op)
+{
+    api__op_finished(((struct api_op *)op)->r);
+}
+
+const char *api__query(struct api_request *r, const char *name)
+{
+    return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, name);
+}
+
+static void split_path(struct api_request *r, const char *url)
+{
+    snprintf(r->path_buf, sizeof(r->path_buf), "%s", url);
+    r->nseg = 0;
+    char *save = NULL;
+    for (char *tok = strtok_r(r->path_buf, "/", &save); tok; tok = strtok_r(NULL, "/", &save)) {
+        if (r->nseg == API_PATH_SEGMENTS) {
+            r->nseg = API_PATH_SEGMENTS + 1; /* too deep: no route matches */
+            break;
+        }
+        r->seg[r->nseg++] = tok;
+    }
+}
+
+static void append_body(struct api_request *r, const char *data, size_t len)
+{
+    if (r->body_too_large || r->body_len + len > API_MAX_BODY) {
+        r->body_too_large = true;
+        return;
+    }
+    if (r->body_len + len + 1 > r->body_cap) {
+        size_t cap = r->body_cap ? r->body_cap : 4096;
+        while (cap < r->body_len + len + 1)
+            cap *= 2;
+        r->body = realloc(r->body, cap);
+        if (!r->body)
+            abort();
+        r->body_cap = cap;
+    }
+    memcpy(r->body + r->body_len, data, len);
+    r->body_len += len;
+    r->body[r->body_len] = '\0';
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_data_size, void **con_cls)
+{
+    struct api *a = cls;
+    struct api_request *r = *con_cls;
+    (void)version;
+    if (!r) {
+        r = calloc(1, sizeof(*r));
+        if (!r)
+            abort();
+        r->api = a;
+        r->conn = conn;
+        r->method = method;
+        id_prefixed_hex(r->request_id, sizeof(r->request_id), "req_", 24);
+        split_path(r, url);
+        *con_cls = r;
+        return MHD_YES;
+    }
+    if (*upload_data_size) {
+        append_body(r, upload_data, *upload_data_size);
+        *upload_data_size = 0;
+        return MHD_YES;
+    }
+    if (r->deferred) { /* resumed after the committer finished our op */
+        r->deferred = false;
+        __atomic_sub_fetch(&a->suspended, 1, __ATOMIC_SEQ_CST);
+        r->resume_fn(r);
+        return MHD_YES;
+    }
+    if (r->responded)
+        return MHD_YES;
+    __atomic_add_fetch(&a->stats.requests, 1, __ATOMIC_RELAXED);
+    __atomic_add_fetch(&a->active_submitters, 1, __ATOMIC_SEQ_CST);
+    if (__atomic_load_n(&a->draining, __ATOMIC_SEQ_CST))
+        api__respond_error(r, MHD_HTTP_SERVICE_UNAVAILABLE, "SHUTTING_DOWN",
+                           "hookd is shutting down; retry against another node or later");
+    else
+        api__route(r);
+    __atomic_sub_fetch(&a->active_submitters, 1, __ATOMIC_SEQ_CST);
+    return MHD_YES;
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+    (void)cls;
+    (void)conn;
+    (void)toe;
+    struct api_request *r = *con_cls;
+    if (!r)
+        return;
+    free(r->body);
+    free(r);
+    *con_cls = NULL;
+}
+
+static void on_mhd_log(void *cls, const char *fmt, va_list ap)
+{
+    (void)cls;
+    char msg[512];
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    log_warn("http", "%s", msg);
+}
+
+enum err api_start(struct api **out, const struct api_deps *deps, struct err_detail *d)
+{
+    struct api *a = calloc(1, sizeof(*a));
+    if (!a)
+        abort();
+    a->deps = *deps;
+    pthread_mutex_init(&a->pool_mu, NULL);
+    const struct config *cfg = deps->cfg;
+
+    struct sockaddr_storage ss;
+    memset(&ss, 0, sizeof(ss));
+    struct sockaddr_in *in4 = (struct sockaddr_in *)&ss;
+    struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
+                     MHD_USE_ERROR_LOG;
+    const char *host = cfg->listen_host;
+    if (!strcmp(host, "localhost"))
+        host = "127.0.0.1";
+    if (inet_pton(AF_INET, host, &in4->sin_addr) == 1) {
+        in4->sin_family = AF_INET;
+        in4->sin_port = htons((uint16_t)cfg->listen_port);
+    } else if (inet_pton(AF_INET6, host, &in6->sin6_addr) == 1) {
+        in6->sin6_family = AF_INET6;
+        in6->sin6_port = htons((uint16_t)cfg->listen_port);
+        flags |= MHD_USE_IPv6;
+    } else {
+        free(a);
+        return err_set(d, ERR_INVAL, "", "listen host '%s' is not an IP address", host);
+    }
+    a->daemon = MHD_start_daemon(
+        flags, (uint16_t)cfg->listen_port, NULL, NULL, on_request, a, MHD_OPTION_EXTERNAL_LOGGER,
+        on_mhd_log, a, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss, MHD_OPTION_THREAD_POOL_SIZE,
+        (unsigned)cfg->api_threads, MHD_OPTION_NOTIFY_COMPLETED, on_completed, a,
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+        (size_t)(64 * 1024), MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)1024, MHD_OPTION_END);
+    if (!a->daemon) {
+        pthread_mutex_destroy(&a->pool_mu);
+        free(a);
+        return err_set(d, ERR_IO, "", "cannot listen on %s (address in use or not permitted)",
+                       cfg->listen);
+    }
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(a->daemon, MHD_DAEMON_INFO_BIND_PORT);
+    a->port = info ? info->port : cfg->listen_port;
+    *out = a;
+    return ERR_OK;
+}
+
+int api_port(const struct api *a)
+{
+    return a->port;
+}
+
+static void sleep_ms(long ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+void api_drain(struct api *a)
+{
+    __atomic_store_n(&a->draining, true, __ATOMIC_SEQ_CST);
+    MHD_quiesce_daemon(a->daemon);
+    while (__atomic_load_n(&a->active_submitters, __ATOMIC_SEQ_CST) > 0)
+        sleep_ms(1);
+}
+
+void api_stop(struct api *a)
+{
+    if (!a)
+        return;
+    /* Every op is done by now; let resumed connections send their answers. */
+    for (int i = 0; i < 2000 && __atomic_load_n(&a->suspended, __ATOMIC_SEQ_CST) > 0; i++)
+        sleep_ms(1);
+    MHD_stop_daemon(a->daemon);
+    for (size_t i = 0; i < a->pool_len; i++)
+        store_close(a->pool[i]);
+    free(a->pool);
+    pthread_mutex_destroy(&a->pool_mu);
+    free(a);
+}

@@ -1,0 +1,47 @@
+/*
+ * config - every `hookd serve` parameter in one table (CONVENTIONS §7).
+ *
+ * Description: defaults < HOOKD_* environment < command-line flags, all
+ * validated at start-up into an immutable struct config. The table also
+ * drives `hookd serve --help` and `--print-config`, so they cannot drift.
+ * Threading: loaded once on the main thread, then read-only.
+ * Errors: config_load prints a precise message and returns false; the
+ * caller exits non-zero.
+ * SPDX-License-Identifier: MIT
+ */
+#ifndef HOOKD_CONFIG_H
+#define HOOKD_CONFIG_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "core/retry.h"
+
+struct config {
+    char listen[256];
+    char listen_host[256];
+    int listen_port;
+    char data_dir[1024];
+    bool allow_http;
+    bool allow_private_networks;
+    struct retry_policy retry;
+    int64_t delivery_timeout_ms;
+    int max_in_flight;
+    int endpoint_concurrency;
+    int64_t shutdown_grace_ms;
+    int api_threads;
+    char log_level[16];
+    bool print_config;
+};
+
+/* Fill cfg from defaults, the environment and argv (the flags after "serve"). */
+bool config_load(struct config *cfg, int argc, char **argv);
+
+/* Print the flag table (name, env var, default, help) to f. */
+void config_print_help(FILE *f);
+
+/* Print the effective configuration, one "name = value" per line. */
+void config_print(const struct config *cfg, FILE *f);
+
+#endif

@@ -1,0 +1,142 @@
+/*
+ * id - identifiers and secrets; see id.h for the contract.
+ *
+ * Every random byte comes from getrandom(2) on the kernel CSPRNG; a failure
+ * there (other than EINTR) means the system is broken, so we panic rather
+ * than hand out predictable ids. Temporary buffers that held secret bytes
+ * are wiped with explicit_bzero before returning.
+ * SPDX-License-Identifier: MIT
+ */
+#include "core/id.h"
+
+#include <errno.h>
+#include <openssl/evp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include "util/log.h"
+
+static const char hex_digits[] = "0123456789abcdef";
+
+void id_random(void *buf, size_t n)
+{
+    unsigned char *p = buf;
+    while (n > 0) {
+        ssize_t got = getrandom(p, n, 0);
+        if (got < 0) {
+            if (errno == EINTR)
+                continue;
+            PANIC("getrandom failed: %s", strerror(errno));
+        }
+        p += (size_t)got;
+        n -= (size_t)got;
+    }
+}
+
+/* Hex-encode n bytes into out (room for 2n + 1), NUL-terminated. */
+static void hex_encode(char *out, const unsigned char *in, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        out[2 * i] = hex_digits[in[i] >> 4];
+        out[2 * i + 1] = hex_digits[in[i] & 0x0f];
+    }
+    out[2 * n] = '\0';
+}
+
+static bool is_lower_hex(char c)
+{
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+}
+
+void id_uuid7(char *out, int64_t unix_ms)
+{
+    unsigned char b[16];
+    uint64_t ms = (uint64_t)unix_ms & 0xffffffffffffULL; /* 48-bit field (RFC 9562 §5.7) */
+
+    id_random(b + 6, 10);
+    for (int i = 0; i < 6; i++)
+        b[i] = (unsigned char)(ms >> (40 - 8 * i));
+    b[6] = (unsigned char)(0x70 | (b[6] & 0x0f)); /* version 7 */
+    b[8] = (unsigned char)(0x80 | (b[8] & 0x3f)); /* variant 10 */
+
+    size_t o = 0;
+    for (int i = 0; i < 16; i++) {
+        if (i == 4 || i == 6 || i == 8 || i == 10)
+            out[o++] = '-';
+        out[o++] = hex_digits[b[i] >> 4];
+        out[o++] = hex_digits[b[i] & 0x0f];
+    }
+    out[o] = '\0';
+}
+
+bool id_is_uuid(const char *s)
+{
+    if (!s)
+        return false;
+    for (int i = 0; i < ID_UUID_LEN; i++) {
+        if (i == 8 || i == 13 || i == 18 || i == 23) {
+            if (s[i] != '-')
+                return false;
+        } else if (!is_lower_hex(s[i])) {
+            return false; /* also stops at an early NUL */
+        }
+    }
+    return s[ID_UUID_LEN] == '\0';
+}
+
+void id_prefixed_hex(char *out, size_t outlen, const char *prefix, size_t hex_chars)
+{
+    size_t plen = strlen(prefix);
+    if (plen + hex_chars + 1 > outlen || hex_chars > 2 * ID_MAX)
+        PANIC("id buffer too small for prefix '%s' and %zu hex chars", prefix, hex_chars);
+
+    unsigned char rnd[ID_MAX];
+    char hex[2 * ID_MAX + 1];
+    size_t nbytes = (hex_chars + 1) / 2;
+    id_random(rnd, nbytes);
+    hex_encode(hex, rnd, nbytes);
+    memcpy(out, prefix, plen);
+    memcpy(out + plen, hex, hex_chars);
+    out[plen + hex_chars] = '\0';
+    explicit_bzero(rnd, sizeof(rnd));
+    explicit_bzero(hex, sizeof(hex));
+}
+
+bool id_is_endpoint(const char *s)
+{
+    if (!s || strncmp(s, "ep_", 3) != 0)
+        return false;
+    for (int i = 3; i < 3 + 32; i++)
+        if (!is_lower_hex(s[i]))
+            return false;
+    return s[3 + 32] == '\0';
+}
+
+void id_signing_secret(char *out, size_t outlen)
+{
+    unsigned char key[24];
+    unsigned char b64[40]; /* 4 * 24 / 3 = 32 chars + NUL */
+
+    if (outlen < 6 + 32 + 1)
+        PANIC("signing secret buffer too small (%zu bytes)", outlen);
+    id_random(key, sizeof(key));
+    int n = EVP_EncodeBlock(b64, key, (int)sizeof(key));
+    if (n != 32)
+        PANIC("EVP_EncodeBlock returned %d", n);
+    memcpy(out, "whsec_", 6);
+    memcpy(out + 6, b64, 33);
+    explicit_bzero(key, sizeof(key));
+    explicit_bzero(b64, sizeof(b64));
+}
+
+void id_api_key(char *out, size_t outlen, const char *mode)
+{
+    if (strcmp(mode, "live") != 0 && strcmp(mode, "test") != 0)
+        PANIC("unknown api key mode '%s'", mode);
+    char prefix[16];
+    memcpy(prefix, "hk_", 3);
+    memcpy(prefix + 3, mode, 4);
+    memcpy(prefix + 7, "_", 2);
+    id_prefixed_hex(out, outlen, prefix, 40);
+}

@@ -1,0 +1,350 @@
+/*
+ * validate - API input checks that need no store; see validate.h for the contract.
+ *
+ * JSON nesting depth is checked by a byte pre-scan before jansson parses
+ * anything, so a "[[[[..." bomb costs one linear pass and no allocation.
+ * Duplicate object keys are accepted (last one wins), as most servers do.
+ * Endpoint URLs are parsed with libcurl's URL API, the same parser that
+ * will later connect to them.
+ * SPDX-License-Identifier: MIT
+ */
+#include "core/validate.h"
+
+#include <curl/curl.h>
+#include <openssl/evp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define CODE_REQUEST "INVALID_REQUEST"
+#define CODE_TOO_LARGE "PAYLOAD_TOO_LARGE"
+#define CODE_HEADERS "INVALID_HEADERS"
+#define CODE_ENDPOINT "INVALID_ENDPOINT"
+#define MAX_RETENTION_HOURS 87600 /* ten years */
+
+/* Headers a caller may not set: transport, auth, framing, and our own signature headers. */
+static const char *const forbidden_headers[] = {
+    "host",
+    "authorization",
+    "content-length",
+    "transfer-encoding",
+    "connection",
+    "keep-alive",
+    "upgrade",
+    "te",
+    "trailer",
+    "proxy-authorization",
+    "proxy-connection",
+    "expect",
+    "cookie",
+    "user-agent",
+    "content-type",
+    "webhook-id",
+    "webhook-timestamp",
+    "webhook-signature",
+    "x-webhook-id",
+    "x-webhook-timestamp",
+    "x-webhook-signature",
+};
+
+/* True when the bytes nest [ and { (outside strings) deeper than max. */
+static bool too_deep(const char *s, size_t len, int max)
+{
+    int depth = 0;
+    bool in_string = false;
+    for (size_t i = 0; i < len; i++) {
+        char c = s[i];
+        if (in_string) {
+            if (c == '\\')
+                i++; /* skip the escaped char; \uXXXX digits are harmless */
+            else if (c == '"')
+                in_string = false;
+        } else if (c == '"') {
+            in_string = true;
+        } else if (c == '[' || c == '{') {
+            if (++depth > max)
+                return true;
+        } else if ((c == ']' || c == '}') && depth > 0) {
+            depth--;
+        }
+    }
+    return false;
+}
+
+json_t *validate_parse_json(const char *body, size_t len, struct err_detail *d)
+{
+    json_error_t jerr;
+    if (!body || len == 0) {
+        err_set(d, ERR_INVAL, CODE_REQUEST, "request body is empty");
+        return NULL;
+    }
+    if (too_deep(body, len, VALIDATE_MAX_JSON_DEPTH)) {
+        err_set(d, ERR_INVAL, CODE_REQUEST, "invalid JSON: nesting deeper than %d levels",
+                VALIDATE_MAX_JSON_DEPTH);
+        return NULL;
+    }
+    json_t *root = json_loadb(body, len, JSON_DECODE_ANY, &jerr);
+    if (!root)
+        err_set(d, ERR_INVAL, CODE_REQUEST, "invalid JSON at line %d, column %d: %s", jerr.line,
+                jerr.column, jerr.text);
+    return root;
+}
+
+static bool is_tchar(unsigned char c)
+{
+    if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'))
+        return true;
+    return c != '\0' && strchr("!#$%&'*+-.^_`|~", c) != NULL;
+}
+
+/* Header value bytes: anything but control characters (HTAB excepted) and DEL. */
+static bool is_valid_field_value(const char *v, size_t len)
+{
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)v[i];
+        if ((c < 0x20 && c != '\t') || c == 0x7f)
+            return false;
+    }
+    return true;
+}
+
+enum err validate_headers(const json_t *headers, struct err_detail *d)
+{
+    if (!json_is_object(headers))
+        return err_set(d, ERR_INVAL, CODE_HEADERS, "headers must be an object of strings");
+    size_t count = json_object_size(headers);
+    if (count > VALIDATE_MAX_HEADERS)
+        return err_set(d, ERR_INVAL, CODE_HEADERS, "too many headers: %zu (max %d)", count,
+                       VALIDATE_MAX_HEADERS);
+
+    size_t total = 0;
+    const char *name;
+    json_t *value;
+    /* json_object_foreach wants a non-const object; iteration does not modify it. */
+    json_t *obj = (json_t *)headers;
+    json_object_foreach(obj, name, value)
+    {
+        size_t name_len = strlen(name);
+        if (name_len == 0)
+            return err_set(d, ERR_INVAL, CODE_HEADERS, "header names must not be empty");
+        for (size_t i = 0; i < name_len; i++)
+            if (!is_tchar((unsigned char)name[i]))
+                return err_set(d, ERR_INVAL, CODE_HEADERS,
+                               "header name '%.64s' contains invalid characters", name);
+        for (size_t i = 0; i < sizeof(forbidden_headers) / sizeof(forbidden_headers[0]); i++)
+            if (strcasecmp(name, forbidden_headers[i]) == 0)
+                return err_set(d, ERR_INVAL, CODE_HEADERS,
+                               "header '%s' is forbidden and cannot be overridden", name);
+        if (!json_is_string(value))
+            return err_set(d, ERR_INVAL, CODE_HEADERS, "header '%.64s' value must be a string",
+                           name);
+        size_t value_len = json_string_length(value);
+        if (!is_valid_field_value(json_string_value(value), value_len))
+            return err_set(d, ERR_INVAL, CODE_HEADERS,
+                           "header '%.64s' value contains control characters", name);
+        total += name_len + value_len;
+        if (total > VALIDATE_MAX_HEADER_BYTES)
+            return err_set(d, ERR_INVAL, CODE_HEADERS, "headers exceed %d bytes in total",
+                           VALIDATE_MAX_HEADER_BYTES);
+    }
+    return ERR_OK;
+}
+
+static void sha256_hex(char out[65], const void *buf, size_t len)
+{
+    static const char hex[] = "0123456789abcdef";
+    unsigned char md[32];
+    unsigned int md_len = 0;
+    if (EVP_Digest(buf, len, md, &md_len, EVP_sha256(), NULL) != 1 || md_len != sizeof(md))
+        abort(); /* SHA-256 over memory cannot fail short of a broken libcrypto */
+    for (size_t i = 0; i < sizeof(md); i++) {
+        out[2 * i] = hex[md[i] >> 4];
+        out[2 * i + 1] = hex[md[i] & 0x0f];
+    }
+    out[64] = '\0';
+}
+
+/* json_dumps that aborts on OOM (its only failure for a valid tree). */
+static char *dump_compact(const json_t *v)
+{
+    char *s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+    if (!s)
+        abort();
+    return s;
+}
+
+static bool is_idempotency_char(char c)
+{
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' ||
+           c == '-';
+}
+
+/* Optional fields sent as JSON null count as absent (some clients send nulls). */
+static json_t *get_optional(json_t *root, const char *key)
+{
+    json_t *v = json_object_get(root, key);
+    return json_is_null(v) ? NULL : v;
+}
+
+enum err validate_send(struct send_request *out, const char *body, size_t len, struct err_detail *d)
+{
+    enum err e = ERR_INVAL;
+    memset(out, 0, sizeof(*out));
+    out->retention_hours = -1;
+
+    json_t *root = validate_parse_json(body, len, d);
+    if (!root)
+        return ERR_INVAL;
+    if (!json_is_object(root)) {
+        err_set(d, ERR_INVAL, CODE_REQUEST, "request body must be a JSON object");
+        goto out;
+    }
+
+    json_t *ep = json_object_get(root, "endpoint_id");
+    if (!ep) {
+        err_set(d, ERR_INVAL, CODE_REQUEST, "endpoint_id is required");
+        goto out;
+    }
+    if (!json_is_string(ep)) {
+        err_set(d, ERR_INVAL, CODE_REQUEST, "endpoint_id must be a string");
+        goto out;
+    }
+    size_t ep_len = json_string_length(ep);
+    if (ep_len == 0 || ep_len >= sizeof(out->endpoint_id) ||
+        memchr(json_string_value(ep), '\0', ep_len)) {
+        err_set(d, ERR_INVAL, CODE_REQUEST, "endpoint_id must be 1 to %zu characters",
+                sizeof(out->endpoint_id) - 1);
+        goto out;
+    }
+    memcpy(out->endpoint_id, json_string_value(ep), ep_len + 1);
+
+    json_t *payload = json_object_get(root, "payload");
+    if (!payload) {
+        err_set(d, ERR_INVAL, CODE_REQUEST, "payload is required");
+        goto out;
+    }
+    if (json_is_null(payload)) {
+        err_set(d, ERR_INVAL, CODE_REQUEST, "payload must not be null");
+        goto out;
+    }
+
+    json_t *headers = get_optional(root, "headers");
+    if (headers && (e = validate_headers(headers, d)) != ERR_OK)
+        goto out;
+    e = ERR_INVAL;
+
+    json_t *key = get_optional(root, "idempotency_key");
+    if (key) {
+        if (!json_is_string(key)) {
+            err_set(d, ERR_INVAL, CODE_REQUEST, "idempotency_key must be a string");
+            goto out;
+        }
+        const char *k = json_string_value(key);
+        size_t klen = json_string_length(key);
+        bool ok = klen >= 1 && klen <= VALIDATE_MAX_IDEMPOTENCY_KEY;
+        for (size_t i = 0; ok && i < klen; i++)
+            ok = is_idempotency_char(k[i]);
+        if (!ok) {
+            err_set(d, ERR_INVAL, CODE_REQUEST,
+                    "idempotency_key must be 1 to %d characters of [A-Za-z0-9_-]",
+                    VALIDATE_MAX_IDEMPOTENCY_KEY);
+            goto out;
+        }
+        memcpy(out->idempotency_key, k, klen + 1);
+    }
+
+    json_t *retention = get_optional(root, "retention_hours");
+    if (retention) {
+        if (!json_is_integer(retention)) {
+            err_set(d, ERR_INVAL, CODE_REQUEST, "retention_hours must be an integer");
+            goto out;
+        }
+        json_int_t h = json_integer_value(retention);
+        if (h < 0 || h > MAX_RETENTION_HOURS) {
+            err_set(d, ERR_INVAL, CODE_REQUEST, "retention_hours must be between 0 and %d",
+                    MAX_RETENTION_HOURS);
+            goto out;
+        }
+        out->retention_hours = (int)h;
+    }
+
+    /* The request body is already bounded by the server, so this dump is too. */
+    out->payload = dump_compact(payload);
+    out->payload_len = strlen(out->payload);
+    if (out->payload_len > VALIDATE_MAX_PAYLOAD_BYTES) {
+        e = err_set(d, ERR_LIMIT, CODE_TOO_LARGE, "payload is %zu bytes, more than the %d allowed",
+                    out->payload_len, VALIDATE_MAX_PAYLOAD_BYTES);
+        goto out;
+    }
+    sha256_hex(out->payload_sha256, out->payload, out->payload_len);
+    if (headers && json_object_size(headers) > 0)
+        out->headers_json = dump_compact(headers);
+    e = ERR_OK;
+out:
+    json_decref(root);
+    if (e != ERR_OK)
+        send_request_release(out);
+    return e;
+}
+
+void send_request_release(struct send_request *r)
+{
+    if (!r)
+        return;
+    free(r->payload);
+    free(r->headers_json);
+    r->payload = NULL;
+    r->payload_len = 0;
+    r->headers_json = NULL;
+}
+
+/* Fill d with an INVALID_ENDPOINT detail; returns ERR_INVAL. */
+#define BAD_URL(...) err_set(d, ERR_INVAL, CODE_ENDPOINT, __VA_ARGS__)
+
+enum err validate_endpoint_url(const char *url, bool allow_http, struct err_detail *d)
+{
+    if (!url || url[0] == '\0')
+        return BAD_URL("endpoint URL is required");
+    size_t len = strlen(url);
+    if (len > VALIDATE_MAX_URL)
+        return BAD_URL("endpoint URL is longer than %d characters", VALIDATE_MAX_URL);
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)url[i];
+        if (c <= 0x20 || c >= 0x7f)
+            return BAD_URL("endpoint URL contains whitespace, control or non-ASCII characters");
+    }
+
+    bool is_https = strncasecmp(url, "https://", 8) == 0;
+    bool is_http = strncasecmp(url, "http://", 7) == 0;
+    if (!is_https && !(is_http && allow_http)) {
+        if (allow_http)
+            return BAD_URL("endpoint URL must be an absolute http:// or https:// URL");
+        return BAD_URL("endpoint URL must use https");
+    }
+
+    /* Credentials in the URL would be sent to the receiver and shown in logs. */
+    const char *authority = url + (is_https ? 8 : 7);
+    size_t auth_len = strcspn(authority, "/?#");
+    if (auth_len == 0) /* curl would read "https:///x" as host "x" */
+        return BAD_URL("endpoint URL has no host");
+    if (memchr(authority, '@', auth_len))
+        return BAD_URL("endpoint URL must not contain credentials");
+
+    enum err e = ERR_OK;
+    char *host = NULL;
+    CURLU *u = curl_url();
+    if (!u)
+        abort();
+    if (curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK) {
+        e = BAD_URL("endpoint URL is not a valid URL");
+        goto out;
+    }
+    if (curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK || !host || host[0] == '\0') {
+        e = BAD_URL("endpoint URL has no host");
+        goto out;
+    }
+out:
+    curl_free(host);
+    curl_url_cleanup(u);
+    return e;
+}

@@ -1,0 +1,276 @@
+/* request - see request.h. SPDX-License-Identifier: MIT */
+#include "deliver/request.h"
+
+#include <arpa/inet.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include "core/signature.h"
+#include "deliver/addr_policy.h"
+#include "util/clock.h"
+
+static size_t on_body(char *ptr, size_t size, size_t nmemb, void *ud)
+{
+    struct request *r = ud;
+    size_t n = size * nmemb;
+    size_t room = REQUEST_BODY_MAX - r->body_len;
+    size_t take = n < room ? n : room;
+    memcpy(r->body + r->body_len, ptr, take);
+    r->body_len += take;
+    if (take < n)
+        r->body_truncated = true;
+    return n; /* keep reading so the connection stays reusable */
+}
+
+static size_t on_header(char *buf, size_t size, size_t nitems, void *ud)
+{
+    struct request *r = ud;
+    size_t n = size * nitems;
+    if (n >= 12 && strncasecmp(buf, "retry-after:", 12) == 0) {
+        const char *v = buf + 12;
+        size_t vl = n - 12;
+        while (vl && (*v == ' ' || *v == '\t'))
+            v++, vl--;
+        while (vl && (v[vl - 1] == '\r' || v[vl - 1] == '\n' || v[vl - 1] == ' '))
+            vl--;
+        if (vl < sizeof(r->retry_after)) {
+            memcpy(r->retry_after, v, vl);
+            r->retry_after[vl] = '\0';
+        }
+    }
+    if (strncmp(buf, "HTTP/", 5) == 0) { /* a new response (e.g. after 100): start over */
+        r->resp_headers_len = 0;
+        return n;
+    }
+    if (n > 2 && r->resp_headers_len + n <= REQUEST_HEADERS_MAX) {
+        memcpy(r->resp_headers + r->resp_headers_len, buf, n);
+        r->resp_headers_len += n;
+    }
+    return n;
+}
+
+static curl_socket_t on_opensocket(void *ud, curlsocktype purpose, struct curl_sockaddr *addr)
+{
+    struct request *r = ud;
+    (void)purpose;
+    if (!r->allow_private && !addr_policy_is_public(&addr->addr)) {
+        r->blocked = true;
+        return CURL_SOCKET_BAD;
+    }
+    return socket(addr->family, addr->socktype, addr->protocol);
+}
+
+static struct curl_slist *add_header(struct curl_slist *l, const char *name, const char *value)
+{
+    char line[9000];
+    snprintf(line, sizeof(line), "%s: %s", name, value);
+    struct curl_slist *n = curl_slist_append(l, line);
+    if (!n)
+        abort();
+    return n;
+}
+
+/* Custom headers: the message's own, then the endpoint's unless overridden. */
+static struct curl_slist *add_custom_headers(struct curl_slist *l, const char *msg_json,
+                                             const char *ep_json)
+{
+    json_t *msg = msg_json ? json_loads(msg_json, 0, NULL) : NULL;
+    json_t *ep = ep_json ? json_loads(ep_json, 0, NULL) : NULL;
+    const char *k;
+    json_t *v;
+    json_object_foreach(msg, k, v)
+    {
+        if (json_is_string(v))
+            l = add_header(l, k, json_string_value(v));
+    }
+    json_object_foreach(ep, k, v)
+    {
+        bool overridden = false;
+        const char *mk;
+        json_t *mv;
+        json_object_foreach(msg, mk, mv)
+        {
+            if (strcasecmp(mk, k) == 0)
+                overridden = true;
+        }
+        if (!overridden && json_is_string(v))
+            l = add_header(l, k, json_string_value(v));
+    }
+    json_decref(msg);
+    json_decref(ep);
+    return l;
+}
+
+void request_setup(struct request *r, const struct request_target *t, const char *message_id,
+                   const char *payload, size_t payload_len, const char *content_type,
+                   const char *msg_headers_json, const char *user_agent, int64_t timeout_ms,
+                   bool allow_private)
+{
+    r->headers = NULL;
+    r->body_len = r->resp_headers_len = 0;
+    r->body_truncated = r->blocked = false;
+    r->retry_after[0] = r->errbuf[0] = '\0';
+    r->allow_private = allow_private;
+    r->started_at_ms = clock_now_ms();
+
+    struct curl_slist *h = NULL;
+    h = add_header(h, "Content-Type", content_type ? content_type : "application/json");
+    h = add_header(h, "User-Agent", user_agent);
+    h = curl_slist_append(h, "Expect:"); /* no 100-continue round trip */
+    h = curl_slist_append(h, "Accept:");
+    h = add_custom_headers(h, msg_headers_json, t->headers_json);
+    if (t->hmac_enabled && t->n_keys > 0) {
+        int64_t ts = r->started_at_ms / 1000;
+        char ts_s[24], sw[SIGNATURE_ENTRY_MAX * STORE_MAX_ACTIVE_KEYS + 8] = "";
+        char hb[SIGNATURE_ENTRY_MAX * STORE_MAX_ACTIVE_KEYS + 8] = "";
+        snprintf(ts_s, sizeof(ts_s), "%lld", (long long)ts);
+        for (int i = 0; i < t->n_keys; i++) {
+            char e1[SIGNATURE_ENTRY_MAX], e2[SIGNATURE_ENTRY_MAX];
+            if (signature_v1(e1, sizeof(e1), t->keys[i].secret, message_id, ts, payload,
+                             payload_len) == ERR_OK) {
+                if (sw[0])
+                    strcat(sw, " ");
+                strcat(sw, e1);
+            }
+            if (signature_hookbridge(e2, sizeof(e2), t->keys[i].secret, ts, payload, payload_len) ==
+                ERR_OK) {
+                if (hb[0])
+                    strcat(hb, ",");
+                strcat(hb, e2);
+            }
+        }
+        h = add_header(h, "webhook-id", message_id);
+        h = add_header(h, "webhook-timestamp", ts_s);
+        h = add_header(h, "webhook-signature", sw);
+        h = add_header(h, "X-Webhook-Id", message_id);
+        h = add_header(h, "X-Webhook-Timestamp", ts_s);
+        h = add_header(h, "X-Webhook-Signature", hb);
+    } else {
+        /* Unsigned endpoints still get the ids receivers dedupe on. */
+        h = add_header(h, "webhook-id", message_id);
+        h = add_header(h, "X-Webhook-Id", message_id);
+    }
+    r->headers = h;
+
+    CURL *c = r->easy;
+    curl_easy_setopt(c, CURLOPT_URL, t->url);
+    curl_easy_setopt(c, CURLOPT_POST, 1L);
+    curl_easy_setopt(c, CURLOPT_POSTFIELDS, payload);
+    curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)payload_len);
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)timeout_ms);
+    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, (long)(timeout_ms < 10000 ? timeout_ms : 10000));
+    curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, r);
+    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(c, CURLOPT_HEADERDATA, r);
+    curl_easy_setopt(c, CURLOPT_OPENSOCKETFUNCTION, on_opensocket);
+    curl_easy_setopt(c, CURLOPT_OPENSOCKETDATA, r);
+    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, r->errbuf);
+    curl_easy_setopt(c, CURLOPT_PRIVATE, r);
+    curl_easy_setopt(c, CURLOPT_TCP_NODELAY, 1L);
+}
+
+static int64_t us_to_ms(curl_off_t us)
+{
+    return us < 0 ? -1 : (int64_t)(us / 1000);
+}
+
+/* Response headers as a JSON object of lower-case names (last value wins). */
+static char *headers_to_json(const char *raw, size_t len)
+{
+    json_t *o = json_object();
+    const char *p = raw, *end = raw + len;
+    while (p < end) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        const char *le = nl ? nl : end;
+        const char *colon = memchr(p, ':', (size_t)(le - p));
+        if (colon && colon > p) {
+            char name[128];
+            size_t nl_ =
+                (size_t)(colon - p) < sizeof(name) - 1 ? (size_t)(colon - p) : sizeof(name) - 1;
+            for (size_t i = 0; i < nl_; i++)
+                name[i] = (char)((p[i] >= 'A' && p[i] <= 'Z') ? p[i] + 32 : p[i]);
+            name[nl_] = '\0';
+            const char *v = colon + 1;
+            const char *ve = le;
+            while (v < ve && (*v == ' ' || *v == '\t'))
+                v++;
+            while (ve > v && (ve[-1] == '\r' || ve[-1] == ' '))
+                ve--;
+            json_object_set_new(o, name, json_stringn(v, (size_t)(ve - v)));
+        }
+        p = le + 1;
+    }
+    char *s = json_object_size(o) ? json_dumps(o, JSON_COMPACT) : NULL;
+    json_decref(o);
+    return s;
+}
+
+bool request_finish(struct request *r, CURLcode result, struct store_attempt *a)
+{
+    CURL *c = r->easy;
+    long code = 0;
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
+    curl_off_t total = 0, dns = -1, conn = -1, app = -1, pre = -1, start = -1;
+    curl_easy_getinfo(c, CURLINFO_TOTAL_TIME_T, &total);
+    curl_easy_getinfo(c, CURLINFO_NAMELOOKUP_TIME_T, &dns);
+    curl_easy_getinfo(c, CURLINFO_CONNECT_TIME_T, &conn);
+    curl_easy_getinfo(c, CURLINFO_APPCONNECT_TIME_T, &app);
+    curl_easy_getinfo(c, CURLINFO_PRETRANSFER_TIME_T, &pre);
+    curl_easy_getinfo(c, CURLINFO_STARTTRANSFER_TIME_T, &start);
+    long nconnects = 0;
+    curl_easy_getinfo(c, CURLINFO_NUM_CONNECTS, &nconnects);
+    char *ip = NULL;
+    curl_easy_getinfo(c, CURLINFO_PRIMARY_IP, &ip);
+
+    a->created_at_ms = r->started_at_ms;
+    a->latency_ms = us_to_ms(total);
+    a->response_status = result == CURLE_OK ? (int)code : 0;
+    a->conn_reused = result == CURLE_OK && nconnects == 0;
+    snprintf(a->resolved_ip, sizeof(a->resolved_ip), "%s", ip ? ip : "");
+    a->dns_ms = us_to_ms(dns);
+    a->tcp_connect_ms = conn > 0 && dns >= 0 ? us_to_ms(conn - dns) : -1;
+    a->tls_handshake_ms = app > 0 && conn >= 0 ? us_to_ms(app - conn) : -1;
+    a->ttfb_ms = start > 0 && pre >= 0 ? us_to_ms(start - pre) : -1;
+    a->transfer_ms = start > 0 ? us_to_ms(total - start) : -1;
+    if (r->body_len) {
+        a->response_body = strndup(r->body, r->body_len);
+        if (!a->response_body)
+            abort();
+    }
+    a->response_body_truncated = r->body_truncated;
+    a->response_headers_json = headers_to_json(r->resp_headers, r->resp_headers_len);
+
+    bool ok = result == CURLE_OK && code >= 200 && code < 300;
+    if (!ok) {
+        char msg[512];
+        if (result == CURLE_OK)
+            snprintf(msg, sizeof(msg), "receiver answered HTTP %ld", code);
+        else if (r->blocked)
+            snprintf(msg, sizeof(msg),
+                     "connection to a non-public address was refused by the address policy "
+                     "(see --allow-private-networks)");
+        else
+            snprintf(msg, sizeof(msg), "%s%s%s", curl_easy_strerror(result),
+                     r->errbuf[0] ? ": " : "", r->errbuf);
+        a->error_text = strdup(msg);
+        if (!a->error_text)
+            abort();
+    }
+    return ok;
+}
+
+void request_release(struct request *r)
+{
+    curl_slist_free_all(r->headers);
+    r->headers = NULL;
+}

@@ -1,0 +1,66 @@
+/*
+ * request - one outbound delivery attempt as a curl easy handle: headers
+ * (content type, user agent, merged custom headers, both signature
+ * families), the connect-time address policy, response capture with
+ * ceilings, and the attempt record built from the finished transfer.
+ *
+ * Description: the dispatcher owns scheduling; this module only turns a
+ * message + endpoint into a configured CURL handle and a finished handle
+ * into a store_attempt. Response bodies are kept up to REQUEST_BODY_MAX
+ * bytes, response headers up to REQUEST_HEADERS_MAX.
+ * Threading: dispatcher thread only.
+ * Ownership: struct request is owned by the dispatcher; request_release
+ * frees what request_setup allocated (the easy handle itself is reused).
+ * SPDX-License-Identifier: MIT
+ */
+#ifndef HOOKD_DELIVER_REQUEST_H
+#define HOOKD_DELIVER_REQUEST_H
+
+#include <curl/curl.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "store/store.h"
+
+#define REQUEST_BODY_MAX 4096
+#define REQUEST_HEADERS_MAX 4096
+
+/* What a delivery needs of its endpoint (the dispatcher caches this). */
+struct request_target {
+    char *url;
+    char *headers_json; /* endpoint-level custom headers, NULL = none */
+    bool hmac_enabled;
+    struct store_signing_key keys[STORE_MAX_ACTIVE_KEYS];
+    int n_keys;
+};
+
+struct request {
+    CURL *easy;
+    struct curl_slist *headers;
+    char body[REQUEST_BODY_MAX + 1];
+    size_t body_len;
+    bool body_truncated;
+    char resp_headers[REQUEST_HEADERS_MAX + 1]; /* "Name: value\n" lines */
+    size_t resp_headers_len;
+    char retry_after[64];
+    bool blocked; /* connect refused by the address policy */
+    bool allow_private;
+    char errbuf[CURL_ERROR_SIZE];
+    int64_t started_at_ms;
+};
+
+/* Configure r->easy (already created or reset) for one attempt. */
+void request_setup(struct request *r, const struct request_target *t, const char *message_id,
+                   const char *payload, size_t payload_len, const char *content_type,
+                   const char *msg_headers_json, const char *user_agent, int64_t timeout_ms,
+                   bool allow_private);
+
+/* Fill an attempt record from the finished transfer (result = the CURLMsg code).
+ * Returns true when the receiver accepted the delivery (2xx). */
+bool request_finish(struct request *r, CURLcode result, struct store_attempt *a);
+
+/* Free the header list; the easy handle is kept for reuse. */
+void request_release(struct request *r);
+
+#endif

@@ -1,0 +1,270 @@
+/*
+ * main - hookd's command line: serve, keys create, migrate, version.
+ *
+ * Description: wires the modules together (the only file that does) and
+ * owns process lifecycle: signals, start-up order, and the shutdown order
+ * api drain -> dispatcher (grace) -> committer (flush) -> api stop.
+ * Errors: fatal start-up problems print one line and exit 1.
+ * SPDX-License-Identifier: MIT
+ */
+#include <curl/curl.h>
+#include <openssl/sha.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/api.h"
+#include "config.h"
+#include "core/id.h"
+#include "deliver/dispatcher.h"
+#include "store/committer.h"
+#include "store/store.h"
+#include "util/clock.h"
+#include "util/log.h"
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "hookd %s - self-hosted webhook delivery server\n\n"
+            "Usage:\n"
+            "  hookd serve [flags]                 run the server (see hookd serve --help)\n"
+            "  hookd keys create --mode live|test [--label L] [--data DIR]\n"
+            "                                      create an API key offline; prints it once\n"
+            "  hookd migrate [--data DIR]          apply database migrations and exit\n"
+            "  hookd version                       print the version\n\n",
+            HOOKD_VERSION);
+    config_print_help(f);
+}
+
+/* Insert an API key for the plain-text secret; only its SHA-256 is stored. */
+static enum err key_insert(struct store *s, const char *secret, const char *mode, const char *label,
+                           struct err_detail *d)
+{
+    struct store_api_key k = {0};
+    id_prefixed_hex(k.id, sizeof(k.id), "key_", 24);
+    snprintf(k.mode, sizeof(k.mode), "%s", mode);
+    snprintf(k.prefix, sizeof(k.prefix), "hk_%s", mode);
+    snprintf(k.label, sizeof(k.label), "%s", label ? label : "");
+    k.created_at_ms = clock_now_ms();
+    uint8_t digest[32];
+    SHA256((const unsigned char *)secret, strlen(secret), digest);
+    return store_api_key_insert(s, &k, digest, d);
+}
+
+/* On an empty store, create the first key (HOOKD_BOOTSTRAP_KEY or a fresh one). */
+static bool bootstrap_key(struct store *s)
+{
+    struct err_detail d = {0};
+    int64_t n = 0;
+    if (store_api_key_count(s, &n, &d) != ERR_OK) {
+        log_error("main", "cannot count api keys: %s", d.msg);
+        return false;
+    }
+    if (n > 0)
+        return true;
+    const char *fixed = getenv("HOOKD_BOOTSTRAP_KEY");
+    char key[ID_MAX];
+    if (fixed && fixed[0]) {
+        if (strlen(fixed) < 16 || strlen(fixed) >= sizeof(key)) {
+            log_error("main", "HOOKD_BOOTSTRAP_KEY must be 16 to %zu characters", sizeof(key) - 1);
+            return false;
+        }
+        snprintf(key, sizeof(key), "%s", fixed);
+    } else {
+        id_api_key(key, sizeof(key), "live");
+    }
+    const char *mode = strstr(key, "_test_") ? "test" : "live";
+    if (key_insert(s, key, mode, "bootstrap", &d) != ERR_OK) {
+        log_error("main", "cannot create the first api key: %s", d.msg);
+        return false;
+    }
+    if (!fixed || !fixed[0]) {
+        printf("hookd: created the first API key (shown once, store it now): %s\n", key);
+        fflush(stdout);
+    } else {
+        log_info("main", "created the first api key from HOOKD_BOOTSTRAP_KEY");
+    }
+    explicit_bzero(key, sizeof(key));
+    return true;
+}
+
+static int cmd_serve(int argc, char **argv)
+{
+    for (int i = 0; i < argc; i++) {
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            printf("Usage: hookd serve [flags]\n\n");
+            config_print_help(stdout);
+            return 0;
+        }
+    }
+    struct config cfg;
+    if (!config_load(&cfg, argc, argv))
+        return 2;
+    if (cfg.print_config) {
+        config_print(&cfg, stdout);
+        return 0;
+    }
+    log_threshold = (enum log_level)log_level_parse(cfg.log_level);
+
+    sigset_t sigs;
+    sigemptyset(&sigs);
+    sigaddset(&sigs, SIGTERM);
+    sigaddset(&sigs, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &sigs, NULL); /* inherited by every thread we start */
+    signal(SIGPIPE, SIG_IGN);
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+
+    int rc = 1;
+    struct err_detail d = {0};
+    struct store *writer = NULL, *reader = NULL;
+    struct committer *committer = NULL;
+    struct dispatcher *dispatcher = NULL;
+    struct api *api = NULL;
+    if (store_open(&writer, cfg.data_dir, true, &d) != ERR_OK) {
+        log_error("main", "cannot open the store in '%s': %s", cfg.data_dir, d.msg);
+        goto out;
+    }
+    if (!bootstrap_key(writer))
+        goto out;
+    if (store_open(&reader, cfg.data_dir, false, &d) != ERR_OK) {
+        log_error("main", "cannot open a read connection: %s", d.msg);
+        goto out;
+    }
+    if (committer_start(&committer, writer, &d) != ERR_OK) {
+        log_error("main", "%s", d.msg);
+        goto out;
+    }
+    char ua[64];
+    snprintf(ua, sizeof(ua), "hookd/%s", HOOKD_VERSION);
+    struct dispatcher_config dc = {
+        .retry = cfg.retry,
+        .timeout_ms = cfg.delivery_timeout_ms,
+        .max_in_flight = cfg.max_in_flight,
+        .endpoint_concurrency = cfg.endpoint_concurrency,
+        .allow_private_networks = cfg.allow_private_networks,
+        .shutdown_grace_ms = cfg.shutdown_grace_ms,
+        .user_agent = ua,
+    };
+    if (dispatcher_start(&dispatcher, &dc, reader, committer, &d) != ERR_OK) {
+        log_error("main", "%s", d.msg);
+        goto out;
+    }
+    struct api_deps deps = {.cfg = &cfg, .committer = committer, .dispatcher = dispatcher};
+    if (api_start(&api, &deps, &d) != ERR_OK) {
+        log_error("main", "%s", d.msg);
+        goto out;
+    }
+    log_info("main", "listening on http://%s:%d (data %s)", cfg.listen_host, api_port(api),
+             cfg.data_dir);
+    if (!cfg.allow_http || !cfg.allow_private_networks)
+        log_info("main", "endpoint policy: allow_http=%s allow_private_networks=%s",
+                 cfg.allow_http ? "true" : "false", cfg.allow_private_networks ? "true" : "false");
+
+    int sig = 0;
+    sigwait(&sigs, &sig);
+    log_info("main", "received %s, shutting down", sig == SIGINT ? "SIGINT" : "SIGTERM");
+    rc = 0;
+out:
+    if (api)
+        api_drain(api);
+    dispatcher_stop(dispatcher);
+    committer_stop(committer);
+    api_stop(api);
+    store_close(reader);
+    store_close(writer);
+    curl_global_cleanup();
+    if (rc == 0)
+        log_info("main", "stopped cleanly");
+    return rc;
+}
+
+/* Parse "--name value" / "--name=value" pairs of the small offline commands. */
+static const char *flag_value(int argc, char **argv, const char *name)
+{
+    size_t nl = strlen(name);
+    for (int i = 0; i < argc; i++) {
+        if (strncmp(argv[i], name, nl) != 0)
+            continue;
+        if (argv[i][nl] == '=')
+            return argv[i] + nl + 1;
+        if (argv[i][nl] == '\0' && i + 1 < argc)
+            return argv[i + 1];
+    }
+    return NULL;
+}
+
+static const char *data_dir_arg(int argc, char **argv)
+{
+    const char *dir = flag_value(argc, argv, "--data");
+    if (!dir)
+        dir = getenv("HOOKD_DATA");
+    return dir ? dir : "./hookd-data";
+}
+
+static int cmd_keys(int argc, char **argv)
+{
+    if (argc < 1 || strcmp(argv[0], "create") != 0) {
+        fprintf(stderr, "usage: hookd keys create --mode live|test [--label L] [--data DIR]\n");
+        return 2;
+    }
+    const char *mode = flag_value(argc, argv, "--mode");
+    if (!mode)
+        mode = "live";
+    if (strcmp(mode, "live") != 0 && strcmp(mode, "test") != 0) {
+        fprintf(stderr, "hookd: --mode must be live or test, not '%s'\n", mode);
+        return 2;
+    }
+    const char *label = flag_value(argc, argv, "--label");
+    struct store *s = NULL;
+    struct err_detail d = {0};
+    if (store_open(&s, data_dir_arg(argc, argv), true, &d) != ERR_OK) {
+        fprintf(stderr, "hookd: cannot open the store: %s\n", d.msg);
+        return 1;
+    }
+    char key[ID_MAX];
+    id_api_key(key, sizeof(key), mode);
+    enum err e = key_insert(s, key, mode, label, &d);
+    store_close(s);
+    if (e != ERR_OK) {
+        fprintf(stderr, "hookd: cannot create the key: %s\n", d.msg);
+        return 1;
+    }
+    printf("%s\n", key);
+    explicit_bzero(key, sizeof(key));
+    return 0;
+}
+
+static int cmd_migrate(int argc, char **argv)
+{
+    struct store *s = NULL;
+    struct err_detail d = {0};
+    if (store_open(&s, data_dir_arg(argc, argv), true, &d) != ERR_OK) {
+        fprintf(stderr, "hookd: %s\n", d.msg);
+        return 1;
+    }
+    store_close(s);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
+        !strcmp(argv[1], "help")) {
+        usage(argc < 2 ? stderr : stdout);
+        return argc < 2 ? 2 : 0;
+    }
+    if (!strcmp(argv[1], "serve"))
+        return cmd_serve(argc - 2, argv + 2);
+    if (!strcmp(argv[1], "keys"))
+        return cmd_keys(argc - 2, argv + 2);
+    if (!strcmp(argv[1], "migrate"))
+        return cmd_migrate(argc - 2, argv + 2);
+    if (!strcmp(argv[1], "version") || !strcmp(argv[1], "--version")) {
+        printf("hookd %s\n", HOOKD_VERSION);
+        return 0;
+    }
+    fprintf(stderr, "hookd: unknown command '%s'\n\n", argv[1]);
+    usage(stderr);
+    return 2;
+}

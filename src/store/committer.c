@@ -1,0 +1,125 @@
+/*
+ * committer - see committer.h.
+ *
+ * The queue is an intrusive singly linked list guarded by one mutex. The
+ * thread swaps the whole list out, so producers never wait for a commit to
+ * enqueue, and everything that arrived during one fsync forms the next batch.
+ * SPDX-License-Identifier: MIT
+ */
+#include "store/committer.h"
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdlib.h>
+
+#include "util/log.h"
+
+struct committer {
+    struct store *store;
+    pthread_t thread;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    struct commit_op *head, *tail;
+    bool stopping;
+    unsigned long long batches, ops;
+};
+
+static void run_batch(struct committer *c, struct commit_op *batch)
+{
+    struct err_detail d = {0};
+    enum err e = store_batch_begin(c->store, &d);
+    unsigned long long n = 0;
+    for (struct commit_op *op = batch; op && e == ERR_OK; op = op->next, n++) {
+        op->detail.code[0] = op->detail.msg[0] = '\0';
+        e = store_op_begin(c->store, &d);
+        if (e != ERR_OK)
+            break;
+        op->result = op->apply(c->store, op);
+        store_op_end(c->store, op->result == ERR_OK);
+    }
+    if (e == ERR_OK)
+        e = store_batch_commit(c->store, &d);
+    if (e != ERR_OK) {
+        log_error("committer", "cannot commit batch of %llu ops: %s", n, d.msg);
+        store_batch_rollback(c->store);
+        for (struct commit_op *op = batch; op; op = op->next) {
+            op->result = ERR_IO;
+            op->detail = d;
+        }
+    }
+    __atomic_add_fetch(&c->batches, 1, __ATOMIC_RELAXED);
+    __atomic_add_fetch(&c->ops, n, __ATOMIC_RELAXED);
+    /* done() may free the op, so read next first. */
+    for (struct commit_op *op = batch, *next; op; op = next) {
+        next = op->next;
+        op->done(op);
+    }
+}
+
+static void *committer_main(void *arg)
+{
+    struct committer *c = arg;
+    pthread_mutex_lock(&c->mu);
+    for (;;) {
+        while (!c->head && !c->stopping)
+            pthread_cond_wait(&c->cv, &c->mu);
+        if (!c->head && c->stopping)
+            break;
+        struct commit_op *batch = c->head;
+        c->head = c->tail = NULL;
+        pthread_mutex_unlock(&c->mu);
+        run_batch(c, batch);
+        pthread_mutex_lock(&c->mu);
+    }
+    pthread_mutex_unlock(&c->mu);
+    return NULL;
+}
+
+enum err committer_start(struct committer **out, struct store *s, struct err_detail *d)
+{
+    struct committer *c = calloc(1, sizeof(*c));
+    if (!c)
+        abort();
+    c->store = s;
+    pthread_mutex_init(&c->mu, NULL);
+    pthread_cond_init(&c->cv, NULL);
+    if (pthread_create(&c->thread, NULL, committer_main, c) != 0) {
+        free(c);
+        return err_set(d, ERR_IO, "INTERNAL_ERROR", "cannot start committer thread");
+    }
+    *out = c;
+    return ERR_OK;
+}
+
+void committer_submit(struct committer *c, struct commit_op *op)
+{
+    op->next = NULL;
+    pthread_mutex_lock(&c->mu);
+    if (c->tail)
+        c->tail->next = op;
+    else
+        c->head = op;
+    c->tail = op;
+    pthread_cond_signal(&c->cv);
+    pthread_mutex_unlock(&c->mu);
+}
+
+void committer_stop(struct committer *c)
+{
+    if (!c)
+        return;
+    pthread_mutex_lock(&c->mu);
+    c->stopping = true;
+    pthread_cond_signal(&c->cv);
+    pthread_mutex_unlock(&c->mu);
+    pthread_join(c->thread, NULL);
+    pthread_mutex_destroy(&c->mu);
+    pthread_cond_destroy(&c->cv);
+    free(c);
+}
+
+void committer_get_stats(struct committer *c, struct committer_stats *out)
+{
+    out->batches = __atomic_load_n(&c->batches, __ATOMIC_RELAXED);
+    out->ops = __atomic_load_n(&c->ops, __ATOMIC_RELAXED);
+}

@@ -1,0 +1,402 @@
+/*
+ * test_validate - the send body, custom headers and endpoint URLs: the good
+ * path and every error path with its API code.
+ * SPDX-License-Identifier: MIT
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/validate.h"
+
+#define EP "\"endpoint_id\":\"ep_0123456789abcdef0123456789abcdef\""
+
+/* Run validate_send on a C string; expect e and (when not OK) the code. */
+static void expect_send(const char *body, enum err e, const char *code, const char *msg_part)
+{
+    struct send_request r;
+    struct err_detail d = {{0}, {0}};
+    enum err got = validate_send(&r, body, strlen(body), &d);
+    if (got != e)
+        fail_msg("body %.80s: got %s (%s: %s), want %s", body, err_str(got), d.code, d.msg,
+                 err_str(e));
+    if (e != ERR_OK) {
+        assert_string_equal(d.code, code);
+        if (msg_part && !strstr(d.msg, msg_part))
+            fail_msg("message '%s' lacks '%s'", d.msg, msg_part);
+        assert_null(r.payload);
+        assert_null(r.headers_json);
+    }
+    send_request_release(&r);
+}
+
+static void test_send_good(void **state)
+{
+    (void)state;
+    const char *body = "{" EP ",\"payload\":{\"b\": [1, 2, {\"c\": \"x\"}], \"a\": true},"
+                       "\"headers\":{\"X-Tenant\":\"acme\",\"X-Trace\":\"t 1\"},"
+                       "\"idempotency_key\":\"order-42_A\",\"retention_hours\":0,"
+                       "\"unknown\":[1]}";
+    struct send_request r;
+    struct err_detail d = {{0}, {0}};
+    assert_int_equal(validate_send(&r, body, strlen(body), &d), ERR_OK);
+    assert_string_equal(r.endpoint_id, "ep_0123456789abcdef0123456789abcdef");
+    const char *compact = "{\"b\":[1,2,{\"c\":\"x\"}],\"a\":true}";
+    assert_string_equal(r.payload, compact);
+    assert_int_equal(r.payload_len, strlen(compact));
+    assert_string_equal(r.headers_json, "{\"X-Tenant\":\"acme\",\"X-Trace\":\"t 1\"}");
+    assert_string_equal(r.idempotency_key, "order-42_A");
+    assert_int_equal(r.retention_hours, 0);
+
+    unsigned char md[32];
+    char hex[65];
+    assert_int_equal(EVP_Digest(compact, strlen(compact), md, NULL, EVP_sha256(), NULL), 1);
+    for (int i = 0; i < 32; i++)
+        snprintf(hex + 2 * i, 3, "%02x", md[i]);
+    assert_string_equal(r.payload_sha256, hex);
+    send_request_release(&r);
+    send_request_release(&r); /* idempotent */
+    send_request_release(NULL);
+}
+
+static void test_send_minimal(void **state)
+{
+    (void)state;
+    /* Scalars and arrays are payloads too; optional fields may be null. */
+    const char *body = "{" EP ",\"payload\":\"hello\",\"headers\":null,\"idempotency_key\":null,"
+                       "\"retention_hours\":null}";
+    struct send_request r;
+    struct err_detail d = {{0}, {0}};
+    assert_int_equal(validate_send(&r, body, strlen(body), &d), ERR_OK);
+    assert_string_equal(r.payload, "\"hello\"");
+    assert_null(r.headers_json);
+    assert_string_equal(r.idempotency_key, "");
+    assert_int_equal(r.retention_hours, -1);
+    assert_int_equal(strlen(r.payload_sha256), 64);
+    send_request_release(&r);
+
+    expect_send("{" EP ",\"payload\":[1,2],\"headers\":{}}", ERR_OK, NULL, NULL);
+    expect_send("{" EP ",\"payload\":0}", ERR_OK, NULL, NULL);
+    expect_send("{" EP ",\"payload\":{},\"retention_hours\":87600}", ERR_OK, NULL, NULL);
+    /* Duplicate keys are tolerated. */
+    expect_send("{" EP ",\"payload\":1,\"payload\":2}", ERR_OK, NULL, NULL);
+}
+
+static void test_send_bad_json(void **state)
+{
+    (void)state;
+    expect_send("not json", ERR_INVAL, "INVALID_REQUEST", "line 1");
+    expect_send("{\"payload\": }", ERR_INVAL, "INVALID_REQUEST", "column");
+    expect_send("", ERR_INVAL, "INVALID_REQUEST", NULL);
+    expect_send("[1,2]", ERR_INVAL, "INVALID_REQUEST", "object");
+    expect_send("\"str\"", ERR_INVAL, "INVALID_REQUEST", "object");
+    expect_send("{" EP ",\"payload\":\"a\\u0000b\"}", ERR_INVAL, "INVALID_REQUEST", NULL);
+}
+
+static void test_send_fields(void **state)
+{
+    (void)state;
+    expect_send("{\"payload\":{}}", ERR_INVAL, "INVALID_REQUEST", "endpoint_id");
+    expect_send("{\"endpoint_id\":42,\"payload\":{}}", ERR_INVAL, "INVALID_REQUEST", "endpoint_id");
+    expect_send("{\"endpoint_id\":\"\",\"payload\":{}}", ERR_INVAL, "INVALID_REQUEST",
+                "endpoint_id");
+    expect_send("{" EP "}", ERR_INVAL, "INVALID_REQUEST", "payload");
+    expect_send("{" EP ",\"payload\":null}", ERR_INVAL, "INVALID_REQUEST", "payload");
+    expect_send("{" EP ",\"payload\":{},\"headers\":[]}", ERR_INVAL, "INVALID_HEADERS", "headers");
+    expect_send("{" EP ",\"payload\":{},\"headers\":{\"X-A\":1}}", ERR_INVAL, "INVALID_HEADERS",
+                "X-A");
+    expect_send("{" EP ",\"payload\":{},\"idempotency_key\":5}", ERR_INVAL, "INVALID_REQUEST",
+                "idempotency_key");
+    expect_send("{" EP ",\"payload\":{},\"idempotency_key\":\"a b\"}", ERR_INVAL, "INVALID_REQUEST",
+                "idempotency_key");
+    expect_send("{" EP ",\"payload\":{},\"idempotency_key\":\"a/b\"}", ERR_INVAL, "INVALID_REQUEST",
+                "idempotency_key");
+    expect_send("{" EP ",\"payload\":{},\"idempotency_key\":\"\"}", ERR_INVAL, "INVALID_REQUEST",
+                "idempotency_key");
+    expect_send("{" EP ",\"payload\":{},\"retention_hours\":-1}", ERR_INVAL, "INVALID_REQUEST",
+                "retention_hours");
+    expect_send("{" EP ",\"payload\":{},\"retention_hours\":87601}", ERR_INVAL, "INVALID_REQUEST",
+                "retention_hours");
+    expect_send("{" EP ",\"payload\":{},\"retention_hours\":1.5}", ERR_INVAL, "INVALID_REQUEST",
+                "retention_hours");
+    expect_send("{" EP ",\"payload\":{},\"retention_hours\":\"24\"}", ERR_INVAL, "INVALID_REQUEST",
+                "retention_hours");
+}
+
+static void test_idempotency_key_length(void **state)
+{
+    (void)state;
+    char key[300];
+    char body[512];
+    memset(key, 'k', 255);
+    key[255] = '\0';
+    snprintf(body, sizeof(body), "{" EP ",\"payload\":1,\"idempotency_key\":\"%s\"}", key);
+    expect_send(body, ERR_OK, NULL, NULL);
+    memset(key, 'k', 256);
+    key[256] = '\0';
+    snprintf(body, sizeof(body), "{" EP ",\"payload\":1,\"idempotency_key\":\"%s\"}", key);
+    expect_send(body, ERR_INVAL, "INVALID_REQUEST", "idempotency_key");
+}
+
+/* A send body whose compact payload is a string of exactly payload_bytes bytes. */
+static char *payload_body(size_t payload_bytes)
+{
+    size_t n = payload_bytes - 2; /* the quotes */
+    char *b = malloc(n + 128);
+    assert_non_null(b);
+    int off = snprintf(b, 128, "{" EP ",\"payload\":\"");
+    memset(b + off, 'x', n);
+    strcpy(b + off + n, "\"}");
+    return b;
+}
+
+static void test_payload_limit(void **state)
+{
+    (void)state;
+    char *b = payload_body(VALIDATE_MAX_PAYLOAD_BYTES);
+    expect_send(b, ERR_OK, NULL, NULL);
+    free(b);
+    b = payload_body(VALIDATE_MAX_PAYLOAD_BYTES + 1);
+    expect_send(b, ERR_LIMIT, "PAYLOAD_TOO_LARGE", NULL);
+    free(b);
+}
+
+static void test_depth(void **state)
+{
+    (void)state;
+    enum { N = 100000 };
+    char *b = malloc(N + 1);
+    assert_non_null(b);
+    memset(b, '[', N);
+    b[N] = '\0';
+    expect_send(b, ERR_INVAL, "INVALID_REQUEST", "nesting");
+    struct err_detail d;
+    assert_null(validate_parse_json(b, N, &d));
+    assert_string_equal(d.code, "INVALID_REQUEST");
+    free(b);
+
+    /* Exactly the limit parses (the body object is one level); one more does not. */
+    char buf[512];
+    int depth = VALIDATE_MAX_JSON_DEPTH;
+    int o = 0;
+    for (int i = 0; i < depth; i++)
+        buf[o++] = '[';
+    for (int i = 0; i < depth; i++)
+        buf[o++] = ']';
+    json_t *j = validate_parse_json(buf, (size_t)o, &d);
+    assert_non_null(j);
+    json_decref(j);
+    o = 0;
+    for (int i = 0; i < depth + 1; i++)
+        buf[o++] = '[';
+    for (int i = 0; i < depth + 1; i++)
+        buf[o++] = ']';
+    assert_null(validate_parse_json(buf, (size_t)o, &d));
+
+    /* Brackets inside strings do not count. */
+    char sb[300];
+    o = snprintf(sb, sizeof(sb), "{\"s\":\"");
+    for (int i = 0; i < 200; i++)
+        sb[o++] = '[';
+    o += snprintf(sb + o, sizeof(sb) - (size_t)o, "\\\"[\"}");
+    j = validate_parse_json(sb, (size_t)o, &d);
+    assert_non_null(j);
+    json_decref(j);
+}
+
+static void test_headers(void **state)
+{
+    (void)state;
+    struct err_detail d;
+    json_t *h = json_object();
+    char name[32];
+    for (int i = 0; i < VALIDATE_MAX_HEADERS; i++) {
+        snprintf(name, sizeof(name), "X-H%d", i);
+        json_object_set_new(h, name, json_string("v"));
+    }
+    assert_int_equal(validate_headers(h, &d), ERR_OK);
+    json_object_set_new(h, "X-One-Too-Many", json_string("v"));
+    assert_int_equal(validate_headers(h, &d), ERR_INVAL);
+    assert_string_equal(d.code, "INVALID_HEADERS");
+    assert_non_null(strstr(d.msg, "too many"));
+    json_decref(h);
+
+    /* Over 8 KB in total. */
+    h = json_object();
+    char big[5000];
+    memset(big, 'v', sizeof(big) - 1);
+    big[sizeof(big) - 1] = '\0';
+    json_object_set_new(h, "X-A", json_string(big));
+    assert_int_equal(validate_headers(h, &d), ERR_OK);
+    json_object_set_new(h, "X-B", json_string(big));
+    assert_int_equal(validate_headers(h, &d), ERR_INVAL);
+    assert_string_equal(d.code, "INVALID_HEADERS");
+    json_decref(h);
+
+    /* Forbidden names, case-insensitive, with the documented wording. */
+    static const char *const forbidden[] = {
+        "Host",
+        "authorization",
+        "Content-Length",
+        "TRANSFER-ENCODING",
+        "Connection",
+        "Keep-Alive",
+        "Upgrade",
+        "TE",
+        "Trailer",
+        "Proxy-Authorization",
+        "Proxy-Connection",
+        "Expect",
+        "Cookie",
+        "User-Agent",
+        "Content-Type",
+        "webhook-id",
+        "Webhook-Timestamp",
+        "webhook-signature",
+        "X-Webhook-Id",
+        "x-webhook-timestamp",
+        "X-Webhook-Signature",
+    };
+    for (size_t i = 0; i < sizeof(forbidden) / sizeof(forbidden[0]); i++) {
+        h = json_object();
+        json_object_set_new(h, forbidden[i], json_string("x"));
+        assert_int_equal(validate_headers(h, &d), ERR_INVAL);
+        assert_string_equal(d.code, "INVALID_HEADERS");
+        char want[128];
+        snprintf(want, sizeof(want), "header '%s' is forbidden and cannot be overridden",
+                 forbidden[i]);
+        assert_string_equal(d.msg, want);
+        json_decref(h);
+    }
+
+    /* CR/LF/NUL and other control characters in values; bad names. */
+    static const char *const bad_values[] = {"a\r\nX-Evil: 1", "a\nb", "a\rb", "a\x01"};
+    for (size_t i = 0; i < sizeof(bad_values) / sizeof(bad_values[0]); i++) {
+        h = json_object();
+        json_object_set_new(h, "X-A", json_string(bad_values[i]));
+        assert_int_equal(validate_headers(h, &d), ERR_INVAL);
+        assert_string_equal(d.code, "INVALID_HEADERS");
+        json_decref(h);
+    }
+    h = json_object();
+    json_object_set_new(h, "X-A", json_stringn("a\0b", 3));
+    assert_int_equal(validate_headers(h, &d), ERR_INVAL);
+    json_decref(h);
+    h = json_object();
+    json_object_set_new(h, "X-A", json_string("tab\tis fine"));
+    assert_int_equal(validate_headers(h, &d), ERR_OK);
+    json_decref(h);
+
+    static const char *const bad_names[] = {"", "X A", "X:A", "X-A\r", "X(A)", "é"};
+    for (size_t i = 0; i < sizeof(bad_names) / sizeof(bad_names[0]); i++) {
+        h = json_object();
+        json_object_set_new(h, bad_names[i], json_string("v"));
+        assert_int_equal(validate_headers(h, &d), ERR_INVAL);
+        assert_string_equal(d.code, "INVALID_HEADERS");
+        json_decref(h);
+    }
+    json_t *arr = json_array();
+    assert_int_equal(validate_headers(arr, &d), ERR_INVAL);
+    json_decref(arr);
+}
+
+static void test_send_headers(void **state)
+{
+    (void)state;
+    expect_send("{" EP ",\"payload\":{},\"headers\":{\"Host\":\"evil\"}}", ERR_INVAL,
+                "INVALID_HEADERS", "header 'Host' is forbidden and cannot be overridden");
+    expect_send("{" EP ",\"payload\":{},\"headers\":{\"X-A\":\"a\\r\\nb\"}}", ERR_INVAL,
+                "INVALID_HEADERS", NULL);
+
+    char body[4096];
+    int o = snprintf(body, sizeof(body), "{" EP ",\"payload\":{},\"headers\":{");
+    for (int i = 0; i < 51; i++)
+        o += snprintf(body + o, sizeof(body) - (size_t)o, "%s\"X-H%d\":\"v\"", i ? "," : "", i);
+    snprintf(body + o, sizeof(body) - (size_t)o, "}}");
+    expect_send(body, ERR_INVAL, "INVALID_HEADERS", "too many");
+}
+
+static void expect_url(const char *url, bool allow_http, enum err e, const char *msg_part)
+{
+    struct err_detail d = {{0}, {0}};
+    enum err got = validate_endpoint_url(url, allow_http, &d);
+    if (got != e)
+        fail_msg("url %.80s (allow_http %d): got %s (%s), want %s", url ? url : "(null)",
+                 allow_http, err_str(got), d.msg, err_str(e));
+    if (e != ERR_OK) {
+        assert_string_equal(d.code, "INVALID_ENDPOINT");
+        if (msg_part && !strstr(d.msg, msg_part))
+            fail_msg("message '%s' lacks '%s'", d.msg, msg_part);
+    }
+}
+
+static void test_urls(void **state)
+{
+    (void)state;
+    expect_url("https://example.com/hook", false, ERR_OK, NULL);
+    expect_url("https://example.com", false, ERR_OK, NULL);
+    expect_url("HTTPS://Example.COM:8443/a/b?x=1&y=2", false, ERR_OK, NULL);
+    expect_url("https://[2606:4700::1111]/h", false, ERR_OK, NULL);
+    expect_url("https://93.184.216.34/h", false, ERR_OK, NULL);
+
+    expect_url("http://example.com/hook", false, ERR_INVAL, "must use https");
+    expect_url("http://example.com/hook", true, ERR_OK, NULL);
+    expect_url("http://127.0.0.1:8080/hook", true, ERR_OK, NULL);
+    expect_url("ftp://example.com/x", false, ERR_INVAL, "https");
+    expect_url("ftp://example.com/x", true, ERR_INVAL, NULL);
+    expect_url("example.com/hook", false, ERR_INVAL, NULL);
+    expect_url("//example.com/hook", true, ERR_INVAL, NULL);
+    expect_url("/hook", true, ERR_INVAL, NULL);
+
+    expect_url("https://user:pass@example.com/", false, ERR_INVAL, "credentials");
+    expect_url("https://user@example.com/", false, ERR_INVAL, "credentials");
+    expect_url("https://example.com/a@b", false, ERR_OK, NULL);
+
+    expect_url("https://", false, ERR_INVAL, NULL);
+    expect_url("https:///path", false, ERR_INVAL, NULL);
+    expect_url("https://exa mple.com/", false, ERR_INVAL, NULL);
+    expect_url("https://example.com/\r\nX: y", false, ERR_INVAL, NULL);
+    expect_url("https://example.com/\t", false, ERR_INVAL, NULL);
+    expect_url(" https://example.com/", false, ERR_INVAL, NULL);
+    expect_url("https://example.com:99999/", false, ERR_INVAL, NULL);
+    expect_url("https://exa<mple.com/", false, ERR_INVAL, NULL);
+    expect_url("garbage", false, ERR_INVAL, NULL);
+    expect_url("", false, ERR_INVAL, NULL);
+    expect_url(NULL, false, ERR_INVAL, NULL);
+
+    /* Length limit. */
+    char *u = malloc(VALIDATE_MAX_URL + 2);
+    assert_non_null(u);
+    int o = snprintf(u, 64, "https://example.com/");
+    memset(u + o, 'a', (size_t)(VALIDATE_MAX_URL - o));
+    u[VALIDATE_MAX_URL] = '\0';
+    expect_url(u, false, ERR_OK, NULL);
+    u[VALIDATE_MAX_URL] = 'a';
+    u[VALIDATE_MAX_URL + 1] = '\0';
+    expect_url(u, false, ERR_INVAL, "longer");
+    free(u);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_send_good),
+        cmocka_unit_test(test_send_minimal),
+        cmocka_unit_test(test_send_bad_json),
+        cmocka_unit_test(test_send_fields),
+        cmocka_unit_test(test_idempotency_key_length),
+        cmocka_unit_test(test_payload_limit),
+        cmocka_unit_test(test_depth),
+        cmocka_unit_test(test_headers),
+        cmocka_unit_test(test_send_headers),
+        cmocka_unit_test(test_urls),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
