@@ -41,11 +41,12 @@ node_modules/.stamp: package.json package-lock.json
 define build_flavor
 build/$(1)/%.o: %.c
 	@mkdir -p $$(dir $$@)
-	$$(CC) $$(BASE_CFLAGS) $(2) $$(PKG_CFLAGS) -MMD -MP -c $$< -o $$@
+	@echo "CC [$(1)] $$<"
+	@$$(CC) $$(BASE_CFLAGS) $(2) $$(PKG_CFLAGS) -MMD -MP -c $$< -o $$@
 
 build/$(1)/libhookd.a: $$(LIB_SRCS:%.c=build/$(1)/%.o)
 	@rm -f $$@
-	ar rcs $$@ $$^
+	@ar rcs $$@ $$^
 
 build/$(1)/hookd: build/$(1)/src/main.o build/$(1)/libhookd.a
 	$$(CC) $(2) -pthread $(3) -o $$@ $$^ $$(PKG_LIBS)

@@ -10,6 +10,10 @@
 
 static void queue_json(struct api_request *r, unsigned status, json_t *root)
 {
+    if (r->abandoned) {
+        json_decref(root);
+        return;
+    }
     char *text = json_dumps(root, JSON_COMPACT);
     json_decref(root);
     if (!text)

@@ -34,6 +34,9 @@ static void send_done(struct commit_op *op)
 {
     struct send_op *x = (struct send_op *)op;
     struct api *a = x->base.r->api;
+    if (op->result == ERR_OK)
+        __atomic_add_fetch(x->existed ? &a->stats.sends_duplicate : &a->stats.sends_accepted, 1,
+                           __ATOMIC_RELAXED);
     if (op->result == ERR_OK && !x->existed) {
         char *ct = strdup(SEND_CONTENT_TYPE);
         if (!ct)
@@ -52,9 +55,6 @@ static void send_resume(struct api_request *r)
     if (x->base.op.result != ERR_OK) {
         api__respond_err(r, x->base.op.result, &x->base.op.detail);
     } else {
-        __atomic_add_fetch(x->existed ? &r->api->stats.sends_duplicate
-                                      : &r->api->stats.sends_accepted,
-                           1, __ATOMIC_RELAXED);
         const char *id = x->existed ? x->existing_id : x->in.message_id;
         api__respond_data(r, MHD_HTTP_ACCEPTED,
                           json_pack("{s:s, s:s}", "message_id", id, "status", "queued"), NULL);

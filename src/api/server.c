@@ -155,6 +155,14 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     struct api_request *r = *con_cls;
     if (!r)
         return;
+    if (r->deferred) {
+        /* Resumed after its op finished, but the client had gone: the
+         * resume callback still owns and frees the op. */
+        r->deferred = false;
+        r->abandoned = true;
+        __atomic_sub_fetch(&r->api->suspended, 1, __ATOMIC_SEQ_CST);
+        r->resume_fn(r);
+    }
     free(r->body);
     free(r);
     *con_cls = NULL;
