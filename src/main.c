@@ -155,8 +155,9 @@ static int cmd_serve(int argc, char **argv)
         log_error("main", "%s", d.msg);
         goto out;
     }
-    log_info("main", "listening on http://%s:%d (data %s)", cfg.listen_host, api_port(api),
-             cfg.data_dir);
+    /* Always printed: scripts and tests wait for this line. */
+    log_write(LOG_INFO, "main", NULL, "listening on http://%s:%d (data %s)", cfg.listen_host,
+              api_port(api), cfg.data_dir);
     if (!cfg.allow_http || !cfg.allow_private_networks)
         log_info("main", "endpoint policy: allow_http=%s allow_private_networks=%s",
                  cfg.allow_http ? "true" : "false", cfg.allow_private_networks ? "true" : "false");

@@ -22,8 +22,6 @@ int log_level_parse(const char *s)
 
 void log_write(enum log_level lvl, const char *mod, const char *fields, const char *fmt, ...)
 {
-    if (lvl > log_threshold)
-        return;
     char line[2048];
     struct timeval tv;
     gettimeofday(&tv, NULL);

@@ -17,7 +17,8 @@ extern enum log_level log_threshold;
 /* Parse "error|warn|info|debug"; returns -1 when unknown. */
 int log_level_parse(const char *s);
 
-/* Write one line. fields: preformatted "k=v k=v" (may be NULL); fmt: the msg text. */
+/* Write one line whatever the threshold (the log_* macros test it first).
+ * fields: preformatted "k=v k=v" (may be NULL); fmt: the msg text. */
 void log_write(enum log_level lvl, const char *mod, const char *fields, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
