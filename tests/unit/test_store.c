@@ -1,0 +1,260 @@
+/* test_store - the SQLite store and the committer against a temp directory. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "store/committer.h"
+#include "store/store.h"
+
+static char dir[64];
+
+static int setup(void **state)
+{
+    (void)state;
+    snprintf(dir, sizeof(dir), "/tmp/hookd-test-store-XXXXXX");
+    if (!mkdtemp(dir))
+        return -1;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    char cmd[128];
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+static struct store *open_store(void)
+{
+    struct store *s = NULL;
+    struct err_detail d = {0};
+    assert_int_equal(store_open(&s, dir, true, &d), ERR_OK);
+    return s;
+}
+
+static void make_endpoint(struct store *s, const char *id, const char *mode)
+{
+    struct store_endpoint e = {0};
+    snprintf(e.id, sizeof(e.id), "%s", id);
+    snprintf(e.mode, sizeof(e.mode), "%s", mode);
+    e.url = (char *)"https://example.com/hook";
+    e.hmac_enabled = true;
+    e.created_at_ms = e.updated_at_ms = 1000;
+    struct store_signing_key k = {0};
+    snprintf(k.id, sizeof(k.id), "sk_%s", id);
+    snprintf(k.secret, sizeof(k.secret), "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw");
+    struct err_detail d = {0};
+    assert_int_equal(store_endpoint_insert(s, &e, &k, &d), ERR_OK);
+}
+
+static struct store_send a_send(const char *msg_id, const char *ep, const char *key,
+                                const char *payload, const char *sha)
+{
+    struct store_send in = {0};
+    snprintf(in.message_id, sizeof(in.message_id), "%s", msg_id);
+    in.endpoint_id = ep;
+    in.mode = "live";
+    in.payload = payload;
+    in.payload_len = strlen(payload);
+    in.content_type = "application/json";
+    in.idempotency_key = key;
+    in.payload_sha256 = sha;
+    in.retention_hours = -1;
+    in.now_ms = 5000;
+    return in;
+}
+
+static void test_send_idempotency_and_partition(void **state)
+{
+    (void)state;
+    struct store *s = open_store();
+    struct err_detail d = {0};
+    make_endpoint(s, "ep_a", "live");
+    make_endpoint(s, "ep_t", "test");
+    char existing[ID_MAX] = "";
+    bool existed = true;
+
+    struct store_send in = a_send("m1", "ep_a", "k1", "{\"a\":1}", "aaaa");
+    assert_int_equal(store_send_insert(s, &in, existing, &existed, &d), ERR_OK);
+    assert_false(existed);
+
+    in = a_send("m2", "ep_a", "k1", "{\"a\":1}", "aaaa");
+    assert_int_equal(store_send_insert(s, &in, existing, &existed, &d), ERR_OK);
+    assert_true(existed);
+    assert_string_equal(existing, "m1");
+
+    in = a_send("m3", "ep_a", "k1", "{\"a\":2}", "bbbb");
+    assert_int_equal(store_send_insert(s, &in, existing, &existed, &d), ERR_CONFLICT);
+    assert_string_equal(d.code, "IDEMPOTENCY_MISMATCH");
+
+    /* A live key cannot send to a test-mode endpoint. */
+    in = a_send("m4", "ep_t", "", "{}", "cccc");
+    assert_int_equal(store_send_insert(s, &in, existing, &existed, &d), ERR_NOTFOUND);
+    assert_string_equal(d.code, "ENDPOINT_NOT_FOUND");
+
+    struct store_message m;
+    assert_int_equal(store_message_get(s, "live", "m1", &m, &d), ERR_OK);
+    assert_int_equal(m.status, STATUS_QUEUED);
+    assert_int_equal(m.size_bytes, 7);
+    store_message_release(&m);
+    assert_int_equal(store_message_get(s, "test", "m1", &m, &d), ERR_NOTFOUND);
+    assert_int_equal(store_message_get(s, "live", "m2", &m, &d), ERR_NOTFOUND);
+    store_close(s);
+}
+
+static bool count_pending(const struct store_pending *p, void *ctx)
+{
+    (void)p;
+    (*(int *)ctx)++;
+    return true;
+}
+
+static void test_attempts_move_state(void **state)
+{
+    (void)state;
+    struct store *s = open_store();
+    struct err_detail d = {0};
+    int pending = 0;
+    assert_int_equal(store_pending_scan(s, count_pending, &pending, &d), ERR_OK);
+    assert_int_equal(pending, 1); /* m1 from the previous test (same directory) */
+
+    struct store_attempt a = {0};
+    snprintf(a.id, sizeof(a.id), "at1");
+    snprintf(a.message_id, sizeof(a.message_id), "m1");
+    a.attempt_no = 1;
+    a.created_at_ms = 6000;
+    a.response_status = 503;
+    a.latency_ms = 12;
+    a.error_text = (char *)"receiver answered HTTP 503";
+    a.retry_type = "slow";
+    a.retry_after_seconds = -1;
+    a.dns_ms = a.tcp_connect_ms = a.tls_handshake_ms = a.ttfb_ms = a.transfer_ms = -1;
+    assert_int_equal(store_attempt_record(s, &a, STATUS_PENDING_RETRY, 9000, &d), ERR_OK);
+
+    struct store_message m;
+    assert_int_equal(store_message_get(s, "live", "m1", &m, &d), ERR_OK);
+    assert_int_equal(m.status, STATUS_PENDING_RETRY);
+    assert_int_equal(m.attempt_count, 1);
+    assert_int_equal(m.next_attempt_at_ms, 9000);
+    assert_string_equal(m.last_error, "receiver answered HTTP 503");
+    store_message_release(&m);
+
+    snprintf(a.id, sizeof(a.id), "at2");
+    a.attempt_no = 2;
+    a.response_status = 200;
+    a.error_text = NULL;
+    a.retry_type = NULL;
+    assert_int_equal(store_attempt_record(s, &a, STATUS_SUCCEEDED, 0, &d), ERR_OK);
+    assert_int_equal(store_message_get(s, "live", "m1", &m, &d), ERR_OK);
+    assert_int_equal(m.status, STATUS_SUCCEEDED);
+    assert_int_equal(m.attempt_count, 2);
+    assert_null(m.last_error);
+    assert_int_not_equal(m.delivered_at_ms, 0);
+    store_message_release(&m);
+
+    struct store_attempt list[4];
+    int n = 0;
+    bool more = true;
+    assert_int_equal(store_attempt_list(s, "m1", 4, list, &n, &more, &d), ERR_OK);
+    assert_int_equal(n, 2);
+    assert_false(more);
+    assert_int_equal(list[0].attempt_no, 1);
+    assert_string_equal(list[0].retry_type, "slow");
+    for (int i = 0; i < n; i++)
+        store_attempt_release(&list[i]);
+
+    pending = 0;
+    assert_int_equal(store_pending_scan(s, count_pending, &pending, &d), ERR_OK);
+    assert_int_equal(pending, 0);
+    store_close(s);
+}
+
+/* ---- committer: failing ops roll back alone, all ops share batches ---- */
+
+struct test_op {
+    struct commit_op op;
+    int n;
+    bool fail;
+    int *done_count;
+};
+
+static enum err test_apply(struct store *s, struct commit_op *op)
+{
+    struct test_op *t = (struct test_op *)op;
+    char id[32];
+    snprintf(id, sizeof(id), "ep_c%d", t->n);
+    struct store_endpoint e = {0};
+    snprintf(e.id, sizeof(e.id), "%s", id);
+    snprintf(e.mode, sizeof(e.mode), "live");
+    e.url = (char *)"https://example.com/x";
+    struct store_signing_key k = {0};
+    snprintf(k.id, sizeof(k.id), "sk_c%d", t->n);
+    snprintf(k.secret, sizeof(k.secret), "whsec_x");
+    enum err e2 = store_endpoint_insert(s, &e, &k, &op->detail);
+    if (e2 == ERR_OK && t->fail)
+        return err_set(&op->detail, ERR_INVAL, "TEST", "planned failure");
+    return e2;
+}
+
+static void test_done(struct commit_op *op)
+{
+    struct test_op *t = (struct test_op *)op;
+    __atomic_add_fetch(t->done_count, 1, __ATOMIC_SEQ_CST);
+}
+
+static void test_committer_batches(void **state)
+{
+    (void)state;
+    struct store *w = open_store();
+    struct committer *c = NULL;
+    struct err_detail d = {0};
+    assert_int_equal(committer_start(&c, w, &d), ERR_OK);
+    enum { N = 200 };
+    static struct test_op ops[N];
+    int done = 0;
+    for (int i = 0; i < N; i++) {
+        ops[i] = (struct test_op){.n = i, .fail = i % 10 == 3, .done_count = &done};
+        ops[i].op.apply = test_apply;
+        ops[i].op.done = test_done;
+        committer_submit(c, &ops[i].op);
+    }
+    /* Await the completions (bounded), then check they shared transactions. */
+    for (int i = 0; i < 10000 && __atomic_load_n(&done, __ATOMIC_SEQ_CST) < N; i++)
+        usleep(1000);
+    assert_int_equal(done, N);
+    struct committer_stats st;
+    committer_get_stats(c, &st);
+    assert_int_equal(st.ops, N);
+    assert_true(st.batches < N / 4); /* group commit: far fewer commits than ops */
+    committer_stop(c);
+    struct store *r = open_store();
+    for (int i = 0; i < N; i++) {
+        char id[32];
+        snprintf(id, sizeof(id), "ep_c%d", i);
+        struct store_endpoint e = {0};
+        enum err got = store_endpoint_get(r, "live", id, false, &e, &d);
+        assert_int_equal(got, i % 10 == 3 ? ERR_NOTFOUND : ERR_OK);
+        assert_int_equal(ops[i].op.result, i % 10 == 3 ? ERR_INVAL : ERR_OK);
+        store_endpoint_release(&e);
+    }
+    store_close(r);
+    store_close(w);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_send_idempotency_and_partition),
+        cmocka_unit_test(test_attempts_move_state),
+        cmocka_unit_test(test_committer_batches),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
