@@ -19,12 +19,13 @@ ASAN_CFLAGS := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fn
 LIB_SRCS := $(wildcard src/util/*.c src/core/*.c src/store/*.c src/deliver/*.c src/api/*.c) src/config.c
 MAIN_SRC := src/main.c
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 
 # Dependencies are probed lazily so that `make deps` can run before they exist.
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
-.PHONY: all deps run test unit integration check-asan check-format format clean bench
+.PHONY: all deps run test unit integration check-asan check-format format clean bench fuzz
 all: hookd
 
 # ---- dependencies ----------------------------------------------------------
@@ -53,7 +54,11 @@ build/$(1)/hookd: build/$(1)/src/main.o build/$(1)/libhookd.a
 
 build/$(1)/unit/%: build/$(1)/tests/unit/%.o build/$(1)/libhookd.a
 	@mkdir -p $$(dir $$@)
-	$$(CC) $(2) -pthread -o $$@ $$^ $$(PKG_LIBS) -lcmocka
+	@$$(CC) $(2) -pthread -o $$@ $$^ $$(PKG_LIBS) -lcmocka
+
+build/$(1)/fuzz-replay/%: tests/fuzz/%.c build/$(1)/libhookd.a
+	@mkdir -p $$(dir $$@)
+	@$$(CC) $$(BASE_CFLAGS) $(2) -DFUZZ_REPLAY $$(PKG_CFLAGS) -o $$@ $$^ $$(PKG_LIBS)
 endef
 
 comma := ,
@@ -66,6 +71,7 @@ hookd: build/release/hookd
 	cp $< $@
 
 UNIT_BINS = $(UNIT_SRCS:tests/unit/%.c=build/$(1)/unit/%)
+FUZZ_REPLAYS = $(FUZZ_TARGETS:%=build/$(1)/fuzz-replay/%)
 
 # ---- run and test ----------------------------------------------------------
 run: deps hookd
@@ -76,14 +82,18 @@ test: deps node_modules/.stamp
 	$(MAKE) unit integration
 	$(MAKE) check-asan
 
-unit: $(call UNIT_BINS,release)
-	@set -e; for t in $^; do echo "== $$t"; $$t; done
+unit: $(call UNIT_BINS,release) $(call FUZZ_REPLAYS,release)
+	@set -e; for t in $(call UNIT_BINS,release); do echo "== $$t"; $$t; done
+	@set -e; for f in $(FUZZ_TARGETS); do echo "== fuzz corpus replay $$f"; \
+		build/release/fuzz-replay/$$f tests/fuzz/corpus/$${f#fuzz_}/*; done
 
 integration: hookd node_modules/.stamp
 	HOOKD_BIN=$(CURDIR)/hookd node --test --test-concurrency=2 tests/integration/
 
-check-asan: build/asan/hookd $(call UNIT_BINS,asan) node_modules/.stamp
+check-asan: build/asan/hookd $(call UNIT_BINS,asan) $(call FUZZ_REPLAYS,asan) node_modules/.stamp
 	@set -e; for t in $(call UNIT_BINS,asan); do echo "== $$t (asan)"; $$t; done
+	@set -e; for f in $(FUZZ_TARGETS); do echo "== fuzz corpus replay $$f (asan)"; \
+		build/asan/fuzz-replay/$$f tests/fuzz/corpus/$${f#fuzz_}/*; done
 	HOOKD_BIN=$(CURDIR)/build/asan/hookd HOOKD_ASAN=1 \
 		ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
 		node --test --test-concurrency=2 tests/integration/
@@ -94,6 +104,15 @@ check-format:
 
 format:
 	clang-format -i $(FORMAT_FILES)
+
+# libFuzzer runs (clang): FUZZ_SECONDS each; new finds land in the corpus directory.
+FUZZ_SECONDS ?= 60
+fuzz: build/asan/libhookd.a
+	@set -e; for f in $(FUZZ_TARGETS); do \
+		clang $(filter-out -Wduplicated-cond -Wlogical-op,$(BASE_CFLAGS)) -g -O1 \
+			-fsanitize=fuzzer,address,undefined $(PKG_CFLAGS) -o build/$$f tests/fuzz/$$f.c \
+			$(LIB_SRCS) $(PKG_LIBS); \
+		build/$$f -max_total_time=$(FUZZ_SECONDS) tests/fuzz/corpus/$${f#fuzz_}; done
 
 bench: hookd
 	./bench/run.sh
