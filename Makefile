@@ -68,7 +68,7 @@ $(eval $(call build_flavor,asan,$(ASAN_CFLAGS),))
 -include $(shell find build -name '*.d' 2>/dev/null)
 
 hookd: build/release/hookd
-	cp $< $@
+	cp $< $@.tmp && mv -f $@.tmp $@
 
 UNIT_BINS = $(UNIT_SRCS:tests/unit/%.c=build/$(1)/unit/%)
 FUZZ_REPLAYS = $(FUZZ_TARGETS:%=build/$(1)/fuzz-replay/%)

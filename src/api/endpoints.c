@@ -4,11 +4,16 @@
  * PATCH happens inside the op so concurrent updates cannot lose each other.
  * SPDX-License-Identifier: MIT
  */
+#include <arpa/inet.h>
+#include <curl/curl.h>
+#include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "api/internal.h"
 #include "core/validate.h"
+#include "deliver/addr_policy.h"
 #include "util/clock.h"
 
 #define ENDPOINT_LIST_DEFAULT 50
@@ -39,7 +44,49 @@ static enum err int_field(json_t *v, const char *name, int *out, struct err_deta
     return ERR_OK;
 }
 
-static enum err parse_fields(json_t *body, bool allow_http, struct ep_fields *f,
+/*
+ * Refuse at creation what the dispatcher would refuse at connect time anyway:
+ * IP literals outside public space and localhost names. Hostnames are
+ * checked again after DNS on every attempt (deliver/addr_policy).
+ */
+static enum err check_blocked(const char *url, struct err_detail *d)
+{
+    CURLU *u = curl_url();
+    char *host = NULL;
+    enum err e = ERR_OK;
+    if (!u)
+        abort();
+    if (curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
+        curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK)
+        goto out; /* validate_endpoint_url already accepted it; nothing more to say */
+    size_t hl = strlen(host);
+    char lit[64];
+    struct sockaddr_in in4 = {.sin_family = AF_INET};
+    struct sockaddr_in6 in6 = {.sin6_family = AF_INET6};
+    bool blocked = false;
+    if (!strcasecmp(host, "localhost") || (hl > 10 && !strcasecmp(host + hl - 10, ".localhost"))) {
+        blocked = true;
+    } else if (inet_pton(AF_INET, host, &in4.sin_addr) == 1) {
+        blocked = !addr_policy_is_public((struct sockaddr *)&in4);
+    } else if (host[0] == '[' && hl < sizeof(lit) + 1) {
+        memcpy(lit, host + 1, hl - 2);
+        lit[hl - 2] = '\0';
+        char *zone = strchr(lit, '%');
+        if (zone)
+            *zone = '\0';
+        if (inet_pton(AF_INET6, lit, &in6.sin6_addr) == 1)
+            blocked = !addr_policy_is_public((struct sockaddr *)&in6);
+    }
+    if (blocked)
+        e = err_set(d, ERR_INVAL, "ENDPOINT_BLOCKED",
+                    "endpoint URL targets a private or internal address '%s'", host);
+out:
+    curl_free(host);
+    curl_url_cleanup(u);
+    return e;
+}
+
+static enum err parse_fields(json_t *body, const struct config *cfg, struct ep_fields *f,
                              struct err_detail *d)
 {
     memset(f, 0, sizeof(*f));
@@ -50,7 +97,9 @@ static enum err parse_fields(json_t *body, bool allow_http, struct ep_fields *f,
     if ((v = json_object_get(body, "url"))) {
         if (!json_is_string(v))
             return err_set(d, ERR_INVAL, "INVALID_ENDPOINT", "'url' must be a string");
-        if ((e = validate_endpoint_url(json_string_value(v), allow_http, d)) != ERR_OK)
+        if ((e = validate_endpoint_url(json_string_value(v), cfg->allow_http, d)) != ERR_OK)
+            return e;
+        if (!cfg->allow_private_networks && (e = check_blocked(json_string_value(v), d)) != ERR_OK)
             return e;
         f->has_url = true;
         f->url = json_string_value(v);
@@ -188,7 +237,7 @@ void api__endpoints_create(struct api_request *r)
     struct err_detail d = {0};
     json_t *body = parse_body(r, &d);
     struct ep_fields f;
-    enum err e = body ? parse_fields(body, r->api->deps.cfg->allow_http, &f, &d) : ERR_INVAL;
+    enum err e = body ? parse_fields(body, r->api->deps.cfg, &f, &d) : ERR_INVAL;
     if (e == ERR_OK && !f.has_url)
         e = err_set(&d, ERR_INVAL, "INVALID_REQUEST", "'url' is required");
     if (e != ERR_OK) {
@@ -330,7 +379,7 @@ void api__endpoints_update(struct api_request *r, const char *id)
     struct err_detail d = {0};
     json_t *body = parse_body(r, &d);
     struct ep_fields f;
-    enum err e = body ? parse_fields(body, r->api->deps.cfg->allow_http, &f, &d) : ERR_INVAL;
+    enum err e = body ? parse_fields(body, r->api->deps.cfg, &f, &d) : ERR_INVAL;
     if (e != ERR_OK) {
         json_decref(body);
         api__respond_err(r, e, &d);

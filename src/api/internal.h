@@ -32,6 +32,7 @@ struct api_request {
     struct api *api;
     struct MHD_Connection *conn;
     const char *method;
+    const char *url; /* the request path, owned by libmicrohttpd */
     char *body;
     size_t body_len, body_cap;
     bool body_too_large;

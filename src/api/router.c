@@ -118,13 +118,12 @@ static void route_v1(struct api_request *r)
             return;
         }
     }
-    api__respond_error(r, MHD_HTTP_NOT_FOUND, "NOT_FOUND", "no route for %s /%s", r->method,
-                       r->nseg > 1 ? r->seg[1] : "v1");
+    api__respond_error(r, MHD_HTTP_NOT_FOUND, "NOT_FOUND", "no route for %s %s", r->method, r->url);
 }
 
 void api__route(struct api_request *r)
 {
-    if (r->nseg == 1 && seg(r, 0, "healthz") && is(r, "GET")) {
+    if (r->nseg == 1 && seg(r, 0, "healthz") && (is(r, "GET") || is(r, "HEAD"))) {
         api__ops_healthz(r);
         return;
     }
@@ -138,5 +137,5 @@ void api__route(struct api_request *r)
         route_v1(r);
         return;
     }
-    api__respond_error(r, MHD_HTTP_NOT_FOUND, "NOT_FOUND", "no such route");
+    api__respond_error(r, MHD_HTTP_NOT_FOUND, "NOT_FOUND", "no route for %s %s", r->method, r->url);
 }

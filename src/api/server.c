@@ -117,6 +117,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         r->api = a;
         r->conn = conn;
         r->method = method;
+        r->url = url;
         id_prefixed_hex(r->request_id, sizeof(r->request_id), "req_", 24);
         split_path(r, url);
         *con_cls = r;

@@ -68,7 +68,11 @@ static curl_socket_t on_opensocket(void *ud, curlsocktype purpose, struct curl_s
 static struct curl_slist *add_header(struct curl_slist *l, const char *name, const char *value)
 {
     char line[9000];
-    snprintf(line, sizeof(line), "%s: %s", name, value);
+    /* curl drops "Name:" (it means "remove"); "Name;" sends an empty value. */
+    if (value[0])
+        snprintf(line, sizeof(line), "%s: %s", name, value);
+    else
+        snprintf(line, sizeof(line), "%s;", name);
     struct curl_slist *n = curl_slist_append(l, line);
     if (!n)
         abort();

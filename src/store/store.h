@@ -94,20 +94,22 @@ struct store_signing_key {
 
 #define STORE_MAX_ACTIVE_KEYS 2
 
-/* Insert an endpoint with its first signing key. ERR_CONFLICT on a duplicate id. */
+/* Insert an endpoint with its first signing key. ERR_CONFLICT (DUPLICATE_URL) when
+ * another live endpoint of the same mode has the same URL. */
 enum err store_endpoint_insert(struct store *s, const struct store_endpoint *e,
                                const struct store_signing_key *k, struct err_detail *d);
 /* A live endpoint of mode by id (include_deleted for the dispatcher). */
 enum err store_endpoint_get(struct store *s, const char *mode, const char *id, bool include_deleted,
                             struct store_endpoint *out, struct err_detail *d);
 /* Overwrite the mutable fields of a live endpoint (url, description, headers,
- * rate_limit_rps, burst, hmac_enabled, paused, updated_at). */
+ * rate_limit_rps, burst, hmac_enabled, paused, updated_at); DUPLICATE_URL as above. */
 enum err store_endpoint_update(struct store *s, const struct store_endpoint *e,
                                struct err_detail *d);
 /* Soft delete; ERR_NOTFOUND when absent or already deleted. */
 enum err store_endpoint_delete(struct store *s, const char *mode, const char *id, int64_t now_ms,
                                struct err_detail *d);
-/* Page through live endpoints of mode, newest first, ids < cursor (cursor "" = start).
+/* Page through live endpoints of mode, newest first, after cursor (cursor "" = start;
+ * a cursor that is not an endpoint id of this mode is ERR_INVAL).
  * Fills up to limit entries into out (caller array); *n the count; *has_more. */
 enum err store_endpoint_list(struct store *s, const char *mode, const char *cursor, int limit,
                              struct store_endpoint *out, int *n, bool *has_more,

@@ -38,6 +38,8 @@ enum stmt_id {
     S_EP_LIST_AFTER,
     S_SK_ACTIVE,
     S_EP_LIVE,
+    S_EP_URL_TAKEN,
+    S_EP_CURSOR,
     S_IDEM_FIND,
     S_EVENT_INSERT,
     S_MSG_INSERT,
@@ -85,6 +87,9 @@ static const char *const stmt_sql[S_COUNT] = {
                         "ORDER BY seq DESC LIMIT ?2",
     [S_SK_ACTIVE] = "SELECT id, secret, created_at FROM signing_keys WHERE endpoint_id = ?1 "
                     "AND deleted_at IS NULL ORDER BY created_at, id LIMIT 2",
+    [S_EP_URL_TAKEN] = "SELECT id FROM endpoints WHERE mode = ?1 AND url = ?2 AND id != ?3 "
+                       "AND deleted_at IS NULL LIMIT 1",
+    [S_EP_CURSOR] = "SELECT 1 FROM endpoints WHERE id = ?1 AND mode = ?2",
     [S_EP_LIVE] = "SELECT 1 FROM endpoints WHERE id = ?1 AND mode = ?2 AND deleted_at IS NULL",
     [S_IDEM_FIND] = "SELECT id, payload_sha256 FROM messages "
                     "WHERE endpoint_id = ?1 AND idempotency_key = ?2",
@@ -413,9 +418,31 @@ static void read_endpoint(sqlite3_stmt *q, struct store_endpoint *e)
     e->deleted_at_ms = col_opt_int(q, 11, 0);
 }
 
+/* ERR_CONFLICT (DUPLICATE_URL) when another live endpoint of the mode has the URL. */
+static enum err check_url_free(struct store *s, const struct store_endpoint *e,
+                               struct err_detail *d)
+{
+    sqlite3_stmt *q = st(s, S_EP_URL_TAKEN);
+    bind_text(q, 1, e->mode);
+    bind_text(q, 2, e->url);
+    bind_text(q, 3, e->id);
+    int rc = sqlite3_step(q);
+    enum err r = ERR_OK;
+    if (rc == SQLITE_ROW)
+        r = err_set(d, ERR_CONFLICT, "DUPLICATE_URL", "endpoint %s already uses this URL",
+                    (const char *)sqlite3_column_text(q, 0));
+    else if (rc != SQLITE_DONE)
+        r = db_err(s, rc, d, "check endpoint url");
+    sqlite3_reset(q);
+    return r;
+}
+
 enum err store_endpoint_insert(struct store *s, const struct store_endpoint *e,
                                const struct store_signing_key *k, struct err_detail *d)
 {
+    enum err r = check_url_free(s, e, d);
+    if (r != ERR_OK)
+        return r;
     sqlite3_stmt *q = st(s, S_EP_INSERT);
     bind_text(q, 1, e->id);
     bind_text(q, 2, e->mode);
@@ -464,6 +491,9 @@ enum err store_endpoint_get(struct store *s, const char *mode, const char *id, b
 enum err store_endpoint_update(struct store *s, const struct store_endpoint *e,
                                struct err_detail *d)
 {
+    enum err r0 = check_url_free(s, e, d);
+    if (r0 != ERR_OK)
+        return r0;
     sqlite3_stmt *q = st(s, S_EP_UPDATE);
     bind_text(q, 1, e->id);
     bind_text(q, 2, e->url);
@@ -498,7 +528,20 @@ enum err store_endpoint_list(struct store *s, const char *mode, const char *curs
                              struct err_detail *d)
 {
     bool after = cursor && cursor[0];
-    sqlite3_stmt *q = st(s, after ? S_EP_LIST_AFTER : S_EP_LIST);
+    sqlite3_stmt *q;
+    if (after) { /* a cursor is the id of the last endpoint of the previous page */
+        q = st(s, S_EP_CURSOR);
+        bind_text(q, 1, cursor);
+        bind_text(q, 2, mode);
+        int rc0 = sqlite3_step(q);
+        sqlite3_reset(q);
+        if (rc0 == SQLITE_DONE)
+            return err_set(d, ERR_INVAL, "INVALID_REQUEST",
+                           "'cursor' is not a cursor of this list");
+        if (rc0 != SQLITE_ROW)
+            return db_err(s, rc0, d, "check cursor");
+    }
+    q = st(s, after ? S_EP_LIST_AFTER : S_EP_LIST);
     bind_text(q, 1, mode);
     sqlite3_bind_int(q, 2, limit + 1); /* one extra row tells has_more */
     if (after)

@@ -62,7 +62,7 @@ test('endpoint CRUD', T, async (t) => {
     assert.deepEqual(await h.listAllEndpoints(), [], 'a deleted endpoint leaves the list');
 });
 
-test('a duplicate endpoint URL is 409 DUPLICATE_URL', { ...T, todo: 'API.md §5; not yet in hookd' }, async (t) => {
+test('a duplicate endpoint URL is 409 DUPLICATE_URL', T, async (t) => {
     const env = await setup(t);
     const h = await env.startHookd();
     const ep = await h.createEndpoint({ url: url(1) });
