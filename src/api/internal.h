@@ -43,7 +43,7 @@ struct api_request {
     struct store_api_key key; /* the authenticated key (for /v1 routes) */
 
     bool responded;
-    bool deferred; /* waiting for an op; resume_fn then responds */
+    bool deferred;  /* waiting for an op; resume_fn then responds */
     bool abandoned; /* client went away while deferred: respond is a no-op */
     api_resume_fn resume_fn;
     void *op; /* the deferred op, owned by the resume_fn */
