@@ -7,6 +7,7 @@
  * when the API reports a change.
  * SPDX-License-Identifier: MIT
  */
+#define _GNU_SOURCE /* pthread_setname_np */
 #include "deliver/dispatcher.h"
 
 #include <curl/curl.h>
@@ -447,6 +448,7 @@ static void publish_stats(struct dispatcher *dp)
 
 static void *dispatcher_main(void *arg)
 {
+    pthread_setname_np(pthread_self(), "dispatcher");
     struct dispatcher *dp = arg;
     int64_t grace_deadline = 0;
     for (;;) {

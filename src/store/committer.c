@@ -6,6 +6,7 @@
  * enqueue, and everything that arrived during one fsync forms the next batch.
  * SPDX-License-Identifier: MIT
  */
+#define _GNU_SOURCE /* pthread_setname_np */
 #include "store/committer.h"
 
 #include <pthread.h>
@@ -58,6 +59,7 @@ static void run_batch(struct committer *c, struct commit_op *batch)
 
 static void *committer_main(void *arg)
 {
+    pthread_setname_np(pthread_self(), "committer");
     struct committer *c = arg;
     pthread_mutex_lock(&c->mu);
     for (;;) {
