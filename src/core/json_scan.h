@@ -62,7 +62,8 @@ enum err json_scan_text(const char *s, size_t len, int max_depth, struct err_det
 
 /*
  * Validate that s[0..len) is exactly one JSON object with only whitespace
- * around it, calling fn for each member as it is scanned. A syntax error
+ * around it, calling fn (unless NULL) for each top-level member as it is
+ * scanned; members of nested objects are not reported. A syntax error
  * later in the text can follow callbacks, so fn should only record spans
  * and the caller act once this returns ERR_OK. The object itself is depth 1.
  */

@@ -1,9 +1,14 @@
 /*
  * validate - API input checks that need no store; see validate.h for the contract.
  *
- * JSON nesting depth is checked by a byte pre-scan before jansson parses
- * anything, so a "[[[[..." bomb costs one linear pass and no allocation.
- * Duplicate object keys are accepted (last one wins), as most servers do.
+ * validate_parse_json checks JSON nesting depth by a byte pre-scan before
+ * jansson parses anything, so a "[[[[..." bomb costs one linear pass and no
+ * allocation. validate_send does not build a tree of the body: json_scan
+ * validates it strictly and finds the raw span of each top-level member, so
+ * the payload is kept byte for byte (big integers, "\u0000", 1e400 and 0.1
+ * survive unchanged) and only the small fields are decoded by jansson.
+ * Duplicate object keys are accepted (last one wins), as most servers do;
+ * inside the payload they are passed through untouched.
  * Endpoint URLs are parsed with libcurl's URL API, the same parser that
  * will later connect to them.
  * SPDX-License-Identifier: MIT
@@ -15,6 +20,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+
+#include "core/json_scan.h"
 
 #define CODE_REQUEST "INVALID_REQUEST"
 #define CODE_TOO_LARGE "PAYLOAD_TOO_LARGE"
@@ -179,32 +186,90 @@ static bool is_idempotency_char(char c)
            c == '-';
 }
 
-/* Optional fields sent as JSON null count as absent (some clients send nulls). */
-static json_t *get_optional(json_t *root, const char *key)
+/* Raw value spans of the top-level members validate_send looks at. */
+struct send_spans {
+    struct span {
+        bool is_set;
+        size_t start, end;
+    } endpoint_id, payload, headers, idempotency_key, retention_hours;
+};
+
+/* json_scan member callback: remember where each known field is; the last duplicate wins. */
+static enum err on_member(void *ctx, const struct json_scan_member *m, struct err_detail *d)
 {
-    json_t *v = json_object_get(root, key);
-    return json_is_null(v) ? NULL : v;
+    struct send_spans *f = ctx;
+    static const char *const names[] = {"endpoint_id", "payload", "headers", "idempotency_key",
+                                        "retention_hours"};
+    struct span *const spans[] = {&f->endpoint_id, &f->payload, &f->headers, &f->idempotency_key,
+                                  &f->retention_hours};
+    (void)d;
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        if (json_scan_key_equals(m->key, m->key_len, names[i])) {
+            spans[i]->is_set = true;
+            spans[i]->start = m->value_start;
+            spans[i]->end = m->value_end;
+            break;
+        }
+    }
+    return ERR_OK;
+}
+
+static bool span_is_null(const char *body, const struct span *sp)
+{
+    return sp->end - sp->start == 4 && memcmp(body + sp->start, "null", 4) == 0;
+}
+
+/*
+ * Decode one field's raw span with jansson; optional fields sent as JSON
+ * null count as absent (some clients send nulls), so *out stays NULL. The
+ * span is already valid JSON, so jansson fails only on what it cannot
+ * represent (\u0000, integers beyond int64, reals that overflow a double).
+ */
+static enum err decode_field(json_t **out, const char *body, const struct span *sp,
+                             const char *name, bool is_optional, struct err_detail *d)
+{
+    json_error_t jerr;
+    *out = NULL;
+    if (!sp->is_set || (is_optional && span_is_null(body, sp)))
+        return ERR_OK;
+    *out = json_loadb(body + sp->start, sp->end - sp->start, JSON_DECODE_ANY, &jerr);
+    if (!*out)
+        return err_set(d, ERR_INVAL, CODE_REQUEST, "cannot decode '%s': %s", name, jerr.text);
+    return ERR_OK;
 }
 
 enum err validate_send(struct send_request *out, const char *body, size_t len, struct err_detail *d)
 {
     enum err e = ERR_INVAL;
+    struct send_spans f;
+    json_t *ep = NULL;
+    json_t *headers = NULL;
+    json_t *key = NULL;
+    json_t *retention = NULL;
     memset(out, 0, sizeof(*out));
+    memset(&f, 0, sizeof(f));
     out->retention_hours = -1;
 
-    json_t *root = validate_parse_json(body, len, d);
-    if (!root)
-        return ERR_INVAL;
-    if (!json_is_object(root)) {
-        err_set(d, ERR_INVAL, CODE_REQUEST, "request body must be a JSON object");
-        goto out;
+    if (!body || len == 0)
+        return err_set(d, ERR_INVAL, CODE_REQUEST, "request body is empty");
+    size_t first = 0;
+    while (first < len && body[first] != '\0' && strchr(" \t\r\n", body[first]))
+        first++;
+    if (first == len || body[first] != '{') {
+        /* Report a syntax error first, as a parser would, then the wrong type. */
+        if (json_scan_text(body, len, VALIDATE_MAX_JSON_DEPTH, d) != ERR_OK)
+            return ERR_INVAL;
+        return err_set(d, ERR_INVAL, CODE_REQUEST, "request body must be a JSON object");
     }
+    if (json_scan_object(body, len, VALIDATE_MAX_JSON_DEPTH, on_member, &f, d) != ERR_OK)
+        return ERR_INVAL;
 
-    json_t *ep = json_object_get(root, "endpoint_id");
-    if (!ep) {
+    if (!f.endpoint_id.is_set) {
         err_set(d, ERR_INVAL, CODE_REQUEST, "endpoint_id is required");
         goto out;
     }
+    if (decode_field(&ep, body, &f.endpoint_id, "endpoint_id", false, d) != ERR_OK)
+        goto out;
     if (!json_is_string(ep)) {
         err_set(d, ERR_INVAL, CODE_REQUEST, "endpoint_id must be a string");
         goto out;
@@ -218,22 +283,23 @@ enum err validate_send(struct send_request *out, const char *body, size_t len, s
     }
     memcpy(out->endpoint_id, json_string_value(ep), ep_len + 1);
 
-    json_t *payload = json_object_get(root, "payload");
-    if (!payload) {
+    if (!f.payload.is_set) {
         err_set(d, ERR_INVAL, CODE_REQUEST, "payload is required");
         goto out;
     }
-    if (json_is_null(payload)) {
+    if (span_is_null(body, &f.payload)) {
         err_set(d, ERR_INVAL, CODE_REQUEST, "payload must not be null");
         goto out;
     }
 
-    json_t *headers = get_optional(root, "headers");
+    if (decode_field(&headers, body, &f.headers, "headers", true, d) != ERR_OK)
+        goto out;
     if (headers && (e = validate_headers(headers, d)) != ERR_OK)
         goto out;
     e = ERR_INVAL;
 
-    json_t *key = get_optional(root, "idempotency_key");
+    if (decode_field(&key, body, &f.idempotency_key, "idempotency_key", true, d) != ERR_OK)
+        goto out;
     if (key) {
         if (!json_is_string(key)) {
             err_set(d, ERR_INVAL, CODE_REQUEST, "idempotency_key must be a string");
@@ -253,7 +319,8 @@ enum err validate_send(struct send_request *out, const char *body, size_t len, s
         memcpy(out->idempotency_key, k, klen + 1);
     }
 
-    json_t *retention = get_optional(root, "retention_hours");
+    if (decode_field(&retention, body, &f.retention_hours, "retention_hours", true, d) != ERR_OK)
+        goto out;
     if (retention) {
         if (!json_is_integer(retention)) {
             err_set(d, ERR_INVAL, CODE_REQUEST, "retention_hours must be an integer");
@@ -268,20 +335,28 @@ enum err validate_send(struct send_request *out, const char *body, size_t len, s
         out->retention_hours = (int)h;
     }
 
-    /* The request body is already bounded by the server, so this dump is too. */
-    out->payload = dump_compact(payload);
-    out->payload_len = strlen(out->payload);
-    if (out->payload_len > VALIDATE_MAX_PAYLOAD_BYTES) {
+    /* The payload is delivered byte for byte as sent: the span holds no outer whitespace. */
+    size_t payload_len = f.payload.end - f.payload.start;
+    if (payload_len > VALIDATE_MAX_PAYLOAD_BYTES) {
         e = err_set(d, ERR_LIMIT, CODE_TOO_LARGE, "payload is %zu bytes, more than the %d allowed",
-                    out->payload_len, VALIDATE_MAX_PAYLOAD_BYTES);
+                    payload_len, VALIDATE_MAX_PAYLOAD_BYTES);
         goto out;
     }
+    out->payload = malloc(payload_len + 1);
+    if (!out->payload)
+        abort();
+    memcpy(out->payload, body + f.payload.start, payload_len);
+    out->payload[payload_len] = '\0';
+    out->payload_len = payload_len;
     sha256_hex(out->payload_sha256, out->payload, out->payload_len);
     if (headers && json_object_size(headers) > 0)
         out->headers_json = dump_compact(headers);
     e = ERR_OK;
 out:
-    json_decref(root);
+    json_decref(retention);
+    json_decref(key);
+    json_decref(headers);
+    json_decref(ep);
     if (e != ERR_OK)
         send_request_release(out);
     return e;

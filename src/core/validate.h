@@ -5,8 +5,11 @@
  * Description: every limit of ARCHITECTURE §6 is enforced here, before any
  * write. Errors fill err_detail with the API code (INVALID_REQUEST,
  * PAYLOAD_TOO_LARGE, INVALID_HEADERS, INVALID_ENDPOINT) and a message.
+ * The send body is scanned, not parsed into a tree, so the payload keeps
+ * the bytes the producer sent.
  * Threading: any thread. Ownership: validate_send fills a send_request whose
  * heap fields are freed by send_request_release.
+ * See also: json_scan.h.
  * SPDX-License-Identifier: MIT
  */
 #ifndef HOOKD_CORE_VALIDATE_H
@@ -28,7 +31,8 @@
 
 struct send_request {
     char endpoint_id[ID_MAX];
-    char *payload; /* compact JSON bytes of "payload", NUL-terminated */
+    char
+        *payload; /* raw bytes of "payload" exactly as sent (no outer whitespace), NUL-terminated */
     size_t payload_len;
     char payload_sha256[65];                                /* lower-case hex */
     char *headers_json;                                     /* compact JSON object or NULL */
@@ -39,7 +43,13 @@ struct send_request {
 /* Parse a JSON request body into a jansson tree, with our depth limit; NULL + detail on error. */
 json_t *validate_parse_json(const char *body, size_t len, struct err_detail *d);
 
-/* Validate a POST /v1/webhooks/send body and fill out. */
+/*
+ * Validate a POST /v1/webhooks/send body and fill out. The body must be
+ * strict RFC 8259 JSON (see json_scan.h) and an object; "payload" is kept as
+ * the exact bytes of its value, limited to VALIDATE_MAX_PAYLOAD_BYTES
+ * (ERR_LIMIT, PAYLOAD_TOO_LARGE) and hashed as is. For a duplicate
+ * top-level key the last member wins. On error out holds no heap memory.
+ */
 enum err validate_send(struct send_request *out, const char *body, size_t len,
                        struct err_detail *d);
 

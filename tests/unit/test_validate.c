@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/json_scan.h"
 #include "core/validate.h"
 
 #define EP "\"endpoint_id\":\"ep_0123456789abcdef0123456789abcdef\""
@@ -48,7 +49,8 @@ static void test_send_good(void **state)
     struct err_detail d = {{0}, {0}};
     assert_int_equal(validate_send(&r, body, strlen(body), &d), ERR_OK);
     assert_string_equal(r.endpoint_id, "ep_0123456789abcdef0123456789abcdef");
-    const char *compact = "{\"b\":[1,2,{\"c\":\"x\"}],\"a\":true}";
+    /* The payload is kept exactly as sent, inner whitespace included. */
+    const char *compact = "{\"b\": [1, 2, {\"c\": \"x\"}], \"a\": true}";
     assert_string_equal(r.payload, compact);
     assert_int_equal(r.payload_len, strlen(compact));
     assert_string_equal(r.headers_json, "{\"X-Tenant\":\"acme\",\"X-Trace\":\"t 1\"}");
@@ -85,7 +87,7 @@ static void test_send_minimal(void **state)
     expect_send("{" EP ",\"payload\":[1,2],\"headers\":{}}", ERR_OK, NULL, NULL);
     expect_send("{" EP ",\"payload\":0}", ERR_OK, NULL, NULL);
     expect_send("{" EP ",\"payload\":{},\"retention_hours\":87600}", ERR_OK, NULL, NULL);
-    /* Duplicate keys are tolerated. */
+    /* Duplicate keys are tolerated (see test_send_duplicate_keys). */
     expect_send("{" EP ",\"payload\":1,\"payload\":2}", ERR_OK, NULL, NULL);
 }
 
@@ -97,7 +99,8 @@ static void test_send_bad_json(void **state)
     expect_send("", ERR_INVAL, "INVALID_REQUEST", NULL);
     expect_send("[1,2]", ERR_INVAL, "INVALID_REQUEST", "object");
     expect_send("\"str\"", ERR_INVAL, "INVALID_REQUEST", "object");
-    expect_send("{" EP ",\"payload\":\"a\\u0000b\"}", ERR_INVAL, "INVALID_REQUEST", NULL);
+    expect_send("{" EP ",\"payload\":{}} x", ERR_INVAL, "INVALID_REQUEST", "after");
+    expect_send("   ", ERR_INVAL, "INVALID_REQUEST", "end of input");
 }
 
 static void test_send_fields(void **state)
@@ -323,6 +326,264 @@ static void test_send_headers(void **state)
     expect_send(body, ERR_INVAL, "INVALID_HEADERS", "too many");
 }
 
+/* Expect body (of len bytes) to be accepted with exactly want as payload bytes and hash. */
+static void expect_payload_n(const char *body, size_t len, const char *want, size_t want_len)
+{
+    struct send_request r;
+    struct err_detail d = {{0}, {0}};
+    enum err got = validate_send(&r, body, len, &d);
+    if (got != ERR_OK)
+        fail_msg("body %.80s: got %s (%s: %s), want ok", body, err_str(got), d.code, d.msg);
+    assert_int_equal(r.payload_len, want_len);
+    assert_memory_equal(r.payload, want, want_len);
+    assert_int_equal(r.payload[want_len], '\0');
+    unsigned char md[32];
+    char hex[65];
+    assert_int_equal(EVP_Digest(want, want_len, md, NULL, EVP_sha256(), NULL), 1);
+    for (int i = 0; i < 32; i++)
+        snprintf(hex + 2 * i, 3, "%02x", md[i]);
+    assert_string_equal(r.payload_sha256, hex);
+    send_request_release(&r);
+}
+
+static void expect_payload(const char *body, const char *want)
+{
+    expect_payload_n(body, strlen(body), want, strlen(want));
+}
+
+static void test_send_raw_payload(void **state)
+{
+    (void)state;
+    /* Values jansson cannot represent are valid JSON and pass through untouched. */
+    expect_payload("{" EP ",\"payload\":{\"id\":12345678901234567890}}",
+                   "{\"id\":12345678901234567890}");
+    expect_payload("{" EP ",\"payload\":-123456789012345678901234567890.5e-3}",
+                   "-123456789012345678901234567890.5e-3");
+    expect_payload("{" EP ",\"payload\":\"a\\u0000b\"}", "\"a\\u0000b\"");
+    expect_payload("{" EP ",\"payload\":1e400}", "1e400");
+    expect_payload("{" EP ",\"payload\":[1E+2,-0,0.0,-0.5e-7]}", "[1E+2,-0,0.0,-0.5e-7]");
+    /* No rounding through a double. */
+    expect_payload("{" EP ",\"payload\":{\"x\":0.1}}", "{\"x\":0.1}");
+    /* Escapes are not rewritten, raw UTF-8 is not escaped. */
+    expect_payload("{" EP ",\"payload\":\"\\u00e9\\/\\ud83d\\ude00 \xc3\xa9 \xf0\x9f\x98\x80\"}",
+                   "\"\\u00e9\\/\\ud83d\\ude00 \xc3\xa9 \xf0\x9f\x98\x80\"");
+    /* Inner whitespace is kept, outer whitespace trimmed; key order kept. */
+    expect_payload("{\n  " EP ",\n  \"payload\" :  \r\n\t{ \"z\" : [ 1 ,\n 2 ] ,\"a\":{}}  \n,"
+                   "\"retention_hours\":1\n}\n",
+                   "{ \"z\" : [ 1 ,\n 2 ] ,\"a\":{}}");
+    expect_payload("{\"payload\":true ," EP "}", "true");
+    expect_payload("{\"payload\":\"\"," EP "}", "\"\"");
+    /* Unknown fields are only syntax-checked now. */
+    expect_send("{" EP ",\"payload\":1,\"extra\":[99999999999999999999999,1e999,\"\\u0000\"]}",
+                ERR_OK, NULL, NULL);
+    /* A NUL byte inside the body ends nothing: it is an invalid token. */
+    static const char nul_body[] = "{" EP ",\"payload\":1}\0";
+    struct send_request r;
+    struct err_detail d;
+    assert_int_equal(validate_send(&r, nul_body, sizeof(nul_body) - 1, &d), ERR_INVAL);
+    assert_string_equal(d.code, "INVALID_REQUEST");
+    expect_payload_n("{" EP ",\"payload\":\"a\\u0000\"}",
+                     strlen("{" EP ",\"payload\":\"a\\u0000\"}"), "\"a\\u0000\"", 9);
+}
+
+static void test_send_strict_json(void **state)
+{
+    (void)state;
+    static const char *const bad[] = {
+        /* invalid UTF-8 in strings: stray continuation, bad lead, overlong, surrogate,
+           above U+10FFFF, truncated, wrong continuation */
+        "{" EP ",\"payload\":\"\x80\"}",
+        "{" EP ",\"payload\":\"\xff\"}",
+        "{" EP ",\"payload\":\"\xc0\xaf\"}",
+        "{" EP ",\"payload\":\"\xe0\x80\xaf\"}",
+        "{" EP ",\"payload\":\"\xed\xa0\x80\"}",
+        "{" EP ",\"payload\":\"\xf4\x90\x80\x80\"}",
+        "{" EP ",\"payload\":\"\xf0\x9f\x98\"}",
+        "{" EP ",\"payload\":\"\xc3\x28\"}",
+        "{" EP ",\"\xc3\":1,\"payload\":1}",
+        /* trailing garbage and trailing commas */
+        "{" EP ",\"payload\":{}}x",
+        "{" EP ",\"payload\":{}}{}",
+        "{" EP ",\"payload\":{}},",
+        "{" EP ",\"payload\":{},}",
+        "{" EP ",\"payload\":[1,2,]}",
+        "{" EP ",\"payload\":{\"a\":1,}}",
+        "{" EP ",\"payload\":[,1]}",
+        "{," EP ",\"payload\":1}",
+        /* numbers */
+        "{" EP ",\"payload\":01}",
+        "{" EP ",\"payload\":-01}",
+        "{" EP ",\"payload\":-}",
+        "{" EP ",\"payload\":1.}",
+        "{" EP ",\"payload\":.5}",
+        "{" EP ",\"payload\":+1}",
+        "{" EP ",\"payload\":1e}",
+        "{" EP ",\"payload\":1e+}",
+        "{" EP ",\"payload\":0x10}",
+        "{" EP ",\"payload\":NaN}",
+        "{" EP ",\"payload\":Infinity}",
+        /* literals, strings, escapes, structure */
+        "{" EP ",\"payload\":tru}",
+        "{" EP ",\"payload\":True}",
+        "{" EP ",\"payload\":nul}",
+        "{" EP ",\"payload\":'a'}",
+        "{" EP ",\"payload\":\"a\nb\"}",
+        "{" EP ",\"payload\":\"a\tb\"}",
+        "{" EP ",\"payload\":\"\\x41\"}",
+        "{" EP ",\"payload\":\"\\u12G4\"}",
+        "{" EP ",\"payload\":\"\\u12\"}",
+        "{" EP ",\"payload\":\"abc}",
+        "{" EP ",\"payload\":\"abc\\",
+        "{" EP ",\"payload\":{\"a\" 1}}",
+        "{" EP ",\"payload\":{1:2}}",
+        "{" EP ",\"payload\":[1 2]}",
+        "{" EP ",\"payload\":1",
+        "{" EP ",payload:1}",
+        "{" EP ",\"payload\":1 /* c */}",
+        "\xef\xbb\xbf{" EP ",\"payload\":1}",
+        "{" EP ",\"payload\":1}\f",
+        "{" EP ",\"payload\":\x01}",
+        /* lone surrogates are rejected */
+        "{" EP ",\"payload\":\"\\ud800\"}",
+        "{" EP ",\"payload\":\"\\udc00\"}",
+        "{" EP ",\"payload\":\"\\ud800\\u0041\"}",
+        "{" EP ",\"payload\":\"\\ud800\\ud800\"}",
+        "{" EP ",\"payload\":\"\\ude00\\ud83d\"}",
+        "{" EP ",\"payload\":\"\\ud800\\n\"}",
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        expect_send(bad[i], ERR_INVAL, "INVALID_REQUEST", "invalid JSON at line");
+
+    expect_send("{" EP ",\"payload\":\"\xc3\x28\"}", ERR_INVAL, "INVALID_REQUEST", "UTF-8");
+    expect_send("{" EP ",\"payload\":[1,2,]}", ERR_INVAL, "INVALID_REQUEST", "column");
+    expect_send("{" EP ",\"payload\":01}", ERR_INVAL, "INVALID_REQUEST", "leading zeros");
+    expect_send("{" EP ",\"payload\":\"\\ud800\"}", ERR_INVAL, "INVALID_REQUEST", "surrogate");
+    expect_send("{" EP ",\"payload\":{}} x", ERR_INVAL, "INVALID_REQUEST", "column 68");
+    /* Line and column (1-based, in bytes) point at the offending byte. */
+    expect_send("{\n" EP ",\n\"payload\": [1,\n  2,]}", ERR_INVAL, "INVALID_REQUEST",
+                "line 4, column 5");
+    /* Valid edge cases: every other escape, a surrogate pair, 4-byte UTF-8 boundaries. */
+    expect_payload("{" EP ",\"payload\":\"\\\"\\\\\\/\\b\\f\\n\\r\\t\\uFFFF\\uDBFF\\uDFFF\"}",
+                   "\"\\\"\\\\\\/\\b\\f\\n\\r\\t\\uFFFF\\uDBFF\\uDFFF\"");
+    expect_payload("{" EP ",\"payload\":\"\xc2\x80\xdf\xbf\xe0\xa0\x80\xed\x9f\xbf\xee\x80\x80"
+                   "\xf0\x90\x80\x80\xf4\x8f\xbf\xbf\x7f\"}",
+                   "\"\xc2\x80\xdf\xbf\xe0\xa0\x80\xed\x9f\xbf\xee\x80\x80"
+                   "\xf0\x90\x80\x80\xf4\x8f\xbf\xbf\x7f\"");
+}
+
+static void test_send_duplicate_keys(void **state)
+{
+    (void)state;
+    /* The last member with a given key wins, as with jansson before. */
+    expect_payload("{" EP ",\"payload\":1,\"payload\":[2]}", "[2]");
+    expect_payload("{" EP ",\"payload\":null,\"payload\":3}", "3");
+    expect_send("{" EP ",\"payload\":3,\"payload\":null}", ERR_INVAL, "INVALID_REQUEST",
+                "must not be null");
+    expect_send("{\"endpoint_id\":5," EP ",\"payload\":1}", ERR_OK, NULL, NULL);
+    expect_send("{" EP ",\"endpoint_id\":5,\"payload\":1}", ERR_INVAL, "INVALID_REQUEST",
+                "endpoint_id must be a string");
+    expect_send("{" EP ",\"payload\":1,\"retention_hours\":\"x\",\"retention_hours\":5}", ERR_OK,
+                NULL, NULL);
+    /* Keys are compared after unescaping. */
+    expect_payload("{" EP ",\"pay\\u006coad\":4}", "4");
+    expect_payload("{" EP ",\"payload\":4,\"p\\u0061yload\":5}", "5");
+    expect_payload("{" EP ",\"payload\":4,\"payload\\u0000\":5,\"Payload\":6,\"payloa\":7}", "4");
+}
+
+static void test_send_small_fields(void **state)
+{
+    (void)state;
+    /* The small fields are decoded by jansson; what it cannot hold is INVALID_REQUEST. */
+    expect_send("{\"endpoint_id\":\"ep\\u0000x\",\"payload\":1}", ERR_INVAL, "INVALID_REQUEST",
+                "endpoint_id");
+    expect_send("{" EP ",\"payload\":1,\"retention_hours\":12345678901234567890}", ERR_INVAL,
+                "INVALID_REQUEST", "retention_hours");
+    expect_send("{" EP ",\"payload\":1,\"retention_hours\":1e400}", ERR_INVAL, "INVALID_REQUEST",
+                "retention_hours");
+    expect_send("{" EP ",\"payload\":1,\"headers\":{\"X-A\":\"a\\u0000b\"}}", ERR_INVAL,
+                "INVALID_REQUEST", "headers");
+    expect_send("{" EP ",\"payload\":1,\"idempotency_key\":\"k\\u0000\"}", ERR_INVAL,
+                "INVALID_REQUEST", "idempotency_key");
+    expect_send("{\"endpoint_id\" : \"ep_1\" , \"payload\" : 1 , \"headers\" : { \"X-A\" : \"b\" } "
+                ", \"idempotency_key\" : \"k\" , \"retention_hours\" : 24 }",
+                ERR_OK, NULL, NULL);
+    struct send_request r;
+    struct err_detail d;
+    const char *body = "{\"endpoint_id\":\"ep_\\u0031\",\"payload\":1,\"headers\":{ \"X-\\u0041\" :"
+                       " \"\\u00e9\" },\"idempotency_key\":\"k\\u002d1\",\"retention_hours\":2e1}";
+    assert_int_equal(validate_send(&r, body, strlen(body), &d), ERR_INVAL); /* 2e1 is a real */
+    body = "{\"endpoint_id\":\"ep_\\u0031\",\"payload\":1,\"headers\":{ \"X-\\u0041\" :"
+           " \"\\u00e9\" },\"idempotency_key\":\"k\\u002d1\",\"retention_hours\":20}";
+    assert_int_equal(validate_send(&r, body, strlen(body), &d), ERR_OK);
+    assert_string_equal(r.endpoint_id, "ep_1");
+    assert_string_equal(r.headers_json, "{\"X-A\":\"\xc3\xa9\"}");
+    assert_string_equal(r.idempotency_key, "k-1");
+    assert_int_equal(r.retention_hours, 20);
+    send_request_release(&r);
+}
+
+/* A send body whose payload is nested arrays depth deep (the body object adds one). */
+static char *nested_body(int depth, const char *field)
+{
+    char *b = malloc((size_t)depth * 2 + 256);
+    assert_non_null(b);
+    int o = sprintf(b, "{" EP ",\"payload\":1,\"%s\":", field);
+    for (int i = 0; i < depth; i++)
+        b[o++] = '[';
+    for (int i = 0; i < depth; i++)
+        b[o++] = ']';
+    strcpy(b + o, "}");
+    return b;
+}
+
+static void test_send_depth(void **state)
+{
+    (void)state;
+    /* VALIDATE_MAX_JSON_DEPTH counts the body object, so a member value gets one less. */
+    static const char *const fields[] = {"payload", "extra"};
+    for (size_t i = 0; i < 2; i++) {
+        char *b = nested_body(VALIDATE_MAX_JSON_DEPTH - 1, fields[i]);
+        expect_send(b, ERR_OK, NULL, NULL);
+        free(b);
+        b = nested_body(VALIDATE_MAX_JSON_DEPTH, fields[i]);
+        expect_send(b, ERR_INVAL, "INVALID_REQUEST", "nesting deeper than 64 levels");
+        free(b);
+    }
+    expect_send("{" EP ",\"payload\":[{\"a\":[{}]}]}", ERR_OK, NULL, NULL);
+}
+
+static void test_json_scan(void **state)
+{
+    (void)state;
+    struct err_detail d;
+    size_t pos = 0;
+    const char *s = "  [1, {\"a\": \"b\"}] , 2";
+    assert_int_equal(json_scan_value(s, strlen(s), &pos, 3, &d), ERR_OK);
+    assert_int_equal(pos, 17);
+    pos = 19;
+    assert_int_equal(json_scan_value(s, strlen(s), &pos, 0, &d), ERR_OK);
+    assert_int_equal(pos, strlen(s));
+    pos = 0;
+    assert_int_equal(json_scan_value(s, strlen(s), &pos, 1, &d), ERR_INVAL);
+    assert_non_null(strstr(d.msg, "nesting deeper than 1 levels"));
+    assert_int_equal(json_scan_text(s, strlen(s), 3, &d), ERR_INVAL);
+    assert_int_equal(json_scan_text(" 0 ", 3, 0, &d), ERR_OK);
+    assert_int_equal(json_scan_text("", 0, 3, &d), ERR_INVAL);
+    assert_int_equal(json_scan_object("[]", 2, 3, NULL, NULL, &d), ERR_INVAL);
+    assert_int_equal(json_scan_object("{}", 2, 3, NULL, NULL, &d), ERR_OK);
+    assert_int_equal(json_scan_object("{}", 2, 0, NULL, NULL, &d), ERR_INVAL);
+
+    assert_true(json_scan_key_equals("payload", 7, "payload"));
+    assert_true(json_scan_key_equals("", 0, ""));
+    assert_false(json_scan_key_equals("payloa", 6, "payload"));
+    assert_false(json_scan_key_equals("payloadx", 8, "payload"));
+    assert_true(json_scan_key_equals("\\u0070ay\\/\\\"", 12, "pay/\""));
+    assert_true(json_scan_key_equals("\\u00e9\\ud83d\\ude00", 18, "\xc3\xa9\xf0\x9f\x98\x80"));
+    assert_true(json_scan_key_equals("\xc3\xa9", 2, "\\u00e9") == false);
+    assert_false(json_scan_key_equals("a\\u0000", 7, "a"));
+    assert_true(json_scan_key_equals("\\b\\f\\n\\r\\t", 10, "\b\f\n\r\t"));
+}
+
 static void expect_url(const char *url, bool allow_http, enum err e, const char *msg_part)
 {
     struct err_detail d = {{0}, {0}};
@@ -396,6 +657,12 @@ int main(void)
         cmocka_unit_test(test_depth),
         cmocka_unit_test(test_headers),
         cmocka_unit_test(test_send_headers),
+        cmocka_unit_test(test_send_raw_payload),
+        cmocka_unit_test(test_send_strict_json),
+        cmocka_unit_test(test_send_duplicate_keys),
+        cmocka_unit_test(test_send_small_fields),
+        cmocka_unit_test(test_send_depth),
+        cmocka_unit_test(test_json_scan),
         cmocka_unit_test(test_urls),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
