@@ -306,8 +306,9 @@ void api__endpoints_list(struct api_request *r)
     api__respond_data(r, MHD_HTTP_OK, arr, meta);
 }
 
-void api__endpoints_get(struct api_request *r, const char *id)
+void api__endpoints_get(struct api_request *r)
 {
+    const char *id = r->param[0];
     struct store_endpoint ep = {0};
     struct err_detail d = {0};
     struct store *s = api__store_acquire(r->api);
@@ -374,8 +375,9 @@ static void update_resume(struct api_request *r)
     free(u);
 }
 
-void api__endpoints_update(struct api_request *r, const char *id)
+void api__endpoints_update(struct api_request *r)
 {
+    const char *id = r->param[0];
     struct err_detail d = {0};
     json_t *body = parse_body(r, &d);
     struct ep_fields f;
@@ -423,8 +425,9 @@ static void delete_resume(struct api_request *r)
     free(x);
 }
 
-void api__endpoints_delete(struct api_request *r, const char *id)
+void api__endpoints_delete(struct api_request *r)
 {
+    const char *id = r->param[0];
     struct delete_op *x = calloc(1, sizeof(*x));
     if (!x)
         abort();

@@ -22,6 +22,7 @@
 
 #define API_MAX_BODY (2 * 1024 * 1024)
 #define API_PATH_SEGMENTS 8
+#define API_MAX_PARAMS 2
 
 struct api_request;
 
@@ -39,6 +40,7 @@ struct api_request {
     char request_id[32];
     const char *seg[API_PATH_SEGMENTS]; /* path split at '/', into path_buf */
     int nseg;
+    const char *param[API_MAX_PARAMS]; /* ":x" captures of the matched route */
     char path_buf[512];
     struct store_api_key key; /* the authenticated key (for /v1 routes) */
 
@@ -98,17 +100,48 @@ void api__op_finished(struct api_request *r);
 /* A query-string argument or NULL. */
 const char *api__query(struct api_request *r, const char *name);
 
-/* ---- routes ---- */
+/* ---- routes (router.c); every handler reads its path captures from r->param ---- */
 void api__route(struct api_request *r);
-void api__endpoints_create(struct api_request *r);
-void api__endpoints_list(struct api_request *r);
-void api__endpoints_get(struct api_request *r, const char *id);
-void api__endpoints_update(struct api_request *r, const char *id);
-void api__endpoints_delete(struct api_request *r, const char *id);
-void api__send(struct api_request *r);
-void api__messages_get(struct api_request *r, const char *id);
-void api__messages_attempts(struct api_request *r, const char *id);
 void api__ops_healthz(struct api_request *r);
 void api__ops_metrics(struct api_request *r);
+/* send.c */
+void api__send(struct api_request *r);
+/* endpoints.c */
+void api__endpoints_create(struct api_request *r);
+void api__endpoints_list(struct api_request *r);
+void api__endpoints_get(struct api_request *r);
+void api__endpoints_update(struct api_request *r);
+void api__endpoints_delete(struct api_request *r);
+/* endpoint_state.c: pause / resume */
+void api__endpoints_pause(struct api_request *r);
+void api__endpoints_resume(struct api_request *r);
+/* signing_keys.c */
+void api__signing_keys_create(struct api_request *r);
+void api__signing_keys_list(struct api_request *r);
+void api__signing_keys_delete(struct api_request *r);
+/* keys.c: API keys */
+void api__keys_list(struct api_request *r);
+void api__keys_create(struct api_request *r);
+void api__keys_delete(struct api_request *r);
+/* messages.c: reads */
+void api__messages_get(struct api_request *r);
+void api__messages_attempts(struct api_request *r);
+/* message_ops.c: replay, retry-now, cancel, deletes */
+void api__messages_replay(struct api_request *r);
+void api__messages_retry_now(struct api_request *r);
+void api__messages_cancel(struct api_request *r);
+void api__messages_replay_all(struct api_request *r);
+void api__messages_replay_batch(struct api_request *r);
+void api__messages_delete(struct api_request *r);
+void api__messages_delete_batch(struct api_request *r);
+void api__messages_delete_all(struct api_request *r);
+/* logs.c */
+void api__logs_list(struct api_request *r);
+/* metrics.c */
+void api__metrics_summary(struct api_request *r);
+void api__metrics_timeseries(struct api_request *r);
+/* dlq.c */
+void api__dlq_list(struct api_request *r);
+void api__dlq_replay(struct api_request *r);
 
 #endif

@@ -51,8 +51,9 @@ static json_t *render_message(const struct store_message *m)
     return o;
 }
 
-void api__messages_get(struct api_request *r, const char *id)
+void api__messages_get(struct api_request *r)
 {
+    const char *id = r->param[0];
     struct store_message m;
     struct err_detail d = {0};
     struct store *s = api__store_acquire(r->api);
@@ -88,8 +89,9 @@ static json_t *render_attempt(const struct store_attempt *a)
     return o;
 }
 
-void api__messages_attempts(struct api_request *r, const char *id)
+void api__messages_attempts(struct api_request *r)
 {
+    const char *id = r->param[0];
     struct store_message m;
     struct err_detail d = {0};
     struct store *s = api__store_acquire(r->api);

@@ -14,9 +14,67 @@ static bool is(const struct api_request *r, const char *m)
     return strcmp(r->method, m) == 0;
 }
 
-static bool seg(const struct api_request *r, int i, const char *s)
+struct route {
+    const char *method;
+    const char *path; /* segments after /v1; ":x" captures one segment into r->param */
+    void (*handler)(struct api_request *r);
+};
+
+/* Every /v1 route. Literal segments are listed before captures on the same
+ * level (e.g. /messages/replay-all before /messages/:id), first match wins. */
+static const struct route routes[] = {
+    {"POST", "webhooks/send", api__send},
+    {"GET", "api-keys", api__keys_list},
+    {"POST", "api-keys", api__keys_create},
+    {"DELETE", "api-keys/:id", api__keys_delete},
+    {"POST", "endpoints", api__endpoints_create},
+    {"GET", "endpoints", api__endpoints_list},
+    {"GET", "endpoints/:id", api__endpoints_get},
+    {"PATCH", "endpoints/:id", api__endpoints_update},
+    {"PUT", "endpoints/:id", api__endpoints_update},
+    {"DELETE", "endpoints/:id", api__endpoints_delete},
+    {"POST", "endpoints/:id/pause", api__endpoints_pause},
+    {"POST", "endpoints/:id/resume", api__endpoints_resume},
+    {"POST", "endpoints/:id/signing-keys", api__signing_keys_create},
+    {"GET", "endpoints/:id/signing-keys", api__signing_keys_list},
+    {"DELETE", "endpoints/:id/signing-keys/:key", api__signing_keys_delete},
+    {"POST", "messages/replay-all", api__messages_replay_all},
+    {"POST", "messages/replay-batch", api__messages_replay_batch},
+    {"POST", "messages/delete-batch", api__messages_delete_batch},
+    {"POST", "messages/delete-all", api__messages_delete_all},
+    {"GET", "messages/:id", api__messages_get},
+    {"DELETE", "messages/:id", api__messages_delete},
+    {"GET", "messages/:id/attempts", api__messages_attempts},
+    {"POST", "messages/:id/replay", api__messages_replay},
+    {"POST", "messages/:id/retry-now", api__messages_retry_now},
+    {"POST", "messages/:id/cancel", api__messages_cancel},
+    {"GET", "logs", api__logs_list},
+    {"GET", "metrics", api__metrics_summary},
+    {"GET", "metrics/timeseries", api__metrics_timeseries},
+    {"GET", "dlq/messages", api__dlq_list},
+    {"POST", "dlq/replay/:id", api__dlq_replay},
+};
+
+/* Does the request path after /v1 match pattern? Fills r->param on success. */
+static bool match(struct api_request *r, const char *pattern)
 {
-    return i < r->nseg && strcmp(r->seg[i], s) == 0;
+    int i = 1, np = 0;
+    const char *p = pattern;
+    while (*p) {
+        const char *end = strchr(p, '/');
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        if (i >= r->nseg)
+            return false;
+        if (p[0] == ':') {
+            if (np < API_MAX_PARAMS)
+                r->param[np++] = r->seg[i];
+        } else if (strlen(r->seg[i]) != len || strncmp(r->seg[i], p, len) != 0) {
+            return false;
+        }
+        i++;
+        p += len + (end ? 1 : 0);
+    }
+    return i == r->nseg;
 }
 
 static bool authenticate(struct api_request *r)
@@ -47,94 +105,40 @@ static bool authenticate(struct api_request *r)
     return true;
 }
 
-static void method_not_allowed(struct api_request *r)
-{
-    api__respond_error(r, MHD_HTTP_METHOD_NOT_ALLOWED, "METHOD_NOT_ALLOWED",
-                       "method %s is not allowed on this path", r->method);
-}
-
 static void route_v1(struct api_request *r)
 {
-    int n = r->nseg;
-    if (n == 3 && seg(r, 1, "webhooks") && seg(r, 2, "send")) {
-        if (is(r, "POST")) {
-            api__send(r);
-            return;
+    bool path_known = false;
+    for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
+        if (!match(r, routes[i].path))
+            continue;
+        if (!is(r, routes[i].method)) {
+            path_known = true;
+            continue;
         }
-        {
-            method_not_allowed(r);
-            return;
-        }
+        routes[i].handler(r);
+        return;
     }
-    if (n == 2 && seg(r, 1, "endpoints")) {
-        if (is(r, "POST")) {
-            api__endpoints_create(r);
-            return;
-        }
-        if (is(r, "GET")) {
-            api__endpoints_list(r);
-            return;
-        }
-        {
-            method_not_allowed(r);
-            return;
-        }
-    }
-    if (n == 3 && seg(r, 1, "endpoints")) {
-        if (is(r, "GET")) {
-            api__endpoints_get(r, r->seg[2]);
-            return;
-        }
-        if (is(r, "PATCH") || is(r, "PUT")) {
-            api__endpoints_update(r, r->seg[2]);
-            return;
-        }
-        if (is(r, "DELETE")) {
-            api__endpoints_delete(r, r->seg[2]);
-            return;
-        }
-        {
-            method_not_allowed(r);
-            return;
-        }
-    }
-    if (n == 3 && seg(r, 1, "messages")) {
-        if (is(r, "GET")) {
-            api__messages_get(r, r->seg[2]);
-            return;
-        }
-        {
-            method_not_allowed(r);
-            return;
-        }
-    }
-    if (n == 4 && seg(r, 1, "messages") && seg(r, 3, "attempts")) {
-        if (is(r, "GET")) {
-            api__messages_attempts(r, r->seg[2]);
-            return;
-        }
-        {
-            method_not_allowed(r);
-            return;
-        }
-    }
-    api__respond_error(r, MHD_HTTP_NOT_FOUND, "NOT_FOUND", "no route for %s %s", r->method, r->url);
+    if (path_known)
+        api__respond_error(r, MHD_HTTP_METHOD_NOT_ALLOWED, "METHOD_NOT_ALLOWED",
+                           "method %s is not allowed on %s", r->method, r->url);
+    else
+        api__respond_error(r, MHD_HTTP_NOT_FOUND, "NOT_FOUND", "no route for %s %s", r->method,
+                           r->url);
 }
 
 void api__route(struct api_request *r)
 {
-    if (r->nseg == 1 && seg(r, 0, "healthz") && (is(r, "GET") || is(r, "HEAD"))) {
+    if (r->nseg == 1 && !strcmp(r->seg[0], "healthz") && (is(r, "GET") || is(r, "HEAD"))) {
         api__ops_healthz(r);
         return;
     }
-    if (r->nseg == 1 && seg(r, 0, "metrics") && is(r, "GET")) {
+    if (r->nseg == 1 && !strcmp(r->seg[0], "metrics") && is(r, "GET")) {
         api__ops_metrics(r);
         return;
     }
-    if (r->nseg >= 1 && seg(r, 0, "v1")) {
-        if (!authenticate(r))
-            return;
-        route_v1(r);
+    if (r->nseg >= 1 && !strcmp(r->seg[0], "v1")) {
+        if (authenticate(r))
+            route_v1(r);
         return;
     }
     api__respond_error(r, MHD_HTTP_NOT_FOUND, "NOT_FOUND", "no route for %s %s", r->method, r->url);

@@ -41,8 +41,8 @@ static void send_done(struct commit_op *op)
         char *ct = strdup(SEND_CONTENT_TYPE);
         if (!ct)
             abort();
-        dispatcher_submit(a->deps.dispatcher, x->in.message_id, x->req.endpoint_id, x->req.payload,
-                          x->req.payload_len, ct, x->req.headers_json);
+        dispatcher_submit(a->deps.dispatcher, x->in.message_id, x->req.endpoint_id, 0,
+                          x->req.payload, x->req.payload_len, ct, x->req.headers_json);
         x->req.payload = NULL; /* now the dispatcher's */
         x->req.headers_json = NULL;
     }

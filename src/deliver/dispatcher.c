@@ -19,6 +19,7 @@
 #include "deliver/request.h"
 #include "util/clock.h"
 #include "util/log.h"
+#include "util/token_bucket.h"
 
 #define TARGET_BUCKETS 1024
 #define IDLE_POLL_MS 1000
@@ -30,7 +31,8 @@ struct job {
     char endpoint_id[ID_MAX];
     int attempt_no; /* number of the next attempt (1-based) */
     int64_t due_ms;
-    char *payload; /* NULL until loaded */
+    int64_t sched_version; /* the message's version when this job was made */
+    char *payload;         /* NULL until loaded */
     size_t payload_len;
     char *content_type;
     char *headers_json;
@@ -42,8 +44,17 @@ struct target {
     struct request_target t;
     bool loaded;
     bool stale;
+    bool paused;
+    int rate_limit_rps; /* 0 = unlimited */
+    int burst;
+    struct token_bucket bucket;
     int in_flight;
+    /* Due jobs that cannot start yet: paused, at endpoint_concurrency, out of
+     * tokens, or the global max_in_flight was reached. FIFO. */
     struct job *wait_head, *wait_tail;
+    bool in_wake_list;
+    int64_t wake_ms; /* when to pump again (0 = as soon as there is room) */
+    struct target *wake_next;
     struct target *next; /* hash chain */
 };
 
@@ -60,6 +71,7 @@ struct attempt_op {
     struct store_attempt attempt;
     enum store_status status;
     int64_t next_at_ms;
+    int64_t sched_version;
 };
 
 struct dispatcher {
@@ -79,6 +91,7 @@ struct dispatcher {
     struct job **heap;
     size_t heap_len, heap_cap;
     struct target *buckets[TARGET_BUCKETS];
+    struct target *wake_list; /* targets with waiting jobs to pump later */
     struct transfer *free_transfers;
     struct transfer *active;
     int in_flight;
@@ -203,6 +216,14 @@ static bool target_load(struct dispatcher *dp, struct target *t)
     t->t.url = ep.url;
     t->t.headers_json = ep.headers_json;
     t->t.hmac_enabled = ep.hmac_enabled;
+    t->paused = ep.paused;
+    if (ep.rate_limit_rps != t->rate_limit_rps || ep.burst != t->burst) {
+        t->rate_limit_rps = ep.rate_limit_rps;
+        t->burst = ep.burst;
+        if (t->rate_limit_rps > 0)
+            token_bucket_init(&t->bucket, t->rate_limit_rps,
+                              t->burst > 0 ? t->burst : t->rate_limit_rps, clock_now_ms());
+    }
     ep.url = ep.headers_json = NULL;
     store_endpoint_release(&ep);
     t->loaded = true;
@@ -214,7 +235,8 @@ static bool target_load(struct dispatcher *dp, struct target *t)
 static enum err attempt_apply(struct store *s, struct commit_op *op)
 {
     struct attempt_op *a = (struct attempt_op *)op;
-    return store_attempt_record(s, &a->attempt, a->status, a->next_at_ms, &op->detail);
+    return store_attempt_record(s, &a->attempt, a->status, a->next_at_ms, a->sched_version,
+                                &op->detail);
 }
 
 static void attempt_done(struct commit_op *op)
@@ -257,7 +279,10 @@ static bool job_ready(struct dispatcher *dp, struct job *j)
             log_warn("dispatcher", "cannot load message %s: %s", j->message_id, d.msg);
         return false;
     }
-    if (dl.status == STATUS_SUCCEEDED || dl.status == STATUS_FAILED_PERMANENT) {
+    /* Finished, or rescheduled since this job was made (retry-now, cancel,
+     * replay): another job of the current version owns the message. */
+    if (dl.status == STATUS_SUCCEEDED || dl.status == STATUS_FAILED_PERMANENT ||
+        dl.sched_version != j->sched_version) {
         store_delivery_release(&dl);
         return false;
     }
@@ -294,7 +319,56 @@ static void start_job(struct dispatcher *dp, struct target *t, struct job *j)
     dp->in_flight++;
 }
 
-/* Route a due job: start it, park it behind its endpoint's cap, or drop it. */
+static void wake_later(struct dispatcher *dp, struct target *t, int64_t at_ms)
+{
+    if (t->in_wake_list) {
+        if (at_ms < t->wake_ms)
+            t->wake_ms = at_ms;
+        return;
+    }
+    t->in_wake_list = true;
+    t->wake_ms = at_ms;
+    t->wake_next = dp->wake_list;
+    dp->wake_list = t;
+}
+
+/* Start waiting jobs of t while the endpoint is live, under its caps and has
+ * tokens. Held-back jobs are not attempts: they just wait. */
+static void pump(struct dispatcher *dp, struct target *t)
+{
+    int64_t now = clock_now_ms();
+    while (t->wait_head) {
+        if (t->paused || t->in_flight >= dp->cfg.endpoint_concurrency)
+            return; /* resume / a finishing transfer pumps again */
+        if (dp->in_flight >= dp->cfg.max_in_flight) {
+            wake_later(dp, t, 0);
+            return;
+        }
+        if (t->rate_limit_rps > 0 && !token_bucket_take(&t->bucket, now)) {
+            wake_later(dp, t, now + token_bucket_wait_ms(&t->bucket, now));
+            return;
+        }
+        struct job *j = t->wait_head;
+        t->wait_head = j->next;
+        if (!t->wait_head)
+            t->wait_tail = NULL;
+        start_job(dp, t, j);
+    }
+}
+
+static void park(struct target *t, struct job *j)
+{
+    if (t->paused)
+        job_drop_payload(j); /* a pause may be long: keep memory bounded */
+    j->next = NULL;
+    if (t->wait_tail)
+        t->wait_tail->next = j;
+    else
+        t->wait_head = j;
+    t->wait_tail = j;
+}
+
+/* Route a due job to its endpoint's queue and start what may start. */
 static void dispatch_job(struct dispatcher *dp, struct job *j)
 {
     struct target *t = target_get(dp, j->endpoint_id);
@@ -304,16 +378,29 @@ static void dispatch_job(struct dispatcher *dp, struct job *j)
         heap_push(dp, j);
         return;
     }
-    if (t->in_flight >= dp->cfg.endpoint_concurrency) {
-        j->next = NULL;
-        if (t->wait_tail)
-            t->wait_tail->next = j;
+    park(t, j);
+    pump(dp, t);
+}
+
+/* Pump the targets whose wake time has come; returns the earliest pending wake. */
+static int64_t pump_woken(struct dispatcher *dp)
+{
+    int64_t now = clock_now_ms(), next = INT64_MAX;
+    struct target *list = dp->wake_list;
+    dp->wake_list = NULL;
+    while (list) {
+        struct target *t = list;
+        list = t->wake_next;
+        t->in_wake_list = false;
+        if (t->wake_ms <= now && (t->wake_ms != 0 || dp->in_flight < dp->cfg.max_in_flight))
+            pump(dp, t);
         else
-            t->wait_head = j;
-        t->wait_tail = j;
-        return;
+            wake_later(dp, t, t->wake_ms);
     }
-    start_job(dp, t, j);
+    for (struct target *t = dp->wake_list; t; t = t->wake_next)
+        if (t->wake_ms < next)
+            next = t->wake_ms;
+    return next;
 }
 
 static void finish_transfer(struct dispatcher *dp, struct transfer *x, CURLcode result)
@@ -337,6 +424,7 @@ static void finish_transfer(struct dispatcher *dp, struct transfer *x, CURLcode 
     id_uuid7(a->attempt.id, clock_now_ms());
     snprintf(a->attempt.message_id, sizeof(a->attempt.message_id), "%s", j->message_id);
     a->attempt.attempt_no = j->attempt_no;
+    a->sched_version = j->sched_version;
     __atomic_add_fetch(&dp->attempts, 1, __ATOMIC_RELAXED);
 
     if (ok) {
@@ -380,13 +468,8 @@ static void finish_transfer(struct dispatcher *dp, struct transfer *x, CURLcode 
     dp->free_transfers = x;
     t->in_flight--;
     dp->in_flight--;
-    if (t->wait_head && !dp->stopping) {
-        struct job *w = t->wait_head;
-        t->wait_head = w->next;
-        if (!t->wait_head)
-            t->wait_tail = NULL;
-        start_job(dp, t, w);
-    }
+    if (!dp->stopping)
+        pump(dp, t);
 }
 
 /* ---- the loop ---- */
@@ -401,8 +484,12 @@ static void drain_inbox(struct dispatcher *dp)
     dp->changed = NULL;
     dp->n_changed = dp->cap_changed = 0;
     pthread_mutex_unlock(&dp->mu);
-    for (size_t i = 0; i < n_changed; i++)
-        target_get(dp, changed[i])->stale = true;
+    for (size_t i = 0; i < n_changed; i++) {
+        struct target *t = target_get(dp, changed[i]);
+        t->stale = true;
+        if (t->wait_head && target_load(dp, t))
+            pump(dp, t); /* e.g. resumed: release what the pause held */
+    }
     free(changed);
     while (j) {
         struct job *next = j->next;
@@ -453,8 +540,10 @@ static void *dispatcher_main(void *arg)
     int64_t grace_deadline = 0;
     for (;;) {
         bool stopping = is_stopping(dp);
+        int64_t next_wake = INT64_MAX;
         if (!stopping) {
             drain_inbox(dp);
+            next_wake = pump_woken(dp);
             run_due(dp);
         } else if (!grace_deadline) {
             grace_deadline = clock_mono_ms() + dp->cfg.shutdown_grace_ms;
@@ -467,9 +556,14 @@ static void *dispatcher_main(void *arg)
         if (stopping && (dp->in_flight == 0 || clock_mono_ms() >= grace_deadline))
             break;
         long timeout = IDLE_POLL_MS;
-        if (!stopping && dp->heap_len && dp->in_flight < dp->cfg.max_in_flight) {
-            int64_t wait = dp->heap[0]->due_ms - clock_now_ms();
-            timeout = wait < 0 ? 0 : wait < timeout ? (long)wait : timeout;
+        if (!stopping && dp->in_flight < dp->cfg.max_in_flight) {
+            int64_t due = dp->heap_len ? dp->heap[0]->due_ms : INT64_MAX;
+            if (next_wake < due)
+                due = next_wake;
+            if (due != INT64_MAX) {
+                int64_t wait = due - clock_now_ms();
+                timeout = wait < 0 ? 0 : wait < timeout ? (long)wait : timeout;
+            }
         }
         if (stopping)
             timeout = 50;
@@ -493,6 +587,7 @@ static bool recover_one(const struct store_pending *p, void *ctx)
     snprintf(j->endpoint_id, sizeof(j->endpoint_id), "%s", p->endpoint_id);
     j->attempt_no = p->attempt_count + 1;
     j->due_ms = p->due_ms;
+    j->sched_version = p->sched_version;
     heap_push(dp, j);
     return true;
 }
@@ -536,15 +631,17 @@ fail:
 }
 
 void dispatcher_submit(struct dispatcher *dp, const char *message_id, const char *endpoint_id,
-                       char *payload, size_t payload_len, char *content_type, char *headers_json)
+                       int64_t sched_version, char *payload, size_t payload_len, char *content_type,
+                       char *headers_json)
 {
     struct job *j = calloc(1, sizeof(*j));
     if (!j)
         abort();
     snprintf(j->message_id, sizeof(j->message_id), "%s", message_id);
     snprintf(j->endpoint_id, sizeof(j->endpoint_id), "%s", endpoint_id);
-    j->attempt_no = 1;
+    j->attempt_no = 1; /* corrected from the store when the payload is loaded */
     j->due_ms = clock_now_ms();
+    j->sched_version = sched_version;
     j->payload = payload;
     j->payload_len = payload_len;
     j->content_type = content_type;

@@ -47,12 +47,20 @@ enum err dispatcher_start(struct dispatcher **out, const struct dispatcher_confi
                           struct store *read_store, struct committer *committer,
                           struct err_detail *d);
 
-/* Hand over a freshly committed message for its first attempt, due now.
- * Takes payload, content_type and headers_json (any may be NULL to load from the store). */
+/*
+ * Schedule a committed message for an attempt, due now: a new send (with its
+ * payload, 0 as sched_version), or a message that retry-now, replay or resume
+ * made due (payload NULL: loaded from the store). sched_version is the
+ * message's version after that change; jobs of older versions are dropped,
+ * so a rescheduled message is never attempted twice. Takes payload,
+ * content_type and headers_json (all NULL to load them from the store).
+ */
 void dispatcher_submit(struct dispatcher *dp, const char *message_id, const char *endpoint_id,
-                       char *payload, size_t payload_len, char *content_type, char *headers_json);
+                       int64_t sched_version, char *payload, size_t payload_len, char *content_type,
+                       char *headers_json);
 
-/* An endpoint's settings or keys changed: reload them before its next attempt. */
+/* An endpoint's settings, keys, pause state or rate limit changed: reload them
+ * before its next attempt (resuming releases the messages held while paused). */
 void dispatcher_endpoint_changed(struct dispatcher *dp, const char *endpoint_id);
 
 /* Stop starting attempts, let in-flight ones finish within shutdown_grace_ms

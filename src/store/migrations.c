@@ -43,6 +43,23 @@ const char *const store__migrations[] = {
     "  dns_ms INTEGER, tcp_connect_ms INTEGER, tls_handshake_ms INTEGER, ttfb_ms INTEGER,"
     "  transfer_ms INTEGER) WITHOUT ROWID;"
     "CREATE INDEX attempts_message ON attempts(message_id, attempt_no);",
+    /* 2: outbound API (keys, lifecycle, message operations, logs, metrics, retention) */
+    "ALTER TABLE messages ADD COLUMN sched_version INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE messages ADD COLUMN deleted_at INTEGER;"
+    "ALTER TABLE messages ADD COLUMN payload_expires_at INTEGER;"
+    "ALTER TABLE messages ADD COLUMN payload_purged_at INTEGER;"
+    "ALTER TABLE attempts ADD COLUMN replay_no INTEGER NOT NULL DEFAULT 0;"
+    "CREATE INDEX messages_mode_id ON messages(mode, id);"
+    "CREATE INDEX messages_mode_status ON messages(mode, status, id);"
+    "CREATE INDEX messages_payload_expiry ON messages(payload_expires_at)"
+    "  WHERE payload_purged_at IS NULL AND payload_expires_at IS NOT NULL;"
+    "CREATE TABLE rollups ("
+    "  mode TEXT NOT NULL, endpoint_id TEXT NOT NULL, bucket_ms INTEGER NOT NULL,"
+    "  total INTEGER NOT NULL DEFAULT 0, succeeded INTEGER NOT NULL DEFAULT 0,"
+    "  failed INTEGER NOT NULL DEFAULT 0, retries INTEGER NOT NULL DEFAULT 0,"
+    "  latency_sum_ms INTEGER NOT NULL DEFAULT 0, latency_count INTEGER NOT NULL DEFAULT 0,"
+    "  PRIMARY KEY (mode, endpoint_id, bucket_ms)) WITHOUT ROWID;"
+    "CREATE INDEX rollups_time ON rollups(mode, bucket_ms);",
 };
 
 const size_t store__migrations_count = sizeof(store__migrations) / sizeof(store__migrations[0]);

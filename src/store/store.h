@@ -189,11 +189,14 @@ void store_attempt_release(struct store_attempt *a);
 
 /*
  * Record a finished attempt and move its message: new_status is succeeded,
- * pending_retry (next_attempt_at_ms set) or failed_permanent.
+ * pending_retry (next_attempt_at_ms set) or failed_permanent. The attempt row
+ * is always written; the message only moves while its sched_version still
+ * equals sched_version (a cancel or replay during the attempt wins). Also
+ * counts the outcome in the per-minute rollups.
  */
 enum err store_attempt_record(struct store *s, const struct store_attempt *a,
                               enum store_status new_status, int64_t next_attempt_at_ms,
-                              struct err_detail *d);
+                              int64_t sched_version, struct err_detail *d);
 
 /* Attempts of a message in attempt order; up to max into out, *n count, *has_more. */
 enum err store_attempt_list(struct store *s, const char *message_id, int max,
@@ -206,6 +209,7 @@ struct store_pending {
     char endpoint_id[ID_MAX];
     int attempt_count;
     int64_t due_ms;
+    int64_t sched_version;
 };
 
 /* Call fn for every message not yet finished (queued, delivering, pending_retry):
@@ -214,6 +218,7 @@ enum err store_pending_scan(struct store *s, bool (*fn)(const struct store_pendi
                             void *ctx, struct err_detail *d);
 
 struct store_delivery {
+    int64_t sched_version; /* bumped by retry-now, cancel, replay: stale jobs are dropped */
     char *payload;
     size_t payload_len;
     char *content_type;
@@ -226,5 +231,23 @@ void store_delivery_release(struct store_delivery *dl);
 /* What an attempt needs of a message. ERR_NOTFOUND when gone (deleted). */
 enum err store_delivery_load(struct store *s, const char *message_id, struct store_delivery *out,
                              struct err_detail *d);
+
+/* ---- rollups (store_rollups.c): per-minute counters kept as messages change state ---- */
+#define STORE_ROLLUP_BUCKET_MS 60000
+
+struct store_rollup {
+    int64_t total, succeeded, failed, retries, latency_sum_ms, latency_count;
+};
+
+/* Sum the rollups of mode (and endpoint_id unless NULL) over [from_ms, to_ms). */
+enum err store_rollup_sum(struct store *s, const char *mode, const char *endpoint_id,
+                          int64_t from_ms, int64_t to_ms, struct store_rollup *out,
+                          struct err_detail *d);
+
+/* ---- api keys (store_keys.c) ---- */
+
+/* ---- endpoint state and signing keys (store_endpoint_state.c) ---- */
+
+/* ---- message operations, logs, DLQ and retention (store_messages.c) ---- */
 
 #endif

@@ -18,40 +18,8 @@
 #include <sys/stat.h>
 
 #include "store/migrations.h"
+#include "store/sqlite_internal.h"
 #include "util/log.h"
-
-enum stmt_id {
-    S_BEGIN,
-    S_COMMIT,
-    S_ROLLBACK,
-    S_SAVEPOINT,
-    S_RELEASE,
-    S_ROLLBACK_TO,
-    S_KEY_INSERT,
-    S_KEY_FIND,
-    S_KEY_COUNT,
-    S_EP_INSERT,
-    S_SK_INSERT,
-    S_EP_GET,
-    S_EP_UPDATE,
-    S_EP_DELETE,
-    S_EP_LIST,
-    S_EP_LIST_AFTER,
-    S_SK_ACTIVE,
-    S_EP_LIVE,
-    S_EP_URL_TAKEN,
-    S_EP_CURSOR,
-    S_IDEM_FIND,
-    S_EVENT_INSERT,
-    S_MSG_INSERT,
-    S_MSG_GET,
-    S_ATTEMPT_INSERT,
-    S_MSG_RESULT,
-    S_ATTEMPT_LIST,
-    S_PENDING_SCAN,
-    S_DELIVERY_LOAD,
-    S_COUNT
-};
 
 #define EP_COLS                                                                                    \
     "id, mode, url, description, headers, rate_limit_rps, burst, paused, hmac_enabled, "           \
@@ -115,22 +83,21 @@ static const char *const stmt_sql[S_COUNT] = {
                      "next_attempt_at = ?4, last_error = ?5, response_status = ?6, "
                      "response_latency_ms = ?7, updated_at = ?8, "
                      "delivered_at = CASE WHEN ?2 = 2 THEN ?8 ELSE delivered_at END, "
-                     "failed_at = CASE WHEN ?2 = 4 THEN ?8 ELSE failed_at END WHERE id = ?1",
+                     "failed_at = CASE WHEN ?2 = 4 THEN ?8 ELSE failed_at END "
+                     "WHERE id = ?1 AND sched_version = ?9 RETURNING mode, endpoint_id",
     [S_ATTEMPT_LIST] =
         "SELECT id, message_id, attempt_no, created_at, response_status, latency_ms, error_text, "
         "response_body, response_body_truncated, response_headers, request_headers, retry_type, "
         "retry_after_seconds, resolved_ip, conn_reused, dns_ms, tcp_connect_ms, "
         "tls_handshake_ms, ttfb_ms, transfer_ms FROM attempts WHERE message_id = ?1 "
         "ORDER BY attempt_no, created_at LIMIT ?2",
-    [S_PENDING_SCAN] = "SELECT id, endpoint_id, attempt_count, coalesce(next_attempt_at, 0) "
-                       "FROM messages WHERE status IN (0, 1, 3) ORDER BY next_attempt_at",
-    [S_DELIVERY_LOAD] = "SELECT e.payload, e.content_type, m.headers, m.attempt_count, m.status "
-                        "FROM messages m JOIN events e ON e.id = m.event_id WHERE m.id = ?1",
-};
-
-struct store {
-    sqlite3 *db;
-    sqlite3_stmt *stmt[S_COUNT];
+    [S_PENDING_SCAN] = "SELECT id, endpoint_id, attempt_count, coalesce(next_attempt_at, 0), "
+                       "sched_version FROM messages WHERE status IN (0, 1, 3) "
+                       "AND deleted_at IS NULL ORDER BY next_attempt_at",
+    [S_DELIVERY_LOAD] = "SELECT e.payload, e.content_type, m.headers, m.attempt_count, m.status, "
+                        "m.sched_version "
+                        "FROM messages m JOIN events e ON e.id = m.event_id "
+                        "WHERE m.id = ?1 AND m.deleted_at IS NULL",
 };
 
 const char *store_status_name(enum store_status s)
@@ -150,14 +117,14 @@ const char *store_status_name(enum store_status s)
     return "unknown";
 }
 
-static enum err db_err(struct store *s, int rc, struct err_detail *d, const char *what)
+enum err store__db_err(struct store *s, int rc, struct err_detail *d, const char *what)
 {
     enum err e = (rc == SQLITE_BUSY || rc == SQLITE_LOCKED) ? ERR_BUSY : ERR_IO;
     return err_set(d, e, "INTERNAL_ERROR", "cannot %s: %s", what, sqlite3_errmsg(s->db));
 }
 
 /* Borrow a cached statement, reset and unbound. */
-static sqlite3_stmt *st(struct store *s, enum stmt_id id)
+sqlite3_stmt *store__st(struct store *s, enum stmt_id id)
 {
     sqlite3_stmt *q = s->stmt[id];
     sqlite3_reset(q);
@@ -165,7 +132,7 @@ static sqlite3_stmt *st(struct store *s, enum stmt_id id)
     return q;
 }
 
-static void bind_text(sqlite3_stmt *q, int i, const char *v)
+void store__bind_text(sqlite3_stmt *q, int i, const char *v)
 {
     if (v)
         sqlite3_bind_text(q, i, v, -1, SQLITE_STATIC);
@@ -173,7 +140,7 @@ static void bind_text(sqlite3_stmt *q, int i, const char *v)
         sqlite3_bind_null(q, i);
 }
 
-static void bind_opt_int(sqlite3_stmt *q, int i, int64_t v, int64_t none)
+void store__bind_opt_int(sqlite3_stmt *q, int i, int64_t v, int64_t none)
 {
     if (v == none)
         sqlite3_bind_null(q, i);
@@ -181,7 +148,7 @@ static void bind_opt_int(sqlite3_stmt *q, int i, int64_t v, int64_t none)
         sqlite3_bind_int64(q, i, v);
 }
 
-static char *col_dup(sqlite3_stmt *q, int i)
+char *store__col_dup(sqlite3_stmt *q, int i)
 {
     if (sqlite3_column_type(q, i) == SQLITE_NULL)
         return NULL;
@@ -192,24 +159,24 @@ static char *col_dup(sqlite3_stmt *q, int i)
     return r;
 }
 
-static void col_copy(char *dst, size_t len, sqlite3_stmt *q, int i)
+void store__col_copy(char *dst, size_t len, sqlite3_stmt *q, int i)
 {
     const char *t = (const char *)sqlite3_column_text(q, i);
     snprintf(dst, len, "%s", t ? t : "");
 }
 
-static int64_t col_opt_int(sqlite3_stmt *q, int i, int64_t none)
+int64_t store__col_opt_int(sqlite3_stmt *q, int i, int64_t none)
 {
     return sqlite3_column_type(q, i) == SQLITE_NULL ? none : sqlite3_column_int64(q, i);
 }
 
 /* Run a statement that returns no rows. */
-static enum err exec_stmt(struct store *s, sqlite3_stmt *q, struct err_detail *d, const char *what)
+enum err store__exec(struct store *s, sqlite3_stmt *q, struct err_detail *d, const char *what)
 {
     int rc = sqlite3_step(q);
     sqlite3_reset(q);
     if (rc != SQLITE_DONE)
-        return db_err(s, rc, d, what);
+        return store__db_err(s, rc, d, what);
     return ERR_OK;
 }
 
@@ -218,7 +185,7 @@ static enum err migrate(struct store *s, struct err_detail *d)
     sqlite3_stmt *q;
     int version = 0;
     if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &q, NULL) != SQLITE_OK)
-        return db_err(s, SQLITE_ERROR, d, "read schema version");
+        return store__db_err(s, SQLITE_ERROR, d, "read schema version");
     if (sqlite3_step(q) == SQLITE_ROW)
         version = sqlite3_column_int(q, 0);
     sqlite3_finalize(q);
@@ -300,42 +267,63 @@ out:
     return ERR_OK;
 }
 
+sqlite3_stmt *store__prepare(struct store *s, const char *sql)
+{
+    for (int i = 0; i < s->ncache; i++) {
+        if (s->cache[i].sql == sql) {
+            sqlite3_reset(s->cache[i].q);
+            sqlite3_clear_bindings(s->cache[i].q);
+            return s->cache[i].q;
+        }
+    }
+    if (s->ncache == STORE__CACHE_MAX)
+        PANIC("more than %d cached statements: raise STORE__CACHE_MAX", STORE__CACHE_MAX);
+    sqlite3_stmt *q = NULL;
+    if (sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &q, NULL) != SQLITE_OK)
+        PANIC("cannot prepare '%s': %s", sql, sqlite3_errmsg(s->db));
+    s->cache[s->ncache].sql = sql;
+    s->cache[s->ncache++].q = q;
+    return q;
+}
+
 void store_close(struct store *s)
 {
     if (!s)
         return;
     for (int i = 0; i < S_COUNT; i++)
         sqlite3_finalize(s->stmt[i]);
+    for (int i = 0; i < s->ncache; i++)
+        sqlite3_finalize(s->cache[i].q);
     sqlite3_close(s->db);
     free(s);
 }
 
 enum err store_batch_begin(struct store *s, struct err_detail *d)
 {
-    return exec_stmt(s, st(s, S_BEGIN), d, "begin transaction");
+    return store__exec(s, store__st(s, S_BEGIN), d, "begin transaction");
 }
 
 enum err store_batch_commit(struct store *s, struct err_detail *d)
 {
-    return exec_stmt(s, st(s, S_COMMIT), d, "commit");
+    return store__exec(s, store__st(s, S_COMMIT), d, "commit");
 }
 
 void store_batch_rollback(struct store *s)
 {
     if (!sqlite3_get_autocommit(s->db))
-        exec_stmt(s, st(s, S_ROLLBACK), NULL, "rollback");
+        store__exec(s, store__st(s, S_ROLLBACK), NULL, "rollback");
 }
 
 enum err store_op_begin(struct store *s, struct err_detail *d)
 {
-    return exec_stmt(s, st(s, S_SAVEPOINT), d, "open savepoint");
+    return store__exec(s, store__st(s, S_SAVEPOINT), d, "open savepoint");
 }
 
 void store_op_end(struct store *s, bool ok)
 {
     if (!ok)
-        exec_stmt(s, st(s, S_ROLLBACK_TO), NULL, "roll back savepoint");
-    exec_stmt(s, st(s, S_RELEASE), NULL, "release savepoint");
+        store__exec(s, store__st(s, S_ROLLBACK_TO), NULL, "roll back savepoint");
+    store__exec(s, store__st(s, S_RELEASE), NULL, "release savepoint");
 }
 
 /* ---- API keys ---- */
@@ -343,11 +331,11 @@ void store_op_end(struct store *s, bool ok)
 enum err store_api_key_insert(struct store *s, const struct store_api_key *k,
                               const uint8_t key_sha256[32], struct err_detail *d)
 {
-    sqlite3_stmt *q = st(s, S_KEY_INSERT);
-    bind_text(q, 1, k->id);
-    bind_text(q, 2, k->mode);
-    bind_text(q, 3, k->prefix);
-    bind_text(q, 4, k->label[0] ? k->label : NULL);
+    sqlite3_stmt *q = store__st(s, S_KEY_INSERT);
+    store__bind_text(q, 1, k->id);
+    store__bind_text(q, 2, k->mode);
+    store__bind_text(q, 3, k->prefix);
+    store__bind_text(q, 4, k->label[0] ? k->label : NULL);
     sqlite3_bind_blob(q, 5, key_sha256, 32, SQLITE_STATIC);
     sqlite3_bind_int64(q, 6, k->created_at_ms);
     int rc = sqlite3_step(q);
@@ -355,28 +343,28 @@ enum err store_api_key_insert(struct store *s, const struct store_api_key *k,
     if (rc == SQLITE_CONSTRAINT)
         return err_set(d, ERR_CONFLICT, "INVALID_REQUEST", "api key already exists");
     if (rc != SQLITE_DONE)
-        return db_err(s, rc, d, "insert api key");
+        return store__db_err(s, rc, d, "insert api key");
     return ERR_OK;
 }
 
 enum err store_api_key_find(struct store *s, const uint8_t key_sha256[32],
                             struct store_api_key *out, struct err_detail *d)
 {
-    sqlite3_stmt *q = st(s, S_KEY_FIND);
+    sqlite3_stmt *q = store__st(s, S_KEY_FIND);
     sqlite3_bind_blob(q, 1, key_sha256, 32, SQLITE_STATIC);
     int rc = sqlite3_step(q);
     enum err e = ERR_OK;
     if (rc == SQLITE_ROW) {
-        col_copy(out->id, sizeof(out->id), q, 0);
-        col_copy(out->mode, sizeof(out->mode), q, 1);
-        col_copy(out->prefix, sizeof(out->prefix), q, 2);
-        col_copy(out->label, sizeof(out->label), q, 3);
+        store__col_copy(out->id, sizeof(out->id), q, 0);
+        store__col_copy(out->mode, sizeof(out->mode), q, 1);
+        store__col_copy(out->prefix, sizeof(out->prefix), q, 2);
+        store__col_copy(out->label, sizeof(out->label), q, 3);
         out->created_at_ms = sqlite3_column_int64(q, 4);
-        out->last_used_at_ms = col_opt_int(q, 5, 0);
+        out->last_used_at_ms = store__col_opt_int(q, 5, 0);
     } else if (rc == SQLITE_DONE) {
         e = err_set(d, ERR_NOTFOUND, "UNAUTHORIZED", "unknown api key");
     } else {
-        e = db_err(s, rc, d, "look up api key");
+        e = store__db_err(s, rc, d, "look up api key");
     }
     sqlite3_reset(q);
     return e;
@@ -384,11 +372,11 @@ enum err store_api_key_find(struct store *s, const uint8_t key_sha256[32],
 
 enum err store_api_key_count(struct store *s, int64_t *out, struct err_detail *d)
 {
-    sqlite3_stmt *q = st(s, S_KEY_COUNT);
+    sqlite3_stmt *q = store__st(s, S_KEY_COUNT);
     int rc = sqlite3_step(q);
     *out = rc == SQLITE_ROW ? sqlite3_column_int64(q, 0) : 0;
     sqlite3_reset(q);
-    return rc == SQLITE_ROW ? ERR_OK : db_err(s, rc, d, "count api keys");
+    return rc == SQLITE_ROW ? ERR_OK : store__db_err(s, rc, d, "count api keys");
 }
 
 /* ---- endpoints ---- */
@@ -405,35 +393,35 @@ void store_endpoint_release(struct store_endpoint *e)
 
 static void read_endpoint(sqlite3_stmt *q, struct store_endpoint *e)
 {
-    col_copy(e->id, sizeof(e->id), q, 0);
-    col_copy(e->mode, sizeof(e->mode), q, 1);
-    e->url = col_dup(q, 2);
-    e->description = col_dup(q, 3);
-    e->headers_json = col_dup(q, 4);
+    store__col_copy(e->id, sizeof(e->id), q, 0);
+    store__col_copy(e->mode, sizeof(e->mode), q, 1);
+    e->url = store__col_dup(q, 2);
+    e->description = store__col_dup(q, 3);
+    e->headers_json = store__col_dup(q, 4);
     e->rate_limit_rps = sqlite3_column_int(q, 5);
     e->burst = sqlite3_column_int(q, 6);
     e->paused = sqlite3_column_int(q, 7) != 0;
     e->hmac_enabled = sqlite3_column_int(q, 8) != 0;
     e->created_at_ms = sqlite3_column_int64(q, 9);
     e->updated_at_ms = sqlite3_column_int64(q, 10);
-    e->deleted_at_ms = col_opt_int(q, 11, 0);
+    e->deleted_at_ms = store__col_opt_int(q, 11, 0);
 }
 
 /* ERR_CONFLICT (DUPLICATE_URL) when another live endpoint of the mode has the URL. */
 static enum err check_url_free(struct store *s, const struct store_endpoint *e,
                                struct err_detail *d)
 {
-    sqlite3_stmt *q = st(s, S_EP_URL_TAKEN);
-    bind_text(q, 1, e->mode);
-    bind_text(q, 2, e->url);
-    bind_text(q, 3, e->id);
+    sqlite3_stmt *q = store__st(s, S_EP_URL_TAKEN);
+    store__bind_text(q, 1, e->mode);
+    store__bind_text(q, 2, e->url);
+    store__bind_text(q, 3, e->id);
     int rc = sqlite3_step(q);
     enum err r = ERR_OK;
     if (rc == SQLITE_ROW)
         r = err_set(d, ERR_CONFLICT, "DUPLICATE_URL", "endpoint %s already uses this URL",
                     (const char *)sqlite3_column_text(q, 0));
     else if (rc != SQLITE_DONE)
-        r = db_err(s, rc, d, "check endpoint url");
+        r = store__db_err(s, rc, d, "check endpoint url");
     sqlite3_reset(q);
     return r;
 }
@@ -444,12 +432,12 @@ enum err store_endpoint_insert(struct store *s, const struct store_endpoint *e,
     enum err r = check_url_free(s, e, d);
     if (r != ERR_OK)
         return r;
-    sqlite3_stmt *q = st(s, S_EP_INSERT);
-    bind_text(q, 1, e->id);
-    bind_text(q, 2, e->mode);
-    bind_text(q, 3, e->url);
-    bind_text(q, 4, e->description);
-    bind_text(q, 5, e->headers_json);
+    sqlite3_stmt *q = store__st(s, S_EP_INSERT);
+    store__bind_text(q, 1, e->id);
+    store__bind_text(q, 2, e->mode);
+    store__bind_text(q, 3, e->url);
+    store__bind_text(q, 4, e->description);
+    store__bind_text(q, 5, e->headers_json);
     sqlite3_bind_int(q, 6, e->rate_limit_rps);
     sqlite3_bind_int(q, 7, e->burst);
     sqlite3_bind_int(q, 8, e->paused);
@@ -461,21 +449,21 @@ enum err store_endpoint_insert(struct store *s, const struct store_endpoint *e,
     if (rc == SQLITE_CONSTRAINT)
         return err_set(d, ERR_CONFLICT, "INVALID_REQUEST", "endpoint id already exists");
     if (rc != SQLITE_DONE)
-        return db_err(s, rc, d, "insert endpoint");
-    q = st(s, S_SK_INSERT);
-    bind_text(q, 1, k->id);
-    bind_text(q, 2, e->id);
-    bind_text(q, 3, k->secret);
+        return store__db_err(s, rc, d, "insert endpoint");
+    q = store__st(s, S_SK_INSERT);
+    store__bind_text(q, 1, k->id);
+    store__bind_text(q, 2, e->id);
+    store__bind_text(q, 3, k->secret);
     sqlite3_bind_int64(q, 4, k->created_at_ms);
-    return exec_stmt(s, q, d, "insert signing key");
+    return store__exec(s, q, d, "insert signing key");
 }
 
 enum err store_endpoint_get(struct store *s, const char *mode, const char *id, bool include_deleted,
                             struct store_endpoint *out, struct err_detail *d)
 {
-    sqlite3_stmt *q = st(s, S_EP_GET);
-    bind_text(q, 1, id);
-    bind_text(q, 2, mode);
+    sqlite3_stmt *q = store__st(s, S_EP_GET);
+    store__bind_text(q, 1, id);
+    store__bind_text(q, 2, mode);
     sqlite3_bind_int(q, 3, include_deleted);
     int rc = sqlite3_step(q);
     enum err e = ERR_OK;
@@ -484,7 +472,7 @@ enum err store_endpoint_get(struct store *s, const char *mode, const char *id, b
     else if (rc == SQLITE_DONE)
         e = err_set(d, ERR_NOTFOUND, "ENDPOINT_NOT_FOUND", "endpoint '%s' not found", id);
     else
-        e = db_err(s, rc, d, "read endpoint");
+        e = store__db_err(s, rc, d, "read endpoint");
     sqlite3_reset(q);
     return e;
 }
@@ -495,17 +483,17 @@ enum err store_endpoint_update(struct store *s, const struct store_endpoint *e,
     enum err r0 = check_url_free(s, e, d);
     if (r0 != ERR_OK)
         return r0;
-    sqlite3_stmt *q = st(s, S_EP_UPDATE);
-    bind_text(q, 1, e->id);
-    bind_text(q, 2, e->url);
-    bind_text(q, 3, e->description);
-    bind_text(q, 4, e->headers_json);
+    sqlite3_stmt *q = store__st(s, S_EP_UPDATE);
+    store__bind_text(q, 1, e->id);
+    store__bind_text(q, 2, e->url);
+    store__bind_text(q, 3, e->description);
+    store__bind_text(q, 4, e->headers_json);
     sqlite3_bind_int(q, 5, e->rate_limit_rps);
     sqlite3_bind_int(q, 6, e->burst);
     sqlite3_bind_int(q, 7, e->paused);
     sqlite3_bind_int(q, 8, e->hmac_enabled);
     sqlite3_bind_int64(q, 9, e->updated_at_ms);
-    enum err r = exec_stmt(s, q, d, "update endpoint");
+    enum err r = store__exec(s, q, d, "update endpoint");
     if (r == ERR_OK && sqlite3_changes(s->db) == 0)
         return err_set(d, ERR_NOTFOUND, "ENDPOINT_NOT_FOUND", "endpoint '%s' not found", e->id);
     return r;
@@ -514,11 +502,11 @@ enum err store_endpoint_update(struct store *s, const struct store_endpoint *e,
 enum err store_endpoint_delete(struct store *s, const char *mode, const char *id, int64_t now_ms,
                                struct err_detail *d)
 {
-    sqlite3_stmt *q = st(s, S_EP_DELETE);
-    bind_text(q, 1, id);
-    bind_text(q, 2, mode);
+    sqlite3_stmt *q = store__st(s, S_EP_DELETE);
+    store__bind_text(q, 1, id);
+    store__bind_text(q, 2, mode);
     sqlite3_bind_int64(q, 3, now_ms);
-    enum err r = exec_stmt(s, q, d, "delete endpoint");
+    enum err r = store__exec(s, q, d, "delete endpoint");
     if (r == ERR_OK && sqlite3_changes(s->db) == 0)
         return err_set(d, ERR_NOTFOUND, "ENDPOINT_NOT_FOUND", "endpoint '%s' not found", id);
     return r;
@@ -531,22 +519,22 @@ enum err store_endpoint_list(struct store *s, const char *mode, const char *curs
     bool after = cursor && cursor[0];
     sqlite3_stmt *q;
     if (after) { /* a cursor is the id of the last endpoint of the previous page */
-        q = st(s, S_EP_CURSOR);
-        bind_text(q, 1, cursor);
-        bind_text(q, 2, mode);
+        q = store__st(s, S_EP_CURSOR);
+        store__bind_text(q, 1, cursor);
+        store__bind_text(q, 2, mode);
         int rc0 = sqlite3_step(q);
         sqlite3_reset(q);
         if (rc0 == SQLITE_DONE)
             return err_set(d, ERR_INVAL, "INVALID_REQUEST",
                            "'cursor' is not a cursor of this list");
         if (rc0 != SQLITE_ROW)
-            return db_err(s, rc0, d, "check cursor");
+            return store__db_err(s, rc0, d, "check cursor");
     }
-    q = st(s, after ? S_EP_LIST_AFTER : S_EP_LIST);
-    bind_text(q, 1, mode);
+    q = store__st(s, after ? S_EP_LIST_AFTER : S_EP_LIST);
+    store__bind_text(q, 1, mode);
     sqlite3_bind_int(q, 2, limit + 1); /* one extra row tells has_more */
     if (after)
-        bind_text(q, 3, cursor);
+        store__bind_text(q, 3, cursor);
     int rc;
     *n = 0;
     *has_more = false;
@@ -563,7 +551,7 @@ enum err store_endpoint_list(struct store *s, const char *mode, const char *curs
         for (int i = 0; i < *n; i++)
             store_endpoint_release(&out[i]);
         *n = 0;
-        return db_err(s, rc, d, "list endpoints");
+        return store__db_err(s, rc, d, "list endpoints");
     }
     return ERR_OK;
 }
@@ -571,19 +559,19 @@ enum err store_endpoint_list(struct store *s, const char *mode, const char *curs
 enum err store_signing_keys_active(struct store *s, const char *endpoint_id,
                                    struct store_signing_key *out, int *n, struct err_detail *d)
 {
-    sqlite3_stmt *q = st(s, S_SK_ACTIVE);
-    bind_text(q, 1, endpoint_id);
+    sqlite3_stmt *q = store__st(s, S_SK_ACTIVE);
+    store__bind_text(q, 1, endpoint_id);
     int rc;
     *n = 0;
     while ((rc = sqlite3_step(q)) == SQLITE_ROW && *n < STORE_MAX_ACTIVE_KEYS) {
-        col_copy(out[*n].id, sizeof(out[*n].id), q, 0);
-        col_copy(out[*n].secret, sizeof(out[*n].secret), q, 1);
+        store__col_copy(out[*n].id, sizeof(out[*n].id), q, 0);
+        store__col_copy(out[*n].secret, sizeof(out[*n].secret), q, 1);
         out[*n].created_at_ms = sqlite3_column_int64(q, 2);
         (*n)++;
     }
     sqlite3_reset(q);
     if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-        return db_err(s, rc, d, "read signing keys");
+        return store__db_err(s, rc, d, "read signing keys");
     return ERR_OK;
 }
 
@@ -593,27 +581,27 @@ enum err store_send_insert(struct store *s, const struct store_send *in, char ex
                            bool *existed, struct err_detail *d)
 {
     *existed = false;
-    sqlite3_stmt *q = st(s, S_EP_LIVE);
-    bind_text(q, 1, in->endpoint_id);
-    bind_text(q, 2, in->mode);
+    sqlite3_stmt *q = store__st(s, S_EP_LIVE);
+    store__bind_text(q, 1, in->endpoint_id);
+    store__bind_text(q, 2, in->mode);
     int rc = sqlite3_step(q);
     sqlite3_reset(q);
     if (rc == SQLITE_DONE)
         return err_set(d, ERR_NOTFOUND, "ENDPOINT_NOT_FOUND", "endpoint '%s' not found",
                        in->endpoint_id);
     if (rc != SQLITE_ROW)
-        return db_err(s, rc, d, "check endpoint");
+        return store__db_err(s, rc, d, "check endpoint");
 
     bool has_key = in->idempotency_key && in->idempotency_key[0];
     if (has_key) {
-        q = st(s, S_IDEM_FIND);
-        bind_text(q, 1, in->endpoint_id);
-        bind_text(q, 2, in->idempotency_key);
+        q = store__st(s, S_IDEM_FIND);
+        store__bind_text(q, 1, in->endpoint_id);
+        store__bind_text(q, 2, in->idempotency_key);
         rc = sqlite3_step(q);
         if (rc == SQLITE_ROW) {
             const char *sha = (const char *)sqlite3_column_text(q, 1);
             bool same = sha && strcmp(sha, in->payload_sha256) == 0;
-            col_copy(existing_id, ID_MAX, q, 0);
+            store__col_copy(existing_id, ID_MAX, q, 0);
             sqlite3_reset(q);
             if (!same)
                 return err_set(d, ERR_CONFLICT, "IDEMPOTENCY_MISMATCH",
@@ -624,30 +612,33 @@ enum err store_send_insert(struct store *s, const struct store_send *in, char ex
         }
         sqlite3_reset(q);
         if (rc != SQLITE_DONE)
-            return db_err(s, rc, d, "check idempotency key");
+            return store__db_err(s, rc, d, "check idempotency key");
     }
 
-    q = st(s, S_EVENT_INSERT);
-    bind_text(q, 1, in->content_type);
+    q = store__st(s, S_EVENT_INSERT);
+    store__bind_text(q, 1, in->content_type);
     sqlite3_bind_blob(q, 2, in->payload, (int)in->payload_len, SQLITE_STATIC);
     sqlite3_bind_int64(q, 3, in->now_ms);
-    enum err e = exec_stmt(s, q, d, "insert event");
+    enum err e = store__exec(s, q, d, "insert event");
     if (e != ERR_OK)
         return e;
     sqlite3_int64 event_id = sqlite3_last_insert_rowid(s->db);
 
-    q = st(s, S_MSG_INSERT);
-    bind_text(q, 1, in->message_id);
+    q = store__st(s, S_MSG_INSERT);
+    store__bind_text(q, 1, in->message_id);
     sqlite3_bind_int64(q, 2, event_id);
-    bind_text(q, 3, in->endpoint_id);
-    bind_text(q, 4, in->mode);
-    bind_text(q, 5, in->headers_json);
-    bind_text(q, 6, has_key ? in->idempotency_key : NULL);
-    bind_text(q, 7, in->payload_sha256);
+    store__bind_text(q, 3, in->endpoint_id);
+    store__bind_text(q, 4, in->mode);
+    store__bind_text(q, 5, in->headers_json);
+    store__bind_text(q, 6, has_key ? in->idempotency_key : NULL);
+    store__bind_text(q, 7, in->payload_sha256);
     sqlite3_bind_int64(q, 8, (sqlite3_int64)in->payload_len);
-    bind_opt_int(q, 9, in->retention_hours, -1);
+    store__bind_opt_int(q, 9, in->retention_hours, -1);
     sqlite3_bind_int64(q, 10, in->now_ms);
-    return exec_stmt(s, q, d, "insert message");
+    if ((e = store__exec(s, q, d, "insert message")) != ERR_OK)
+        return e;
+    struct store_rollup delta = {.total = 1};
+    return store__rollup_add(s, in->mode, in->endpoint_id, in->now_ms, &delta, d);
 }
 
 void store_message_release(struct store_message *m)
@@ -661,34 +652,34 @@ void store_message_release(struct store_message *m)
 enum err store_message_get(struct store *s, const char *mode, const char *id,
                            struct store_message *m, struct err_detail *d)
 {
-    sqlite3_stmt *q = st(s, S_MSG_GET);
-    bind_text(q, 1, id);
-    bind_text(q, 2, mode);
+    sqlite3_stmt *q = store__st(s, S_MSG_GET);
+    store__bind_text(q, 1, id);
+    store__bind_text(q, 2, mode);
     int rc = sqlite3_step(q);
     enum err e = ERR_OK;
     if (rc == SQLITE_ROW) {
         memset(m, 0, sizeof(*m));
-        col_copy(m->id, sizeof(m->id), q, 0);
-        col_copy(m->endpoint_id, sizeof(m->endpoint_id), q, 1);
+        store__col_copy(m->id, sizeof(m->id), q, 0);
+        store__col_copy(m->endpoint_id, sizeof(m->endpoint_id), q, 1);
         m->status = (enum store_status)sqlite3_column_int(q, 2);
         m->attempt_count = sqlite3_column_int(q, 3);
         m->replay_count = sqlite3_column_int(q, 4);
-        col_copy(m->content_type, sizeof(m->content_type), q, 5);
+        store__col_copy(m->content_type, sizeof(m->content_type), q, 5);
         m->size_bytes = sqlite3_column_int64(q, 6);
-        col_copy(m->payload_sha256, sizeof(m->payload_sha256), q, 7);
-        col_copy(m->idempotency_key, sizeof(m->idempotency_key), q, 8);
-        m->next_attempt_at_ms = col_opt_int(q, 9, 0);
-        m->last_error = col_dup(q, 10);
-        m->response_status = (int)col_opt_int(q, 11, 0);
-        m->response_latency_ms = col_opt_int(q, 12, -1);
+        store__col_copy(m->payload_sha256, sizeof(m->payload_sha256), q, 7);
+        store__col_copy(m->idempotency_key, sizeof(m->idempotency_key), q, 8);
+        m->next_attempt_at_ms = store__col_opt_int(q, 9, 0);
+        m->last_error = store__col_dup(q, 10);
+        m->response_status = (int)store__col_opt_int(q, 11, 0);
+        m->response_latency_ms = store__col_opt_int(q, 12, -1);
         m->created_at_ms = sqlite3_column_int64(q, 13);
         m->updated_at_ms = sqlite3_column_int64(q, 14);
-        m->delivered_at_ms = col_opt_int(q, 15, 0);
-        m->failed_at_ms = col_opt_int(q, 16, 0);
+        m->delivered_at_ms = store__col_opt_int(q, 15, 0);
+        m->failed_at_ms = store__col_opt_int(q, 16, 0);
     } else if (rc == SQLITE_DONE) {
         e = err_set(d, ERR_NOTFOUND, "MESSAGE_NOT_FOUND", "message '%s' not found", id);
     } else {
-        e = db_err(s, rc, d, "read message");
+        e = store__db_err(s, rc, d, "read message");
     }
     sqlite3_reset(q);
     return e;
@@ -709,49 +700,73 @@ void store_attempt_release(struct store_attempt *a)
 
 enum err store_attempt_record(struct store *s, const struct store_attempt *a,
                               enum store_status new_status, int64_t next_attempt_at_ms,
-                              struct err_detail *d)
+                              int64_t sched_version, struct err_detail *d)
 {
-    sqlite3_stmt *q = st(s, S_ATTEMPT_INSERT);
-    bind_text(q, 1, a->id);
-    bind_text(q, 2, a->message_id);
+    sqlite3_stmt *q = store__st(s, S_ATTEMPT_INSERT);
+    store__bind_text(q, 1, a->id);
+    store__bind_text(q, 2, a->message_id);
     sqlite3_bind_int(q, 3, a->attempt_no);
     sqlite3_bind_int64(q, 4, a->created_at_ms);
-    bind_opt_int(q, 5, a->response_status, 0);
+    store__bind_opt_int(q, 5, a->response_status, 0);
     sqlite3_bind_int64(q, 6, a->latency_ms);
-    bind_text(q, 7, a->error_text);
-    bind_text(q, 8, a->response_body);
+    store__bind_text(q, 7, a->error_text);
+    store__bind_text(q, 8, a->response_body);
     sqlite3_bind_int(q, 9, a->response_body_truncated);
-    bind_text(q, 10, a->response_headers_json);
-    bind_text(q, 11, a->request_headers_json);
-    bind_text(q, 12, a->retry_type);
-    bind_opt_int(q, 13, a->retry_after_seconds, -1);
-    bind_text(q, 14, a->resolved_ip[0] ? a->resolved_ip : NULL);
+    store__bind_text(q, 10, a->response_headers_json);
+    store__bind_text(q, 11, a->request_headers_json);
+    store__bind_text(q, 12, a->retry_type);
+    store__bind_opt_int(q, 13, a->retry_after_seconds, -1);
+    store__bind_text(q, 14, a->resolved_ip[0] ? a->resolved_ip : NULL);
     sqlite3_bind_int(q, 15, a->conn_reused);
-    bind_opt_int(q, 16, a->dns_ms, -1);
-    bind_opt_int(q, 17, a->tcp_connect_ms, -1);
-    bind_opt_int(q, 18, a->tls_handshake_ms, -1);
-    bind_opt_int(q, 19, a->ttfb_ms, -1);
-    bind_opt_int(q, 20, a->transfer_ms, -1);
-    enum err e = exec_stmt(s, q, d, "insert attempt");
+    store__bind_opt_int(q, 16, a->dns_ms, -1);
+    store__bind_opt_int(q, 17, a->tcp_connect_ms, -1);
+    store__bind_opt_int(q, 18, a->tls_handshake_ms, -1);
+    store__bind_opt_int(q, 19, a->ttfb_ms, -1);
+    store__bind_opt_int(q, 20, a->transfer_ms, -1);
+    enum err e = store__exec(s, q, d, "insert attempt");
     if (e != ERR_OK)
         return e;
-    q = st(s, S_MSG_RESULT);
-    bind_text(q, 1, a->message_id);
+    q = store__st(s, S_MSG_RESULT);
+    store__bind_text(q, 1, a->message_id);
     sqlite3_bind_int(q, 2, (int)new_status);
     sqlite3_bind_int(q, 3, a->attempt_no);
-    bind_opt_int(q, 4, new_status == STATUS_PENDING_RETRY ? next_attempt_at_ms : 0, 0);
-    bind_text(q, 5, new_status == STATUS_SUCCEEDED ? NULL : a->error_text);
-    bind_opt_int(q, 6, a->response_status, 0);
+    store__bind_opt_int(q, 4, new_status == STATUS_PENDING_RETRY ? next_attempt_at_ms : 0, 0);
+    store__bind_text(q, 5, new_status == STATUS_SUCCEEDED ? NULL : a->error_text);
+    store__bind_opt_int(q, 6, a->response_status, 0);
     sqlite3_bind_int64(q, 7, a->latency_ms);
     sqlite3_bind_int64(q, 8, a->created_at_ms + a->latency_ms);
-    return exec_stmt(s, q, d, "update message");
+    sqlite3_bind_int64(q, 9, sched_version);
+    int rc = sqlite3_step(q);
+    if (rc == SQLITE_DONE) { /* rescheduled meanwhile: the attempt is history only */
+        sqlite3_reset(q);
+        return ERR_OK;
+    }
+    if (rc != SQLITE_ROW) {
+        sqlite3_reset(q);
+        return store__db_err(s, rc, d, "update message");
+    }
+    char mode[8], endpoint_id[ID_MAX];
+    store__col_copy(mode, sizeof(mode), q, 0);
+    store__col_copy(endpoint_id, sizeof(endpoint_id), q, 1);
+    sqlite3_reset(q);
+    struct store_rollup delta = {0};
+    if (new_status == STATUS_SUCCEEDED) {
+        delta.succeeded = 1;
+        delta.latency_sum_ms = a->latency_ms > 0 ? a->latency_ms : 0;
+        delta.latency_count = 1;
+    } else if (new_status == STATUS_FAILED_PERMANENT) {
+        delta.failed = 1;
+    } else {
+        delta.retries = 1;
+    }
+    return store__rollup_add(s, mode, endpoint_id, a->created_at_ms + a->latency_ms, &delta, d);
 }
 
 enum err store_attempt_list(struct store *s, const char *message_id, int max,
                             struct store_attempt *out, int *n, bool *has_more, struct err_detail *d)
 {
-    sqlite3_stmt *q = st(s, S_ATTEMPT_LIST);
-    bind_text(q, 1, message_id);
+    sqlite3_stmt *q = store__st(s, S_ATTEMPT_LIST);
+    store__bind_text(q, 1, message_id);
     sqlite3_bind_int(q, 2, max + 1);
     int rc;
     *n = 0;
@@ -763,34 +778,34 @@ enum err store_attempt_list(struct store *s, const char *message_id, int max,
         }
         struct store_attempt *a = &out[(*n)++];
         memset(a, 0, sizeof(*a));
-        col_copy(a->id, sizeof(a->id), q, 0);
-        col_copy(a->message_id, sizeof(a->message_id), q, 1);
+        store__col_copy(a->id, sizeof(a->id), q, 0);
+        store__col_copy(a->message_id, sizeof(a->message_id), q, 1);
         a->attempt_no = sqlite3_column_int(q, 2);
         a->created_at_ms = sqlite3_column_int64(q, 3);
-        a->response_status = (int)col_opt_int(q, 4, 0);
-        a->latency_ms = col_opt_int(q, 5, -1);
-        a->error_text = col_dup(q, 6);
-        a->response_body = col_dup(q, 7);
+        a->response_status = (int)store__col_opt_int(q, 4, 0);
+        a->latency_ms = store__col_opt_int(q, 5, -1);
+        a->error_text = store__col_dup(q, 6);
+        a->response_body = store__col_dup(q, 7);
         a->response_body_truncated = sqlite3_column_int(q, 8) != 0;
-        a->response_headers_json = col_dup(q, 9);
-        a->request_headers_json = col_dup(q, 10);
+        a->response_headers_json = store__col_dup(q, 9);
+        a->request_headers_json = store__col_dup(q, 10);
         const char *rt = (const char *)sqlite3_column_text(q, 11);
         a->retry_type = !rt ? NULL : strcmp(rt, "fast") == 0 ? "fast" : "slow";
-        a->retry_after_seconds = col_opt_int(q, 12, -1);
-        col_copy(a->resolved_ip, sizeof(a->resolved_ip), q, 13);
+        a->retry_after_seconds = store__col_opt_int(q, 12, -1);
+        store__col_copy(a->resolved_ip, sizeof(a->resolved_ip), q, 13);
         a->conn_reused = sqlite3_column_int(q, 14) != 0;
-        a->dns_ms = col_opt_int(q, 15, -1);
-        a->tcp_connect_ms = col_opt_int(q, 16, -1);
-        a->tls_handshake_ms = col_opt_int(q, 17, -1);
-        a->ttfb_ms = col_opt_int(q, 18, -1);
-        a->transfer_ms = col_opt_int(q, 19, -1);
+        a->dns_ms = store__col_opt_int(q, 15, -1);
+        a->tcp_connect_ms = store__col_opt_int(q, 16, -1);
+        a->tls_handshake_ms = store__col_opt_int(q, 17, -1);
+        a->ttfb_ms = store__col_opt_int(q, 18, -1);
+        a->transfer_ms = store__col_opt_int(q, 19, -1);
     }
     sqlite3_reset(q);
     if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
         for (int i = 0; i < *n; i++)
             store_attempt_release(&out[i]);
         *n = 0;
-        return db_err(s, rc, d, "list attempts");
+        return store__db_err(s, rc, d, "list attempts");
     }
     return ERR_OK;
 }
@@ -800,14 +815,15 @@ enum err store_attempt_list(struct store *s, const char *message_id, int max,
 enum err store_pending_scan(struct store *s, bool (*fn)(const struct store_pending *, void *),
                             void *ctx, struct err_detail *d)
 {
-    sqlite3_stmt *q = st(s, S_PENDING_SCAN);
+    sqlite3_stmt *q = store__st(s, S_PENDING_SCAN);
     int rc;
     while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
         struct store_pending p;
-        col_copy(p.message_id, sizeof(p.message_id), q, 0);
-        col_copy(p.endpoint_id, sizeof(p.endpoint_id), q, 1);
+        store__col_copy(p.message_id, sizeof(p.message_id), q, 0);
+        store__col_copy(p.endpoint_id, sizeof(p.endpoint_id), q, 1);
         p.attempt_count = sqlite3_column_int(q, 2);
         p.due_ms = sqlite3_column_int64(q, 3);
+        p.sched_version = sqlite3_column_int64(q, 4);
         if (!fn(&p, ctx)) {
             rc = SQLITE_DONE;
             break;
@@ -815,7 +831,7 @@ enum err store_pending_scan(struct store *s, bool (*fn)(const struct store_pendi
     }
     sqlite3_reset(q);
     if (rc != SQLITE_DONE)
-        return db_err(s, rc, d, "scan unfinished messages");
+        return store__db_err(s, rc, d, "scan unfinished messages");
     return ERR_OK;
 }
 
@@ -832,8 +848,8 @@ void store_delivery_release(struct store_delivery *dl)
 enum err store_delivery_load(struct store *s, const char *message_id, struct store_delivery *out,
                              struct err_detail *d)
 {
-    sqlite3_stmt *q = st(s, S_DELIVERY_LOAD);
-    bind_text(q, 1, message_id);
+    sqlite3_stmt *q = store__st(s, S_DELIVERY_LOAD);
+    store__bind_text(q, 1, message_id);
     int rc = sqlite3_step(q);
     enum err e = ERR_OK;
     if (rc == SQLITE_ROW) {
@@ -847,14 +863,15 @@ enum err store_delivery_load(struct store *s, const char *message_id, struct sto
             memcpy(out->payload, p, (size_t)n);
         out->payload[n] = '\0';
         out->payload_len = (size_t)n;
-        out->content_type = col_dup(q, 1);
-        out->headers_json = col_dup(q, 2);
+        out->content_type = store__col_dup(q, 1);
+        out->headers_json = store__col_dup(q, 2);
         out->attempt_count = sqlite3_column_int(q, 3);
         out->status = (enum store_status)sqlite3_column_int(q, 4);
+        out->sched_version = sqlite3_column_int64(q, 5);
     } else if (rc == SQLITE_DONE) {
         e = err_set(d, ERR_NOTFOUND, "MESSAGE_NOT_FOUND", "message '%s' not found", message_id);
     } else {
-        e = db_err(s, rc, d, "load delivery");
+        e = store__db_err(s, rc, d, "load delivery");
     }
     sqlite3_reset(q);
     return e;

@@ -137,9 +137,7 @@ test('messages already queued for a deleted endpoint are still delivered', T, as
     assert.equal(rcv.requests.length, 2);
 });
 
-test('rate_limit_rps/burst delay deliveries without consuming attempts', {
-    ...T, todo: 'API.md §5 / checklist 23; hookd stores the limit but does not enforce it yet',
-}, async (t) => {
+test('checklist 23: rate_limit_rps/burst delay deliveries without consuming attempts', T, async (t) => {
     const { h, rcv, ep } = await setupDelivery(t, { endpoint: { rate_limit_rps: 5, burst: 1 } });
     const ids = [];
     for (let i = 0; i < 6; i++) ids.push((await h.send({ endpoint_id: ep.id, payload: { i } })).message_id);
