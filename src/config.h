@@ -31,6 +31,11 @@ struct config {
     int endpoint_concurrency;
     int64_t shutdown_grace_ms;
     int api_threads;
+    int api_rate_limit_per_min; /* per API key; 0 = off */
+    int api_burst;
+    int64_t retention_ms;         /* default payload retention */
+    int64_t history_retention_ms; /* messages and attempts are deleted after this */
+    int64_t janitor_interval_ms;  /* how often retention runs */
     char log_level[16];
     bool print_config;
 };

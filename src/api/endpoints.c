@@ -190,16 +190,6 @@ static json_t *render_endpoint(const struct store_endpoint *e)
                      api__time(e->created_at_ms), "updated_at", api__time(e->updated_at_ms));
 }
 
-static json_t *parse_body(struct api_request *r, struct err_detail *d)
-{
-    if (r->body_too_large) {
-        err_set(d, ERR_LIMIT, "INVALID_REQUEST", "request body is larger than %d bytes",
-                API_MAX_BODY);
-        return NULL;
-    }
-    return validate_parse_json(r->body ? r->body : "", r->body_len, d);
-}
-
 /* ---- create ---- */
 
 struct create_op {
@@ -235,7 +225,7 @@ static void create_resume(struct api_request *r)
 void api__endpoints_create(struct api_request *r)
 {
     struct err_detail d = {0};
-    json_t *body = parse_body(r, &d);
+    json_t *body = api__parse_body(r, false, &d);
     struct ep_fields f;
     enum err e = body ? parse_fields(body, r->api->deps.cfg, &f, &d) : ERR_INVAL;
     if (e == ERR_OK && !f.has_url)
@@ -270,18 +260,9 @@ void api__endpoints_create(struct api_request *r)
 
 void api__endpoints_list(struct api_request *r)
 {
-    int limit = ENDPOINT_LIST_DEFAULT;
-    const char *ls = api__query(r, "limit");
-    if (ls) {
-        char *end;
-        long n = strtol(ls, &end, 10);
-        if (!*ls || *end || n < 1 || n > ENDPOINT_LIST_MAX) {
-            api__respond_error(r, MHD_HTTP_BAD_REQUEST, "INVALID_REQUEST",
-                               "'limit' must be an integer between 1 and %d", ENDPOINT_LIST_MAX);
-            return;
-        }
-        limit = (int)n;
-    }
+    int limit;
+    if (!api__parse_limit(r, ENDPOINT_LIST_DEFAULT, ENDPOINT_LIST_MAX, &limit))
+        return;
     const char *cursor = api__query(r, "cursor");
     struct store_endpoint eps[ENDPOINT_LIST_MAX];
     int n = 0;
@@ -301,8 +282,7 @@ void api__endpoints_list(struct api_request *r)
         json_array_append_new(arr, render_endpoint(&eps[i]));
         store_endpoint_release(&eps[i]);
     }
-    json_t *meta = json_pack("{s:b, s:o}", "has_more", has_more, "next_cursor",
-                             has_more && n ? json_string(eps[n - 1].id) : json_null());
+    json_t *meta = api__page_meta(has_more, n ? eps[n - 1].id : NULL);
     api__respond_data(r, MHD_HTTP_OK, arr, meta);
 }
 
@@ -379,7 +359,7 @@ void api__endpoints_update(struct api_request *r)
 {
     const char *id = r->param[0];
     struct err_detail d = {0};
-    json_t *body = parse_body(r, &d);
+    json_t *body = api__parse_body(r, false, &d);
     struct ep_fields f;
     enum err e = body ? parse_fields(body, r->api->deps.cfg, &f, &d) : ERR_INVAL;
     if (e != ERR_OK) {

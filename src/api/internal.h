@@ -89,6 +89,19 @@ void api__respond_err(struct api_request *r, enum err e, const struct err_detail
 /* RFC 3339 string value, or JSON null when unix_ms == 0. */
 json_t *api__time(int64_t unix_ms);
 
+/* ---- request helpers (request.c) ---- */
+/* The JSON body as a tree (caller json_decref's). With allow_empty, an empty
+ * body (PHP clients send none on POSTs but declare JSON) yields an empty
+ * object. NULL + detail (INVALID_REQUEST / PAYLOAD_TOO_LARGE) on error. */
+json_t *api__parse_body(struct api_request *r, bool allow_empty, struct err_detail *d);
+/* Query "limit": default when absent; responds 400 and returns false when not 1..max. */
+bool api__parse_limit(struct api_request *r, int def, int max, int *out);
+/* Query name as RFC 3339 into *out_ms (0 when absent); responds 400 and returns false
+ * when malformed. */
+bool api__parse_time(struct api_request *r, const char *name, int64_t *out_ms);
+/* The list meta object: {has_more, next_cursor (string iff has_more, else null)}. */
+json_t *api__page_meta(bool has_more, const char *next_cursor);
+
 /* ---- plumbing (server.c) ---- */
 /* Borrow / return a read-only store connection. */
 struct store *api__store_acquire(struct api *a);

@@ -248,6 +248,8 @@ enum err store_rollup_sum(struct store *s, const char *mode, const char *endpoin
 
 /* ---- endpoint state and signing keys (store_endpoint_state.c) ---- */
 
-/* ---- message operations, logs, DLQ and retention (store_messages.c) ---- */
+/* ---- message operations, DLQ and retention (store_messages.c) ---- */
+
+/* ---- logs and metrics queries (store_queries.c) ---- */
 
 #endif

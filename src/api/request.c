@@ -1,0 +1,67 @@
+/*
+ * request - small request helpers shared by the api handlers: body parsing,
+ * pagination and time query parameters, list meta (API.md §2 paging rules).
+ * SPDX-License-Identifier: MIT
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/internal.h"
+#include "core/validate.h"
+#include "util/clock.h"
+
+json_t *api__parse_body(struct api_request *r, bool allow_empty, struct err_detail *d)
+{
+    if (r->body_too_large) {
+        err_set(d, ERR_LIMIT, "PAYLOAD_TOO_LARGE", "request body is larger than %d bytes",
+                API_MAX_BODY);
+        return NULL;
+    }
+    if (allow_empty) {
+        size_t i = 0;
+        while (i < r->body_len && strchr(" \t\r\n", r->body[i]))
+            i++;
+        if (i == r->body_len)
+            return json_object();
+    }
+    return validate_parse_json(r->body ? r->body : "", r->body_len, d);
+}
+
+bool api__parse_limit(struct api_request *r, int def, int max, int *out)
+{
+    const char *ls = api__query(r, "limit");
+    if (!ls) {
+        *out = def;
+        return true;
+    }
+    char *end;
+    long n = strtol(ls, &end, 10);
+    if (!*ls || *end || n < 1 || n > max) {
+        api__respond_error(r, MHD_HTTP_BAD_REQUEST, "INVALID_REQUEST",
+                           "'limit' must be an integer between 1 and %d", max);
+        return false;
+    }
+    *out = (int)n;
+    return true;
+}
+
+bool api__parse_time(struct api_request *r, const char *name, int64_t *out_ms)
+{
+    const char *v = api__query(r, name);
+    *out_ms = 0;
+    if (!v)
+        return true;
+    if (!clock_parse_rfc3339(v, out_ms)) {
+        api__respond_error(r, MHD_HTTP_BAD_REQUEST, "INVALID_REQUEST",
+                           "'%s' must be an RFC 3339 time such as 2026-01-02T15:04:05Z", name);
+        return false;
+    }
+    return true;
+}
+
+json_t *api__page_meta(bool has_more, const char *next_cursor)
+{
+    bool more = has_more && next_cursor && next_cursor[0];
+    return json_pack("{s:b, s:o}", "has_more", more, "next_cursor",
+                     more ? json_string(next_cursor) : json_null());
+}
