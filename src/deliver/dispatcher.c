@@ -23,6 +23,11 @@
 
 #define TARGET_BUCKETS 1024
 #define IDLE_POLL_MS 1000
+/* An endpoint failing this many attempts in a row gets only SICK_CONCURRENCY
+ * slots until it answers 2xx again, so many dead receivers (each holding
+ * connections for up to the timeout) cannot use up --max-in-flight. */
+#define SICK_AFTER_FAILURES 3
+#define SICK_CONCURRENCY 2
 
 struct target;
 
@@ -49,6 +54,7 @@ struct target {
     int burst;
     struct token_bucket bucket;
     int in_flight;
+    int consecutive_failures; /* attempts in a row without a 2xx */
     /* Due jobs that cannot start yet: paused, at endpoint_concurrency, out of
      * tokens, or the global max_in_flight was reached. FIFO. */
     struct job *wait_head, *wait_tail;
@@ -334,11 +340,19 @@ static void wake_later(struct dispatcher *dp, struct target *t, int64_t at_ms)
 
 /* Start waiting jobs of t while the endpoint is live, under its caps and has
  * tokens. Held-back jobs are not attempts: they just wait. */
+static int concurrency_of(const struct dispatcher *dp, const struct target *t)
+{
+    if (t->consecutive_failures >= SICK_AFTER_FAILURES &&
+        dp->cfg.endpoint_concurrency > SICK_CONCURRENCY)
+        return SICK_CONCURRENCY;
+    return dp->cfg.endpoint_concurrency;
+}
+
 static void pump(struct dispatcher *dp, struct target *t)
 {
     int64_t now = clock_now_ms();
     while (t->wait_head) {
-        if (t->paused || t->in_flight >= dp->cfg.endpoint_concurrency)
+        if (t->paused || t->in_flight >= concurrency_of(dp, t))
             return; /* resume / a finishing transfer pumps again */
         if (dp->in_flight >= dp->cfg.max_in_flight) {
             wake_later(dp, t, 0);
@@ -427,6 +441,7 @@ static void finish_transfer(struct dispatcher *dp, struct transfer *x, CURLcode 
     a->sched_version = j->sched_version;
     __atomic_add_fetch(&dp->attempts, 1, __ATOMIC_RELAXED);
 
+    t->consecutive_failures = ok ? 0 : t->consecutive_failures + 1;
     if (ok) {
         a->status = STATUS_SUCCEEDED;
         __atomic_add_fetch(&dp->succeeded, 1, __ATOMIC_RELAXED);
