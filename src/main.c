@@ -19,6 +19,7 @@
 #include "core/id.h"
 #include "deliver/dispatcher.h"
 #include "store/committer.h"
+#include "store/janitor.h"
 #include "store/store.h"
 #include "util/clock.h"
 #include "util/log.h"
@@ -120,6 +121,7 @@ static int cmd_serve(int argc, char **argv)
     struct store *writer = NULL, *reader = NULL;
     struct committer *committer = NULL;
     struct dispatcher *dispatcher = NULL;
+    struct janitor *janitor = NULL;
     struct api *api = NULL;
     if (store_open(&writer, cfg.data_dir, true, &d) != ERR_OK) {
         log_error("main", "cannot open the store in '%s': %s", cfg.data_dir, d.msg);
@@ -132,6 +134,12 @@ static int cmd_serve(int argc, char **argv)
         goto out;
     }
     if (committer_start(&committer, writer, &d) != ERR_OK) {
+        log_error("main", "%s", d.msg);
+        goto out;
+    }
+    struct janitor_config jc = {.interval_ms = cfg.janitor_interval_ms,
+                                .history_retention_ms = cfg.history_retention_ms};
+    if (janitor_start(&janitor, &jc, committer, &d) != ERR_OK) {
         log_error("main", "%s", d.msg);
         goto out;
     }
@@ -170,6 +178,7 @@ out:
     if (api)
         api_drain(api);
     dispatcher_stop(dispatcher);
+    janitor_stop(janitor);
     committer_stop(committer);
     api_stop(api);
     store_close(reader);

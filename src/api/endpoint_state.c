@@ -1,15 +1,106 @@
-/* endpoint_state - endpoint pause and resume: placeholder answering 501 until implemented.
- * SPDX-License-Identifier: MIT */
+/*
+ * endpoint_state - POST /v1/endpoints/{id}/pause and /resume (API.md §3.6).
+ *
+ * Description: the paused flag is a column of the endpoint, written through
+ * the committer, so it survives restarts; after the commit the dispatcher is
+ * told (dispatcher_endpoint_changed), which holds the endpoint's due messages
+ * in memory while paused (they are not attempts) and releases them on resume.
+ * Resume answers messages_requeued: the endpoint's unfinished (queued or
+ * pending_retry) messages counted in the resume's own transaction. Both
+ * routes are idempotent and take no body: an empty body (PHP declares JSON
+ * but sends none), {} or null are accepted; anything else is 400.
+ * Threading: handlers on MHD threads; apply/done on the committer thread.
+ * Errors: 404 ENDPOINT_NOT_FOUND for unknown, deleted or other-mode endpoints.
+ * SPDX-License-Identifier: MIT
+ */
+#include <stdlib.h>
+#include <string.h>
+
 #include "api/internal.h"
+#include "util/clock.h"
+
+struct state_op {
+    struct api_op base;
+    char id[ID_MAX];
+    char mode[8];
+    bool paused;
+    int64_t unfinished;
+};
+
+static enum err state_apply(struct store *s, struct commit_op *op)
+{
+    struct state_op *x = (struct state_op *)op;
+    x->unfinished = 0;
+    return store_endpoint_set_paused(s, x->mode, x->id, x->paused, clock_now_ms(),
+                                     x->paused ? NULL : &x->unfinished, &op->detail);
+}
+
+static void state_done(struct commit_op *op)
+{
+    struct state_op *x = (struct state_op *)op;
+    if (op->result == ERR_OK)
+        dispatcher_endpoint_changed(x->base.r->api->deps.dispatcher, x->id);
+    api__op_finished(x->base.r);
+}
+
+static void state_resume(struct api_request *r)
+{
+    struct state_op *x = r->op;
+    if (x->base.op.result != ERR_OK) {
+        api__respond_err(r, x->base.op.result, &x->base.op.detail);
+    } else {
+        json_t *data = json_pack("{s:s, s:b}", "id", x->id, "paused", x->paused);
+        if (!x->paused)
+            json_object_set_new(data, "messages_requeued", json_integer(x->unfinished));
+        api__respond_data(r, MHD_HTTP_OK, data, NULL);
+    }
+    free(x);
+}
+
+/* The routes take no body, but a client may send an empty one, {} or null. */
+static bool check_empty_body(struct api_request *r)
+{
+    struct err_detail d = {0};
+    json_t *body = api__parse_body(r, true, &d);
+    if (!body) {
+        api__respond_err(r, ERR_INVAL, &d);
+        return false;
+    }
+    bool ok = json_is_object(body) || json_is_null(body);
+    json_decref(body);
+    if (!ok)
+        api__respond_error(r, MHD_HTTP_BAD_REQUEST, "INVALID_REQUEST",
+                           "request body must be empty or a JSON object");
+    return ok;
+}
+
+static void set_paused(struct api_request *r, bool paused)
+{
+    const char *id = r->param[0];
+    if (!check_empty_body(r))
+        return;
+    if (strlen(id) >= ID_MAX) {
+        api__respond_error(r, MHD_HTTP_NOT_FOUND, "ENDPOINT_NOT_FOUND", "endpoint not found");
+        return;
+    }
+    struct state_op *x = calloc(1, sizeof(*x));
+    if (!x)
+        abort();
+    x->base.r = r;
+    snprintf(x->id, sizeof(x->id), "%s", id);
+    snprintf(x->mode, sizeof(x->mode), "%s", r->key.mode);
+    x->paused = paused;
+    x->base.op.apply = state_apply;
+    x->base.op.done = state_done;
+    api__defer(r, &x->base.op, x, state_resume);
+}
 
 void api__endpoints_pause(struct api_request *r)
 {
-    api__respond_error(r, 501, "NOT_IMPLEMENTED",
-                       "endpoint pause and resume are not implemented yet");
+    set_paused(r, true);
 }
 
 void api__endpoints_resume(struct api_request *r)
 {
-    api__respond_error(r, 501, "NOT_IMPLEMENTED",
-                       "endpoint pause and resume are not implemented yet");
+    set_paused(r, false);
 }

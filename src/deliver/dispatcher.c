@@ -683,6 +683,10 @@ void dispatcher_submit(struct dispatcher *dp, const char *message_id, const char
 void dispatcher_endpoint_changed(struct dispatcher *dp, const char *endpoint_id)
 {
     pthread_mutex_lock(&dp->mu);
+    if (dp->closed) { /* stopped: the next start reads the endpoint afresh */
+        pthread_mutex_unlock(&dp->mu);
+        return;
+    }
     if (dp->n_changed == dp->cap_changed) {
         dp->cap_changed = dp->cap_changed ? dp->cap_changed * 2 : 8;
         dp->changed = realloc(dp->changed, dp->cap_changed * sizeof(*dp->changed));
@@ -739,8 +743,15 @@ void dispatcher_stop(struct dispatcher *dp)
             free(t);
         }
     }
-    free(dp->changed);
     curl_multi_cleanup(dp->multi);
+    dp->multi = NULL;
+}
+
+void dispatcher_free(struct dispatcher *dp)
+{
+    if (!dp)
+        return;
+    free(dp->changed);
     pthread_mutex_destroy(&dp->mu);
     free(dp);
 }

@@ -64,8 +64,13 @@ void dispatcher_submit(struct dispatcher *dp, const char *message_id, const char
 void dispatcher_endpoint_changed(struct dispatcher *dp, const char *endpoint_id);
 
 /* Stop starting attempts, let in-flight ones finish within shutdown_grace_ms
- * (results go to the committer), abort the rest, join the thread and free. */
+ * (results go to the committer), abort the rest and join the thread. Later
+ * dispatcher_submit / dispatcher_endpoint_changed calls (ops the committer
+ * still completes) are safe no-ops until dispatcher_free. */
 void dispatcher_stop(struct dispatcher *dp);
+
+/* Free a stopped dispatcher (after the committer has stopped). NULL is a no-op. */
+void dispatcher_free(struct dispatcher *dp);
 
 struct dispatcher_stats {
     unsigned long long attempts, succeeded, failed_attempts, failed_permanent;

@@ -61,9 +61,47 @@ const char *const store__migrations[] = {
     "  PRIMARY KEY (mode, endpoint_id, bucket_ms)) WITHOUT ROWID;"
     "CREATE INDEX rollups_time ON rollups(mode, bucket_ms);"
     /* 2, api keys: */ ""
-    /* 2, endpoint state and signing keys: */ ""
-    /* 2, message operations and retention: */ ""
-    /* 2, logs and metrics: */ "",
+    /* 2, endpoint state and signing keys: */
+    "CREATE INDEX messages_endpoint_unfinished ON messages(endpoint_id)"
+    "  WHERE status IN (0, 1, 3);"
+    /* 2, message operations and retention: */
+    "CREATE TRIGGER attempts_replay_no AFTER INSERT ON attempts BEGIN"
+    "  UPDATE attempts SET replay_no ="
+    "    (SELECT replay_count FROM messages WHERE id = NEW.message_id) WHERE id = NEW.id;"
+    " END;"
+    /* 2, logs and metrics: hourly rollups, kept from the per-minute rows by triggers so
+     * long metric windows read few rows (store_queries.c). The update trigger adds the
+     * difference (rollup keys never change). Deleting minute rows leaves the hours alone. */
+    "CREATE TABLE rollups_hourly ("
+    "  mode TEXT NOT NULL, bucket_ms INTEGER NOT NULL, endpoint_id TEXT NOT NULL,"
+    "  total INTEGER NOT NULL DEFAULT 0, succeeded INTEGER NOT NULL DEFAULT 0,"
+    "  failed INTEGER NOT NULL DEFAULT 0, retries INTEGER NOT NULL DEFAULT 0,"
+    "  latency_sum_ms INTEGER NOT NULL DEFAULT 0, latency_count INTEGER NOT NULL DEFAULT 0,"
+    "  PRIMARY KEY (mode, bucket_ms, endpoint_id)) WITHOUT ROWID;"
+    "CREATE INDEX rollups_hourly_endpoint ON rollups_hourly(mode, endpoint_id, bucket_ms);"
+    "CREATE TRIGGER rollups_hourly_insert AFTER INSERT ON rollups BEGIN"
+    "  INSERT INTO rollups_hourly (mode, bucket_ms, endpoint_id, total, succeeded, failed,"
+    "  retries, latency_sum_ms, latency_count) VALUES (NEW.mode,"
+    "  NEW.bucket_ms - NEW.bucket_ms % 3600000, NEW.endpoint_id, NEW.total, NEW.succeeded,"
+    "  NEW.failed, NEW.retries, NEW.latency_sum_ms, NEW.latency_count)"
+    "  ON CONFLICT (mode, bucket_ms, endpoint_id) DO UPDATE SET total = total + excluded.total,"
+    "  succeeded = succeeded + excluded.succeeded, failed = failed + excluded.failed,"
+    "  retries = retries + excluded.retries,"
+    "  latency_sum_ms = latency_sum_ms + excluded.latency_sum_ms,"
+    "  latency_count = latency_count + excluded.latency_count;"
+    " END;"
+    "CREATE TRIGGER rollups_hourly_update AFTER UPDATE ON rollups BEGIN"
+    "  INSERT INTO rollups_hourly (mode, bucket_ms, endpoint_id, total, succeeded, failed,"
+    "  retries, latency_sum_ms, latency_count) VALUES (NEW.mode,"
+    "  NEW.bucket_ms - NEW.bucket_ms % 3600000, NEW.endpoint_id, NEW.total - OLD.total,"
+    "  NEW.succeeded - OLD.succeeded, NEW.failed - OLD.failed, NEW.retries - OLD.retries,"
+    "  NEW.latency_sum_ms - OLD.latency_sum_ms, NEW.latency_count - OLD.latency_count)"
+    "  ON CONFLICT (mode, bucket_ms, endpoint_id) DO UPDATE SET total = total + excluded.total,"
+    "  succeeded = succeeded + excluded.succeeded, failed = failed + excluded.failed,"
+    "  retries = retries + excluded.retries,"
+    "  latency_sum_ms = latency_sum_ms + excluded.latency_sum_ms,"
+    "  latency_count = latency_count + excluded.latency_count;"
+    " END;",
 };
 
 const size_t store__migrations_count = sizeof(store__migrations) / sizeof(store__migrations[0]);

@@ -131,6 +131,7 @@ struct store_send {
     const char *payload_sha256;
     int retention_hours; /* -1 = server default */
     int64_t now_ms;
+    int64_t payload_expires_at_ms; /* payload purge time once finished; 0 = never */
 };
 
 /*
@@ -245,11 +246,194 @@ enum err store_rollup_sum(struct store *s, const char *mode, const char *endpoin
                           struct err_detail *d);
 
 /* ---- api keys (store_keys.c) ---- */
+#define STORE_MAX_API_KEYS 1000 /* active keys per store; bounds the unpaged key list */
+
+/* An active (not deleted) key by id; ERR_NOTFOUND when absent or deleted. */
+enum err store_api_key_get(struct store *s, const char *id, struct store_api_key *out,
+                           struct err_detail *d);
+/* Active keys of mode (NULL = every mode), oldest first; up to max into out (caller
+ * array), *n the count. */
+enum err store_api_key_list(struct store *s, const char *mode, struct store_api_key *out, int max,
+                            int *n, struct err_detail *d);
+/* Number of active keys of mode (NULL = every mode). */
+enum err store_api_key_count_mode(struct store *s, const char *mode, int64_t *out,
+                                  struct err_detail *d);
+/* Soft delete (sets deleted_at); ERR_NOTFOUND when absent or already deleted. */
+enum err store_api_key_delete(struct store *s, const char *id, int64_t now_ms,
+                              struct err_detail *d);
+/* Set last_used_at = now_ms unless it is already later; a deleted or unknown key is
+ * not an error (the touch is best effort). */
+enum err store_api_key_touch(struct store *s, const char *id, int64_t now_ms, struct err_detail *d);
 
 /* ---- endpoint state and signing keys (store_endpoint_state.c) ---- */
 
+/*
+ * Set the paused flag of a live endpoint of mode (updated_at moves only when
+ * the flag changes, so repeating a pause or resume is a no-op). When
+ * unfinished is not NULL, *unfinished gets the number of the endpoint's
+ * messages not yet finished (queued or pending_retry), counted in the same
+ * transaction. ERR_NOTFOUND (ENDPOINT_NOT_FOUND) when the endpoint is
+ * unknown, deleted or of the other mode.
+ */
+enum err store_endpoint_set_paused(struct store *s, const char *mode, const char *id, bool paused,
+                                   int64_t now_ms, int64_t *unfinished, struct err_detail *d);
+
+/* A signing key as listed: never the secret, only its last 4 characters. */
+struct store_signing_key_info {
+    char id[ID_MAX];
+    char key_hint[8];
+    int64_t created_at_ms;
+};
+
+/* Add k as an active signing key of the live endpoint endpoint_id of mode.
+ * ERR_NOTFOUND (ENDPOINT_NOT_FOUND); ERR_CONFLICT (SIGNING_KEY_LIMIT) when the
+ * endpoint already has STORE_MAX_ACTIVE_KEYS active keys. */
+enum err store_signing_key_add(struct store *s, const char *mode, const char *endpoint_id,
+                               const struct store_signing_key *k, struct err_detail *d);
+
+/* The active signing keys of a live endpoint of mode, oldest first, up to max
+ * into out (caller array); *n the count. ERR_NOTFOUND (ENDPOINT_NOT_FOUND). */
+enum err store_signing_key_list(struct store *s, const char *mode, const char *endpoint_id,
+                                struct store_signing_key_info *out, int max, int *n,
+                                struct err_detail *d);
+
+/* Retire an active signing key of a live endpoint of mode; its secret is
+ * erased from the row. ERR_NOTFOUND (ENDPOINT_NOT_FOUND, SIGNING_KEY_NOT_FOUND);
+ * ERR_CONFLICT (LAST_SIGNING_KEY) when it is the endpoint's only active key. */
+enum err store_signing_key_delete(struct store *s, const char *mode, const char *endpoint_id,
+                                  const char *key_id, int64_t now_ms, struct err_detail *d);
+
 /* ---- message operations, DLQ and retention (store_messages.c) ---- */
+/* Replays allowed per message; one more is REPLAY_LIMIT_EXCEEDED. */
+#define STORE_REPLAY_LIMIT 100
+
+enum store_msg_action {
+    STORE_ACT_RETRY_NOW,  /* pending_retry: due now */
+    STORE_ACT_CANCEL,     /* pending_retry -> failed_permanent */
+    STORE_ACT_REPLAY,     /* succeeded | failed_permanent -> queued, new attempt series */
+    STORE_ACT_REPLAY_DLQ, /* as replay, from failed_permanent only */
+};
+
+/* What a reschedule leaves for the dispatcher (dispatcher_submit after commit). */
+struct store_resched {
+    char message_id[ID_MAX];
+    char endpoint_id[ID_MAX];
+    int64_t sched_version; /* the version after the change */
+};
+
+/*
+ * Apply act to the live message id of mode, bumping its sched_version so
+ * that older dispatcher jobs and late attempt results are ignored. Cancel
+ * counts a failure and replay a new message in the rollups. Errors:
+ * ERR_NOTFOUND (MESSAGE_NOT_FOUND, also when deleted), ERR_CONFLICT with
+ * code INVALID_STATE (wrong status) or RETENTION_EXPIRED (payload purged or
+ * past its retention), ERR_LIMIT with REPLAY_LIMIT_EXCEEDED.
+ */
+enum err store_message_action(struct store *s, const char *mode, const char *id,
+                              enum store_msg_action act, int64_t now_ms, struct store_resched *out,
+                              struct err_detail *d);
+
+/* Which live messages a bulk operation selects. */
+struct store_msg_filter {
+    const char *mode;
+    int status;              /* enum store_status, or -1 for any */
+    const char *endpoint_id; /* NULL = any */
+    int64_t created_after_ms;  /* exclusive; 0 = no bound */
+    int64_t created_before_ms; /* exclusive; 0 = no bound */
+};
+
+/* Ids of up to limit live messages matching f, oldest first, into out; *n the count. */
+enum err store_message_select(struct store *s, const struct store_msg_filter *f, int limit,
+                              char (*out)[ID_MAX], int *n, struct err_detail *d);
+
+/* Idempotent soft delete of message id of mode: the message is never attempted
+ * again (sched_version bumped), disappears from reads, and its payload is
+ * dropped. *already tells a repeat; *deleted_at_ms is the first deletion's time.
+ * ERR_NOTFOUND when there is no such message. */
+enum err store_message_delete(struct store *s, const char *mode, const char *id, int64_t now_ms,
+                              int64_t *deleted_at_ms, bool *already, struct err_detail *d);
+
+/* One dead-letter entry: a live failed_permanent message. */
+struct store_dlq_item {
+    char id[ID_MAX];
+    char endpoint_id[ID_MAX];
+    char *endpoint_url; /* NULL when the endpoint row is gone */
+    int attempt_count;
+    int64_t created_at_ms;
+    int64_t failed_at_ms;
+    char *last_error;            /* NULL = none */
+    int response_status;         /* 0 = none */
+    int64_t response_latency_ms; /* -1 = none */
+};
+void store_dlq_item_release(struct store_dlq_item *it);
+
+/* Page through the DLQ of mode, newest message first, after cursor (a message id;
+ * "" or NULL = start). Up to limit entries into out (caller array), *n, *has_more. */
+enum err store_dlq_list(struct store *s, const char *mode, const char *cursor, int limit,
+                        struct store_dlq_item *out, int *n, bool *has_more, struct err_detail *d);
+
+/* Retention, one bounded chunk per call (the janitor loops while *n == max):
+ * drop the payloads of up to max finished or deleted messages whose
+ * payload_expires_at has passed (metadata stays; replay answers 410). */
+enum err store_retention_purge_payloads(struct store *s, int64_t now_ms, int max, int *n,
+                                        struct err_detail *d);
+/* Delete up to max finished or deleted messages created before before_ms, with their
+ * attempts and events. Unfinished messages are kept until they finish. */
+enum err store_retention_delete_history(struct store *s, int64_t before_ms, int max, int *n,
+                                        struct err_detail *d);
+/* The smallest UUIDv7 of unix_ms (random bits zero) into out: every id made at or after
+ * unix_ms compares >= it, every id made before compares < it. */
+void store_uuid7_floor(char out[ID_MAX], int64_t unix_ms);
 
 /* ---- logs and metrics queries (store_queries.c) ---- */
+#define STORE_LOG_MAX_LIMIT 500
+#define STORE_ROLLUP_HOUR_MS 3600000
+
+/* A /v1/logs page request. Ids are UUIDv7, so the time range becomes an id range. */
+struct store_log_filter {
+    const char *mode;
+    int status;         /* an enum store_status, or -1 for any */
+    int64_t start_ms;   /* inclusive; INT64_MIN = unbounded */
+    int64_t end_ms;     /* exclusive; INT64_MAX = unbounded */
+    const char *cursor; /* NULL = first page; else the id of the previous page's last row */
+    int limit;          /* 1..STORE_LOG_MAX_LIMIT */
+};
+
+struct store_log_entry {
+    char message_id[ID_MAX];
+    char endpoint_id[ID_MAX];
+    char *endpoint_url; /* never NULL once filled */
+    enum store_status status;
+    int attempt_count;
+    int64_t created_at_ms;
+    int64_t delivered_at_ms;     /* 0 = none */
+    int response_status;         /* 0 = none */
+    int64_t response_latency_ms; /* -1 = none */
+    char *last_error;            /* NULL = none */
+};
+void store_log_entry_release(struct store_log_entry *e);
+
+/* Messages of f->mode matching f (not deleted), newest first, into out (caller array of
+ * f->limit); *n the count, *has_more when another row follows. Walks messages_mode_id or
+ * messages_mode_status, so a page costs O(limit) wherever the cursor points.
+ * ERR_INVAL (INVALID_REQUEST) for a cursor that is not a message id. */
+enum err store_log_list(struct store *s, const struct store_log_filter *f,
+                        struct store_log_entry *out, int *n, bool *has_more,
+                        struct err_detail *d);
+
+/* Like store_rollup_sum over [from_ms, to_ms) at minute resolution, but whole hours
+ * come from the hourly rollups (rollups_hourly, kept by triggers on rollups), so a 30-day
+ * window reads ~720 rows per endpoint instead of ~43,200. */
+enum err store_metrics_sum(struct store *s, const char *mode, const char *endpoint_id,
+                           int64_t from_ms, int64_t to_ms, struct store_rollup *out,
+                           struct err_detail *d);
+
+/* Sum the rollups of mode (and endpoint_id unless NULL) into nbuckets consecutive
+ * buckets of bucket_ms starting at from_ms, with one grouped query; out[nbuckets] is
+ * zeroed first, so empty buckets stay zero. bucket_ms and from_ms must be multiples of
+ * an hour (hourly rollups) or else of a minute; ERR_INVAL otherwise. */
+enum err store_metrics_series(struct store *s, const char *mode, const char *endpoint_id,
+                              int64_t from_ms, int64_t bucket_ms, int nbuckets,
+                              struct store_rollup *out, struct err_detail *d);
 
 #endif

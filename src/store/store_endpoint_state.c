@@ -1,0 +1,199 @@
+/*
+ * store_endpoint_state - endpoint pause state and signing-key rotation
+ * (API.md §3.6): set the paused flag, add, list and retire signing keys.
+ *
+ * Description: the writes run on the committer's connection inside its batch
+ * transaction, so the "at most two active keys" and "never the last key"
+ * checks and the change they guard are atomic with respect to every other
+ * write. Listing never reads a secret out of the database: only its last
+ * four characters (key_hint). A retired key's secret is overwritten with ""
+ * in its row. XXX: SQLite may keep the old bytes in free pages or the WAL
+ * until they are reused (no secure_delete).
+ * See store.h. SPDX-License-Identifier: MIT
+ */
+#include <string.h>
+
+#include "store/sqlite_internal.h"
+
+static const char SQL_SET_PAUSED[] =
+    "UPDATE endpoints SET paused = ?3, "
+    "updated_at = CASE WHEN paused != ?3 THEN ?4 ELSE updated_at END "
+    "WHERE id = ?1 AND mode = ?2 AND deleted_at IS NULL";
+
+/* Matches the partial index messages_endpoint_unfinished (migration 2); status
+ * 1 (delivering) is never stored, so this counts queued and pending_retry. */
+static const char SQL_COUNT_UNFINISHED[] =
+    "SELECT count(*) FROM messages WHERE endpoint_id = ?1 AND status IN (0, 1, 3) "
+    "AND deleted_at IS NULL";
+
+static const char SQL_EP_LIVE[] =
+    "SELECT 1 FROM endpoints WHERE id = ?1 AND mode = ?2 AND deleted_at IS NULL";
+
+/* Active keys: how many, and whether ?2 is one of them. */
+static const char SQL_SK_COUNT[] = "SELECT count(*), coalesce(sum(id = ?2), 0) FROM signing_keys "
+                                   "WHERE endpoint_id = ?1 AND deleted_at IS NULL";
+
+static const char SQL_SK_INSERT[] =
+    "INSERT INTO signing_keys (id, endpoint_id, secret, created_at) "
+    "VALUES (?1, ?2, ?3, ?4)";
+
+/* One row per active key; a live endpoint without keys gives one row of NULLs,
+ * an unknown one no row. rowid breaks created_at ties in insertion order. */
+static const char SQL_SK_LIST[] =
+    "SELECT k.id, substr(k.secret, -4), k.created_at FROM endpoints e "
+    "LEFT JOIN signing_keys k ON k.endpoint_id = e.id AND k.deleted_at IS NULL "
+    "WHERE e.id = ?1 AND e.mode = ?2 AND e.deleted_at IS NULL "
+    "ORDER BY k.created_at, k.rowid";
+
+static const char SQL_SK_RETIRE[] = "UPDATE signing_keys SET deleted_at = ?3, secret = '' "
+                                    "WHERE id = ?2 AND endpoint_id = ?1 AND deleted_at IS NULL";
+
+static enum err endpoint_not_found(struct err_detail *d, const char *id)
+{
+    return err_set(d, ERR_NOTFOUND, "ENDPOINT_NOT_FOUND", "endpoint '%s' not found", id);
+}
+
+/* ERR_OK when id is a live endpoint of mode, else ERR_NOTFOUND or a store error. */
+static enum err check_endpoint(struct store *s, const char *mode, const char *id,
+                               struct err_detail *d)
+{
+    sqlite3_stmt *q = store__prepare(s, SQL_EP_LIVE);
+    store__bind_text(q, 1, id);
+    store__bind_text(q, 2, mode);
+    int rc = sqlite3_step(q);
+    sqlite3_reset(q);
+    if (rc == SQLITE_ROW)
+        return ERR_OK;
+    if (rc == SQLITE_DONE)
+        return endpoint_not_found(d, id);
+    return store__db_err(s, rc, d, "read endpoint");
+}
+
+/* Count the active keys of endpoint_id into *active; *has_key says key_id is one. */
+static enum err count_keys(struct store *s, const char *endpoint_id, const char *key_id,
+                           int64_t *active, bool *has_key, struct err_detail *d)
+{
+    sqlite3_stmt *q = store__prepare(s, SQL_SK_COUNT);
+    store__bind_text(q, 1, endpoint_id);
+    store__bind_text(q, 2, key_id ? key_id : "");
+    int rc = sqlite3_step(q);
+    enum err e = ERR_OK;
+    if (rc == SQLITE_ROW) {
+        *active = sqlite3_column_int64(q, 0);
+        *has_key = sqlite3_column_int64(q, 1) > 0;
+    } else {
+        e = store__db_err(s, rc, d, "count signing keys");
+    }
+    sqlite3_reset(q);
+    return e;
+}
+
+enum err store_endpoint_set_paused(struct store *s, const char *mode, const char *id, bool paused,
+                                   int64_t now_ms, int64_t *unfinished, struct err_detail *d)
+{
+    sqlite3_stmt *q = store__prepare(s, SQL_SET_PAUSED);
+    store__bind_text(q, 1, id);
+    store__bind_text(q, 2, mode);
+    sqlite3_bind_int(q, 3, paused);
+    sqlite3_bind_int64(q, 4, now_ms);
+    enum err e = store__exec(s, q, d, "set endpoint paused");
+    if (e != ERR_OK)
+        return e;
+    if (sqlite3_changes(s->db) == 0)
+        return endpoint_not_found(d, id);
+    if (!unfinished)
+        return ERR_OK;
+    q = store__prepare(s, SQL_COUNT_UNFINISHED);
+    store__bind_text(q, 1, id);
+    int rc = sqlite3_step(q);
+    if (rc == SQLITE_ROW)
+        *unfinished = sqlite3_column_int64(q, 0);
+    else
+        e = store__db_err(s, rc, d, "count unfinished messages");
+    sqlite3_reset(q);
+    return e;
+}
+
+enum err store_signing_key_add(struct store *s, const char *mode, const char *endpoint_id,
+                               const struct store_signing_key *k, struct err_detail *d)
+{
+    enum err e = check_endpoint(s, mode, endpoint_id, d);
+    if (e != ERR_OK)
+        return e;
+    int64_t active = 0;
+    bool unused;
+    if ((e = count_keys(s, endpoint_id, NULL, &active, &unused, d)) != ERR_OK)
+        return e;
+    if (active >= STORE_MAX_ACTIVE_KEYS)
+        return err_set(d, ERR_CONFLICT, "SIGNING_KEY_LIMIT",
+                       "endpoint '%s' already has %d active signing keys; delete one first",
+                       endpoint_id, STORE_MAX_ACTIVE_KEYS);
+    sqlite3_stmt *q = store__prepare(s, SQL_SK_INSERT);
+    store__bind_text(q, 1, k->id);
+    store__bind_text(q, 2, endpoint_id);
+    store__bind_text(q, 3, k->secret);
+    sqlite3_bind_int64(q, 4, k->created_at_ms);
+    int rc = sqlite3_step(q);
+    sqlite3_reset(q);
+    if (rc == SQLITE_CONSTRAINT)
+        return err_set(d, ERR_CONFLICT, "INVALID_REQUEST", "signing key id already exists");
+    if (rc != SQLITE_DONE)
+        return store__db_err(s, rc, d, "insert signing key");
+    return ERR_OK;
+}
+
+enum err store_signing_key_list(struct store *s, const char *mode, const char *endpoint_id,
+                                struct store_signing_key_info *out, int max, int *n,
+                                struct err_detail *d)
+{
+    sqlite3_stmt *q = store__prepare(s, SQL_SK_LIST);
+    store__bind_text(q, 1, endpoint_id);
+    store__bind_text(q, 2, mode);
+    bool found = false;
+    int rc;
+    *n = 0;
+    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+        found = true;
+        if (sqlite3_column_type(q, 0) == SQLITE_NULL)
+            continue; /* a live endpoint without active keys */
+        if (*n == max)
+            continue; /* cannot happen while the limit holds; keep the oldest */
+        struct store_signing_key_info *k = &out[(*n)++];
+        store__col_copy(k->id, sizeof(k->id), q, 0);
+        store__col_copy(k->key_hint, sizeof(k->key_hint), q, 1);
+        k->created_at_ms = sqlite3_column_int64(q, 2);
+    }
+    sqlite3_reset(q);
+    if (rc != SQLITE_DONE) {
+        *n = 0;
+        return store__db_err(s, rc, d, "list signing keys");
+    }
+    if (!found)
+        return endpoint_not_found(d, endpoint_id);
+    return ERR_OK;
+}
+
+enum err store_signing_key_delete(struct store *s, const char *mode, const char *endpoint_id,
+                                  const char *key_id, int64_t now_ms, struct err_detail *d)
+{
+    enum err e = check_endpoint(s, mode, endpoint_id, d);
+    if (e != ERR_OK)
+        return e;
+    int64_t active = 0;
+    bool has_key = false;
+    if ((e = count_keys(s, endpoint_id, key_id, &active, &has_key, d)) != ERR_OK)
+        return e;
+    if (!has_key)
+        return err_set(d, ERR_NOTFOUND, "SIGNING_KEY_NOT_FOUND",
+                       "signing key '%s' not found on endpoint '%s'", key_id, endpoint_id);
+    if (active <= 1)
+        return err_set(d, ERR_CONFLICT, "LAST_SIGNING_KEY",
+                       "signing key '%s' is the endpoint's only active key; create another "
+                       "one before deleting it",
+                       key_id);
+    sqlite3_stmt *q = store__prepare(s, SQL_SK_RETIRE);
+    store__bind_text(q, 1, endpoint_id);
+    store__bind_text(q, 2, key_id);
+    sqlite3_bind_int64(q, 3, now_ms);
+    return store__exec(s, q, d, "retire signing key");
+}

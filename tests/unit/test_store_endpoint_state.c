@@ -1,0 +1,218 @@
+/* test_store_endpoint_state - pause flag and signing-key rotation in the SQLite store. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "store/store.h"
+
+static char dir[64];
+
+static int setup(void **state)
+{
+    (void)state;
+    snprintf(dir, sizeof(dir), "/tmp/hookd-test-epstate-XXXXXX");
+    if (!mkdtemp(dir))
+        return -1;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    char cmd[128];
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+static struct store *open_store(void)
+{
+    struct store *s = NULL;
+    struct err_detail d = {0};
+    assert_int_equal(store_open(&s, dir, true, &d), ERR_OK);
+    return s;
+}
+
+static struct store_signing_key a_key(const char *id, const char *secret, int64_t at_ms)
+{
+    struct store_signing_key k = {0};
+    snprintf(k.id, sizeof(k.id), "%s", id);
+    snprintf(k.secret, sizeof(k.secret), "%s", secret);
+    k.created_at_ms = at_ms;
+    return k;
+}
+
+static void make_endpoint(struct store *s, const char *id, const char *mode, const char *url)
+{
+    struct store_endpoint e = {0};
+    snprintf(e.id, sizeof(e.id), "%s", id);
+    snprintf(e.mode, sizeof(e.mode), "%s", mode);
+    e.url = (char *)url;
+    e.hmac_enabled = true;
+    e.created_at_ms = e.updated_at_ms = 1000;
+    char kid[ID_MAX];
+    snprintf(kid, sizeof(kid), "sk_%s", id);
+    struct store_signing_key k = a_key(kid, "whsec_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAfirst", 1000);
+    struct err_detail d = {0};
+    assert_int_equal(store_endpoint_insert(s, &e, &k, &d), ERR_OK);
+}
+
+static void send_one(struct store *s, const char *msg_id, const char *ep)
+{
+    struct store_send in = {0};
+    snprintf(in.message_id, sizeof(in.message_id), "%s", msg_id);
+    in.endpoint_id = ep;
+    in.mode = "live";
+    in.payload = "{}";
+    in.payload_len = 2;
+    in.content_type = "application/json";
+    in.idempotency_key = "";
+    in.payload_sha256 = "00";
+    in.retention_hours = -1;
+    in.now_ms = 2000;
+    char existing[ID_MAX];
+    bool existed = false;
+    struct err_detail d = {0};
+    assert_int_equal(store_send_insert(s, &in, existing, &existed, &d), ERR_OK);
+}
+
+static void test_pause_resume(void **state)
+{
+    (void)state;
+    struct store *s = open_store();
+    struct err_detail d = {0};
+    make_endpoint(s, "ep_p", "live", "https://example.com/p");
+    make_endpoint(s, "ep_q", "live", "https://example.com/q");
+    make_endpoint(s, "ep_t", "test", "https://example.com/t");
+    send_one(s, "m1", "ep_p");
+    send_one(s, "m2", "ep_p");
+    send_one(s, "m3", "ep_q");
+
+    assert_int_equal(store_endpoint_set_paused(s, "live", "ep_p", true, 5000, NULL, &d), ERR_OK);
+    struct store_endpoint e = {0};
+    assert_int_equal(store_endpoint_get(s, "live", "ep_p", false, &e, &d), ERR_OK);
+    assert_true(e.paused);
+    assert_int_equal(e.updated_at_ms, 5000);
+    store_endpoint_release(&e);
+
+    /* Pausing again changes nothing, not even updated_at. */
+    assert_int_equal(store_endpoint_set_paused(s, "live", "ep_p", true, 6000, NULL, &d), ERR_OK);
+    assert_int_equal(store_endpoint_get(s, "live", "ep_p", false, &e, &d), ERR_OK);
+    assert_int_equal(e.updated_at_ms, 5000);
+    store_endpoint_release(&e);
+
+    /* Resume counts this endpoint's unfinished messages only. */
+    int64_t n = -1;
+    assert_int_equal(store_endpoint_set_paused(s, "live", "ep_p", false, 7000, &n, &d), ERR_OK);
+    assert_int_equal(n, 2);
+    assert_int_equal(store_endpoint_get(s, "live", "ep_p", false, &e, &d), ERR_OK);
+    assert_false(e.paused);
+    assert_int_equal(e.updated_at_ms, 7000);
+    store_endpoint_release(&e);
+
+    /* A finished message is not counted. */
+    struct store_attempt a = {0};
+    snprintf(a.id, sizeof(a.id), "at1");
+    snprintf(a.message_id, sizeof(a.message_id), "m1");
+    a.attempt_no = 1;
+    a.created_at_ms = 8000;
+    a.response_status = 200;
+    a.retry_after_seconds = -1;
+    a.dns_ms = a.tcp_connect_ms = a.tls_handshake_ms = a.ttfb_ms = a.transfer_ms = -1;
+    assert_int_equal(store_attempt_record(s, &a, STATUS_SUCCEEDED, 0, 0, &d), ERR_OK);
+    assert_int_equal(store_endpoint_set_paused(s, "live", "ep_p", false, 9000, &n, &d), ERR_OK);
+    assert_int_equal(n, 1);
+
+    /* Other mode, unknown and deleted endpoints are not found. */
+    assert_int_equal(store_endpoint_set_paused(s, "live", "ep_t", true, 9000, NULL, &d),
+                     ERR_NOTFOUND);
+    assert_string_equal(d.code, "ENDPOINT_NOT_FOUND");
+    assert_int_equal(store_endpoint_set_paused(s, "live", "ep_zz", true, 9000, NULL, &d),
+                     ERR_NOTFOUND);
+    assert_int_equal(store_endpoint_delete(s, "live", "ep_q", 9000, &d), ERR_OK);
+    assert_int_equal(store_endpoint_set_paused(s, "live", "ep_q", true, 9500, &n, &d),
+                     ERR_NOTFOUND);
+    store_close(s);
+}
+
+static void test_signing_keys(void **state)
+{
+    (void)state;
+    struct store *s = open_store();
+    struct err_detail d = {0};
+    make_endpoint(s, "ep_k", "live", "https://example.com/k");
+    make_endpoint(s, "ep_o", "live", "https://example.com/o");
+
+    struct store_signing_key_info list[STORE_MAX_ACTIVE_KEYS];
+    int n = -1;
+    assert_int_equal(store_signing_key_list(s, "live", "ep_k", list, 2, &n, &d), ERR_OK);
+    assert_int_equal(n, 1);
+    assert_string_equal(list[0].id, "sk_ep_k");
+    assert_string_equal(list[0].key_hint, "irst");
+
+    struct store_signing_key k2 =
+        a_key("sk_two", "whsec_BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBsecond", 1000);
+    assert_int_equal(store_signing_key_add(s, "live", "ep_k", &k2, &d), ERR_OK);
+    struct store_signing_key k3 =
+        a_key("sk_three", "whsec_CCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCthird", 3000);
+    assert_int_equal(store_signing_key_add(s, "live", "ep_k", &k3, &d), ERR_CONFLICT);
+    assert_string_equal(d.code, "SIGNING_KEY_LIMIT");
+    assert_int_equal(store_signing_key_add(s, "test", "ep_k", &k3, &d), ERR_NOTFOUND);
+    assert_string_equal(d.code, "ENDPOINT_NOT_FOUND");
+
+    /* Same created_at: insertion order decides. The dispatcher sees both. */
+    assert_int_equal(store_signing_key_list(s, "live", "ep_k", list, 2, &n, &d), ERR_OK);
+    assert_int_equal(n, 2);
+    assert_string_equal(list[0].id, "sk_ep_k");
+    assert_string_equal(list[1].id, "sk_two");
+    assert_string_equal(list[1].key_hint, "cond");
+    struct store_signing_key active[STORE_MAX_ACTIVE_KEYS];
+    assert_int_equal(store_signing_keys_active(s, "ep_k", active, &n, &d), ERR_OK);
+    assert_int_equal(n, 2);
+
+    /* Delete: unknown key, a key of another endpoint, then a real one. */
+    assert_int_equal(store_signing_key_delete(s, "live", "ep_k", "sk_nope", 4000, &d),
+                     ERR_NOTFOUND);
+    assert_string_equal(d.code, "SIGNING_KEY_NOT_FOUND");
+    assert_int_equal(store_signing_key_delete(s, "live", "ep_k", "sk_ep_o", 4000, &d),
+                     ERR_NOTFOUND);
+    assert_int_equal(store_signing_key_delete(s, "live", "ep_k", "sk_ep_k", 4000, &d), ERR_OK);
+    assert_int_equal(store_signing_keys_active(s, "ep_k", active, &n, &d), ERR_OK);
+    assert_int_equal(n, 1);
+    assert_string_equal(active[0].id, "sk_two");
+    assert_string_equal(active[0].secret, "whsec_BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBsecond");
+
+    /* The last key stays. */
+    assert_int_equal(store_signing_key_delete(s, "live", "ep_k", "sk_two", 4000, &d), ERR_CONFLICT);
+    assert_string_equal(d.code, "LAST_SIGNING_KEY");
+    assert_int_equal(store_signing_key_delete(s, "live", "ep_k", "sk_ep_k", 4000, &d),
+                     ERR_NOTFOUND);
+
+    /* A slot is free again. */
+    assert_int_equal(store_signing_key_add(s, "live", "ep_k", &k3, &d), ERR_OK);
+    assert_int_equal(store_signing_key_list(s, "live", "ep_k", list, 2, &n, &d), ERR_OK);
+    assert_int_equal(n, 2);
+    assert_string_equal(list[1].id, "sk_three");
+
+    /* A deleted endpoint has no keys to list. */
+    assert_int_equal(store_endpoint_delete(s, "live", "ep_o", 5000, &d), ERR_OK);
+    assert_int_equal(store_signing_key_list(s, "live", "ep_o", list, 2, &n, &d), ERR_NOTFOUND);
+    assert_string_equal(d.code, "ENDPOINT_NOT_FOUND");
+    assert_int_equal(store_signing_key_list(s, "test", "ep_k", list, 2, &n, &d), ERR_NOTFOUND);
+    store_close(s);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_pause_resume),
+        cmocka_unit_test(test_signing_keys),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
