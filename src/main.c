@@ -179,7 +179,8 @@ out:
         api_drain(api);
     dispatcher_stop(dispatcher);
     janitor_stop(janitor);
-    committer_stop(committer);
+    committer_stop(committer); /* its last ops may still notify the stopped dispatcher */
+    dispatcher_free(dispatcher);
     api_stop(api);
     store_close(reader);
     store_close(writer);

@@ -50,6 +50,16 @@ struct api_request {
     api_resume_fn resume_fn;
     void *op; /* the deferred op, owned by the resume_fn */
     bool counted_active;
+
+    /* api keys, rate limit and request log (keys.c, ratelimit.c, server.c) */
+    bool authenticated;      /* key holds the caller's key */
+    bool has_rate;           /* add the X-RateLimit-* headers (respond.c) */
+    int64_t rate_limit;      /* X-RateLimit-Limit: requests per minute */
+    int64_t rate_remaining;  /* X-RateLimit-Remaining */
+    int64_t rate_reset_unix; /* X-RateLimit-Reset: unix s when the bucket is full */
+    int64_t retry_after_s;   /* > 0: add Retry-After (a 429) */
+    unsigned status;         /* the status queued, for the request log line */
+    int64_t started_mono_us; /* first callback, for duration_ms */
 };
 
 struct api_stats {
@@ -67,6 +77,7 @@ struct api {
     int suspended;
     bool draining;
     struct api_stats stats;
+    struct api_ratelimit *ratelimit; /* per-key buckets (ratelimit.c) */
 };
 
 /* The head of every api write op: the commit op and the waiting request. */
@@ -139,6 +150,7 @@ void api__keys_delete(struct api_request *r);
 /* messages.c: reads */
 void api__messages_get(struct api_request *r);
 void api__messages_attempts(struct api_request *r);
+json_t *api__render_message(const struct store_message *m); /* the Message of API.md §3.2 */
 /* message_ops.c: replay, retry-now, cancel, deletes */
 void api__messages_replay(struct api_request *r);
 void api__messages_retry_now(struct api_request *r);
@@ -156,5 +168,29 @@ void api__metrics_timeseries(struct api_request *r);
 /* dlq.c */
 void api__dlq_list(struct api_request *r);
 void api__dlq_replay(struct api_request *r);
+
+/* ---- api keys: last_used_at, per-key rate limit (keys.c, ratelimit.c) ---- */
+/* After authentication: submit a fire-and-forget op setting the key's last_used_at
+ * when the stored value is older than API_KEY_TOUCH_MS (or never set). */
+#define API_KEY_TOUCH_MS 60000
+void api__keys_touch(struct api_request *r);
+/* Per-key state: token buckets (per_min 0 = no limit) and last_used_at writes. */
+struct api_ratelimit *api__ratelimit_new(int per_min, int burst);
+void api__ratelimit_free(struct api_ratelimit *rl);
+struct api_rate_result {
+    int64_t limit; /* 0: limit off, nothing else set */
+    int64_t remaining, reset_unix, retry_after_s;
+};
+/* Take a token of key_id's bucket at the given clocks; false when empty (then
+ * retry_after_s >= 1). Pure logic behind a mutex, unit tested. */
+bool api__ratelimit_take(struct api_ratelimit *rl, const char *key_id, int64_t now_mono_ms,
+                         int64_t now_unix_ms, struct api_rate_result *out);
+/* True (once per API_KEY_TOUCH_MS per key) when the caller should write last_used_at. */
+bool api__ratelimit_claim_touch(struct api_ratelimit *rl, const char *key_id, int64_t now_mono_ms);
+/* Take one token for r->key and fill r's X-RateLimit-* fields; when the bucket is
+ * empty, respond 429 RATE_LIMITED (with Retry-After) and return false. */
+bool api__ratelimit_check(struct api_request *r);
+/* Drop the bucket of a deleted key. */
+void api__ratelimit_forget(struct api_ratelimit *rl, const char *key_id);
 
 #endif

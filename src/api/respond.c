@@ -24,6 +24,21 @@ static void queue_json(struct api_request *r, unsigned status, json_t *root)
         abort();
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
     MHD_add_response_header(resp, "X-Request-Id", r->request_id);
+    if (r->has_rate) { /* authenticated /v1 request under an API rate limit (ratelimit.c) */
+        char v[24];
+        snprintf(v, sizeof(v), "%lld", (long long)r->rate_limit);
+        MHD_add_response_header(resp, "X-RateLimit-Limit", v);
+        snprintf(v, sizeof(v), "%lld", (long long)r->rate_remaining);
+        MHD_add_response_header(resp, "X-RateLimit-Remaining", v);
+        snprintf(v, sizeof(v), "%lld", (long long)r->rate_reset_unix);
+        MHD_add_response_header(resp, "X-RateLimit-Reset", v);
+    }
+    if (r->retry_after_s > 0) {
+        char v[24];
+        snprintf(v, sizeof(v), "%lld", (long long)r->retry_after_s);
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, v);
+    }
+    r->status = status;
     if (status == MHD_HTTP_SERVICE_UNAVAILABLE)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
     MHD_queue_response(r->conn, status, resp);

@@ -102,7 +102,10 @@ static bool authenticate(struct api_request *r)
         api__respond_err(r, e, &d);
         return false;
     }
-    return true;
+    /* Only a known key is counted: a 401 costs nobody a token. */
+    r->authenticated = true;
+    api__keys_touch(r);
+    return api__ratelimit_check(r);
 }
 
 static void route_v1(struct api_request *r)

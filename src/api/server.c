@@ -103,6 +103,59 @@ static void append_body(struct api_request *r, const char *data, size_t len)
     r->body[r->body_len] = '\0';
 }
 
+static int64_t mono_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* v as a logfmt value into out: bare when it is a plain token, else quoted with
+ * '"' and '\\' escaped and control bytes as '?'; truncated to fit out. */
+static void logfmt_value(char *out, size_t len, const char *v)
+{
+    bool bare = *v != '\0';
+    for (const char *p = v; *p; p++)
+        if ((unsigned char)*p <= ' ' || *p == '"' || *p == '=' || *p == '\\' || *p == 0x7f)
+            bare = false;
+    size_t n = 0;
+    if (!bare)
+        out[n++] = '"';
+    for (const char *p = v; *p && n + 4 < len; p++) {
+        unsigned char c = (unsigned char)*p;
+        if (bare) {
+            out[n++] = (char)c;
+        } else if (c == '"' || c == '\\') {
+            out[n++] = '\\';
+            out[n++] = (char)c;
+        } else {
+            out[n++] = c < ' ' || c == 0x7f ? '?' : (char)c;
+        }
+    }
+    if (!bare)
+        out[n++] = '"';
+    out[n] = '\0';
+}
+
+/* The request log line (info): same request_id as the response's meta. */
+static void log_request(const struct api_request *r)
+{
+    char method[40], path[300], status[12], fields[640];
+    logfmt_value(method, sizeof(method), r->method ? r->method : "");
+    logfmt_value(path, sizeof(path), r->url ? r->url : "");
+    if (r->status)
+        snprintf(status, sizeof(status), "%u", r->status);
+    else
+        snprintf(status, sizeof(status), "-");
+    int64_t us = mono_us() - r->started_mono_us;
+    snprintf(fields, sizeof(fields),
+             "request_id=%s method=%s path=%s status=%s duration_ms=%lld.%03lld%s%s", r->request_id,
+             method, path, status, (long long)(us / 1000), (long long)(us % 1000),
+             r->authenticated ? " key=" : "", r->authenticated ? r->key.id : "");
+    log_write(LOG_INFO, "http", fields, "%s",
+              r->status ? "request" : "client went away before the response");
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
                                   const char *method, const char *version, const char *upload_data,
                                   size_t *upload_data_size, void **con_cls)
@@ -118,6 +171,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         r->conn = conn;
         r->method = method;
         r->url = url;
+        r->started_mono_us = mono_us();
         id_prefixed_hex(r->request_id, sizeof(r->request_id), "req_", 24);
         split_path(r, url);
         *con_cls = r;
@@ -164,6 +218,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
         __atomic_sub_fetch(&r->api->suspended, 1, __ATOMIC_SEQ_CST);
         r->resume_fn(r);
     }
+    if (log_threshold >= LOG_INFO)
+        log_request(r);
     free(r->body);
     free(r);
     *con_cls = NULL;
@@ -185,6 +241,7 @@ enum err api_start(struct api **out, const struct api_deps *deps, struct err_det
     a->deps = *deps;
     pthread_mutex_init(&a->pool_mu, NULL);
     const struct config *cfg = deps->cfg;
+    a->ratelimit = api__ratelimit_new(cfg->api_rate_limit_per_min, cfg->api_burst);
 
     struct sockaddr_storage ss;
     memset(&ss, 0, sizeof(ss));
@@ -203,6 +260,7 @@ enum err api_start(struct api **out, const struct api_deps *deps, struct err_det
         in6->sin6_port = htons((uint16_t)cfg->listen_port);
         flags |= MHD_USE_IPv6;
     } else {
+        api__ratelimit_free(a->ratelimit);
         free(a);
         return err_set(d, ERR_INVAL, "", "listen host '%s' is not an IP address", host);
     }
@@ -214,6 +272,7 @@ enum err api_start(struct api **out, const struct api_deps *deps, struct err_det
         (size_t)(64 * 1024), MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)1024, MHD_OPTION_END);
     if (!a->daemon) {
         pthread_mutex_destroy(&a->pool_mu);
+        api__ratelimit_free(a->ratelimit);
         free(a);
         return err_set(d, ERR_IO, "", "cannot listen on %s (address in use or not permitted)",
                        cfg->listen);
@@ -255,5 +314,6 @@ void api_stop(struct api *a)
         store_close(a->pool[i]);
     free(a->pool);
     pthread_mutex_destroy(&a->pool_mu);
+    api__ratelimit_free(a->ratelimit);
     free(a);
 }

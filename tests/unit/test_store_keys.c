@@ -1,0 +1,107 @@
+/* test_store_keys - API keys in the SQLite store: get, list by mode, count,
+ * soft delete (no longer authenticates), last_used_at touch. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "store/store.h"
+
+static char dir[64];
+
+static int setup(void **state)
+{
+    (void)state;
+    snprintf(dir, sizeof(dir), "/tmp/hookd-test-keys-XXXXXX");
+    return mkdtemp(dir) ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    char cmd[128];
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+static void add_key(struct store *s, const char *id, const char *mode, int64_t at, uint8_t tag)
+{
+    struct store_api_key k = {0};
+    snprintf(k.id, sizeof(k.id), "%s", id);
+    snprintf(k.mode, sizeof(k.mode), "%s", mode);
+    snprintf(k.prefix, sizeof(k.prefix), "hk_%s", mode);
+    k.created_at_ms = at;
+    uint8_t digest[32];
+    memset(digest, tag, sizeof(digest));
+    struct err_detail d = {0};
+    assert_int_equal(store_api_key_insert(s, &k, digest, &d), ERR_OK);
+}
+
+static void test_list_count_delete_touch(void **state)
+{
+    (void)state;
+    struct store *s = NULL;
+    struct err_detail d = {0};
+    assert_int_equal(store_open(&s, dir, true, &d), ERR_OK);
+    add_key(s, "key_a", "live", 1000, 1);
+    add_key(s, "key_b", "test", 2000, 2);
+    add_key(s, "key_c", "live", 3000, 3);
+
+    struct store_api_key out[4];
+    int n = 0;
+    assert_int_equal(store_api_key_list(s, NULL, out, 4, &n, &d), ERR_OK);
+    assert_int_equal(n, 3);
+    assert_string_equal(out[0].id, "key_a"); /* oldest first */
+    assert_string_equal(out[2].id, "key_c");
+    assert_int_equal(store_api_key_list(s, "test", out, 4, &n, &d), ERR_OK);
+    assert_int_equal(n, 1);
+    assert_string_equal(out[0].id, "key_b");
+    assert_string_equal(out[0].prefix, "hk_test");
+    assert_int_equal(store_api_key_list(s, NULL, out, 2, &n, &d), ERR_OK);
+    assert_int_equal(n, 2); /* max honoured */
+
+    int64_t c = 0;
+    assert_int_equal(store_api_key_count_mode(s, "live", &c, &d), ERR_OK);
+    assert_int_equal(c, 2);
+
+    /* touch: set once, never moved backwards */
+    struct store_api_key k;
+    assert_int_equal(store_api_key_get(s, "key_a", &k, &d), ERR_OK);
+    assert_int_equal(k.last_used_at_ms, 0);
+    assert_int_equal(store_api_key_touch(s, "key_a", 5000, &d), ERR_OK);
+    assert_int_equal(store_api_key_touch(s, "key_a", 4000, &d), ERR_OK);
+    assert_int_equal(store_api_key_get(s, "key_a", &k, &d), ERR_OK);
+    assert_int_equal(k.last_used_at_ms, 5000);
+    assert_int_equal(store_api_key_touch(s, "key_unknown", 5000, &d), ERR_OK);
+
+    /* soft delete: gone from get, list, count and authentication */
+    assert_int_equal(store_api_key_delete(s, "key_a", 6000, &d), ERR_OK);
+    assert_int_equal(store_api_key_delete(s, "key_a", 6000, &d), ERR_NOTFOUND);
+    assert_int_equal(store_api_key_delete(s, "key_zz", 6000, &d), ERR_NOTFOUND);
+    assert_int_equal(store_api_key_get(s, "key_a", &k, &d), ERR_NOTFOUND);
+    assert_int_equal(store_api_key_count_mode(s, "live", &c, &d), ERR_OK);
+    assert_int_equal(c, 1);
+    assert_int_equal(store_api_key_count_mode(s, NULL, &c, &d), ERR_OK);
+    assert_int_equal(c, 2);
+    uint8_t digest[32];
+    memset(digest, 1, sizeof(digest));
+    assert_int_equal(store_api_key_find(s, digest, &k, &d), ERR_NOTFOUND);
+    memset(digest, 3, sizeof(digest));
+    assert_int_equal(store_api_key_find(s, digest, &k, &d), ERR_OK);
+    assert_string_equal(k.id, "key_c");
+    store_close(s);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_list_count_delete_touch, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
