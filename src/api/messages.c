@@ -29,7 +29,7 @@ static void set_opt_json(json_t *o, const char *k, const char *text)
         json_object_set_new(o, k, v);
 }
 
-static json_t *render_message(const struct store_message *m)
+json_t *api__render_message(const struct store_message *m)
 {
     json_t *o =
         json_pack("{s:s, s:s, s:s, s:s, s:i, s:i, s:s, s:I, s:s, s:o, s:o}", "id", m->id,
@@ -63,7 +63,7 @@ void api__messages_get(struct api_request *r)
         api__respond_err(r, e, &d);
         return;
     }
-    api__respond_data(r, MHD_HTTP_OK, render_message(&m), NULL);
+    api__respond_data(r, MHD_HTTP_OK, api__render_message(&m), NULL);
     store_message_release(&m);
 }
 

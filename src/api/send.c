@@ -95,6 +95,10 @@ void api__send(struct api_request *r)
     x->in.payload_sha256 = x->req.payload_sha256;
     x->in.retention_hours = x->req.retention_hours;
     x->in.now_ms = now;
+    /* retention_hours 0: the payload goes as soon as the message is finished. */
+    x->in.payload_expires_at_ms =
+        now + (x->req.retention_hours >= 0 ? (int64_t)x->req.retention_hours * 3600000
+                                           : r->api->deps.cfg->retention_ms);
     x->base.r = r;
     x->base.op.apply = send_apply;
     x->base.op.done = send_done;

@@ -336,8 +336,8 @@ enum err store_message_action(struct store *s, const char *mode, const char *id,
 /* Which live messages a bulk operation selects. */
 struct store_msg_filter {
     const char *mode;
-    int status;              /* enum store_status, or -1 for any */
-    const char *endpoint_id; /* NULL = any */
+    int status;                /* enum store_status, or -1 for any */
+    const char *endpoint_id;   /* NULL = any */
     int64_t created_after_ms;  /* exclusive; 0 = no bound */
     int64_t created_before_ms; /* exclusive; 0 = no bound */
 };

@@ -65,14 +65,14 @@ static const char *const stmt_sql[S_COUNT] = {
     [S_EVENT_INSERT] = "INSERT INTO events (content_type, payload, created_at) VALUES (?1, ?2, ?3)",
     [S_MSG_INSERT] =
         "INSERT INTO messages (id, event_id, endpoint_id, mode, headers, idempotency_key, "
-        "payload_sha256, size_bytes, status, retention_hours, created_at, updated_at) "
-        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 0, ?9, ?10, ?10)",
+        "payload_sha256, size_bytes, status, retention_hours, created_at, updated_at, "
+        "payload_expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 0, ?9, ?10, ?10, ?11)",
     [S_MSG_GET] = "SELECT m.id, m.endpoint_id, m.status, m.attempt_count, m.replay_count, "
                   "e.content_type, m.size_bytes, m.payload_sha256, m.idempotency_key, "
                   "m.next_attempt_at, m.last_error, m.response_status, m.response_latency_ms, "
                   "m.created_at, m.updated_at, m.delivered_at, m.failed_at "
                   "FROM messages m JOIN events e ON e.id = m.event_id "
-                  "WHERE m.id = ?1 AND m.mode = ?2",
+                  "WHERE m.id = ?1 AND m.mode = ?2 AND m.deleted_at IS NULL",
     [S_ATTEMPT_INSERT] =
         "INSERT INTO attempts (id, message_id, attempt_no, created_at, response_status, "
         "latency_ms, error_text, response_body, response_body_truncated, response_headers, "
@@ -635,6 +635,7 @@ enum err store_send_insert(struct store *s, const struct store_send *in, char ex
     sqlite3_bind_int64(q, 8, (sqlite3_int64)in->payload_len);
     store__bind_opt_int(q, 9, in->retention_hours, -1);
     sqlite3_bind_int64(q, 10, in->now_ms);
+    store__bind_opt_int(q, 11, in->payload_expires_at_ms, 0);
     if ((e = store__exec(s, q, d, "insert message")) != ERR_OK)
         return e;
     struct store_rollup delta = {.total = 1};
