@@ -158,7 +158,8 @@ static int cmd_serve(int argc, char **argv)
         log_error("main", "%s", d.msg);
         goto out;
     }
-    struct api_deps deps = {.cfg = &cfg, .committer = committer, .dispatcher = dispatcher};
+    struct api_deps deps = {
+        .cfg = &cfg, .committer = committer, .dispatcher = dispatcher, .janitor = janitor};
     if (api_start(&api, &deps, &d) != ERR_OK) {
         log_error("main", "%s", d.msg);
         goto out;

@@ -17,6 +17,7 @@
 #include "config.h"
 #include "deliver/dispatcher.h"
 #include "store/committer.h"
+#include "store/janitor.h"
 #include "util/err.h"
 
 struct api;
@@ -25,6 +26,7 @@ struct api_deps {
     const struct config *cfg;
     struct committer *committer;
     struct dispatcher *dispatcher;
+    struct janitor *janitor; /* for /metrics */
 };
 
 enum err api_start(struct api **out, const struct api_deps *deps, struct err_detail *d);

@@ -90,6 +90,9 @@ struct api_op {
 void api__op_done(struct commit_op *op);
 
 /* ---- responses (respond.c) ---- */
+/* Respond with the JSON document root as is (steals it), with the standard headers
+ * (X-Request-Id, rate limit, Retry-After); for envelopes with extra top-level fields. */
+void api__respond_json(struct api_request *r, unsigned status, json_t *root);
 /* Respond with {data, meta:{request_id, ...extra_meta}}; steals data and extra_meta. */
 void api__respond_data(struct api_request *r, unsigned status, json_t *data, json_t *extra_meta);
 /* Respond with {error:{code,message}, meta:{request_id}}. */

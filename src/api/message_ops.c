@@ -45,12 +45,7 @@ static void respond_op_err(struct api_request *r, enum err e, const struct err_d
         api__respond_err(r, e, d);
 }
 
-/*
- * {message, data, meta}: the replay-all / replay-batch envelope (API.md §2).
- * XXX: copies respond.c's queue_json (headers included) because respond.c
- * has no variant with a top-level "message"; replace with a shared
- * api__respond_* function once one exists.
- */
+/* {message, data, meta}: the replay-all / replay-batch envelope (API.md §2). */
 static void respond_data_msg(struct api_request *r, unsigned status, const char *message,
                              json_t *data)
 {
@@ -58,33 +53,7 @@ static void respond_data_msg(struct api_request *r, unsigned status, const char 
                              "request_id", r->request_id);
     if (!root)
         abort();
-    if (r->abandoned) {
-        json_decref(root);
-        return;
-    }
-    char *text = json_dumps(root, JSON_COMPACT);
-    json_decref(root);
-    if (!text)
-        abort();
-    struct MHD_Response *resp =
-        MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE);
-    if (!resp)
-        abort();
-    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
-    MHD_add_response_header(resp, "X-Request-Id", r->request_id);
-    if (r->has_rate) {
-        char v[24];
-        snprintf(v, sizeof(v), "%lld", (long long)r->rate_limit);
-        MHD_add_response_header(resp, "X-RateLimit-Limit", v);
-        snprintf(v, sizeof(v), "%lld", (long long)r->rate_remaining);
-        MHD_add_response_header(resp, "X-RateLimit-Remaining", v);
-        snprintf(v, sizeof(v), "%lld", (long long)r->rate_reset_unix);
-        MHD_add_response_header(resp, "X-RateLimit-Reset", v);
-    }
-    r->status = status;
-    MHD_queue_response(r->conn, status, resp);
-    MHD_destroy_response(resp);
-    r->responded = true;
+    api__respond_json(r, status, root);
 }
 
 static void respond_not_found(struct api_request *r, const char *id)

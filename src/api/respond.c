@@ -8,7 +8,7 @@
 #include "util/clock.h"
 #include "util/log.h"
 
-static void queue_json(struct api_request *r, unsigned status, json_t *root)
+void api__respond_json(struct api_request *r, unsigned status, json_t *root)
 {
     if (r->abandoned) {
         json_decref(root);
@@ -50,7 +50,7 @@ void api__respond_data(struct api_request *r, unsigned status, json_t *data, jso
 {
     json_t *meta = extra_meta ? extra_meta : json_object();
     json_object_set_new(meta, "request_id", json_string(r->request_id));
-    queue_json(r, status, json_pack("{s:o, s:o}", "data", data, "meta", meta));
+    api__respond_json(r, status, json_pack("{s:o, s:o}", "data", data, "meta", meta));
 }
 
 void api__respond_error(struct api_request *r, unsigned status, const char *code, const char *fmt,
@@ -65,7 +65,7 @@ void api__respond_error(struct api_request *r, unsigned status, const char *code
         log_error("api", "request_id=%s status=%u code=%s: %s", r->request_id, status, code, msg);
     json_t *err = json_pack("{s:s, s:s}", "code", code, "message", msg);
     json_t *meta = json_pack("{s:s}", "request_id", r->request_id);
-    queue_json(r, status, json_pack("{s:o, s:o}", "error", err, "meta", meta));
+    api__respond_json(r, status, json_pack("{s:o, s:o}", "error", err, "meta", meta));
 }
 
 void api__respond_err(struct api_request *r, enum err e, const struct err_detail *d)

@@ -90,7 +90,7 @@ static const char *const stmt_sql[S_COUNT] = {
         "response_body, response_body_truncated, response_headers, request_headers, retry_type, "
         "retry_after_seconds, resolved_ip, conn_reused, dns_ms, tcp_connect_ms, "
         "tls_handshake_ms, ttfb_ms, transfer_ms FROM attempts WHERE message_id = ?1 "
-        "ORDER BY attempt_no, created_at LIMIT ?2",
+        "ORDER BY replay_no, attempt_no, created_at LIMIT ?2",
     [S_PENDING_SCAN] = "SELECT id, endpoint_id, attempt_count, coalesce(next_attempt_at, 0), "
                        "sched_version FROM messages WHERE status IN (0, 1, 3) "
                        "AND deleted_at IS NULL ORDER BY next_attempt_at",
