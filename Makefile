@@ -25,7 +25,7 @@ FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
 
-.PHONY: all deps run test unit integration check-asan check-format format clean bench fuzz
+.PHONY: all deps run test unit integration check-asan check-format format clean bench bench-scale fuzz
 all: hookd
 
 # ---- dependencies ----------------------------------------------------------
@@ -116,6 +116,10 @@ fuzz: build/asan/libhookd.a
 
 bench: hookd
 	./bench/run.sh
+
+# 1,000,000-message store: p50/p99 of /v1/logs, the DLQ and /v1/metrics (BENCHMARKS.md, Scale)
+bench-scale: hookd
+	./bench/scale.sh
 
 clean:
 	rm -rf build hookd

@@ -1,0 +1,252 @@
+/*
+ * store_queries - the read side of the observability API: /v1/logs pages
+ * and the rollup sums behind /v1/metrics and /v1/metrics/timeseries.
+ *
+ * Description: log pages walk the messages_mode_id / messages_mode_status
+ * indexes backwards from a cursor; a time range becomes an id range because
+ * message ids are UUIDv7 whose first 48 bits (12 hex digits) are the unix
+ * milliseconds of creation. So a page costs O(limit) rows wherever it starts,
+ * plus the rows skipped for being deleted. Metrics never touch message rows:
+ * they sum the per-minute rollups (store_rollups.c) and, for whole hours, the
+ * hourly rollups that triggers keep from them (migration 2).
+ * Threading and errors: see store.h. SPDX-License-Identifier: MIT
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store/sqlite_internal.h"
+
+#define LOG_COLS                                                                                   \
+    "SELECT m.id, m.endpoint_id, coalesce(e.url, ''), m.status, m.attempt_count, m.created_at, "   \
+    "m.delivered_at, m.response_status, m.response_latency_ms, m.last_error "                      \
+    "FROM messages m LEFT JOIN endpoints e ON e.id = m.endpoint_id "
+
+static const char SQL_LOG_ANY[] =
+    LOG_COLS "WHERE m.mode = ?1 AND m.id >= ?2 AND m.id < ?3 AND m.deleted_at IS NULL "
+             "ORDER BY m.id DESC LIMIT ?4";
+
+static const char SQL_LOG_STATUS[] =
+    LOG_COLS "WHERE m.mode = ?1 AND m.status = ?5 AND m.id >= ?2 AND m.id < ?3 "
+             "AND m.deleted_at IS NULL ORDER BY m.id DESC LIMIT ?4";
+
+#define SUM_COLS                                                                                   \
+    "coalesce(sum(total), 0), coalesce(sum(succeeded), 0), coalesce(sum(failed), 0), "             \
+    "coalesce(sum(retries), 0), coalesce(sum(latency_sum_ms), 0), "                                \
+    "coalesce(sum(latency_count), 0) "
+
+static const char SQL_HOURLY_SUM[] = "SELECT " SUM_COLS "FROM rollups_hourly "
+                                     "WHERE mode = ?1 AND bucket_ms >= ?2 AND bucket_ms < ?3";
+static const char SQL_HOURLY_SUM_EP[] =
+    "SELECT " SUM_COLS "FROM rollups_hourly INDEXED BY rollups_hourly_endpoint "
+    "WHERE mode = ?1 AND endpoint_id = ?4 AND bucket_ms >= ?2 AND bucket_ms < ?3";
+
+/* ?1 mode, ?2 from, ?3 to, ?4 bucket size, ?5 endpoint: one row per non-empty bucket. */
+#define SERIES(table, ep)                                                                          \
+    "SELECT (bucket_ms - ?2) / ?4 AS b, " SUM_COLS "FROM " table " WHERE mode = ?1 " ep            \
+    "AND bucket_ms >= ?2 AND bucket_ms < ?3 GROUP BY b"
+static const char SQL_SERIES_MIN[] = SERIES("rollups", "");
+static const char SQL_SERIES_MIN_EP[] = SERIES("rollups", "AND endpoint_id = ?5 ");
+static const char SQL_SERIES_HOUR[] = SERIES("rollups_hourly", "");
+/* the endpoint index, or the planner scans every endpoint's hours in the window */
+static const char SQL_SERIES_HOUR_EP[] =
+    SERIES("rollups_hourly INDEXED BY rollups_hourly_endpoint", "AND endpoint_id = ?5 ");
+
+#define UUID7_MAX_MS ((int64_t)0xffffffffffff) /* the 48-bit time field */
+
+void store_log_entry_release(struct store_log_entry *e)
+{
+    if (!e)
+        return;
+    free(e->endpoint_url);
+    free(e->last_error);
+    e->endpoint_url = e->last_error = NULL;
+}
+
+/* The first 12 hex digits of every UUIDv7 made at unix_ms, dash included
+ * ("0190f3a2-1b4c"): every id of that millisecond sorts at or after it and
+ * before the prefix of the next millisecond. */
+static void id_prefix(char out[16], int64_t unix_ms)
+{
+    uint64_t ms = (uint64_t)unix_ms;
+    snprintf(out, 16, "%08llx-%04llx", (unsigned long long)(ms >> 16),
+             (unsigned long long)(ms & 0xffff));
+}
+
+/* Ids in [lo, hi) are the messages created in [start_ms, end_ms). "~" sorts after
+ * every id (all lower-case hex and dashes). */
+static void id_range(const struct store_log_filter *f, char lo[16], char hi[16])
+{
+    if (f->start_ms <= 0)
+        lo[0] = '\0';
+    else
+        id_prefix(lo, f->start_ms > UUID7_MAX_MS ? UUID7_MAX_MS : f->start_ms);
+    if (f->end_ms > UUID7_MAX_MS)
+        snprintf(hi, 16, "~");
+    else if (f->end_ms <= 0)
+        hi[0] = '\0'; /* nothing sorts before "" */
+    else
+        id_prefix(hi, f->end_ms);
+}
+
+static void read_log_entry(sqlite3_stmt *q, struct store_log_entry *e)
+{
+    memset(e, 0, sizeof(*e));
+    store__col_copy(e->message_id, sizeof(e->message_id), q, 0);
+    store__col_copy(e->endpoint_id, sizeof(e->endpoint_id), q, 1);
+    e->endpoint_url = store__col_dup(q, 2);
+    if (!e->endpoint_url && !(e->endpoint_url = strdup("")))
+        abort();
+    e->status = (enum store_status)sqlite3_column_int(q, 3);
+    e->attempt_count = sqlite3_column_int(q, 4);
+    e->created_at_ms = sqlite3_column_int64(q, 5);
+    e->delivered_at_ms = store__col_opt_int(q, 6, 0);
+    e->response_status = (int)store__col_opt_int(q, 7, 0);
+    e->response_latency_ms = store__col_opt_int(q, 8, -1);
+    e->last_error = store__col_dup(q, 9);
+}
+
+enum err store_log_list(struct store *s, const struct store_log_filter *f,
+                        struct store_log_entry *out, int *n, bool *has_more, struct err_detail *d)
+{
+    *n = 0;
+    *has_more = false;
+    if (f->limit < 1 || f->limit > STORE_LOG_MAX_LIMIT)
+        return err_set(d, ERR_INVAL, "INVALID_REQUEST", "'limit' must be between 1 and %d",
+                       STORE_LOG_MAX_LIMIT);
+    const char *cursor = f->cursor && f->cursor[0] ? f->cursor : NULL;
+    /* Any well-formed id is a position, even one deleted since the previous page. */
+    if (cursor && !id_is_uuid(cursor))
+        return err_set(d, ERR_INVAL, "INVALID_REQUEST", "'cursor' is not a cursor of this list");
+    char lo[16], hi[16];
+    id_range(f, lo, hi);
+    const char *upper = cursor && strcmp(cursor, hi) < 0 ? cursor : hi;
+
+    sqlite3_stmt *q = store__prepare(s, f->status >= 0 ? SQL_LOG_STATUS : SQL_LOG_ANY);
+    store__bind_text(q, 1, f->mode);
+    store__bind_text(q, 2, lo);
+    store__bind_text(q, 3, upper);
+    sqlite3_bind_int(q, 4, f->limit + 1); /* one extra row tells has_more */
+    if (f->status >= 0)
+        sqlite3_bind_int(q, 5, f->status);
+    int rc;
+    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+        if (*n == f->limit) {
+            *has_more = true;
+            break;
+        }
+        read_log_entry(q, &out[(*n)++]);
+    }
+    sqlite3_reset(q);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+        for (int i = 0; i < *n; i++)
+            store_log_entry_release(&out[i]);
+        *n = 0;
+        *has_more = false;
+        return store__db_err(s, rc, d, "list logs");
+    }
+    return ERR_OK;
+}
+
+static void rollup_add(struct store_rollup *dst, const struct store_rollup *src)
+{
+    dst->total += src->total;
+    dst->succeeded += src->succeeded;
+    dst->failed += src->failed;
+    dst->retries += src->retries;
+    dst->latency_sum_ms += src->latency_sum_ms;
+    dst->latency_count += src->latency_count;
+}
+
+/* Columns first..first+5 of a SUM_COLS row into r. */
+static void read_sums(sqlite3_stmt *q, int first, struct store_rollup *r)
+{
+    r->total = sqlite3_column_int64(q, first);
+    r->succeeded = sqlite3_column_int64(q, first + 1);
+    r->failed = sqlite3_column_int64(q, first + 2);
+    r->retries = sqlite3_column_int64(q, first + 3);
+    r->latency_sum_ms = sqlite3_column_int64(q, first + 4);
+    r->latency_count = sqlite3_column_int64(q, first + 5);
+}
+
+static int64_t floor_to(int64_t v, int64_t unit)
+{
+    int64_t r = v % unit;
+    return r < 0 ? v - r - unit : v - r;
+}
+
+static enum err hourly_sum(struct store *s, const char *mode, const char *endpoint_id,
+                           int64_t from_ms, int64_t to_ms, struct store_rollup *out,
+                           struct err_detail *d)
+{
+    sqlite3_stmt *q = store__prepare(s, endpoint_id ? SQL_HOURLY_SUM_EP : SQL_HOURLY_SUM);
+    store__bind_text(q, 1, mode);
+    sqlite3_bind_int64(q, 2, from_ms);
+    sqlite3_bind_int64(q, 3, to_ms);
+    if (endpoint_id)
+        store__bind_text(q, 4, endpoint_id);
+    int rc = sqlite3_step(q);
+    enum err e = ERR_OK;
+    if (rc == SQLITE_ROW)
+        read_sums(q, 0, out);
+    else
+        e = store__db_err(s, rc, d, "sum hourly rollups");
+    sqlite3_reset(q);
+    return e;
+}
+
+enum err store_metrics_sum(struct store *s, const char *mode, const char *endpoint_id,
+                           int64_t from_ms, int64_t to_ms, struct store_rollup *out,
+                           struct err_detail *d)
+{
+    memset(out, 0, sizeof(*out));
+    if (to_ms <= from_ms)
+        return ERR_OK;
+    int64_t h0 = floor_to(from_ms + STORE_ROLLUP_HOUR_MS - 1, STORE_ROLLUP_HOUR_MS);
+    int64_t h1 = floor_to(to_ms, STORE_ROLLUP_HOUR_MS);
+    if (h0 >= h1) /* no whole hour inside: minutes only */
+        return store_rollup_sum(s, mode, endpoint_id, from_ms, to_ms, out, d);
+    struct store_rollup part;
+    enum err e = store_rollup_sum(s, mode, endpoint_id, from_ms, h0, &part, d);
+    if (e != ERR_OK)
+        return e;
+    rollup_add(out, &part);
+    if ((e = hourly_sum(s, mode, endpoint_id, h0, h1, &part, d)) != ERR_OK)
+        return e;
+    rollup_add(out, &part);
+    if ((e = store_rollup_sum(s, mode, endpoint_id, h1, to_ms, &part, d)) != ERR_OK)
+        return e;
+    rollup_add(out, &part);
+    return ERR_OK;
+}
+
+enum err store_metrics_series(struct store *s, const char *mode, const char *endpoint_id,
+                              int64_t from_ms, int64_t bucket_ms, int nbuckets,
+                              struct store_rollup *out, struct err_detail *d)
+{
+    if (nbuckets < 1 || bucket_ms < STORE_ROLLUP_BUCKET_MS)
+        return err_set(d, ERR_INVAL, "INVALID_REQUEST", "bad bucket layout");
+    memset(out, 0, sizeof(*out) * (size_t)nbuckets);
+    bool hourly = bucket_ms % STORE_ROLLUP_HOUR_MS == 0 && from_ms % STORE_ROLLUP_HOUR_MS == 0;
+    if (!hourly && (bucket_ms % STORE_ROLLUP_BUCKET_MS || from_ms % STORE_ROLLUP_BUCKET_MS))
+        return err_set(d, ERR_INVAL, "INVALID_REQUEST", "bad bucket layout");
+    const char *sql = hourly ? (endpoint_id ? SQL_SERIES_HOUR_EP : SQL_SERIES_HOUR)
+                             : (endpoint_id ? SQL_SERIES_MIN_EP : SQL_SERIES_MIN);
+    sqlite3_stmt *q = store__prepare(s, sql);
+    store__bind_text(q, 1, mode);
+    sqlite3_bind_int64(q, 2, from_ms);
+    sqlite3_bind_int64(q, 3, from_ms + bucket_ms * nbuckets);
+    sqlite3_bind_int64(q, 4, bucket_ms);
+    if (endpoint_id)
+        store__bind_text(q, 5, endpoint_id);
+    int rc;
+    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+        int64_t b = sqlite3_column_int64(q, 0);
+        if (b >= 0 && b < nbuckets)
+            read_sums(q, 1, &out[b]);
+    }
+    sqlite3_reset(q);
+    if (rc != SQLITE_DONE)
+        return store__db_err(s, rc, d, "read rollup series");
+    return ERR_OK;
+}
