@@ -225,7 +225,8 @@ export class Hookd {
             headers['content-type'] ??= 'application/json';
             headers['content-length'] = Buffer.byteLength(payload);
         }
-        const res = await httpRequest({ port: this.port, method, path: urlPath, headers, body: payload });
+        // Every response is checked against docs/openapi.yaml (lib/openapi.mjs).
+        const res = await httpRequest({ port: this.port, method, path: urlPath, headers, body: payload, validate: true });
         const text = res.body.toString('utf8');
         let json;
         try { json = JSON.parse(text); } catch { json = undefined; }

@@ -3,6 +3,7 @@
 import http from 'node:http';
 import net from 'node:net';
 import assert from 'node:assert/strict';
+import { isHookdPath, validateResponse } from './openapi.mjs';
 
 /** ASan builds are ~3x slower: every deadline in the suite goes through scaled(). */
 export const TIME_SCALE = process.env.HOOKD_ASAN === '1' ? 4 : 1;
@@ -44,16 +45,29 @@ export async function closedPort() {
  * One HTTP/1.1 request on a fresh connection (no keep-alive pool, so a killed
  * server never leaves stale sockets behind). Resolves with status, headers and
  * the raw body; never rejects on HTTP status, only on transport errors.
+ * validate: check the response against docs/openapi.yaml (lib/openapi.mjs)
+ * and reject if it does not match; default: for hookd's paths (/v1/...,
+ * /healthz, /metrics). Hookd#api always validates.
  */
-export function httpRequest({ port, method = 'GET', path = '/', headers = {}, body, timeout = 15_000 }) {
+export function httpRequest({ port, method = 'GET', path = '/', headers = {}, body, timeout = 15_000,
+    validate = isHookdPath(path) }) {
     return new Promise((resolve, reject) => {
         const req = http.request({ host: '127.0.0.1', port, method, path, headers, agent: false },
             (res) => {
                 const chunks = [];
                 res.on('data', (c) => chunks.push(c));
-                res.on('end', () => resolve({
-                    status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks),
-                }));
+                res.on('end', () => {
+                    const out = { status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks) };
+                    if (validate) {
+                        try {
+                            validateResponse(method, path, { ...out, text: out.body.toString('utf8') });
+                        } catch (e) {
+                            reject(e);
+                            return;
+                        }
+                    }
+                    resolve(out);
+                });
                 res.on('error', reject);
             });
         req.setTimeout(scaled(timeout), () => req.destroy(new Error(`${method} ${path}: timeout`)));
