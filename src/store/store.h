@@ -418,8 +418,7 @@ void store_log_entry_release(struct store_log_entry *e);
  * messages_mode_status, so a page costs O(limit) wherever the cursor points.
  * ERR_INVAL (INVALID_REQUEST) for a cursor that is not a message id. */
 enum err store_log_list(struct store *s, const struct store_log_filter *f,
-                        struct store_log_entry *out, int *n, bool *has_more,
-                        struct err_detail *d);
+                        struct store_log_entry *out, int *n, bool *has_more, struct err_detail *d);
 
 /* Like store_rollup_sum over [from_ms, to_ms) at minute resolution, but whole hours
  * come from the hourly rollups (rollups_hourly, kept by triggers on rollups), so a 30-day
