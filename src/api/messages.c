@@ -8,7 +8,8 @@
 
 #include "api/internal.h"
 
-#define ATTEMPTS_MAX 200
+#define ATTEMPTS_DEFAULT 100
+#define ATTEMPTS_MAX 500
 
 static void set_opt_int(json_t *o, const char *k, int64_t v, int64_t none)
 {
@@ -92,6 +93,15 @@ static json_t *render_attempt(const struct store_attempt *a)
 void api__messages_attempts(struct api_request *r)
 {
     const char *id = r->param[0];
+    int limit;
+    if (!api__parse_limit(r, ATTEMPTS_DEFAULT, ATTEMPTS_MAX, &limit))
+        return;
+    const char *cursor = api__query(r, "cursor");
+    if (cursor && !id_is_uuid(cursor)) {
+        api__respond_error(r, MHD_HTTP_BAD_REQUEST, "INVALID_REQUEST",
+                           "'cursor' is not a cursor of this list");
+        return;
+    }
     struct store_message m;
     struct err_detail d = {0};
     struct store *s = api__store_acquire(r->api);
@@ -106,10 +116,10 @@ void api__messages_attempts(struct api_request *r)
     bool has_more = false;
     if (e == ERR_OK) {
         store_message_release(&m);
-        atts = calloc(ATTEMPTS_MAX, sizeof(*atts));
+        atts = calloc((size_t)limit, sizeof(*atts));
         if (!atts)
             abort();
-        e = store_attempt_list(s, id, ATTEMPTS_MAX, atts, &n, &has_more, &d);
+        e = store_attempt_list(s, id, cursor ? cursor : "", limit, atts, &n, &has_more, &d);
     }
     api__store_release(r->api, s);
     if (e != ERR_OK) {
@@ -118,12 +128,12 @@ void api__messages_attempts(struct api_request *r)
         return;
     }
     json_t *arr = json_array();
+    char last[ID_MAX] = "";
     for (int i = 0; i < n; i++) {
         json_array_append_new(arr, render_attempt(&atts[i]));
+        snprintf(last, sizeof(last), "%s", atts[i].id);
         store_attempt_release(&atts[i]);
     }
     free(atts);
-    /* XXX: attempts are capped at ATTEMPTS_MAX per message; paging comes with replays. */
-    api__respond_data(r, MHD_HTTP_OK, arr,
-                      json_pack("{s:b, s:n}", "has_more", has_more, "next_cursor"));
+    api__respond_data(r, MHD_HTTP_OK, arr, api__page_meta(has_more, last));
 }

@@ -199,8 +199,10 @@ enum err store_attempt_record(struct store *s, const struct store_attempt *a,
                               enum store_status new_status, int64_t next_attempt_at_ms,
                               int64_t sched_version, struct err_detail *d);
 
-/* Attempts of a message in attempt order; up to max into out, *n count, *has_more. */
-enum err store_attempt_list(struct store *s, const char *message_id, int max,
+/* Attempts of a message, oldest first (ids are UUIDv7, so id order is time order
+ * across replay series), after the attempt id after_id ("" = from the start);
+ * up to max into out, *n the count, *has_more. */
+enum err store_attempt_list(struct store *s, const char *message_id, const char *after_id, int max,
                             struct store_attempt *out, int *n, bool *has_more,
                             struct err_detail *d);
 

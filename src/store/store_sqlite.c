@@ -89,8 +89,8 @@ static const char *const stmt_sql[S_COUNT] = {
         "SELECT id, message_id, attempt_no, created_at, response_status, latency_ms, error_text, "
         "response_body, response_body_truncated, response_headers, request_headers, retry_type, "
         "retry_after_seconds, resolved_ip, conn_reused, dns_ms, tcp_connect_ms, "
-        "tls_handshake_ms, ttfb_ms, transfer_ms FROM attempts WHERE message_id = ?1 "
-        "ORDER BY replay_no, attempt_no, created_at LIMIT ?2",
+        "tls_handshake_ms, ttfb_ms, transfer_ms FROM attempts WHERE message_id = ?1 AND id > ?3 "
+        "ORDER BY id LIMIT ?2",
     [S_PENDING_SCAN] = "SELECT id, endpoint_id, attempt_count, coalesce(next_attempt_at, 0), "
                        "sched_version FROM messages WHERE status IN (0, 1, 3) "
                        "AND deleted_at IS NULL ORDER BY next_attempt_at",
@@ -763,12 +763,13 @@ enum err store_attempt_record(struct store *s, const struct store_attempt *a,
     return store__rollup_add(s, mode, endpoint_id, a->created_at_ms + a->latency_ms, &delta, d);
 }
 
-enum err store_attempt_list(struct store *s, const char *message_id, int max,
+enum err store_attempt_list(struct store *s, const char *message_id, const char *after_id, int max,
                             struct store_attempt *out, int *n, bool *has_more, struct err_detail *d)
 {
     sqlite3_stmt *q = store__st(s, S_ATTEMPT_LIST);
     store__bind_text(q, 1, message_id);
     sqlite3_bind_int(q, 2, max + 1);
+    store__bind_text(q, 3, after_id ? after_id : "");
     int rc;
     *n = 0;
     *has_more = false;

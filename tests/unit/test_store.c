@@ -149,7 +149,7 @@ static void test_attempts_move_state(void **state)
 
     /* A result for an older schedule (cancelled or replayed meanwhile) is
      * history only: the row is written, the message does not move. */
-    snprintf(a.id, sizeof(a.id), "at-stale");
+    snprintf(a.id, sizeof(a.id), "at2");
     a.attempt_no = 9;
     assert_int_equal(store_attempt_record(s, &a, STATUS_FAILED_PERMANENT, 0, 7, &d), ERR_OK);
     assert_int_equal(store_message_get(s, "live", "m1", &m, &d), ERR_OK);
@@ -157,7 +157,7 @@ static void test_attempts_move_state(void **state)
     assert_int_equal(m.attempt_count, 1);
     store_message_release(&m);
 
-    snprintf(a.id, sizeof(a.id), "at2");
+    snprintf(a.id, sizeof(a.id), "at3");
     a.attempt_no = 2;
     a.response_status = 200;
     a.error_text = NULL;
@@ -173,7 +173,7 @@ static void test_attempts_move_state(void **state)
     struct store_attempt list[4];
     int n = 0;
     bool more = true;
-    assert_int_equal(store_attempt_list(s, "m1", 4, list, &n, &more, &d), ERR_OK);
+    assert_int_equal(store_attempt_list(s, "m1", "", 4, list, &n, &more, &d), ERR_OK);
     assert_int_equal(n, 3);
     assert_false(more);
     assert_int_equal(list[0].attempt_no, 1);

@@ -365,7 +365,7 @@ static void test_retention_purges_and_deletes_history(void **state)
     assert_int_equal(store_message_get(s, "live", old, &m, &d), ERR_NOTFOUND);
     struct store_attempt atts[2];
     bool more;
-    assert_int_equal(store_attempt_list(s, old, 2, atts, &n, &more, &d), ERR_OK);
+    assert_int_equal(store_attempt_list(s, old, "", 2, atts, &n, &more, &d), ERR_OK);
     assert_int_equal(n, 0);
     assert_int_equal(store_message_get(s, "live", old_pending, &m, &d), ERR_OK);
     store_message_release(&m);
