@@ -64,11 +64,7 @@ const char *const store__migrations[] = {
     /* 2, endpoint state and signing keys: */
     "CREATE INDEX messages_endpoint_unfinished ON messages(endpoint_id)"
     "  WHERE status IN (0, 1, 3);"
-    /* 2, message operations and retention: */
-    "CREATE TRIGGER attempts_replay_no AFTER INSERT ON attempts BEGIN"
-    "  UPDATE attempts SET replay_no ="
-    "    (SELECT replay_count FROM messages WHERE id = NEW.message_id) WHERE id = NEW.id;"
-    " END;"
+    /* 2, message operations and retention: (attempts.replay_no is set by the insert) */ ""
     /* 2, logs and metrics: hourly rollups, kept from the per-minute rows by triggers so
      * long metric windows read few rows (store_queries.c). The update trigger adds the
      * difference (rollup keys never change). Deleting minute rows leaves the hours alone. */

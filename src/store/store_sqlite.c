@@ -77,8 +77,9 @@ static const char *const stmt_sql[S_COUNT] = {
         "INSERT INTO attempts (id, message_id, attempt_no, created_at, response_status, "
         "latency_ms, error_text, response_body, response_body_truncated, response_headers, "
         "request_headers, retry_type, retry_after_seconds, resolved_ip, conn_reused, dns_ms, "
-        "tcp_connect_ms, tls_handshake_ms, ttfb_ms, transfer_ms) VALUES (?1, ?2, ?3, ?4, ?5, "
-        "?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)",
+        "tcp_connect_ms, tls_handshake_ms, ttfb_ms, transfer_ms, replay_no) VALUES (?1, ?2, ?3, "
+        "?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, "
+        "(SELECT replay_count FROM messages WHERE id = ?2))",
     [S_MSG_RESULT] = "UPDATE messages SET status = ?2, attempt_count = max(attempt_count, ?3), "
                      "next_attempt_at = ?4, last_error = ?5, response_status = ?6, "
                      "response_latency_ms = ?7, updated_at = ?8, "
