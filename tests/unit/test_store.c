@@ -12,47 +12,20 @@
 
 #include "store/committer.h"
 #include "store/store.h"
+#include "store_fixture.h"
 
 static char dir[64];
 
 static int setup(void **state)
 {
     (void)state;
-    snprintf(dir, sizeof(dir), "/tmp/hookd-test-store-XXXXXX");
-    if (!mkdtemp(dir))
-        return -1;
-    return 0;
+    return fixture_setup_dir(dir, sizeof(dir), "store");
 }
 
 static int teardown(void **state)
 {
     (void)state;
-    char cmd[128];
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-    return system(cmd) == 0 ? 0 : -1;
-}
-
-static struct store *open_store(void)
-{
-    struct store *s = NULL;
-    struct err_detail d = {0};
-    assert_int_equal(store_open(&s, dir, true, &d), ERR_OK);
-    return s;
-}
-
-static void make_endpoint(struct store *s, const char *id, const char *mode)
-{
-    struct store_endpoint e = {0};
-    snprintf(e.id, sizeof(e.id), "%s", id);
-    snprintf(e.mode, sizeof(e.mode), "%s", mode);
-    e.url = (char *)"https://example.com/hook";
-    e.hmac_enabled = true;
-    e.created_at_ms = e.updated_at_ms = 1000;
-    struct store_signing_key k = {0};
-    snprintf(k.id, sizeof(k.id), "sk_%s", id);
-    snprintf(k.secret, sizeof(k.secret), "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw");
-    struct err_detail d = {0};
-    assert_int_equal(store_endpoint_insert(s, &e, &k, &d), ERR_OK);
+    return fixture_remove_dir(dir);
 }
 
 static struct store_send a_send(const char *msg_id, const char *ep, const char *key,
@@ -75,10 +48,10 @@ static struct store_send a_send(const char *msg_id, const char *ep, const char *
 static void test_send_idempotency_and_partition(void **state)
 {
     (void)state;
-    struct store *s = open_store();
+    struct store *s = fixture_open_store(dir);
     struct err_detail d = {0};
-    make_endpoint(s, "ep_a", "live");
-    make_endpoint(s, "ep_t", "test");
+    fixture_make_endpoint(s, "ep_a", "live", "https://example.com/hook", FIXTURE_SECRET, 0);
+    fixture_make_endpoint(s, "ep_t", "test", "https://example.com/hook", FIXTURE_SECRET, 0);
     char existing[ID_MAX] = "";
     bool existed = true;
 
@@ -120,7 +93,7 @@ static bool count_pending(const struct store_pending *p, void *ctx)
 static void test_attempts_move_state(void **state)
 {
     (void)state;
-    struct store *s = open_store();
+    struct store *s = fixture_open_store(dir);
     struct err_detail d = {0};
     int pending = 0;
     assert_int_equal(store_pending_scan(s, count_pending, &pending, &d), ERR_OK);
@@ -232,7 +205,7 @@ static void test_done(struct commit_op *op)
 static void test_committer_batches(void **state)
 {
     (void)state;
-    struct store *w = open_store();
+    struct store *w = fixture_open_store(dir);
     struct committer *c = NULL;
     struct err_detail d = {0};
     assert_int_equal(committer_start(&c, w, &d), ERR_OK);
@@ -255,7 +228,7 @@ static void test_committer_batches(void **state)
     assert_int_equal(st.ops, N);
     assert_true(st.batches <= 2); /* at worst op 0 alone, then the other 199 in one commit */
     committer_stop(c);
-    struct store *r = open_store();
+    struct store *r = fixture_open_store(dir);
     for (int i = 0; i < N; i++) {
         char id[32];
         snprintf(id, sizeof(id), "ep_c%d", i);

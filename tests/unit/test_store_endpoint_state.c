@@ -11,32 +11,23 @@
 #include <cmocka.h>
 
 #include "store/store.h"
+#include "store_fixture.h"
+
+/* The secret of the signing key each endpoint is created with. */
+#define FIRST_SECRET "whsec_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAfirst"
 
 static char dir[64];
 
 static int setup(void **state)
 {
     (void)state;
-    snprintf(dir, sizeof(dir), "/tmp/hookd-test-epstate-XXXXXX");
-    if (!mkdtemp(dir))
-        return -1;
-    return 0;
+    return fixture_setup_dir(dir, sizeof(dir), "epstate");
 }
 
 static int teardown(void **state)
 {
     (void)state;
-    char cmd[128];
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-    return system(cmd) == 0 ? 0 : -1;
-}
-
-static struct store *open_store(void)
-{
-    struct store *s = NULL;
-    struct err_detail d = {0};
-    assert_int_equal(store_open(&s, dir, true, &d), ERR_OK);
-    return s;
+    return fixture_remove_dir(dir);
 }
 
 static struct store_signing_key a_key(const char *id, const char *secret, int64_t at_ms)
@@ -46,21 +37,6 @@ static struct store_signing_key a_key(const char *id, const char *secret, int64_
     snprintf(k.secret, sizeof(k.secret), "%s", secret);
     k.created_at_ms = at_ms;
     return k;
-}
-
-static void make_endpoint(struct store *s, const char *id, const char *mode, const char *url)
-{
-    struct store_endpoint e = {0};
-    snprintf(e.id, sizeof(e.id), "%s", id);
-    snprintf(e.mode, sizeof(e.mode), "%s", mode);
-    e.url = (char *)url;
-    e.hmac_enabled = true;
-    e.created_at_ms = e.updated_at_ms = 1000;
-    char kid[ID_MAX];
-    snprintf(kid, sizeof(kid), "sk_%s", id);
-    struct store_signing_key k = a_key(kid, "whsec_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAfirst", 1000);
-    struct err_detail d = {0};
-    assert_int_equal(store_endpoint_insert(s, &e, &k, &d), ERR_OK);
 }
 
 static void send_one(struct store *s, const char *msg_id, const char *ep)
@@ -85,11 +61,11 @@ static void send_one(struct store *s, const char *msg_id, const char *ep)
 static void test_pause_resume(void **state)
 {
     (void)state;
-    struct store *s = open_store();
+    struct store *s = fixture_open_store(dir);
     struct err_detail d = {0};
-    make_endpoint(s, "ep_p", "live", "https://example.com/p");
-    make_endpoint(s, "ep_q", "live", "https://example.com/q");
-    make_endpoint(s, "ep_t", "test", "https://example.com/t");
+    fixture_make_endpoint(s, "ep_p", "live", "https://example.com/p", FIRST_SECRET, 1000);
+    fixture_make_endpoint(s, "ep_q", "live", "https://example.com/q", FIRST_SECRET, 1000);
+    fixture_make_endpoint(s, "ep_t", "test", "https://example.com/t", FIRST_SECRET, 1000);
     send_one(s, "m1", "ep_p");
     send_one(s, "m2", "ep_p");
     send_one(s, "m3", "ep_q");
@@ -144,10 +120,10 @@ static void test_pause_resume(void **state)
 static void test_signing_keys(void **state)
 {
     (void)state;
-    struct store *s = open_store();
+    struct store *s = fixture_open_store(dir);
     struct err_detail d = {0};
-    make_endpoint(s, "ep_k", "live", "https://example.com/k");
-    make_endpoint(s, "ep_o", "live", "https://example.com/o");
+    fixture_make_endpoint(s, "ep_k", "live", "https://example.com/k", FIRST_SECRET, 1000);
+    fixture_make_endpoint(s, "ep_o", "live", "https://example.com/o", FIRST_SECRET, 1000);
 
     struct store_signing_key_info list[STORE_MAX_ACTIVE_KEYS];
     int n = -1;

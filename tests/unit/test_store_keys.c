@@ -12,22 +12,20 @@
 #include <cmocka.h>
 
 #include "store/store.h"
+#include "store_fixture.h"
 
 static char dir[64];
 
 static int setup(void **state)
 {
     (void)state;
-    snprintf(dir, sizeof(dir), "/tmp/hookd-test-keys-XXXXXX");
-    return mkdtemp(dir) ? 0 : -1;
+    return fixture_setup_dir(dir, sizeof(dir), "keys");
 }
 
 static int teardown(void **state)
 {
     (void)state;
-    char cmd[128];
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-    return system(cmd) == 0 ? 0 : -1;
+    return fixture_remove_dir(dir);
 }
 
 static void add_key(struct store *s, const char *id, const char *mode, int64_t at, uint8_t tag)
@@ -46,9 +44,8 @@ static void add_key(struct store *s, const char *id, const char *mode, int64_t a
 static void test_list_count_delete_touch(void **state)
 {
     (void)state;
-    struct store *s = NULL;
+    struct store *s = fixture_open_store(dir);
     struct err_detail d = {0};
-    assert_int_equal(store_open(&s, dir, true, &d), ERR_OK);
     add_key(s, "key_a", "live", 1000, 1);
     add_key(s, "key_b", "test", 2000, 2);
     add_key(s, "key_c", "live", 3000, 3);

@@ -17,6 +17,7 @@
 #include "store/committer.h"
 #include "store/janitor.h"
 #include "store/store.h"
+#include "store_fixture.h"
 
 #define T0 1700000000000LL /* an arbitrary "now" */
 
@@ -25,39 +26,13 @@ static char dir[64];
 static int setup(void **state)
 {
     (void)state;
-    snprintf(dir, sizeof(dir), "/tmp/hookd-test-msgops-XXXXXX");
-    return mkdtemp(dir) ? 0 : -1;
+    return fixture_setup_dir(dir, sizeof(dir), "msgops");
 }
 
 static int teardown(void **state)
 {
     (void)state;
-    char cmd[128];
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-    return system(cmd) == 0 ? 0 : -1;
-}
-
-static struct store *open_store(void)
-{
-    struct store *s = NULL;
-    struct err_detail d = {0};
-    assert_int_equal(store_open(&s, dir, true, &d), ERR_OK);
-    return s;
-}
-
-static void make_endpoint(struct store *s, const char *id, const char *mode)
-{
-    struct store_endpoint e = {0};
-    snprintf(e.id, sizeof(e.id), "%s", id);
-    snprintf(e.mode, sizeof(e.mode), "%s", mode);
-    e.url = (char *)"https://example.com/hook";
-    e.hmac_enabled = true;
-    e.created_at_ms = e.updated_at_ms = 1000;
-    struct store_signing_key k = {0};
-    snprintf(k.id, sizeof(k.id), "sk_%s", id);
-    snprintf(k.secret, sizeof(k.secret), "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw");
-    struct err_detail d = {0};
-    assert_int_equal(store_endpoint_insert(s, &e, &k, &d), ERR_OK);
+    return fixture_remove_dir(dir);
 }
 
 /* A message created at at_ms (its id carries that time) that expires_ms after creation. */
@@ -131,11 +106,11 @@ static void test_uuid7_floor_orders_ids(void **state)
 static void test_retry_now_cancel_replay_states(void **state)
 {
     (void)state;
-    struct store *s = open_store();
+    struct store *s = fixture_open_store(dir);
     struct err_detail d = {0};
     struct store_resched rs;
     char id[ID_MAX];
-    make_endpoint(s, "ep_a", "live");
+    fixture_make_endpoint(s, "ep_a", "live", "https://example.com/hook", FIXTURE_SECRET, 0);
     make_message(s, id, "ep_a", T0, 3600000);
 
     /* queued: neither retry-now, cancel nor replay. */
@@ -224,10 +199,10 @@ static void test_retry_now_cancel_replay_states(void **state)
 static void test_delete_is_idempotent_and_hides(void **state)
 {
     (void)state;
-    struct store *s = open_store();
+    struct store *s = fixture_open_store(dir);
     struct err_detail d = {0};
     char id[ID_MAX], other[ID_MAX];
-    make_endpoint(s, "ep_a", "live");
+    fixture_make_endpoint(s, "ep_a", "live", "https://example.com/hook", FIXTURE_SECRET, 0);
     make_message(s, id, "ep_a", T0, 3600000);
     make_message(s, other, "ep_a", T0 + 1, 3600000);
 
@@ -273,10 +248,10 @@ static void test_delete_is_idempotent_and_hides(void **state)
 static void test_dlq_pages_newest_first(void **state)
 {
     (void)state;
-    struct store *s = open_store();
+    struct store *s = fixture_open_store(dir);
     struct err_detail d = {0};
     char ids[5][ID_MAX];
-    make_endpoint(s, "ep_a", "live");
+    fixture_make_endpoint(s, "ep_a", "live", "https://example.com/hook", FIXTURE_SECRET, 0);
     for (int i = 0; i < 5; i++) {
         make_message(s, ids[i], "ep_a", T0 + i, 3600000);
         if (i != 2) /* one stays queued: not in the DLQ */
@@ -312,10 +287,10 @@ static void test_dlq_pages_newest_first(void **state)
 static void test_retention_purges_and_deletes_history(void **state)
 {
     (void)state;
-    struct store *s = open_store();
+    struct store *s = fixture_open_store(dir);
     struct err_detail d = {0};
     char done[ID_MAX], pending[ID_MAX], fresh[ID_MAX], old[ID_MAX], old_pending[ID_MAX];
-    make_endpoint(s, "ep_a", "live");
+    fixture_make_endpoint(s, "ep_a", "live", "https://example.com/hook", FIXTURE_SECRET, 0);
     make_message(s, done, "ep_a", T0, 0);        /* retention 0, succeeded */
     make_message(s, pending, "ep_a", T0, 0);     /* retention 0, still retrying */
     make_message(s, fresh, "ep_a", T0, 3600000); /* retention 1 h, succeeded */
@@ -377,9 +352,9 @@ static void test_retention_purges_and_deletes_history(void **state)
 static void test_janitor_runs_through_committer(void **state)
 {
     (void)state;
-    struct store *s = open_store();
+    struct store *s = fixture_open_store(dir);
     char id[ID_MAX];
-    make_endpoint(s, "ep_a", "live");
+    fixture_make_endpoint(s, "ep_a", "live", "https://example.com/hook", FIXTURE_SECRET, 0);
     int64_t now = (int64_t)time(NULL) * 1000;
     make_message(s, id, "ep_a", now - 1000, 0);
     attempt(s, id, 1, STATUS_SUCCEEDED, 0, now - 900);

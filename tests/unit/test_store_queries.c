@@ -14,6 +14,7 @@
 #include "core/id.h"
 #include "store/sqlite_internal.h"
 #include "store/store.h"
+#include "store_fixture.h"
 
 #define MIN_MS 60000LL
 #define HOUR_MS 3600000LL
@@ -23,41 +24,13 @@ static char dir[64];
 static int setup(void **state)
 {
     (void)state;
-    snprintf(dir, sizeof(dir), "/tmp/hookd-test-queries-XXXXXX");
-    return mkdtemp(dir) ? 0 : -1;
+    return fixture_setup_dir(dir, sizeof(dir), "queries");
 }
 
 static int teardown(void **state)
 {
     (void)state;
-    char cmd[128];
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-    return system(cmd) == 0 ? 0 : -1;
-}
-
-static struct store *open_store(void)
-{
-    struct store *s = NULL;
-    struct err_detail d = {0};
-    assert_int_equal(store_open(&s, dir, true, &d), ERR_OK);
-    return s;
-}
-
-static void make_endpoint(struct store *s, const char *id, const char *mode)
-{
-    struct store_endpoint e = {0};
-    snprintf(e.id, sizeof(e.id), "%s", id);
-    snprintf(e.mode, sizeof(e.mode), "%s", mode);
-    char url[64];
-    snprintf(url, sizeof(url), "https://example.com/%s", id);
-    e.url = url;
-    e.hmac_enabled = true;
-    e.created_at_ms = e.updated_at_ms = 1000;
-    struct store_signing_key k = {0};
-    snprintf(k.id, sizeof(k.id), "sk_%s", id);
-    snprintf(k.secret, sizeof(k.secret), "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw");
-    struct err_detail d = {0};
-    assert_int_equal(store_endpoint_insert(s, &e, &k, &d), ERR_OK);
+    return fixture_remove_dir(dir);
 }
 
 static void add(struct store *s, const char *mode, const char *ep, int64_t at_ms, int64_t total,
@@ -88,7 +61,7 @@ static void assert_rollup_equal(const struct store_rollup *a, const struct store
 static void test_metrics_sum_matches_minutes(void **state)
 {
     (void)state;
-    struct store *s = open_store();
+    struct store *s = fixture_open_store(dir);
     struct err_detail d = {0};
     const int64_t h = 500000 * HOUR_MS;
     const int64_t at[] = {h - 30 * MIN_MS,
@@ -130,7 +103,7 @@ static void test_metrics_sum_matches_minutes(void **state)
 static void test_metrics_series(void **state)
 {
     (void)state;
-    struct store *s = open_store();
+    struct store *s = fixture_open_store(dir);
     struct err_detail d = {0};
     const int64_t day = 24 * HOUR_MS;
     const int64_t t0 = 20000 * day; /* aligned to a day */
@@ -215,10 +188,10 @@ static int list(struct store *s, struct store_log_filter *f, char ids[][ID_MAX],
 static void test_log_list(void **state)
 {
     (void)state;
-    struct store *s = open_store();
+    struct store *s = fixture_open_store(dir);
     struct err_detail d = {0};
-    make_endpoint(s, "ep_l", "live");
-    make_endpoint(s, "ep_m", "test");
+    fixture_make_endpoint(s, "ep_l", "live", "https://example.com/ep_l", FIXTURE_SECRET, 0);
+    fixture_make_endpoint(s, "ep_m", "test", "https://example.com/ep_m", FIXTURE_SECRET, 0);
     const int64_t base = 1767225600000LL; /* 2026-01-01T00:00:00Z */
     char ids[10][ID_MAX], other[ID_MAX];
     for (int i = 0; i < 10; i++)
