@@ -14,7 +14,7 @@ void api__respond_json(struct api_request *r, unsigned status, json_t *root)
         json_decref(root);
         return;
     }
-    char *text = json_dumps(root, JSON_COMPACT);
+    char *text = json_dumps(root, JSON_COMPACT | JSON_REAL_PRECISION(6));
     json_decref(root);
     if (!text)
         abort();
