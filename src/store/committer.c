@@ -36,7 +36,9 @@ static void run_batch(struct committer *c, struct commit_op *batch)
         if (e != ERR_OK)
             break;
         op->result = op->apply(c->store, op);
-        store_op_end(c->store, op->result == ERR_OK);
+        enum err end = store_op_end(c->store, op->result == ERR_OK, &op->detail);
+        if (op->result == ERR_OK && end != ERR_OK)
+            op->result = end;
     }
     if (e == ERR_OK)
         e = store_batch_commit(c->store, &d);

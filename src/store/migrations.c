@@ -31,9 +31,6 @@ const char *const store__migrations[] = {
     "  updated_at INTEGER NOT NULL, delivered_at INTEGER, failed_at INTEGER) WITHOUT ROWID;"
     "CREATE UNIQUE INDEX messages_idempotency ON messages(endpoint_id, idempotency_key)"
     "  WHERE idempotency_key IS NOT NULL;"
-    /* status < 2: queued/delivering; 3: pending_retry (enum store_status) */
-    "CREATE INDEX messages_unfinished ON messages(next_attempt_at)"
-    "  WHERE status IN (0, 1, 3);"
     "CREATE TABLE attempts ("
     "  id TEXT PRIMARY KEY, message_id TEXT NOT NULL, attempt_no INTEGER NOT NULL,"
     "  created_at INTEGER NOT NULL, response_status INTEGER, latency_ms INTEGER,"
@@ -50,6 +47,9 @@ const char *const store__migrations[] = {
     "ALTER TABLE messages ADD COLUMN payload_purged_at INTEGER;"
     "ALTER TABLE attempts ADD COLUMN replay_no INTEGER NOT NULL DEFAULT 0;"
     "CREATE INDEX messages_mode_id ON messages(mode, id);"
+    /* Serves logs/DLQ by status and the unfinished scans (restart recovery,
+     * resume counts): every extra messages index costs each send and each
+     * delivery a write, so there is deliberately no other status index. */
     "CREATE INDEX messages_mode_status ON messages(mode, status, id);"
     "CREATE INDEX messages_payload_expiry ON messages(payload_expires_at)"
     "  WHERE payload_purged_at IS NULL AND payload_expires_at IS NOT NULL;"
@@ -62,8 +62,7 @@ const char *const store__migrations[] = {
     "CREATE INDEX rollups_time ON rollups(mode, bucket_ms);"
     /* 2, api keys: */ ""
     /* 2, endpoint state and signing keys: */
-    "CREATE INDEX messages_endpoint_unfinished ON messages(endpoint_id)"
-    "  WHERE status IN (0, 1, 3);"
+    ""
     /* 2, message operations and retention: (attempts.replay_no is set by the insert) */ ""
     /* 2, logs and metrics: hourly rollups, kept from the per-minute rows by triggers so
      * long metric windows read few rows (store_queries.c). The update trigger adds the

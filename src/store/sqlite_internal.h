@@ -49,6 +49,15 @@ enum stmt_id {
 };
 
 #define STORE__CACHE_MAX 128
+#define STORE__ROLLUP_PENDING_MAX 64
+
+/* A rollup delta waiting for the end of its batch (store_rollups.c). */
+struct store__rollup_pending {
+    char mode[8];
+    char endpoint_id[ID_MAX];
+    int64_t bucket_ms;
+    struct store_rollup delta;
+};
 
 struct store {
     sqlite3 *db;
@@ -58,6 +67,14 @@ struct store {
         sqlite3_stmt *q;
     } cache[STORE__CACHE_MAX];
     int ncache;
+    /* Inside a committer batch, rollup deltas are summed in memory and written
+     * once per (mode, endpoint, minute) just before COMMIT; the current op's
+     * deltas are kept apart so a rolled-back op drops them. */
+    bool in_batch, in_op;
+    struct store__rollup_pending batch_rollups[STORE__ROLLUP_PENDING_MAX];
+    int n_batch_rollups;
+    struct store__rollup_pending op_rollups[4];
+    int n_op_rollups;
 };
 
 /* A cached statement for sql (a string with static storage), reset and unbound. */
@@ -74,8 +91,14 @@ char *store__col_dup(sqlite3_stmt *q, int i); /* NULL for SQL NULL; caller frees
 void store__col_copy(char *dst, size_t len, sqlite3_stmt *q, int i);
 int64_t store__col_opt_int(sqlite3_stmt *q, int i, int64_t none);
 
-/* Add delta to the rollup bucket of (mode, endpoint_id) holding at_ms. */
+/* Add delta to the rollup bucket of (mode, endpoint_id) holding at_ms: at once
+ * outside a batch, else at the batch's commit (see struct store). */
 enum err store__rollup_add(struct store *s, const char *mode, const char *endpoint_id,
                            int64_t at_ms, const struct store_rollup *delta, struct err_detail *d);
+
+/* Write the batch's summed rollup deltas (store_batch_commit, before COMMIT). */
+enum err store__rollup_flush(struct store *s, struct err_detail *d);
+/* The current op ended: keep (ok) or drop its deltas. */
+enum err store__rollup_op_end(struct store *s, bool ok, struct err_detail *d);
 
 #endif

@@ -50,7 +50,9 @@ enum err store_batch_begin(struct store *s, struct err_detail *d);
 enum err store_batch_commit(struct store *s, struct err_detail *d);
 void store_batch_rollback(struct store *s);
 enum err store_op_begin(struct store *s, struct err_detail *d);
-void store_op_end(struct store *s, bool ok);
+/* ok: keep the op's writes; returns an error (and rolls the op back) when they
+ * could not be completed. */
+enum err store_op_end(struct store *s, bool ok, struct err_detail *d);
 
 /* ---- API keys ---- */
 struct store_api_key {

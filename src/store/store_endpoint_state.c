@@ -20,11 +20,12 @@ static const char SQL_SET_PAUSED[] =
     "updated_at = CASE WHEN paused != ?3 THEN ?4 ELSE updated_at END "
     "WHERE id = ?1 AND mode = ?2 AND deleted_at IS NULL";
 
-/* Matches the partial index messages_endpoint_unfinished (migration 2); status
- * 1 (delivering) is never stored, so this counts queued and pending_retry. */
+/* Seeks messages_mode_status over the unfinished statuses of the mode (no
+ * per-endpoint index: it would cost every send and every delivery a write,
+ * and resume is rare). Status 1 (delivering) is never stored. */
 static const char SQL_COUNT_UNFINISHED[] =
-    "SELECT count(*) FROM messages WHERE endpoint_id = ?1 AND status IN (0, 1, 3) "
-    "AND deleted_at IS NULL";
+    "SELECT count(*) FROM messages WHERE mode = ?2 AND status IN (0, 1, 3) "
+    "AND endpoint_id = ?1 AND deleted_at IS NULL";
 
 static const char SQL_EP_LIVE[] =
     "SELECT 1 FROM endpoints WHERE id = ?1 AND mode = ?2 AND deleted_at IS NULL";
@@ -105,6 +106,7 @@ enum err store_endpoint_set_paused(struct store *s, const char *mode, const char
         return ERR_OK;
     q = store__prepare(s, SQL_COUNT_UNFINISHED);
     store__bind_text(q, 1, id);
+    store__bind_text(q, 2, mode);
     int rc = sqlite3_step(q);
     if (rc == SQLITE_ROW)
         *unfinished = sqlite3_column_int64(q, 0);

@@ -4,6 +4,9 @@
  * state change they count, so metrics never scan message rows.
  * See store.h. SPDX-License-Identifier: MIT
  */
+#include <stdio.h>
+#include <string.h>
+
 #include "store/sqlite_internal.h"
 
 static const char SQL_ADD[] =
@@ -19,13 +22,14 @@ static const char SQL_SUM[] =
     "FROM rollups WHERE mode = ?1 AND (?2 IS NULL OR endpoint_id = ?2) "
     "AND bucket_ms >= ?3 AND bucket_ms < ?4";
 
-enum err store__rollup_add(struct store *s, const char *mode, const char *endpoint_id,
-                           int64_t at_ms, const struct store_rollup *delta, struct err_detail *d)
+static enum err write_delta(struct store *s, const char *mode, const char *endpoint_id,
+                            int64_t bucket_ms, const struct store_rollup *delta,
+                            struct err_detail *d)
 {
     sqlite3_stmt *q = store__prepare(s, SQL_ADD);
     store__bind_text(q, 1, mode);
     store__bind_text(q, 2, endpoint_id);
-    sqlite3_bind_int64(q, 3, at_ms - at_ms % STORE_ROLLUP_BUCKET_MS);
+    sqlite3_bind_int64(q, 3, bucket_ms);
     sqlite3_bind_int64(q, 4, delta->total);
     sqlite3_bind_int64(q, 5, delta->succeeded);
     sqlite3_bind_int64(q, 6, delta->failed);
@@ -33,6 +37,80 @@ enum err store__rollup_add(struct store *s, const char *mode, const char *endpoi
     sqlite3_bind_int64(q, 8, delta->latency_sum_ms);
     sqlite3_bind_int64(q, 9, delta->latency_count);
     return store__exec(s, q, d, "update rollups");
+}
+
+static void sum_into(struct store_rollup *to, const struct store_rollup *from)
+{
+    to->total += from->total;
+    to->succeeded += from->succeeded;
+    to->failed += from->failed;
+    to->retries += from->retries;
+    to->latency_sum_ms += from->latency_sum_ms;
+    to->latency_count += from->latency_count;
+}
+
+/* Merge into list (of n, capacity cap); false when a new entry does not fit. */
+static bool merge(struct store__rollup_pending *list, int *n, int cap, const char *mode,
+                  const char *endpoint_id, int64_t bucket_ms, const struct store_rollup *delta)
+{
+    for (int i = 0; i < *n; i++) {
+        if (list[i].bucket_ms == bucket_ms && !strcmp(list[i].endpoint_id, endpoint_id) &&
+            !strcmp(list[i].mode, mode)) {
+            sum_into(&list[i].delta, delta);
+            return true;
+        }
+    }
+    if (*n == cap)
+        return false;
+    struct store__rollup_pending *p = &list[(*n)++];
+    snprintf(p->mode, sizeof(p->mode), "%s", mode);
+    snprintf(p->endpoint_id, sizeof(p->endpoint_id), "%s", endpoint_id);
+    p->bucket_ms = bucket_ms;
+    p->delta = *delta;
+    return true;
+}
+
+enum err store__rollup_add(struct store *s, const char *mode, const char *endpoint_id,
+                           int64_t at_ms, const struct store_rollup *delta, struct err_detail *d)
+{
+    int64_t bucket = at_ms - at_ms % STORE_ROLLUP_BUCKET_MS;
+    if (!s->in_batch)
+        return write_delta(s, mode, endpoint_id, bucket, delta, d);
+    if (s->in_op) {
+        if (merge(s->op_rollups, &s->n_op_rollups, 4, mode, endpoint_id, bucket, delta))
+            return ERR_OK;
+        /* XXX: an op touching more than 4 buckets writes the rest directly (the
+         * savepoint still covers them). */
+        return write_delta(s, mode, endpoint_id, bucket, delta, d);
+    }
+    if (merge(s->batch_rollups, &s->n_batch_rollups, STORE__ROLLUP_PENDING_MAX, mode, endpoint_id,
+              bucket, delta))
+        return ERR_OK;
+    return write_delta(s, mode, endpoint_id, bucket, delta, d);
+}
+
+enum err store__rollup_op_end(struct store *s, bool ok, struct err_detail *d)
+{
+    enum err e = ERR_OK;
+    for (int i = 0; ok && i < s->n_op_rollups && e == ERR_OK; i++) {
+        struct store__rollup_pending *p = &s->op_rollups[i];
+        if (!merge(s->batch_rollups, &s->n_batch_rollups, STORE__ROLLUP_PENDING_MAX, p->mode,
+                   p->endpoint_id, p->bucket_ms, &p->delta))
+            e = write_delta(s, p->mode, p->endpoint_id, p->bucket_ms, &p->delta, d);
+    }
+    s->n_op_rollups = 0;
+    return e;
+}
+
+enum err store__rollup_flush(struct store *s, struct err_detail *d)
+{
+    enum err e = ERR_OK;
+    for (int i = 0; i < s->n_batch_rollups && e == ERR_OK; i++) {
+        struct store__rollup_pending *p = &s->batch_rollups[i];
+        e = write_delta(s, p->mode, p->endpoint_id, p->bucket_ms, &p->delta, d);
+    }
+    s->n_batch_rollups = 0;
+    return e;
 }
 
 enum err store_rollup_sum(struct store *s, const char *mode, const char *endpoint_id,

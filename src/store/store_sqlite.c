@@ -93,8 +93,8 @@ static const char *const stmt_sql[S_COUNT] = {
         "tls_handshake_ms, ttfb_ms, transfer_ms FROM attempts WHERE message_id = ?1 AND id > ?3 "
         "ORDER BY id LIMIT ?2",
     [S_PENDING_SCAN] = "SELECT id, endpoint_id, attempt_count, coalesce(next_attempt_at, 0), "
-                       "sched_version FROM messages WHERE status IN (0, 1, 3) "
-                       "AND deleted_at IS NULL ORDER BY next_attempt_at",
+                       "sched_version FROM messages WHERE mode IN ('live', 'test') "
+                       "AND status IN (0, 1, 3) AND deleted_at IS NULL",
     [S_DELIVERY_LOAD] = "SELECT e.payload, e.content_type, m.headers, m.attempt_count, m.status, "
                         "m.sched_version "
                         "FROM messages m JOIN events e ON e.id = m.event_id "
@@ -301,30 +301,49 @@ void store_close(struct store *s)
 
 enum err store_batch_begin(struct store *s, struct err_detail *d)
 {
-    return store__exec(s, store__st(s, S_BEGIN), d, "begin transaction");
+    enum err e = store__exec(s, store__st(s, S_BEGIN), d, "begin transaction");
+    s->in_batch = e == ERR_OK;
+    s->n_batch_rollups = s->n_op_rollups = 0;
+    return e;
 }
 
 enum err store_batch_commit(struct store *s, struct err_detail *d)
 {
+    enum err e = store__rollup_flush(s, d);
+    s->in_batch = false;
+    if (e != ERR_OK)
+        return e;
     return store__exec(s, store__st(s, S_COMMIT), d, "commit");
 }
 
 void store_batch_rollback(struct store *s)
 {
+    s->in_batch = s->in_op = false;
+    s->n_batch_rollups = s->n_op_rollups = 0;
     if (!sqlite3_get_autocommit(s->db))
         store__exec(s, store__st(s, S_ROLLBACK), NULL, "rollback");
 }
 
 enum err store_op_begin(struct store *s, struct err_detail *d)
 {
-    return store__exec(s, store__st(s, S_SAVEPOINT), d, "open savepoint");
+    enum err e = store__exec(s, store__st(s, S_SAVEPOINT), d, "open savepoint");
+    s->in_op = e == ERR_OK;
+    s->n_op_rollups = 0;
+    return e;
 }
 
-void store_op_end(struct store *s, bool ok)
+enum err store_op_end(struct store *s, bool ok, struct err_detail *d)
 {
-    if (!ok)
+    s->in_op = false;
+    enum err e = ERR_OK;
+    if (ok && (e = store__rollup_op_end(s, true, d)) != ERR_OK)
+        ok = false; /* its rollup could not be written: undo the whole op */
+    if (!ok) {
+        store__rollup_op_end(s, false, NULL);
         store__exec(s, store__st(s, S_ROLLBACK_TO), NULL, "roll back savepoint");
+    }
     store__exec(s, store__st(s, S_RELEASE), NULL, "release savepoint");
+    return e;
 }
 
 /* ---- API keys ---- */

@@ -242,12 +242,62 @@ static void test_committer_batches(void **state)
     store_close(w);
 }
 
+/* ---- rollups summed per batch: a rolled-back op's counts are dropped ---- */
+
+struct send_op {
+    struct commit_op op;
+    struct store_send in;
+    bool fail_after; /* insert, then fail: the savepoint must undo the counts too */
+};
+
+static enum err send_apply(struct store *s, struct commit_op *op)
+{
+    struct send_op *x = (struct send_op *)op;
+    char existing[ID_MAX];
+    bool existed;
+    enum err e = store_send_insert(s, &x->in, existing, &existed, &op->detail);
+    if (e == ERR_OK && x->fail_after)
+        return err_set(&op->detail, ERR_INVAL, "TEST", "planned failure");
+    return e;
+}
+
+static void send_done(struct commit_op *op)
+{
+    (void)op;
+}
+
+static void test_rollups_follow_the_batch(void **state)
+{
+    (void)state;
+    struct store *w = fixture_open_store(dir);
+    struct err_detail d = {0};
+    struct store_rollup before = {0}, after = {0};
+    assert_int_equal(store_rollup_sum(w, "live", "ep_a", 0, INT64_MAX, &before, &d), ERR_OK);
+    struct committer *c = NULL;
+    assert_int_equal(committer_start(&c, w, &d), ERR_OK);
+    static struct send_op ops[10];
+    for (int i = 0; i < 10; i++) {
+        char id[16];
+        snprintf(id, sizeof(id), "rb%d", i);
+        ops[i] = (struct send_op){.in = a_send(id, "ep_a", "", "{}", "dddd"), .fail_after = i == 4};
+        ops[i].op.apply = send_apply;
+        ops[i].op.done = send_done;
+        committer_submit(c, &ops[i].op);
+    }
+    committer_stop(c);
+    assert_int_equal(ops[4].op.result, ERR_INVAL);
+    assert_int_equal(store_rollup_sum(w, "live", "ep_a", 0, INT64_MAX, &after, &d), ERR_OK);
+    assert_int_equal(after.total - before.total, 9);
+    store_close(w);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_send_idempotency_and_partition),
         cmocka_unit_test(test_attempts_move_state),
         cmocka_unit_test(test_committer_batches),
+        cmocka_unit_test(test_rollups_follow_the_batch),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
