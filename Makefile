@@ -25,7 +25,7 @@ FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
 
-.PHONY: all deps run test unit integration check-asan check-format format clean bench bench-scale fuzz
+.PHONY: all deps run test unit integration check-asan check-format format clean bench bench-deps bench-scale fuzz
 all: hookd
 
 # ---- dependencies ----------------------------------------------------------
@@ -114,11 +114,14 @@ fuzz: build/asan/libhookd.a
 			$(LIB_SRCS) $(PKG_LIBS); \
 		build/$$f -max_total_time=$(FUZZ_SECONDS) tests/fuzz/corpus/$${f#fuzz_}; done
 
-bench: hookd
+bench-deps:
+	@./scripts/install-deps.sh wrk nginx-light
+
+bench: bench-deps hookd
 	./bench/run.sh
 
 # 1,000,000-message store: p50/p99 of /v1/logs, the DLQ and /v1/metrics (BENCHMARKS.md, Scale)
-bench-scale: hookd
+bench-scale: deps hookd node_modules/.stamp
 	./bench/scale.sh
 
 clean:
