@@ -111,39 +111,10 @@ if [ "$ceilings_only" = 0 ]; then
         HOOKD_FLAGS="--api-rate-limit 0${HOOKD_FLAGS:+ $HOOKD_FLAGS}"
     fi
 fi
-pids=()
-problems=()
-notes=()
-
-cleanup() {
-    local rc=$?
-    trap - EXIT INT TERM
-    for pid in "${pids[@]}"; do
-        kill -TERM "$pid" 2>/dev/null || true
-    done
-    for pid in "${pids[@]}"; do
-        wait "$pid" 2>/dev/null || true
-    done
-    if [ "${BENCH_KEEP_TMP:-0}" = 1 ]; then
-        echo "run.sh: kept $tmp" >&2
-    else
-        rm -rf "$tmp"
-    fi
-    exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-log() { printf '[bench %s] %s\n' "$(date +%T)" "$*" >&2; }
-problem() {
-    problems+=("$*")
-    log "PROBLEM: $*"
-}
-note() {
-    notes+=("$*")
-    log "note: $*"
-}
+LIB_TAG=bench
+LIB_KEEP=${BENCH_KEEP_TMP:-0}
+# shellcheck source=bench/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 now() { date +%s.%N; }
 # record FIGURE VALUE: append one run's value of a figure.
 record() { echo "$2" >>"$tmp/res/$1"; }

@@ -65,39 +65,10 @@ tmp=$(mktemp -d "${TMPDIR:-/tmp}/hookd-scale.XXXXXX")
 cp "$HOOKD_BIN" "$tmp/hookd"
 HOOKD_SRC=$HOOKD_BIN
 HOOKD_BIN=$tmp/hookd
-pids=()
-problems=()
-notes=()
-
-cleanup() {
-    local rc=$?
-    trap - EXIT INT TERM
-    for pid in "${pids[@]}"; do
-        kill -TERM "$pid" 2>/dev/null || true
-    done
-    for pid in "${pids[@]}"; do
-        wait "$pid" 2>/dev/null || true
-    done
-    if [ "${SCALE_KEEP_TMP:-0}" = 1 ]; then
-        echo "scale.sh: kept $tmp" >&2
-    else
-        rm -rf "$tmp"
-    fi
-    exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-log() { printf '[scale %s] %s\n' "$(date +%T)" "$*" >&2; }
-problem() {
-    problems+=("$*")
-    log "PROBLEM: $*"
-}
-note() {
-    notes+=("$*")
-    log "note: $*"
-}
+LIB_TAG=scale
+LIB_KEEP=${SCALE_KEEP_TMP:-0}
+# shellcheck source=bench/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 # kv KEY FILE: value of a KEY=... line.
 kv() { sed -n "s/^$1=//p" "$2" | head -n1; }
 # rfc3339 MS: PHP-style (DATE_ATOM) UTC time with a +00:00 offset.
