@@ -11,6 +11,7 @@
 
 #include <errno.h>
 #include <openssl/evp.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
@@ -49,12 +50,42 @@ static bool is_lower_hex(char c)
     return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
 }
 
+/*
+ * Monotonic within a millisecond (RFC 9562 §6.2, method 1): the 12-bit
+ * rand_a field is a counter that starts at a random value below 2048 on each
+ * new millisecond and counts up for further ids in the same millisecond, so
+ * ids made one after the other in this process sort in creation order (logs,
+ * cursors and attempt lists rely on it). Ids for an earlier millisecond than
+ * the last one (back-dated ids, clock steps) are plain random and leave the
+ * state alone. XXX: past 4096 ids in one millisecond the order is random.
+ */
+static pthread_mutex_t uuid7_mu = PTHREAD_MUTEX_INITIALIZER;
+static int64_t uuid7_last_ms = -1;
+static unsigned uuid7_counter;
+
+static unsigned next_counter(int64_t unix_ms, unsigned random12)
+{
+    pthread_mutex_lock(&uuid7_mu);
+    unsigned c = random12;
+    if (unix_ms > uuid7_last_ms) {
+        uuid7_last_ms = unix_ms;
+        uuid7_counter = c = random12 & 0x7ff;
+    } else if (unix_ms == uuid7_last_ms && uuid7_counter < 0xfff) {
+        c = ++uuid7_counter;
+    }
+    pthread_mutex_unlock(&uuid7_mu);
+    return c;
+}
+
 void id_uuid7(char *out, int64_t unix_ms)
 {
     unsigned char b[16];
     uint64_t ms = (uint64_t)unix_ms & 0xffffffffffffULL; /* 48-bit field (RFC 9562 §5.7) */
 
     id_random(b + 6, 10);
+    unsigned counter = next_counter(unix_ms, ((unsigned)(b[6] & 0x0f) << 8) | b[7]);
+    b[6] = (unsigned char)(counter >> 8);
+    b[7] = (unsigned char)(counter & 0xff);
     for (int i = 0; i < 6; i++)
         b[i] = (unsigned char)(ms >> (40 - 8 * i));
     b[6] = (unsigned char)(0x70 | (b[6] & 0x0f)); /* version 7 */

@@ -152,13 +152,38 @@ static void test_random(void **state)
     id_random(a, 0);
 }
 
+/* Ids made one after the other in the same millisecond sort in creation order. */
+static void test_uuid7_monotonic_within_a_millisecond(void **state)
+{
+    (void)state;
+    char prev[ID_MAX], cur[ID_MAX];
+    id_uuid7(prev, 1800000000000LL);
+    for (int i = 0; i < 2000; i++) {
+        id_uuid7(cur, 1800000000000LL);
+        assert_true(strcmp(prev, cur) < 0);
+        assert_true(id_is_uuid(cur));
+        memcpy(prev, cur, sizeof(cur));
+    }
+    /* A back-dated id does not disturb the order of the current millisecond. */
+    char old[ID_MAX];
+    id_uuid7(old, 1700000000000LL);
+    assert_true(strcmp(old, prev) < 0);
+    id_uuid7(cur, 1800000000000LL);
+    assert_true(strcmp(prev, cur) < 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_uuid7_format), cmocka_unit_test(test_uuid7_order),
-        cmocka_unit_test(test_uuid7_unique), cmocka_unit_test(test_is_uuid),
-        cmocka_unit_test(test_endpoint_id),  cmocka_unit_test(test_signing_secret),
-        cmocka_unit_test(test_api_key),      cmocka_unit_test(test_random),
+        cmocka_unit_test(test_uuid7_monotonic_within_a_millisecond),
+        cmocka_unit_test(test_uuid7_format),
+        cmocka_unit_test(test_uuid7_order),
+        cmocka_unit_test(test_uuid7_unique),
+        cmocka_unit_test(test_is_uuid),
+        cmocka_unit_test(test_endpoint_id),
+        cmocka_unit_test(test_signing_secret),
+        cmocka_unit_test(test_api_key),
+        cmocka_unit_test(test_random),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
