@@ -1,7 +1,7 @@
 # bench/lib.sh - shared by bench/run.sh and bench/scale.sh (sourced, not run).
 # Before sourcing set: tmp (the run's temp dir), LIB_TAG (log prefix, e.g. "bench")
 # and LIB_KEEP (1 keeps $tmp on exit). Gives: pids (children to stop on exit),
-# problems/notes arrays, log, problem, note, and the exit trap that stops every
+# problems/notes arrays, log, problem, note, report_notes_and_problems, and the exit trap that stops every
 # child and removes $tmp.
 
 pids=()
@@ -36,4 +36,20 @@ problem() {
 note() {
     notes+=("$*")
     log "note: $*"
+}
+
+# The Notes and Problems sections of a Markdown report (on stdout).
+report_notes_and_problems() {
+    if [ "${#notes[@]}" -gt 0 ]; then
+        echo
+        echo "Notes:"
+        echo
+        printf -- '- %s\n' "${notes[@]}"
+    fi
+    if [ "${#problems[@]}" -gt 0 ]; then
+        echo
+        echo "Problems:"
+        echo
+        for p in "${problems[@]}"; do echo "- $p"; done
+    fi
 }

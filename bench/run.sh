@@ -648,18 +648,7 @@ report="$tmp/report.md"
         echo "- undelivered backlog when wrk stopped: $(median backlog_at_wrk_end) messages [$(runs_of backlog_at_wrk_end)]; drain after wrk stopped: $(median drain_s) s [$(runs_of drain_s)]"
     fi
     echo "- SQLite 64 rows/txn: $(median sqlite_txns64) commits/s [$(runs_of sqlite_txns64)]"
-    if [ "${#notes[@]}" -gt 0 ]; then
-        echo
-        echo "Notes:"
-        echo
-        printf -- '- %s\n' "${notes[@]}"
-    fi
-    if [ "${#problems[@]}" -gt 0 ]; then
-        echo
-        echo "Problems:"
-        echo
-        for p in "${problems[@]}"; do echo "- $p"; done
-    fi
+    report_notes_and_problems
 } >"$report"
 
 mkdir -p "$here/results"

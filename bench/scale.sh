@@ -196,18 +196,7 @@ report="$tmp/report.md"
     echo "| request | path | p50 ms | p99 ms | max ms | statuses | p99 < $LIMIT_MS ms |"
     echo "|---|---|---:|---:|---:|---|---|"
     cat "$rows"
-    if [ "${#notes[@]}" -gt 0 ]; then
-        echo
-        echo "Notes:"
-        echo
-        printf -- '- %s\n' "${notes[@]}"
-    fi
-    if [ "${#problems[@]}" -gt 0 ]; then
-        echo
-        echo "Problems:"
-        echo
-        for p in "${problems[@]}"; do echo "- $p"; done
-    fi
+    report_notes_and_problems
 } >"$report"
 
 mkdir -p "$here/results"

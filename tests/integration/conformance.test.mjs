@@ -6,7 +6,7 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
-import { setup, setupDelivery } from './lib/hookd.mjs';
+import { setup, setupDelivery, phpPost } from './lib/hookd.mjs';
 import { loadSpec } from './lib/openapi.mjs';
 import { ENDPOINT_ID, RFC3339, UUID36, expectError, expectOk, scaled, waitFor } from './lib/util.mjs';
 
@@ -14,12 +14,6 @@ const T = { timeout: scaled(40_000) };
 const UNKNOWN_EP = 'ep_' + '0'.repeat(32);
 const UNKNOWN_MSG = '01890a5d-ac96-774b-bcce-b302099a8057';
 
-/** A PHP-style body-less POST: declares JSON (and Accept), sends nothing. */
-function phpPost(h, path) {
-    return h.api('POST', path, undefined, {
-        headers: { 'content-type': 'application/json', accept: 'application/json', 'content-length': '0' },
-    });
-}
 
 const hmacHex = (secret, ts, body) => crypto.createHmac('sha256', secret)
     .update(Buffer.concat([Buffer.from(`${ts}.`), body])).digest('hex');

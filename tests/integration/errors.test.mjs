@@ -22,13 +22,10 @@ function expectErrorOneOf(res, status, code) {
     return err;
 }
 
-/**
- * Runs each case as a subtest: [name, method, path, body|{raw}, status, code, testOptions?].
- * testOptions.todo marks expectations the contract leaves open (failures are reported, not fatal).
- */
+/** Runs each case as a subtest: [name, method, path, body|{raw}, status, code]. */
 async function runCases(t, h, cases) {
-    for (const [name, method, path, body, status, code, options = {}] of cases) {
-        await t.test(name, options, async () => {
+    for (const [name, method, path, body, status, code] of cases) {
+        await t.test(name, async () => {
             const res = body && Object.hasOwn(body, 'raw')
                 ? await h.api(method, path, undefined, { raw: body.raw })
                 : await h.api(method, path, body);

@@ -4,18 +4,12 @@
 // survives a restart; unknown, deleted and other-mode endpoints are 404.
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { setup, setupDelivery } from './lib/hookd.mjs';
+import { setup, setupDelivery, phpPost } from './lib/hookd.mjs';
 import { expectError, expectOk, scaled, waitFor } from './lib/util.mjs';
 
 const T = { timeout: scaled(40_000) };
 const UNKNOWN_EP = 'ep_' + '0'.repeat(32);
 
-/** A PHP-style body-less POST: declares JSON, sends nothing. */
-function phpPost(h, path) {
-    return h.api('POST', path, undefined, {
-        headers: { 'content-type': 'application/json', accept: 'application/json', 'content-length': '0' },
-    });
-}
 
 async function pause(h, id) {
     const { data } = expectOk(await phpPost(h, `/v1/endpoints/${id}/pause`));
@@ -153,13 +147,7 @@ test('checklist 9: pause and resume accept a body-less POST declaring JSON, {} a
 test('pause and resume: unknown, deleted and other-mode endpoints are 404 ENDPOINT_NOT_FOUND', T, async (t) => {
     const env = await setup(t);
     const dir = env.dataDir();
-    const mk = async (mode) => {
-        const r = await env.run(['keys', 'create', '--mode', mode, '--data', dir]);
-        assert.equal(r.code, 0, r.stderr);
-        return r.stdout.trim();
-    };
-    const liveKey = await mk('live');
-    const testKey = await mk('test');
+    const { live: liveKey, test: testKey } = await env.createKeys(dir);
     assert.match(testKey, /_test_/);
     const h = await env.startHookd({ dataDir: dir, bootstrapKey: liveKey });
     const rcv = await env.startReceiver();

@@ -6,18 +6,12 @@ import test from 'node:test';
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
-import { setup, setupDelivery } from './lib/hookd.mjs';
+import { setup, setupDelivery, phpPost } from './lib/hookd.mjs';
 import { RFC3339, expectError, expectOk, scaled } from './lib/util.mjs';
 
 const T = { timeout: scaled(30_000) };
 const UNKNOWN_EP = 'ep_' + '0'.repeat(32);
 
-/** PHP-style body-less POST: Content-Type and Accept JSON, empty body. */
-function phpPost(h, path) {
-    return h.api('POST', path, undefined, {
-        headers: { 'content-type': 'application/json', accept: 'application/json', 'content-length': '0' },
-    });
-}
 
 async function createKey(h, epId) {
     const res = expectOk(await phpPost(h, `/v1/endpoints/${epId}/signing-keys`), 201);
@@ -181,13 +175,7 @@ test('checklist 9: signing-keys create accepts a body-less POST declaring JSON, 
 test('signing keys: unknown, deleted and other-mode endpoints are 404 ENDPOINT_NOT_FOUND', T, async (t) => {
     const env = await setup(t);
     const dir = env.dataDir();
-    const mk = async (mode) => {
-        const r = await env.run(['keys', 'create', '--mode', mode, '--data', dir]);
-        assert.equal(r.code, 0, r.stderr);
-        return r.stdout.trim();
-    };
-    const liveKey = await mk('live');
-    const testKey = await mk('test');
+    const { live: liveKey, test: testKey } = await env.createKeys(dir);
     const h = await env.startHookd({ dataDir: dir, bootstrapKey: liveKey });
     const rcv = await env.startReceiver();
     const ep = await h.createEndpoint({ url: rcv.url('/live') });

@@ -205,12 +205,7 @@ test('logs time filters: [start_time, end_time), Z and +hh:mm offsets (PHP), bad
 test('logs: test-mode keys see only test messages and live keys only live ones', T, async (t) => {
     const env = await setup(t);
     const dataDir = env.dataDir();
-    const keys = {};
-    for (const mode of ['live', 'test']) {
-        const r = await env.run(['keys', 'create', '--mode', mode, '--data', dataDir]);
-        assert.equal(r.code, 0, r.stderr);
-        keys[mode] = r.stdout.trim();
-    }
+    const keys = await env.createKeys(dataDir);
     const h = await env.startHookd({ dataDir, bootstrapKey: null });
     h.key = keys.live;
     const rcv = await env.startReceiver({ status: 200 });

@@ -126,12 +126,7 @@ test('timeseries: bucket count and size per window, continuous, sums match the s
 test('metrics and timeseries: test-mode keys see only their own data', T, async (t) => {
     const env = await setup(t);
     const dataDir = env.dataDir();
-    const keys = {};
-    for (const mode of ['live', 'test']) {
-        const r = await env.run(['keys', 'create', '--mode', mode, '--data', dataDir]);
-        assert.equal(r.code, 0, r.stderr);
-        keys[mode] = r.stdout.trim();
-    }
+    const keys = await env.createKeys(dataDir);
     const h = await env.startHookd({ dataDir, bootstrapKey: null });
     h.key = keys.live;
     const rcv = await env.startReceiver({ status: 200 });

@@ -68,6 +68,18 @@ class TestEnv {
         return r;
     }
 
+    /** Creates one API key per mode with `hookd keys create` (offline) in dataDir;
+     * resolves {live, test, ...} with the full keys. */
+    async createKeys(dataDir, modes = ['live', 'test']) {
+        const keys = {};
+        for (const mode of modes) {
+            const r = await this.run(['keys', 'create', '--mode', mode, '--data', dataDir]);
+            if (r.code !== 0) throw new Error(`hookd keys create --mode ${mode} failed: ${r.stderr}`);
+            keys[mode] = r.stdout.trim();
+        }
+        return keys;
+    }
+
     /** Runs hookd as a command (not a server); resolves {code, signal, stdout, stderr}. */
     run(args, { env = {}, timeout = 15_000 } = {}) {
         return new Promise((resolve, reject) => {
@@ -109,6 +121,13 @@ class TestEnv {
         }
         if (problems.length) throw problems[0];
     }
+}
+
+/** A PHP-client-style body-less POST: declares JSON (and Accept), sends nothing. */
+export function phpPost(h, path) {
+    return h.api('POST', path, undefined, {
+        headers: { 'content-type': 'application/json', accept: 'application/json', 'content-length': '0' },
+    });
 }
 
 export class Hookd {
