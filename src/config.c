@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "util/clock.h"
 #include "util/log.h"
@@ -45,6 +46,8 @@ static const struct param params[] = {
      "concurrent delivery attempts in all"},
     {"endpoint-concurrency", P_INT, "64", OFF(endpoint_concurrency), 0, 1, 10000,
      "concurrent delivery attempts per endpoint"},
+    {"delivery-threads", P_INT, "0", OFF(delivery_threads), 0, 0, 64,
+     "delivery threads, each with its own connections (0 = one per CPU core)"},
     {"shutdown-grace", P_DURATION, "10s", OFF(shutdown_grace_ms), 0, 0, 600000,
      "how long SIGTERM waits for in-flight attempts"},
     {"api-threads", P_INT, "2", OFF(api_threads), 0, 1, 64, "HTTP API worker threads"},
@@ -216,6 +219,10 @@ bool config_load(struct config *cfg, int argc, char **argv)
     }
     if (cfg->endpoint_concurrency > cfg->max_in_flight)
         cfg->endpoint_concurrency = cfg->max_in_flight;
+    if (cfg->delivery_threads == 0) {
+        long cores = sysconf(_SC_NPROCESSORS_ONLN);
+        cfg->delivery_threads = cores < 1 ? 1 : cores > 64 ? 64 : (int)cores;
+    }
     return split_listen(cfg);
 }
 

@@ -29,6 +29,7 @@ struct config {
     int64_t delivery_timeout_ms;
     int max_in_flight;
     int endpoint_concurrency;
+    int delivery_threads; /* resolved: 0 on the command line means one per core */
     int64_t shutdown_grace_ms;
     int api_threads;
     int api_rate_limit_per_min; /* per API key; 0 = off */

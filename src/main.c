@@ -90,6 +90,21 @@ static bool bootstrap_key(struct store *s)
     return true;
 }
 
+/* /metrics' view of delivery (the api does not know the dispatcher). */
+static void delivery_stats(void *ctx, struct api_delivery_stats *out)
+{
+    struct dispatcher_stats ds;
+    dispatcher_get_stats(ctx, &ds);
+    out->attempts = ds.attempts;
+    out->succeeded = ds.succeeded;
+    out->failed_attempts = ds.failed_attempts;
+    out->failed_permanent = ds.failed_permanent;
+    out->in_flight = ds.in_flight;
+    out->scheduled = ds.scheduled;
+    out->resident = ds.resident;
+    out->paged_in = ds.paged_in;
+}
+
 static int cmd_serve(int argc, char **argv)
 {
     for (int i = 0; i < argc; i++) {
@@ -118,7 +133,7 @@ static int cmd_serve(int argc, char **argv)
 
     int rc = 1;
     struct err_detail d = {0};
-    struct store *writer = NULL, *reader = NULL;
+    struct store *writer = NULL, *readers[64] = {0};
     struct committer *committer = NULL;
     struct dispatcher *dispatcher = NULL;
     struct janitor *janitor = NULL;
@@ -129,9 +144,11 @@ static int cmd_serve(int argc, char **argv)
     }
     if (!bootstrap_key(writer))
         goto out;
-    if (store_open(&reader, cfg.data_dir, false, &d) != ERR_OK) {
-        log_error("main", "cannot open a read connection: %s", d.msg);
-        goto out;
+    for (int i = 0; i < cfg.delivery_threads; i++) {
+        if (store_open(&readers[i], cfg.data_dir, false, &d) != ERR_OK) {
+            log_error("main", "cannot open a read connection: %s", d.msg);
+            goto out;
+        }
     }
     if (committer_start(&committer, writer, &d) != ERR_OK) {
         log_error("main", "%s", d.msg);
@@ -153,13 +170,19 @@ static int cmd_serve(int argc, char **argv)
         .allow_private_networks = cfg.allow_private_networks,
         .shutdown_grace_ms = cfg.shutdown_grace_ms,
         .user_agent = ua,
+        .threads = cfg.delivery_threads,
     };
-    if (dispatcher_start(&dispatcher, &dc, reader, committer, &d) != ERR_OK) {
+    if (dispatcher_start(&dispatcher, &dc, readers, committer, &d) != ERR_OK) {
         log_error("main", "%s", d.msg);
         goto out;
     }
-    struct api_deps deps = {
-        .cfg = &cfg, .committer = committer, .dispatcher = dispatcher, .janitor = janitor};
+    /* From here on every commit tells delivery what it made due. */
+    committer_set_feed_sink(committer, dispatcher_feed, dispatcher);
+    struct api_deps deps = {.cfg = &cfg,
+                            .committer = committer,
+                            .janitor = janitor,
+                            .delivery_stats = delivery_stats,
+                            .delivery_ctx = dispatcher};
     if (api_start(&api, &deps, &d) != ERR_OK) {
         log_error("main", "%s", d.msg);
         goto out;
@@ -183,7 +206,8 @@ out:
     committer_stop(committer); /* its last ops may still notify the stopped dispatcher */
     dispatcher_free(dispatcher);
     api_stop(api);
-    store_close(reader);
+    for (int i = 0; i < 64; i++)
+        store_close(readers[i]);
     store_close(writer);
     curl_global_cleanup();
     if (rc == 0)

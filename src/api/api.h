@@ -15,18 +15,26 @@
 #define HOOKD_API_API_H
 
 #include "config.h"
-#include "deliver/dispatcher.h"
 #include "store/committer.h"
 #include "store/janitor.h"
 #include "util/err.h"
 
 struct api;
 
+/* Delivery counters for /metrics, filled by whoever wired the api (main.c):
+ * the api never talks to delivery itself (work reaches it through the
+ * committer's completion feed). */
+struct api_delivery_stats {
+    unsigned long long attempts, succeeded, failed_attempts, failed_permanent, paged_in;
+    long long in_flight, scheduled, resident;
+};
+
 struct api_deps {
     const struct config *cfg;
     struct committer *committer;
-    struct dispatcher *dispatcher;
     struct janitor *janitor; /* for /metrics */
+    void (*delivery_stats)(void *ctx, struct api_delivery_stats *out);
+    void *delivery_ctx;
 };
 
 enum err api_start(struct api **out, const struct api_deps *deps, struct err_detail *d);

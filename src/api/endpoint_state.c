@@ -2,9 +2,9 @@
  * endpoint_state - POST /v1/endpoints/{id}/pause and /resume (API.md §3.6).
  *
  * Description: the paused flag is a column of the endpoint, written through
- * the committer, so it survives restarts; after the commit the dispatcher is
- * told (dispatcher_endpoint_changed), which holds the endpoint's due messages
- * in memory while paused (they are not attempts) and releases them on resume.
+ * the committer, so it survives restarts; the store's completion feed tells
+ * delivery after the commit, which holds the endpoint's due messages while
+ * paused (they are not attempts) and releases them on resume.
  * Resume answers messages_requeued: the endpoint's unfinished (queued or
  * pending_retry) messages counted in the resume's own transaction. Both
  * routes are idempotent and take no body: an empty body (PHP declares JSON
@@ -33,14 +33,6 @@ static enum err state_apply(struct store *s, struct commit_op *op)
     x->unfinished = 0;
     return store_endpoint_set_paused(s, x->mode, x->id, x->paused, clock_now_ms(),
                                      x->paused ? NULL : &x->unfinished, &op->detail);
-}
-
-static void state_done(struct commit_op *op)
-{
-    struct state_op *x = (struct state_op *)op;
-    if (op->result == ERR_OK)
-        dispatcher_endpoint_changed(x->base.r->api->deps.dispatcher, x->id);
-    api__op_finished(x->base.r);
 }
 
 static void state_resume(struct api_request *r)
@@ -91,7 +83,7 @@ static void set_paused(struct api_request *r, bool paused)
     snprintf(x->mode, sizeof(x->mode), "%s", r->key.mode);
     x->paused = paused;
     x->base.op.apply = state_apply;
-    x->base.op.done = state_done;
+    x->base.op.done = api__op_done;
     api__defer(r, &x->base.op, x, state_resume);
 }
 

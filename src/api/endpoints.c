@@ -331,14 +331,6 @@ static enum err update_apply(struct store *s, struct commit_op *op)
     return store_endpoint_update(s, &u->ep, &op->detail);
 }
 
-static void update_done(struct commit_op *op)
-{
-    struct update_op *u = (struct update_op *)op;
-    if (op->result == ERR_OK)
-        dispatcher_endpoint_changed(u->base.r->api->deps.dispatcher, u->id);
-    api__op_finished(u->base.r);
-}
-
 static void update_resume(struct api_request *r)
 {
     struct update_op *u = r->op;
@@ -376,7 +368,7 @@ void api__endpoints_update(struct api_request *r)
     u->f = f;
     u->body = body;
     u->base.op.apply = update_apply;
-    u->base.op.done = update_done;
+    u->base.op.done = api__op_done;
     api__defer(r, &u->base.op, u, update_resume);
 }
 

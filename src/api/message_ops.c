@@ -5,9 +5,9 @@
  *
  * Description: every operation is one commit op, so a bulk request is one
  * transaction: it either happens entirely or not at all. Each reschedule
- * bumps the message's sched_version in the store; after the commit, done()
- * hands retried and replayed messages to the dispatcher (payload loaded
- * from the store), whose jobs of older versions are dropped. States and
+ * bumps the message's sched_version in the store; after the commit, the
+ * store's completion feed hands retried and replayed messages to delivery
+ * (payload loaded from the store), whose jobs of older versions are dropped. States and
  * codes (docs/api.md "Message operations"): a wrong state is 409
  * INVALID_STATE, a replay past payload retention 410 RETENTION_EXPIRED, the
  * STORE_REPLAY_LIMIT-th replay 429 REPLAY_LIMIT_EXCEEDED.
@@ -78,15 +78,6 @@ static enum err action_apply(struct store *s, struct commit_op *op)
     return store_message_action(s, x->mode, x->id, x->act, x->now_ms, &x->rs, &op->detail);
 }
 
-static void action_done(struct commit_op *op)
-{
-    struct action_op *x = (struct action_op *)op;
-    if (op->result == ERR_OK && x->act != STORE_ACT_CANCEL)
-        dispatcher_submit(x->base.r->api->deps.dispatcher, x->rs.message_id, x->rs.endpoint_id,
-                          x->rs.sched_version, NULL, 0, NULL, NULL);
-    api__op_finished(x->base.r);
-}
-
 static void action_resume(struct api_request *r)
 {
     struct action_op *x = r->op;
@@ -127,7 +118,7 @@ static void start_action(struct api_request *r, enum store_msg_action act)
     x->now_ms = clock_now_ms();
     x->base.r = r;
     x->base.op.apply = action_apply;
-    x->base.op.done = action_done;
+    x->base.op.done = api__op_done;
     api__defer(r, &x->base.op, x, action_resume);
 }
 
@@ -296,21 +287,6 @@ static enum err bulk_apply(struct store *s, struct commit_op *op)
     return ERR_OK;
 }
 
-static void bulk_done(struct commit_op *op)
-{
-    struct bulk_op *x = (struct bulk_op *)op;
-    if (op->result == ERR_OK && is_replay(x->kind)) {
-        struct dispatcher *dp = x->base.r->api->deps.dispatcher;
-        for (int i = 0; i < x->n; i++) {
-            struct store_resched *rs = &x->items[i].rs;
-            if (x->items[i].outcome == OUT_REPLAYED)
-                dispatcher_submit(dp, rs->message_id, rs->endpoint_id, rs->sched_version, NULL, 0,
-                                  NULL, NULL);
-        }
-    }
-    api__op_finished(x->base.r);
-}
-
 static void respond_replay(struct api_request *r, struct bulk_op *x)
 {
     int replayed = 0, failed = 0, stuck = 0;
@@ -416,7 +392,7 @@ static struct bulk_op *bulk_new(struct api_request *r, enum bulk_kind kind)
     x->now_ms = clock_now_ms();
     x->base.r = r;
     x->base.op.apply = bulk_apply;
-    x->base.op.done = bulk_done;
+    x->base.op.done = api__op_done;
     return x;
 }
 

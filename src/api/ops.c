@@ -23,10 +23,11 @@ void api__ops_healthz(struct api_request *r)
 void api__ops_metrics(struct api_request *r)
 {
     struct api *a = r->api;
-    struct dispatcher_stats ds;
+    struct api_delivery_stats ds = {0};
     struct committer_stats cs;
     struct janitor_stats js;
-    dispatcher_get_stats(a->deps.dispatcher, &ds);
+    if (a->deps.delivery_stats)
+        a->deps.delivery_stats(a->deps.delivery_ctx, &ds);
     committer_get_stats(a->deps.committer, &cs);
     janitor_get_stats(a->deps.janitor, &js);
     char *buf = malloc(4096);
@@ -45,6 +46,8 @@ void api__ops_metrics(struct api_request *r)
         "hookd_messages_failed_permanent_total %llu\n"
         "# TYPE hookd_deliveries_in_flight gauge\nhookd_deliveries_in_flight %lld\n"
         "# TYPE hookd_deliveries_scheduled gauge\nhookd_deliveries_scheduled %lld\n"
+        "# TYPE hookd_deliveries_resident gauge\nhookd_deliveries_resident %lld\n"
+        "# TYPE hookd_backlog_paged_in_total counter\nhookd_backlog_paged_in_total %llu\n"
         "# TYPE hookd_commit_batches_total counter\nhookd_commit_batches_total %llu\n"
         "# TYPE hookd_commit_ops_total counter\nhookd_commit_ops_total %llu\n"
         "# TYPE hookd_janitor_runs_total counter\nhookd_janitor_runs_total %llu\n"
@@ -54,8 +57,9 @@ void api__ops_metrics(struct api_request *r)
         __atomic_load_n(&a->stats.requests, __ATOMIC_RELAXED),
         __atomic_load_n(&a->stats.sends_accepted, __ATOMIC_RELAXED),
         __atomic_load_n(&a->stats.sends_duplicate, __ATOMIC_RELAXED), ds.attempts, ds.succeeded,
-        ds.failed_attempts, ds.failed_permanent, ds.in_flight, ds.scheduled, cs.batches, cs.ops,
-        js.runs, js.payloads_purged, js.messages_deleted, js.errors);
+        ds.failed_attempts, ds.failed_permanent, ds.in_flight, ds.scheduled, ds.resident,
+        ds.paged_in, cs.batches, cs.ops, js.runs, js.payloads_purged, js.messages_deleted,
+        js.errors);
     struct MHD_Response *resp =
         MHD_create_response_from_buffer((size_t)n, buf, MHD_RESPMEM_MUST_FREE);
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,

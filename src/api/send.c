@@ -1,8 +1,8 @@
 /*
  * send - POST /v1/webhooks/send (API.md §3.1): validate, make the event and
  * message durable through the committer, answer 202 only after the commit,
- * then hand the message (with its payload, so nothing is read back) to the
- * dispatcher. Idempotency is resolved inside the op, so concurrent
+ * (the store's completion feed hands the new message, with its payload, to
+ * delivery). Idempotency is resolved inside the op, so concurrent
  * duplicates serialise on the single writer and share one message.
  * SPDX-License-Identifier: MIT
  */
@@ -37,15 +37,6 @@ static void send_done(struct commit_op *op)
     if (op->result == ERR_OK)
         __atomic_add_fetch(x->existed ? &a->stats.sends_duplicate : &a->stats.sends_accepted, 1,
                            __ATOMIC_RELAXED);
-    if (op->result == ERR_OK && !x->existed) {
-        char *ct = strdup(SEND_CONTENT_TYPE);
-        if (!ct)
-            abort();
-        dispatcher_submit(a->deps.dispatcher, x->in.message_id, x->req.endpoint_id, 0,
-                          x->req.payload, x->req.payload_len, ct, x->req.headers_json);
-        x->req.payload = NULL; /* now the dispatcher's */
-        x->req.headers_json = NULL;
-    }
     api__op_finished(x->base.r);
 }
 

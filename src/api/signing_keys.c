@@ -8,7 +8,7 @@
  * with 409 SIGNING_KEY_LIMIT while two are active; delete retires a key and is
  * refused with 409 LAST_SIGNING_KEY for the only active one. While two keys
  * are active the dispatcher signs every attempt with both. After each change
- * dispatcher_endpoint_changed makes the next attempt use the new key set.
+ * the store's completion feed makes the next attempt use the new key set.
  * Rotation: create a second key, move receivers to it, delete the old one.
  * Threading: handlers on MHD threads; apply/done on the committer thread.
  * Ownership: the secret lives in the op and is wiped (explicit_bzero) after
@@ -43,14 +43,6 @@ static bool ids_fit(struct api_request *r, int n)
     return true;
 }
 
-static void changed_done(struct commit_op *op, const char *endpoint_id)
-{
-    struct api_request *r = ((struct api_op *)op)->r;
-    if (op->result == ERR_OK)
-        dispatcher_endpoint_changed(r->api->deps.dispatcher, endpoint_id);
-    api__op_finished(r);
-}
-
 /* ---- create ---- */
 
 struct create_op {
@@ -64,11 +56,6 @@ static enum err create_apply(struct store *s, struct commit_op *op)
 {
     struct create_op *c = (struct create_op *)op;
     return store_signing_key_add(s, c->mode, c->endpoint_id, &c->key, &op->detail);
-}
-
-static void create_done(struct commit_op *op)
-{
-    changed_done(op, ((struct create_op *)op)->endpoint_id);
 }
 
 static void create_resume(struct api_request *r)
@@ -116,7 +103,7 @@ void api__signing_keys_create(struct api_request *r)
     id_signing_secret(c->key.secret, sizeof(c->key.secret));
     c->key.created_at_ms = clock_now_ms();
     c->base.op.apply = create_apply;
-    c->base.op.done = create_done;
+    c->base.op.done = api__op_done;
     api__defer(r, &c->base.op, c, create_resume);
 }
 
@@ -162,11 +149,6 @@ static enum err delete_apply(struct store *s, struct commit_op *op)
                                     &op->detail);
 }
 
-static void delete_done(struct commit_op *op)
-{
-    changed_done(op, ((struct delete_op *)op)->endpoint_id);
-}
-
 static void delete_resume(struct api_request *r)
 {
     struct delete_op *x = r->op;
@@ -190,6 +172,6 @@ void api__signing_keys_delete(struct api_request *r)
     snprintf(x->key_id, sizeof(x->key_id), "%s", r->param[1]);
     snprintf(x->mode, sizeof(x->mode), "%s", r->key.mode);
     x->base.op.apply = delete_apply;
-    x->base.op.done = delete_done;
+    x->base.op.done = api__op_done;
     api__defer(r, &x->base.op, x, delete_resume);
 }

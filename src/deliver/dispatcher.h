@@ -1,21 +1,20 @@
 /*
- * dispatcher - owns delivery (ARCHITECTURE §3, §5): a min-heap of due
- * deliveries, per-endpoint concurrency caps, and one libcurl multi loop on
- * its own thread that signs and POSTs every attempt.
+ * dispatcher - owns delivery (ARCHITECTURE §3, §5): the delivery threads
+ * (worker.h), each with its own curl multi loop, and the routing of work to
+ * them: an endpoint belongs to one thread, chosen by a hash of its id.
  *
- * Description: new messages arrive from the committer (dispatcher_submit,
- * with their payload, so the common path reads nothing back); retries and
- * restart recovery come from the store (dispatcher_start scans unfinished
- * messages). Each finished attempt becomes a write op for the committer:
- * attempt row + message state (succeeded, pending_retry, failed_permanent).
- * A slow or dead receiver only occupies its own endpoint's slots
- * (endpoint_concurrency), never the others'. Not here: rate limits and
- * pause (issue 3), multi-node leases (PostgreSQL).
- * Threading: dispatcher_submit, dispatcher_endpoint_changed and
- * dispatcher_get_stats from any thread; everything else on the dispatcher
- * thread. The read store passed in is used by the dispatcher thread only.
- * Ownership: dispatcher_submit takes the payload/content_type/headers buffers.
- * Errors: dispatcher_start returns ERR_IO when curl or the thread cannot start.
+ * Description: work arrives only through the committer's completion feed
+ * (dispatcher_feed is the sink main.c installs) and from the store, which
+ * each thread pages in; nothing else calls into delivery. Every finished
+ * attempt becomes a write op for the committer: attempt row + message state
+ * (succeeded, pending_retry, failed_permanent). A slow or dead receiver only
+ * occupies its own endpoint's slots, and its own thread's CPU, never the
+ * others'. Not here: multi-node leases (PostgreSQL).
+ * Threading: dispatcher_feed and dispatcher_get_stats from any thread; the
+ * rest from the thread that started it.
+ * Ownership: the read stores (one per thread) stay the caller's and must
+ * outlive dispatcher_stop.
+ * Errors: dispatcher_start returns ERR_IO when curl or a thread cannot start.
  * See also: docs/internals/dispatcher.md.
  * SPDX-License-Identifier: MIT
  */
@@ -28,53 +27,46 @@
 
 #include "core/retry.h"
 #include "store/committer.h"
+#include "store/feed.h"
 #include "store/store.h"
 
 struct dispatcher_config {
     struct retry_policy retry;
     int64_t timeout_ms;
-    int max_in_flight;
+    int max_in_flight; /* in all; each thread gets its share */
     int endpoint_concurrency;
     bool allow_private_networks;
     int64_t shutdown_grace_ms;
     const char *user_agent;
+    int threads; /* delivery threads, >= 1 */
 };
 
 struct dispatcher;
 
-/* Start the thread; recovers every unfinished message found in read_store. */
+/* Start cfg->threads delivery threads; thread i reads through read_stores[i]. */
 enum err dispatcher_start(struct dispatcher **out, const struct dispatcher_config *cfg,
-                          struct store *read_store, struct committer *committer,
+                          struct store **read_stores, struct committer *committer,
                           struct err_detail *d);
 
-/*
- * Schedule a committed message for an attempt, due now: a new send (with its
- * payload, 0 as sched_version), or a message that retry-now, replay or resume
- * made due (payload NULL: loaded from the store). sched_version is the
- * message's version after that change; jobs of older versions are dropped,
- * so a rescheduled message is never attempted twice. Takes payload,
- * content_type and headers_json (all NULL to load them from the store).
- */
-void dispatcher_submit(struct dispatcher *dp, const char *message_id, const char *endpoint_id,
-                       int64_t sched_version, char *payload, size_t payload_len, char *content_type,
-                       char *headers_json);
+/* The committer's feed sink (committer_feed_fn; ctx is the dispatcher): routes
+ * each item to the thread of its endpoint. Takes every item. */
+void dispatcher_feed(void *ctx, struct feed *items);
 
-/* An endpoint's settings, keys, pause state or rate limit changed: reload them
- * before its next attempt (resuming releases the messages held while paused). */
-void dispatcher_endpoint_changed(struct dispatcher *dp, const char *endpoint_id);
+/* The delivery thread (0..threads-1) that owns endpoint_id. */
+int dispatcher_thread_of(const char *endpoint_id, int threads);
 
 /* Stop starting attempts, let in-flight ones finish within shutdown_grace_ms
- * (results go to the committer), abort the rest and join the thread. Later
- * dispatcher_submit / dispatcher_endpoint_changed calls (ops the committer
- * still completes) are safe no-ops until dispatcher_free. */
+ * (results go to the committer), abort the rest and join the threads. Later
+ * feed items (ops the committer still completes) are dropped: the store has
+ * them for the next start. */
 void dispatcher_stop(struct dispatcher *dp);
 
 /* Free a stopped dispatcher (after the committer has stopped). NULL is a no-op. */
 void dispatcher_free(struct dispatcher *dp);
 
 struct dispatcher_stats {
-    unsigned long long attempts, succeeded, failed_attempts, failed_permanent;
-    long long in_flight, scheduled;
+    unsigned long long attempts, succeeded, failed_attempts, failed_permanent, paged_in;
+    long long in_flight, scheduled, resident;
 };
 void dispatcher_get_stats(struct dispatcher *dp, struct dispatcher_stats *out);
 

@@ -22,8 +22,25 @@ struct committer {
     pthread_cond_t cv;
     struct commit_op *head, *tail;
     bool stopping;
+    committer_feed_fn feed_fn; /* guarded by mu */
+    void *feed_ctx;
     unsigned long long batches, ops;
 };
+
+static void hand_over_feed(struct committer *c)
+{
+    struct feed items = {0};
+    store_batch_take_feed(c->store, &items);
+    if (!items.head)
+        return;
+    pthread_mutex_lock(&c->mu);
+    committer_feed_fn fn = c->feed_fn;
+    void *ctx = c->feed_ctx;
+    pthread_mutex_unlock(&c->mu);
+    if (fn)
+        fn(ctx, &items);
+    feed_clear(&items);
+}
 
 static void run_batch(struct committer *c, struct commit_op *batch)
 {
@@ -42,6 +59,8 @@ static void run_batch(struct committer *c, struct commit_op *batch)
     }
     if (e == ERR_OK)
         e = store_batch_commit(c->store, &d);
+    if (e == ERR_OK)
+        hand_over_feed(c);
     if (e != ERR_OK) {
         log_error("committer", "cannot commit batch of %llu ops: %s", n, d.msg);
         store_batch_rollback(c->store);
@@ -93,6 +112,14 @@ enum err committer_start(struct committer **out, struct store *s, struct err_det
     }
     *out = c;
     return ERR_OK;
+}
+
+void committer_set_feed_sink(struct committer *c, committer_feed_fn fn, void *ctx)
+{
+    pthread_mutex_lock(&c->mu);
+    c->feed_fn = fn;
+    c->feed_ctx = ctx;
+    pthread_mutex_unlock(&c->mu);
 }
 
 void committer_submit(struct committer *c, struct commit_op *op)

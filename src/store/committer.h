@@ -4,7 +4,9 @@
  * Description: producers (API threads, the dispatcher) submit write ops; the
  * committer drains everything queued into one transaction, runs each op's
  * apply() inside its own savepoint, commits once (one fsync for the whole
- * batch) and then calls each op's done() in submission order. An op whose
+ * batch), hands what the batch made due to the feed sink (feed.h: the only
+ * way work reaches delivery) and then calls each op's done() in submission
+ * order, so a request answered in done() is already known to delivery. An op whose
  * apply fails is rolled back alone; when the commit itself fails every op of
  * the batch gets ERR_IO. An acknowledged write is therefore always on disk.
  * Threading: committer_submit from any thread; apply/done run on the
@@ -16,6 +18,7 @@
 #ifndef HOOKD_STORE_COMMITTER_H
 #define HOOKD_STORE_COMMITTER_H
 
+#include "store/feed.h"
 #include "store/store.h"
 #include "util/err.h"
 
@@ -33,6 +36,13 @@ struct committer;
 
 /* Start the thread on an open writing connection (the committer uses it exclusively). */
 enum err committer_start(struct committer **out, struct store *s, struct err_detail *d);
+
+/* Receives the feed of every committed batch, on the committer thread; takes
+ * the items (it must empty *items). Without a sink the items are dropped. */
+typedef void (*committer_feed_fn)(void *ctx, struct feed *items);
+
+/* Set (or clear, fn NULL) the feed sink; safe while the thread runs. */
+void committer_set_feed_sink(struct committer *c, committer_feed_fn fn, void *ctx);
 
 /* Queue an op; it will be applied in a later batch. */
 void committer_submit(struct committer *c, struct commit_op *op);

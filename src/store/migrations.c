@@ -97,6 +97,11 @@ const char *const store__migrations[] = {
     "  latency_sum_ms = latency_sum_ms + excluded.latency_sum_ms,"
     "  latency_count = latency_count + excluded.latency_count;"
     " END;",
+    /* 3: the delivery backlog, paged per endpoint in due order (store_backlog.c): only
+     * unfinished messages are in it, so a message leaves it when it succeeds or fails for
+     * good. NULL next_attempt_at (new sends, replays) sorts first: due at once. */
+    "CREATE INDEX messages_backlog ON messages(endpoint_id, next_attempt_at)"
+    "  WHERE status IN (0, 1, 3) AND deleted_at IS NULL;",
 };
 
 const size_t store__migrations_count = sizeof(store__migrations) / sizeof(store__migrations[0]);

@@ -13,6 +13,7 @@
 
 #include <sqlite3.h>
 
+#include "store/feed.h"
 #include "store/store.h"
 
 enum stmt_id {
@@ -43,7 +44,6 @@ enum stmt_id {
     S_ATTEMPT_INSERT,
     S_MSG_RESULT,
     S_ATTEMPT_LIST,
-    S_PENDING_SCAN,
     S_DELIVERY_LOAD,
     S_COUNT
 };
@@ -75,6 +75,9 @@ struct store {
     int n_batch_rollups;
     struct store__rollup_pending op_rollups[4];
     int n_op_rollups;
+    /* The completion feed (feed.h): the current op's items, kept apart so a
+     * rolled-back op drops them, and the batch's items, taken after COMMIT. */
+    struct feed op_feed, batch_feed;
 };
 
 /* A cached statement for sql (a string with static storage), reset and unbound. */
@@ -95,6 +98,9 @@ int64_t store__col_opt_int(sqlite3_stmt *q, int i, int64_t none);
  * outside a batch, else at the batch's commit (see struct store). */
 enum err store__rollup_add(struct store *s, const char *mode, const char *endpoint_id,
                            int64_t at_ms, const struct store_rollup *delta, struct err_detail *d);
+
+/* The current op's feed, or NULL outside a committer op (nothing to tell). */
+struct feed *store__feed(struct store *s);
 
 /* Write the batch's summed rollup deltas (store_batch_commit, before COMMIT). */
 enum err store__rollup_flush(struct store *s, struct err_detail *d);

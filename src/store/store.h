@@ -53,6 +53,9 @@ enum err store_op_begin(struct store *s, struct err_detail *d);
 /* ok: keep the op's writes; returns an error (and rolls the op back) when they
  * could not be completed. */
 enum err store_op_end(struct store *s, bool ok, struct err_detail *d);
+/* After store_batch_commit: move what the batch made due (feed.h) to out. */
+struct feed;
+void store_batch_take_feed(struct store *s, struct feed *out);
 
 /* ---- API keys ---- */
 struct store_api_key {
@@ -209,18 +212,27 @@ enum err store_attempt_list(struct store *s, const char *message_id, const char 
                             struct err_detail *d);
 
 /* ---- delivery ---- */
+/* A message not yet finished (queued, delivering or pending_retry). */
 struct store_pending {
     char message_id[ID_MAX];
     char endpoint_id[ID_MAX];
     int attempt_count;
-    int64_t due_ms;
+    int64_t due_ms; /* 0 = due at once (a new send or a replay) */
     int64_t sched_version;
 };
 
-/* Call fn for every message not yet finished (queued, delivering, pending_retry):
- * restart recovery. fn returns false to stop early. */
-enum err store_pending_scan(struct store *s, bool (*fn)(const struct store_pending *, void *),
-                            void *ctx, struct err_detail *d);
+/* Every endpoint (deleted ones included: they still deliver what was
+ * queued) with unfinished messages, and the due time of its earliest one:
+ * where delivery starts after a restart. fn returns false to stop early. */
+enum err store_backlog_endpoints(struct store *s,
+                                 bool (*fn)(const char *endpoint_id, int64_t due_ms, void *ctx),
+                                 void *ctx, struct err_detail *d);
+
+/* Up to max unfinished messages of endpoint_id, earliest due first (due
+ * time, then id): one page of its backlog. fn returns false to stop early. */
+enum err store_backlog_page(struct store *s, const char *endpoint_id, int max,
+                            bool (*fn)(const struct store_pending *, void *), void *ctx,
+                            struct err_detail *d);
 
 struct store_delivery {
     int64_t sched_version; /* bumped by retry-now, cancel, replay: stale jobs are dropped */

@@ -102,6 +102,8 @@ enum err store_endpoint_set_paused(struct store *s, const char *mode, const char
         return e;
     if (sqlite3_changes(s->db) == 0)
         return endpoint_not_found(d, id);
+    if (store__feed(s)) /* pause holds its due messages; resume releases them */
+        feed_push_endpoint_changed(store__feed(s), id);
     if (!unfinished)
         return ERR_OK;
     q = store__prepare(s, SQL_COUNT_UNFINISHED);
@@ -141,6 +143,8 @@ enum err store_signing_key_add(struct store *s, const char *mode, const char *en
         return err_set(d, ERR_CONFLICT, "INVALID_REQUEST", "signing key id already exists");
     if (rc != SQLITE_DONE)
         return store__db_err(s, rc, d, "insert signing key");
+    if (store__feed(s)) /* the next attempt signs with the new key too */
+        feed_push_endpoint_changed(store__feed(s), endpoint_id);
     return ERR_OK;
 }
 
@@ -197,5 +201,8 @@ enum err store_signing_key_delete(struct store *s, const char *mode, const char 
     store__bind_text(q, 1, endpoint_id);
     store__bind_text(q, 2, key_id);
     sqlite3_bind_int64(q, 3, now_ms);
-    return store__exec(s, q, d, "retire signing key");
+    e = store__exec(s, q, d, "retire signing key");
+    if (e == ERR_OK && store__feed(s))
+        feed_push_endpoint_changed(store__feed(s), endpoint_id);
+    return e;
 }

@@ -197,6 +197,8 @@ enum err store_message_action(struct store *s, const char *mode, const char *id,
     enum err e = step_version(s, q, &out->sched_version, d);
     if (e != ERR_OK)
         return e;
+    if (act != STORE_ACT_CANCEL && store__feed(s)) /* due now; a cancel only drops the old job */
+        feed_push_due(store__feed(s), id, out->endpoint_id, out->sched_version, now_ms);
     if (act == STORE_ACT_CANCEL) {
         struct store_rollup delta = {.failed = 1};
         return store__rollup_add(s, mode, out->endpoint_id, now_ms, &delta, d);

@@ -92,9 +92,6 @@ static const char *const stmt_sql[S_COUNT] = {
         "retry_after_seconds, resolved_ip, conn_reused, dns_ms, tcp_connect_ms, "
         "tls_handshake_ms, ttfb_ms, transfer_ms FROM attempts WHERE message_id = ?1 AND id > ?3 "
         "ORDER BY id LIMIT ?2",
-    [S_PENDING_SCAN] = "SELECT id, endpoint_id, attempt_count, coalesce(next_attempt_at, 0), "
-                       "sched_version FROM messages WHERE mode IN ('live', 'test') "
-                       "AND status IN (0, 1, 3) AND deleted_at IS NULL",
     [S_DELIVERY_LOAD] = "SELECT e.payload, e.content_type, m.headers, m.attempt_count, m.status, "
                         "m.sched_version "
                         "FROM messages m JOIN events e ON e.id = m.event_id "
@@ -296,6 +293,8 @@ void store_close(struct store *s)
     for (int i = 0; i < s->ncache; i++)
         sqlite3_finalize(s->cache[i].q);
     sqlite3_close(s->db);
+    feed_clear(&s->op_feed);
+    feed_clear(&s->batch_feed);
     free(s);
 }
 
@@ -304,6 +303,8 @@ enum err store_batch_begin(struct store *s, struct err_detail *d)
     enum err e = store__exec(s, store__st(s, S_BEGIN), d, "begin transaction");
     s->in_batch = e == ERR_OK;
     s->n_batch_rollups = s->n_op_rollups = 0;
+    feed_clear(&s->op_feed);
+    feed_clear(&s->batch_feed);
     return e;
 }
 
@@ -320,6 +321,8 @@ void store_batch_rollback(struct store *s)
 {
     s->in_batch = s->in_op = false;
     s->n_batch_rollups = s->n_op_rollups = 0;
+    feed_clear(&s->op_feed);
+    feed_clear(&s->batch_feed);
     if (!sqlite3_get_autocommit(s->db))
         store__exec(s, store__st(s, S_ROLLBACK), NULL, "rollback");
 }
@@ -329,6 +332,7 @@ enum err store_op_begin(struct store *s, struct err_detail *d)
     enum err e = store__exec(s, store__st(s, S_SAVEPOINT), d, "open savepoint");
     s->in_op = e == ERR_OK;
     s->n_op_rollups = 0;
+    feed_clear(&s->op_feed);
     return e;
 }
 
@@ -341,9 +345,21 @@ enum err store_op_end(struct store *s, bool ok, struct err_detail *d)
     if (!ok) {
         store__rollup_op_end(s, false, NULL);
         store__exec(s, store__st(s, S_ROLLBACK_TO), NULL, "roll back savepoint");
+        feed_clear(&s->op_feed);
     }
     store__exec(s, store__st(s, S_RELEASE), NULL, "release savepoint");
+    feed_move(&s->batch_feed, &s->op_feed);
     return e;
+}
+
+void store_batch_take_feed(struct store *s, struct feed *out)
+{
+    feed_move(out, &s->batch_feed);
+}
+
+struct feed *store__feed(struct store *s)
+{
+    return s->in_op ? &s->op_feed : NULL;
 }
 
 /* ---- API keys ---- */
@@ -516,6 +532,8 @@ enum err store_endpoint_update(struct store *s, const struct store_endpoint *e,
     enum err r = store__exec(s, q, d, "update endpoint");
     if (r == ERR_OK && sqlite3_changes(s->db) == 0)
         return err_set(d, ERR_NOTFOUND, "ENDPOINT_NOT_FOUND", "endpoint '%s' not found", e->id);
+    if (r == ERR_OK && store__feed(s))
+        feed_push_endpoint_changed(store__feed(s), e->id);
     return r;
 }
 
@@ -529,6 +547,8 @@ enum err store_endpoint_delete(struct store *s, const char *mode, const char *id
     enum err r = store__exec(s, q, d, "delete endpoint");
     if (r == ERR_OK && sqlite3_changes(s->db) == 0)
         return err_set(d, ERR_NOTFOUND, "ENDPOINT_NOT_FOUND", "endpoint '%s' not found", id);
+    if (r == ERR_OK && store__feed(s))
+        feed_push_endpoint_changed(store__feed(s), id);
     return r;
 }
 
@@ -658,6 +678,10 @@ enum err store_send_insert(struct store *s, const struct store_send *in, char ex
     store__bind_opt_int(q, 11, in->payload_expires_at_ms, 0);
     if ((e = store__exec(s, q, d, "insert message")) != ERR_OK)
         return e;
+    struct feed *f = store__feed(s);
+    if (f) /* the first attempt needs nothing read back */
+        feed_item_attach(feed_push_due(f, in->message_id, in->endpoint_id, 0, in->now_ms),
+                         in->payload, in->payload_len, in->content_type, in->headers_json);
     struct store_rollup delta = {.total = 1};
     return store__rollup_add(s, in->mode, in->endpoint_id, in->now_ms, &delta, d);
 }
@@ -833,29 +857,6 @@ enum err store_attempt_list(struct store *s, const char *message_id, const char 
 }
 
 /* ---- delivery ---- */
-
-enum err store_pending_scan(struct store *s, bool (*fn)(const struct store_pending *, void *),
-                            void *ctx, struct err_detail *d)
-{
-    sqlite3_stmt *q = store__st(s, S_PENDING_SCAN);
-    int rc;
-    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-        struct store_pending p;
-        store__col_copy(p.message_id, sizeof(p.message_id), q, 0);
-        store__col_copy(p.endpoint_id, sizeof(p.endpoint_id), q, 1);
-        p.attempt_count = sqlite3_column_int(q, 2);
-        p.due_ms = sqlite3_column_int64(q, 3);
-        p.sched_version = sqlite3_column_int64(q, 4);
-        if (!fn(&p, ctx)) {
-            rc = SQLITE_DONE;
-            break;
-        }
-    }
-    sqlite3_reset(q);
-    if (rc != SQLITE_DONE)
-        return store__db_err(s, rc, d, "scan unfinished messages");
-    return ERR_OK;
-}
 
 void store_delivery_release(struct store_delivery *dl)
 {

@@ -85,8 +85,15 @@ static void test_send_idempotency_and_partition(void **state)
 
 static bool count_pending(const struct store_pending *p, void *ctx)
 {
-    (void)p;
+    assert_string_equal(p->endpoint_id, "ep_a");
     (*(int *)ctx)++;
+    return true;
+}
+
+static bool find_ep_a(const char *endpoint_id, int64_t due_ms, void *ctx)
+{
+    if (strcmp(endpoint_id, "ep_a") == 0)
+        *(int64_t *)ctx = due_ms;
     return true;
 }
 
@@ -96,8 +103,11 @@ static void test_attempts_move_state(void **state)
     struct store *s = fixture_open_store(dir);
     struct err_detail d = {0};
     int pending = 0;
-    assert_int_equal(store_pending_scan(s, count_pending, &pending, &d), ERR_OK);
+    assert_int_equal(store_backlog_page(s, "ep_a", 10, count_pending, &pending, &d), ERR_OK);
     assert_int_equal(pending, 1); /* m1 from the previous test (same directory) */
+    int64_t due = -1;
+    assert_int_equal(store_backlog_endpoints(s, find_ep_a, &due, &d), ERR_OK);
+    assert_int_equal(due, 0); /* a new send is due at once */
 
     struct store_attempt a = {0};
     snprintf(a.id, sizeof(a.id), "at1");
@@ -155,8 +165,11 @@ static void test_attempts_move_state(void **state)
         store_attempt_release(&list[i]);
 
     pending = 0;
-    assert_int_equal(store_pending_scan(s, count_pending, &pending, &d), ERR_OK);
+    assert_int_equal(store_backlog_page(s, "ep_a", 10, count_pending, &pending, &d), ERR_OK);
     assert_int_equal(pending, 0);
+    due = -1;
+    assert_int_equal(store_backlog_endpoints(s, find_ep_a, &due, &d), ERR_OK);
+    assert_int_equal(due, -1); /* nothing left to deliver */
     store_close(s);
 }
 
