@@ -99,9 +99,11 @@ const char *const store__migrations[] = {
     " END;",
     /* 3: the delivery backlog, paged per endpoint in due order (store_backlog.c): only
      * unfinished messages are in it, so a message leaves it when it succeeds or fails for
-     * good. NULL next_attempt_at (new sends, replays) sorts first: due at once. */
+     * good. NULL next_attempt_at (new sends, replays) sorts first: due at once. Not
+     * "status IN (...)": SQLite evaluates an IN list through an ephemeral table, twice
+     * per UPDATE of a message, which doubled the cost of recording an attempt. */
     "CREATE INDEX messages_backlog ON messages(endpoint_id, next_attempt_at)"
-    "  WHERE status IN (0, 1, 3) AND deleted_at IS NULL;",
+    "  WHERE status <> 2 AND status <> 4 AND deleted_at IS NULL;",
 };
 
 const size_t store__migrations_count = sizeof(store__migrations) / sizeof(store__migrations[0]);

@@ -42,6 +42,7 @@ enum stmt_id {
     S_MSG_INSERT,
     S_MSG_GET,
     S_ATTEMPT_INSERT,
+    S_MSG_FOR_RESULT,
     S_MSG_RESULT,
     S_ATTEMPT_LIST,
     S_DELIVERY_LOAD,

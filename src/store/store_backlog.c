@@ -14,12 +14,12 @@
 /* The WHERE terms must repeat the partial index's own for SQLite to use it. */
 static const char SQL_BACKLOG_ENDPOINTS[] =
     "SELECT e.id, (SELECT coalesce(m.next_attempt_at, 0) FROM messages m "
-    "WHERE m.endpoint_id = e.id AND m.status IN (0, 1, 3) AND m.deleted_at IS NULL "
+    "WHERE m.endpoint_id = e.id AND m.status <> 2 AND m.status <> 4 AND m.deleted_at IS NULL "
     "ORDER BY m.next_attempt_at LIMIT 1) AS due FROM endpoints e WHERE due IS NOT NULL";
 
 static const char SQL_BACKLOG_PAGE[] =
     "SELECT id, attempt_count, coalesce(next_attempt_at, 0), sched_version FROM messages "
-    "WHERE endpoint_id = ?1 AND status IN (0, 1, 3) AND deleted_at IS NULL "
+    "WHERE endpoint_id = ?1 AND status <> 2 AND status <> 4 AND deleted_at IS NULL "
     "ORDER BY next_attempt_at, id LIMIT ?2";
 
 enum err store_backlog_endpoints(struct store *s,

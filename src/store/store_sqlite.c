@@ -78,14 +78,17 @@ static const char *const stmt_sql[S_COUNT] = {
         "latency_ms, error_text, response_body, response_body_truncated, response_headers, "
         "request_headers, retry_type, retry_after_seconds, resolved_ip, conn_reused, dns_ms, "
         "tcp_connect_ms, tls_handshake_ms, ttfb_ms, transfer_ms, replay_no) VALUES (?1, ?2, ?3, "
-        "?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, "
-        "(SELECT replay_count FROM messages WHERE id = ?2))",
+        "?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)",
+    /* No RETURNING: SQLite materialises it in an ephemeral table (a pager of
+     * its own, zeroed pages), which cost more than the rest of the attempt. */
+    [S_MSG_FOR_RESULT] =
+        "SELECT mode, endpoint_id, replay_count, sched_version FROM messages WHERE id = ?1",
     [S_MSG_RESULT] = "UPDATE messages SET status = ?2, attempt_count = max(attempt_count, ?3), "
                      "next_attempt_at = ?4, last_error = ?5, response_status = ?6, "
                      "response_latency_ms = ?7, updated_at = ?8, "
                      "delivered_at = CASE WHEN ?2 = 2 THEN ?8 ELSE delivered_at END, "
                      "failed_at = CASE WHEN ?2 = 4 THEN ?8 ELSE failed_at END "
-                     "WHERE id = ?1 AND sched_version = ?9 RETURNING mode, endpoint_id",
+                     "WHERE id = ?1",
     [S_ATTEMPT_LIST] =
         "SELECT id, message_id, attempt_no, created_at, response_status, latency_ms, error_text, "
         "response_body, response_body_truncated, response_headers, request_headers, retry_type, "
@@ -747,7 +750,27 @@ enum err store_attempt_record(struct store *s, const struct store_attempt *a,
                               enum store_status new_status, int64_t next_attempt_at_ms,
                               int64_t sched_version, struct err_detail *d)
 {
-    sqlite3_stmt *q = store__st(s, S_ATTEMPT_INSERT);
+    /* One read of the message (the single writer: nothing changes it between
+     * this and the update), then the attempt row and the message's move. */
+    sqlite3_stmt *q = store__st(s, S_MSG_FOR_RESULT);
+    store__bind_text(q, 1, a->message_id);
+    int rc = sqlite3_step(q);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+        sqlite3_reset(q);
+        return store__db_err(s, rc, d, "read message");
+    }
+    if (rc == SQLITE_DONE) { /* purged by history retention meanwhile: nothing to keep */
+        sqlite3_reset(q);
+        return ERR_OK;
+    }
+    char mode[8], endpoint_id[ID_MAX];
+    store__col_copy(mode, sizeof(mode), q, 0);
+    store__col_copy(endpoint_id, sizeof(endpoint_id), q, 1);
+    int64_t replay_no = sqlite3_column_int64(q, 2);
+    bool current = sqlite3_column_int64(q, 3) == sched_version;
+    sqlite3_reset(q);
+
+    q = store__st(s, S_ATTEMPT_INSERT);
     store__bind_text(q, 1, a->id);
     store__bind_text(q, 2, a->message_id);
     sqlite3_bind_int(q, 3, a->attempt_no);
@@ -768,9 +791,12 @@ enum err store_attempt_record(struct store *s, const struct store_attempt *a,
     store__bind_opt_int(q, 18, a->tls_handshake_ms, -1);
     store__bind_opt_int(q, 19, a->ttfb_ms, -1);
     store__bind_opt_int(q, 20, a->transfer_ms, -1);
+    sqlite3_bind_int64(q, 21, replay_no);
     enum err e = store__exec(s, q, d, "insert attempt");
     if (e != ERR_OK)
         return e;
+    if (!current) /* deleted or rescheduled meanwhile: the attempt is history only */
+        return ERR_OK;
     q = store__st(s, S_MSG_RESULT);
     store__bind_text(q, 1, a->message_id);
     sqlite3_bind_int(q, 2, (int)new_status);
@@ -780,20 +806,8 @@ enum err store_attempt_record(struct store *s, const struct store_attempt *a,
     store__bind_opt_int(q, 6, a->response_status, 0);
     sqlite3_bind_int64(q, 7, a->latency_ms);
     sqlite3_bind_int64(q, 8, a->created_at_ms + a->latency_ms);
-    sqlite3_bind_int64(q, 9, sched_version);
-    int rc = sqlite3_step(q);
-    if (rc == SQLITE_DONE) { /* rescheduled meanwhile: the attempt is history only */
-        sqlite3_reset(q);
-        return ERR_OK;
-    }
-    if (rc != SQLITE_ROW) {
-        sqlite3_reset(q);
-        return store__db_err(s, rc, d, "update message");
-    }
-    char mode[8], endpoint_id[ID_MAX];
-    store__col_copy(mode, sizeof(mode), q, 0);
-    store__col_copy(endpoint_id, sizeof(endpoint_id), q, 1);
-    sqlite3_reset(q);
+    if ((e = store__exec(s, q, d, "update message")) != ERR_OK)
+        return e;
     struct store_rollup delta = {0};
     if (new_status == STATUS_SUCCEEDED) {
         delta.succeeded = 1;
