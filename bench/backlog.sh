@@ -6,9 +6,11 @@
 #  (1) live backlog: a fresh hookd with one endpoint whose receiver hangs (reads the
 #      request, never answers: bench/latency_receiver.mjs --hang). RSS of that idle
 #      hookd (VmRSS from /proc/PID/status, after one warm-up send), then wrk POSTs
-#      sends (bench/send.lua, -t2 -c64, BACKLOG_LIVE_S = 10 s); 1 s later RSS again.
+#      sends (bench/send.lua, -t2 -c64, BACKLOG_LIVE_S = 20 s); 1 s later RSS again.
 #      Figure = (RSS after - RSS idle) / messages pending (accepted - delivered): the
-#      bytes each waiting message costs while it is sent live.
+#      bytes each waiting message costs while it is sent live. With tens of thousands
+#      of messages a few MB of one-off growth (SQLite page cache, malloc arenas) are
+#      included; at 1M they would not be, so this errs high when few were sent.
 #  (2) recovered backlog: bench/scale_fill.c -q writes BACKLOG_MESSAGES (1,000,000)
 #      queued messages (~200-byte payloads, due now) to one endpoint pointing at the
 #      hanging receiver straight into a migrated store (once; each run gets a copy).
@@ -36,7 +38,7 @@
 #   HOOKD_BIN            hookd binary (default: ./hookd at the repo root)
 #   BACKLOG_RUNS         runs (default 3)
 #   BACKLOG_MESSAGES     messages in the filled store (default 1000000)
-#   BACKLOG_LIVE_S       seconds of live sends in (1) (default 10)
+#   BACKLOG_LIVE_S       seconds of live sends in (1) (default 20)
 #   BACKLOG_HOOKD_FLAGS  extra flags for `hookd serve`
 #   BACKLOG_KEEP_TMP=1   keep the temp dir after the run
 # Output: a Markdown report on stdout, also saved as bench/results/backlog-<UTC time>.md
@@ -49,7 +51,7 @@ root=$(dirname "$here")
 HOOKD_BIN=${HOOKD_BIN:-$root/hookd}
 RUNS=${BACKLOG_RUNS:-3}
 MESSAGES=${BACKLOG_MESSAGES:-1000000}
-LIVE_S=${BACKLOG_LIVE_S:-10}
+LIVE_S=${BACKLOG_LIVE_S:-20}
 HOOKD_FLAGS=${BACKLOG_HOOKD_FLAGS:-}
 
 for tool in gcc pkg-config node curl awk wrk; do
@@ -257,7 +259,7 @@ run_once() {
     fi
     log "$label (2): listening after $LISTEN_MS ms; settled RSS $((${rss:-0} / 1024)) MB with $MESSAGES pending"
     # (3) crash, healthy receiver on the same port, restart
-    stop "$HOOKD_PID" KILL
+    stop "$HOOKD_PID" KILL 2>/dev/null # (no "Killed" job notice)
     check_log "$label (2)" "$tmp/hookd-recover-$run.log"
     stop "$HANG_PID"
     receiver "$PORT_R"
@@ -291,6 +293,7 @@ run_once() {
 
 for run in $(seq "$RUNS"); do
     log "---- run $run of $RUNS"
+    note_if_busy "run $run"
     run_once "$run" || true
 done
 

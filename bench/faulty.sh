@@ -219,6 +219,7 @@ run_once() {
 
 for run in $(seq "$RUNS"); do
     log "---- run $run of $RUNS"
+    note_if_busy "run $run"
     run_once "$run" || true
 done
 stop "$faulty_pid"

@@ -160,17 +160,6 @@ runs_of() {
 # kv KEY LINE: value of KEY=... in a key=value line.
 kv() { printf '%s\n' "$2" | tr ' ' '\n' | sed -n "s/^$1=//p" | head -n1; }
 
-# cpu_busy SECONDS: percent of all CPUs busy over SECONDS (from /proc/stat).
-cpu_busy() {
-    local a b
-    a=$(awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9, $5 + $6 }' /proc/stat)
-    sleep "$1"
-    b=$(awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9, $5 + $6 }' /proc/stat)
-    awk -v a="$a" -v b="$b" 'BEGIN { split(a, x, " "); split(b, y, " ");
-        busy = y[1] - x[1]; idle = y[2] - x[2];
-        printf "%.0f\n", (busy + idle > 0) ? 100 * busy / (busy + idle) : 0 }'
-}
-
 # ---- build the C helpers ----------------------------------------------------------
 log "building helpers in $tmp"
 read -ra curl_flags <<<"$(pkg-config --cflags --libs libcurl)"
@@ -630,10 +619,7 @@ log "nginx receiver on 127.0.0.1:$NGINX_PORT; $RUNS runs of ${DURATION} s measur
 for run in $(seq "$RUNS"); do
     log "---- run $run of $RUNS"
     # Other load on the machine skews every figure: say so in the report.
-    busy=$(cpu_busy 1)
-    if [ "$busy" -gt 10 ]; then
-        note "run $run: the machine was not idle before it: ${busy}% CPU busy over 1 s while nothing of the benchmark ran"
-    fi
+    note_if_busy "run $run"
     # (a) wrk ceiling: identical requests, nginx answers 204.
     run_wrk "$tmp/wrk-nginx-$run.txt" "http://127.0.0.1:$NGINX_PORT" 204 ||
         problem "run $run (a): wrk exited with status $?"
