@@ -105,8 +105,7 @@ runs_of() {
 }
 # wait_line FILE SECONDS PID: first line of FILE once written (empty on timeout/exit).
 wait_line() {
-    local i
-    for i in $(seq $(($2 * 10))); do
+    for _ in $(seq $(($2 * 10))); do
         if [ -s "$1" ] && [ "$(wc -l <"$1")" -ge 1 ]; then
             head -n1 "$1"
             return
@@ -202,8 +201,8 @@ run_once() {
             r.beside.sent, r.beside.received, f(r.beside.p50_ms), f(r.beside.p99_ms), f(r.beside.max_ms),
             r.faulty_sent, r.faulty_rejected, r.send_errors, JSON.stringify(r.first_error ?? "")].join(" "));
     ' "$out")
-    local as ar a50 a99 amax bs br b50 b99 bmax fs fr se fe
-    read -r as ar a50 a99 amax bs br b50 b99 bmax fs fr se fe <<<"$line"
+    local as ar a50 a99 amax bs br b50 b99 bmax fs se fe
+    read -r as ar a50 a99 amax bs br b50 b99 bmax fs _ se fe <<<"$line"
     [ "$ar" -ge "$N" ] || problem "$label: alone: $ar of $N healthy messages received ($as accepted)"
     [ "$br" -ge "$N" ] || problem "$label: beside: $br of $N healthy messages received ($bs accepted)"
     [ "$se" = 0 ] || problem "$label: $se sends not answered 202 (first: $fe)"
