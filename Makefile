@@ -3,7 +3,9 @@
 #   make run        install what is missing, build, start hookd on ./hookd-data
 #   make test       install, build, run every test (format, unit, integration, ASan+UBSan)
 #   make check-asan unit + integration tests under AddressSanitizer/UBSan
-#   make bench      run bench/run.sh (see BENCHMARKS.md)
+#   make bench      run bench/run.sh (see BENCHMARKS.md): throughput and CPU per message
+#   make bench-scale   bench/scale.sh + bench/backlog.sh: 1M-message reads, backlog memory, restart
+#   make bench-faulty  bench/faulty.sh: a healthy endpoint's latency beside 9 faulty ones
 
 VERSION := 0.1.0
 PKGS := libmicrohttpd libcurl sqlite3 jansson libcrypto
@@ -25,7 +27,7 @@ FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
 
-.PHONY: all deps run test unit integration check-asan check-format format clean bench bench-deps bench-scale fuzz
+.PHONY: all deps run test unit integration check-asan check-format format clean bench bench-deps bench-scale bench-backlog bench-faulty fuzz
 all: hookd
 
 # ---- dependencies ----------------------------------------------------------
@@ -120,9 +122,18 @@ bench-deps:
 bench: bench-deps hookd
 	./bench/run.sh
 
-# 1,000,000-message store: p50/p99 of /v1/logs, the DLQ and /v1/metrics (BENCHMARKS.md, Scale)
-bench-scale: deps hookd node_modules/.stamp
+# 1,000,000-message store: p50/p99 of /v1/logs, the DLQ and /v1/metrics (BENCHMARKS.md, Scale);
+# then bench-backlog: RSS per pending message and restart -> first delivery with 1M pending
+bench-scale: deps bench-deps hookd node_modules/.stamp
 	./bench/scale.sh
+	./bench/backlog.sh
+
+bench-backlog: bench-deps hookd
+	./bench/backlog.sh
+
+# a healthy endpoint's p99 send -> receipt alone and beside 9 faulty endpoints (BENCHMARKS.md)
+bench-faulty: hookd
+	./bench/faulty.sh
 
 clean:
 	rm -rf build hookd

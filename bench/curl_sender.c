@@ -8,12 +8,19 @@
  *   Only transfers that complete with a 2xx status are counted. It prints one
  *   summary line of key=value pairs that bench/run.sh parses.
  *
- *   It deliberately does none of hookd's work (no store, no signing, no
- *   scheduling): it is what this machine's libcurl can push to the same
- *   receiver, so the gap between it and hookd is hookd's own cost.
+ *   It deliberately does none of hookd's work (no store, no scheduling): it is
+ *   what this machine's libcurl can push to the same receiver, so the gap
+ *   between it and hookd is hookd's own cost. With -s every request is signed
+ *   afresh the way hookd signs a delivery (a new webhook-id and timestamp, a
+ *   Standard Webhooks v1 HMAC in base64 and a HookBridge HMAC in hex, new
+ *   header list), with the HMAC key decoded once: the bare signed delivery.
+ *
+ *   The summary also gives cpu_us_per_req: this process's user+system CPU time
+ *   (getrusage) divided by the completed 2xx requests, the ceiling for hookd's
+ *   CPU per delivery.
  *
  * Usage
- *   curl_sender URL [-c CONCURRENCY] [-d SECONDS] [-n COUNT]
+ *   curl_sender URL [-c CONCURRENCY] [-d SECONDS] [-n COUNT] [-s]
  *   defaults: -c 64 -d 8; -n 0 means no count limit.
  *
  * Exit status
@@ -23,10 +30,13 @@
  * SPDX-License-Identifier: MIT
  */
 #include <curl/curl.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 
 #define MAX_CONCURRENCY 4096
@@ -43,6 +53,60 @@ static double now_s(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* A whsec_ secret as hookd's endpoints have (24 random bytes in base64). */
+static const char secret[] = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+
+static double cpu_s(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+           (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+}
+
+/* Fresh webhook headers for one attempt: id, timestamp, v1 and sha256 signatures. */
+static struct curl_slist *signed_headers(const unsigned char *key, int key_len, long long seq)
+{
+    char id[64], ts[24], buf[512], b64[64], hex[65], line[160];
+    unsigned char mac[32];
+    unsigned int mac_len = 0;
+    long long now = (long long)time(NULL);
+    snprintf(id, sizeof(id), "msg_%016llx%016llx", seq, now);
+    snprintf(ts, sizeof(ts), "%lld", now);
+    /* v1: base64(HMAC(key, id.ts.body)) */
+    int n = snprintf(buf, sizeof(buf), "%s.%s.%s", id, ts, body);
+    HMAC(EVP_sha256(), key, key_len, (const unsigned char *)buf, (size_t)n, mac, &mac_len);
+    EVP_EncodeBlock((unsigned char *)b64, mac, (int)mac_len);
+    /* HookBridge: hex(HMAC(whole secret, ts.body)) */
+    n = snprintf(buf, sizeof(buf), "%s.%s", ts, body);
+    HMAC(EVP_sha256(), secret, (int)(sizeof(secret) - 1), (const unsigned char *)buf, (size_t)n,
+         mac, &mac_len);
+    for (unsigned int i = 0; i < mac_len; i++)
+        snprintf(hex + 2 * i, 3, "%02x", mac[i]);
+    struct curl_slist *h = NULL;
+    const char *fixed[] = {"Content-Type: application/json", "User-Agent: hookd-bench/1",
+                           "Expect:"};
+    for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
+        h = curl_slist_append(h, fixed[i]);
+    snprintf(line, sizeof(line), "webhook-id: %s", id);
+    h = curl_slist_append(h, line);
+    snprintf(line, sizeof(line), "webhook-timestamp: %s", ts);
+    h = curl_slist_append(h, line);
+    snprintf(line, sizeof(line), "webhook-signature: v1,%s", b64);
+    h = curl_slist_append(h, line);
+    snprintf(line, sizeof(line), "X-Webhook-Id: %s", id);
+    h = curl_slist_append(h, line);
+    snprintf(line, sizeof(line), "X-Webhook-Timestamp: %s", ts);
+    h = curl_slist_append(h, line);
+    snprintf(line, sizeof(line), "X-Webhook-Signature: sha256=%s", hex);
+    h = curl_slist_append(h, line);
+    if (h == NULL) {
+        fprintf(stderr, "curl_sender: out of memory\n");
+        exit(2);
+    }
+    return h;
+}
+
 static size_t discard(char *ptr, size_t size, size_t nmemb, void *userdata)
 {
     (void)ptr;
@@ -52,7 +116,7 @@ static size_t discard(char *ptr, size_t size, size_t nmemb, void *userdata)
 
 static void usage(void)
 {
-    fprintf(stderr, "usage: curl_sender URL [-c CONCURRENCY] [-d SECONDS] [-n COUNT]\n");
+    fprintf(stderr, "usage: curl_sender URL [-c CONCURRENCY] [-d SECONDS] [-n COUNT] [-s]\n");
     exit(2);
 }
 
@@ -62,6 +126,7 @@ int main(int argc, char **argv)
     long concurrency = 64;
     double duration_s = 8.0;
     long long max_count = 0;
+    bool sign = false;
 
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "-c") == 0 && i + 1 < argc) {
@@ -70,6 +135,8 @@ int main(int argc, char **argv)
             duration_s = strtod(argv[++i], NULL);
         } else if (strcmp(argv[i], "-n") == 0 && i + 1 < argc) {
             max_count = strtoll(argv[++i], NULL, 10);
+        } else if (strcmp(argv[i], "-s") == 0) {
+            sign = true;
         } else if (argv[i][0] != '-' && url == NULL) {
             url = argv[i];
         } else {
@@ -114,6 +181,17 @@ int main(int argc, char **argv)
         headers = next;
     }
 
+    /* The v1 HMAC key: the base64 part of the secret, decoded once. */
+    unsigned char key[64];
+    int key_len =
+        EVP_DecodeBlock(key, (const unsigned char *)secret + 6, (int)(sizeof(secret) - 1 - 6));
+    struct curl_slist **own = calloc((size_t)concurrency, sizeof(*own));
+    if (key_len <= 0 || own == NULL) {
+        fprintf(stderr, "curl_sender: cannot set up signing\n");
+        return 2;
+    }
+    long long seq = 0;
+
     for (long i = 0; i < concurrency; i++) {
         CURL *e = curl_easy_init();
         if (e == NULL) {
@@ -130,7 +208,11 @@ int main(int argc, char **argv)
         curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
         curl_easy_setopt(e, CURLOPT_TCP_NODELAY, 1L);
         curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, 30000L);
-        curl_easy_setopt(e, CURLOPT_PRIVATE, (void *)e);
+        curl_easy_setopt(e, CURLOPT_PRIVATE, (void *)&own[i]);
+        if (sign) {
+            own[i] = signed_headers(key, key_len, seq++);
+            curl_easy_setopt(e, CURLOPT_HTTPHEADER, own[i]);
+        }
         easy[i] = e;
     }
 
@@ -140,6 +222,7 @@ int main(int argc, char **argv)
     long running_handles = 0;
 
     double t0 = now_s();
+    double cpu0 = cpu_s();
     double deadline = t0 + duration_s;
     for (long i = 0; i < concurrency && (max_count == 0 || started < max_count); i++) {
         curl_multi_add_handle(multi, easy[i]);
@@ -181,6 +264,13 @@ int main(int argc, char **argv)
             curl_multi_remove_handle(multi, e);
             running_handles--;
             if (!stopping) {
+                if (sign) {
+                    struct curl_slist **mine = NULL;
+                    curl_easy_getinfo(e, CURLINFO_PRIVATE, (char **)&mine);
+                    curl_slist_free_all(*mine);
+                    *mine = signed_headers(key, key_len, seq++);
+                    curl_easy_setopt(e, CURLOPT_HTTPHEADER, *mine);
+                }
                 curl_multi_add_handle(multi, e);
                 started++;
                 running_handles++;
@@ -205,8 +295,11 @@ int main(int argc, char **argv)
         t_end = now_s();
 
     double elapsed = t_end - t0;
-    printf("ok=%lld failed=%lld elapsed_s=%.3f req_per_s=%.1f concurrency=%ld body_bytes=%zu\n", ok,
-           failed, elapsed, (double)ok / elapsed, concurrency, sizeof(body) - 1);
+    double cpu = cpu_s() - cpu0;
+    printf("ok=%lld failed=%lld elapsed_s=%.3f req_per_s=%.1f concurrency=%ld body_bytes=%zu "
+           "signed=%d cpu_s=%.3f cpu_us_per_req=%.1f\n",
+           ok, failed, elapsed, (double)ok / elapsed, concurrency, sizeof(body) - 1, sign ? 1 : 0,
+           cpu, ok > 0 ? cpu * 1e6 / (double)ok : 0.0);
     if (failed > 0) {
         fprintf(stderr,
                 "curl_sender: %lld failed transfers (transport %lld, 1xx %lld, 3xx %lld, 4xx "
@@ -218,7 +311,9 @@ int main(int argc, char **argv)
     for (long i = 0; i < concurrency; i++) {
         curl_multi_remove_handle(multi, easy[i]);
         curl_easy_cleanup(easy[i]);
+        curl_slist_free_all(own[i]);
     }
+    free(own);
     free(easy);
     curl_slist_free_all(headers);
     curl_multi_cleanup(multi);

@@ -1,8 +1,8 @@
 # bench/lib.sh - shared by bench/run.sh and bench/scale.sh (sourced, not run).
 # Before sourcing set: tmp (the run's temp dir), LIB_TAG (log prefix, e.g. "bench")
 # and LIB_KEEP (1 keeps $tmp on exit). Gives: pids (children to stop on exit),
-# problems/notes arrays, log, problem, note, report_notes_and_problems, and the exit trap that stops every
-# child and removes $tmp.
+# problems/notes arrays, log, problem, note, report_notes_and_problems, cpu_busy, note_if_busy,
+# and the exit trap that stops every child and removes $tmp.
 
 pids=()
 problems=()
@@ -51,5 +51,26 @@ report_notes_and_problems() {
         echo "Problems:"
         echo
         for p in "${problems[@]}"; do echo "- $p"; done
+    fi
+}
+
+# cpu_busy SECONDS: percent of all CPUs busy over SECONDS (from /proc/stat).
+cpu_busy() {
+    local a b
+    a=$(awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9, $5 + $6 }' /proc/stat)
+    sleep "$1"
+    b=$(awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9, $5 + $6 }' /proc/stat)
+    awk -v a="$a" -v b="$b" 'BEGIN { split(a, x, " "); split(b, y, " ");
+        busy = y[1] - x[1]; idle = y[2] - x[2];
+        printf "%.0f\n", (busy + idle > 0) ? 100 * busy / (busy + idle) : 0 }'
+}
+
+# note_if_busy LABEL: sample the CPU for 1 s (nothing of the benchmark running) and add a
+# note when more than 10% was busy: other load skews every wall-clock figure.
+note_if_busy() {
+    local busy
+    busy=$(cpu_busy 1)
+    if [ "$busy" -gt 10 ]; then
+        note "$1: the machine was not idle before it: ${busy}% CPU busy over 1 s while nothing of the benchmark ran"
     fi
 }

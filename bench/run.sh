@@ -27,10 +27,23 @@
 #                         the dispatcher's own rate (in (2) it only has to keep up with
 #                         the sends). Skipped with a note if pause is refused;
 #                         BENCH_BACKLOG=0 skips it.
-#  (b) curl ceiling       bench/curl_sender.c: one libcurl multi handle with 64 easy
+#  (b) curl ceiling       bench/curl_sender.c -s: one libcurl multi handle with 64 easy
 #                         handles (= hookd's default per-endpoint concurrency), keep-alive,
-#                         POSTing a ~220-byte JSON body with webhook headers to the same
-#                         nginx. Figure = completed 2xx/s. Ceiling for (2).
+#                         POSTing a ~220-byte JSON body to the same nginx, each request
+#                         signed afresh (webhook-id, timestamp, v1 + sha256 HMACs, as hookd
+#                         signs). Figure = completed 2xx/s. Ceiling for (2).
+#  (d) MHD ceiling        bench/mhd_ceiling.c: bare libmicrohttpd (epoll, 2 threads) +
+#                         jansson parsing the send body and answering 202 JSON; the same
+#                         wrk command. Ceiling for the CPU per send (and context for (1)).
+#
+# CPU per message (the steadiest figure on a shared machine): the process's user+system
+# time from /proc/PID/stat (utime+stime) over a phase, divided by the messages of that
+# phase, in µs:
+#  CPU µs per durable send   hookd during (1b) (endpoint paused: sends only) / sends accepted
+#  CPU µs per delivery       hookd from resume to drained in (2b) / deliveries succeeded
+#  CPU µs per send+delivery  hookd during (1)+(2), wrk start to drained / messages
+#  ceilings                  (d) mhd_ceiling's CPU / requests answered 202 during its wrk run;
+#                            (b) curl_sender's own getrusage / signed 2xx deliveries
 #  (c) SQLite ceiling     bench/sqlite_ceiling.c: WAL + synchronous=FULL, ~300-byte rows;
 #                         1 row per transaction (= fsyncs/s of this disk) and 64 rows per
 #                         transaction (rows/s). Context for (1): without group commit,
@@ -86,7 +99,7 @@ case "${1:-}" in
     ;;
 esac
 
-for tool in wrk nginx gcc curl pkg-config awk; do
+for tool in wrk nginx gcc curl pkg-config awk getconf; do
     command -v "$tool" >/dev/null || {
         echo "run.sh: '$tool' not found" >&2
         exit 2
@@ -116,6 +129,14 @@ LIB_KEEP=${BENCH_KEEP_TMP:-0}
 # shellcheck source=bench/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 now() { date +%s.%N; }
+CLK_TCK=$(getconf CLK_TCK)
+# cpu_ticks PID: user+system CPU time of a process so far, in clock ticks (empty if gone).
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || true; }
+# cpu_us_per TICKS0 TICKS1 COUNT: µs of CPU per item (empty if unknown).
+cpu_us_per() {
+    [ -n "$1" ] && [ -n "$2" ] && [ "${3:-0}" -gt 0 ] || return 0
+    awk -v a="$1" -v b="$2" -v n="$3" -v hz="$CLK_TCK" 'BEGIN { printf "%.1f\n", (b - a) * 1e6 / hz / n }'
+}
 # record FIGURE VALUE: append one run's value of a figure.
 record() { echo "$2" >>"$tmp/res/$1"; }
 # median FIGURE: median of the recorded values ("n/a" if none).
@@ -139,23 +160,16 @@ runs_of() {
 # kv KEY LINE: value of KEY=... in a key=value line.
 kv() { printf '%s\n' "$2" | tr ' ' '\n' | sed -n "s/^$1=//p" | head -n1; }
 
-# cpu_busy SECONDS: percent of all CPUs busy over SECONDS (from /proc/stat).
-cpu_busy() {
-    local a b
-    a=$(awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9, $5 + $6 }' /proc/stat)
-    sleep "$1"
-    b=$(awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9, $5 + $6 }' /proc/stat)
-    awk -v a="$a" -v b="$b" 'BEGIN { split(a, x, " "); split(b, y, " ");
-        busy = y[1] - x[1]; idle = y[2] - x[2];
-        printf "%.0f\n", (busy + idle > 0) ? 100 * busy / (busy + idle) : 0 }'
-}
-
 # ---- build the C helpers ----------------------------------------------------------
 log "building helpers in $tmp"
 read -ra curl_flags <<<"$(pkg-config --cflags --libs libcurl)"
 read -ra sqlite_flags <<<"$(pkg-config --cflags --libs sqlite3)"
+read -ra mhd_flags <<<"$(pkg-config --cflags --libs libmicrohttpd jansson)"
+read -ra crypto_flags <<<"$(pkg-config --cflags --libs libcrypto)"
 gcc -O2 -std=c11 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -o "$tmp/curl_sender" \
-    "$here/curl_sender.c" "${curl_flags[@]}"
+    "$here/curl_sender.c" "${curl_flags[@]}" "${crypto_flags[@]}"
+gcc -O2 -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -Wall -Wextra -o "$tmp/mhd_ceiling" \
+    "$here/mhd_ceiling.c" "${mhd_flags[@]}"
 gcc -O2 -std=c11 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -o "$tmp/sqlite_ceiling" \
     "$here/sqlite_ceiling.c" "${sqlite_flags[@]}"
 
@@ -251,6 +265,40 @@ parse_wrk() {
     log "$label: $rps req/s (p50 ${p50:-?}, p99 ${p99:-?}, unexpected ${unexpected:-?})"
 }
 
+# ---- (d) bare libmicrohttpd + jansson ------------------------------------------------
+# mhd_ceiling_run RUN: start mhd_ceiling, run wrk against it, record req/s and CPU µs/req.
+mhd_ceiling_run() {
+    local run=$1 pid port="" c0 c1 n
+    "$tmp/mhd_ceiling" -t 2 >"$tmp/mhd-$run.out" 2>"$tmp/mhd-$run.err" &
+    pid=$!
+    pids+=("$pid")
+    for _ in $(seq 50); do
+        port=$(sed -n 's/^listening on http:\/\/127\.0\.0\.1://p' "$tmp/mhd-$run.err")
+        [ -n "$port" ] && break
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.1
+    done
+    if [ -z "$port" ]; then
+        problem "run $run (d): mhd_ceiling did not start: $(head -c 300 "$tmp/mhd-$run.err")"
+        kill "$pid" 2>/dev/null || true
+        wait "$pid" 2>/dev/null || true
+        forget_pid "$pid"
+        return 1
+    fi
+    c0=$(cpu_ticks "$pid")
+    run_wrk "$tmp/wrk-mhd-$run.txt" "http://127.0.0.1:$port" 202 ||
+        problem "run $run (d): wrk exited with status $?"
+    c1=$(cpu_ticks "$pid")
+    kill -TERM "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+    forget_pid "$pid"
+    parse_wrk "$tmp/wrk-mhd-$run.txt" mhd_ceiling "run $run (d) libmicrohttpd+jansson" || return 1
+    n=$(kv expected "$(grep '^BENCH_RESULT' "$tmp/wrk-mhd-$run.txt" || true)")
+    n=$(cpu_us_per "$c0" "$c1" "${n:-0}")
+    [ -n "$n" ] && record cpu_us_mhd "$n"
+    log "run $run (d) CPU: ${n:-?} µs per answer"
+}
+
 # ---- hookd ------------------------------------------------------------------------
 # metrics PORT: prints "accepted delivered attempts commits commit_ops" (sums over any
 # label sets). The last two are optional extras (-1 when hookd does not export them);
@@ -328,8 +376,11 @@ backlog_phase() {
         return 0
     fi
     read -r a0 d0 at0 _ _ <<<"$(metrics "$port")"
+    local c0 c1
+    c0=$(cpu_ticks "$pid")
     run_wrk "$tmp/wrk-paused-$run.txt" "http://127.0.0.1:$port" 202 \
         BENCH_ENDPOINT_ID="$ep_id" BENCH_API_KEY="$key" || problem "$label: wrk exited with status $?"
+    c1=$(cpu_ticks "$pid")
     parse_wrk "$tmp/wrk-paused-$run.txt" paused_sends "$label (1b) sends, endpoint paused" || true
     m=$(metrics "$port" || true)
     if [ -z "$m" ] || [ "$m" = missing ]; then
@@ -340,6 +391,9 @@ backlog_phase() {
     if [ "$d" -ne "$d0" ]; then
         problem "$label: $((d - d0)) deliveries succeeded while the endpoint was paused"
     fi
+    local cpu_send
+    cpu_send=$(cpu_us_per "$c0" "$c1" "$((a - a0))")
+    [ -n "$cpu_send" ] && record cpu_us_send "$cpu_send"
     backlog=$((a - d))
     d_res=$d
     at_res=$at
@@ -347,6 +401,7 @@ backlog_phase() {
         -H "Authorization: Bearer $key" "http://127.0.0.1:$port/v1/endpoints/$ep_id/resume" ||
         true)
     t_res=$(now)
+    c0=$(cpu_ticks "$pid")
     t=$t_res
     if [ "$code" != 200 ]; then
         problem "$label: resume answered $code: $(head -c 300 "$tmp/resume-$run.json")"
@@ -375,9 +430,14 @@ backlog_phase() {
         fi
         read -r a d at _ _ <<<"$m"
     done
+    c1=$(cpu_ticks "$pid")
     if [ "$((at - at_res))" -ne "$((d - d_res))" ]; then
         problem "$label: $((at - at_res - d + d_res)) delivery attempts failed while draining"
     fi
+    local cpu_del
+    cpu_del=$(cpu_us_per "$c0" "$c1" "$((d - d_res))")
+    [ -n "$cpu_del" ] && record cpu_us_delivery "$cpu_del"
+    log "$label CPU: ${cpu_send:-?} µs per durable send (1b), ${cpu_del:-?} µs per delivery (2b)"
     record backlog_size "$backlog"
     record backlog_drain_rps "$(awk -v n="$((d - d_res))" -v t0="$t_res" -v t="$t" \
         'BEGIN { printf "%.1f", n / (t - t0) }')"
@@ -452,6 +512,8 @@ run_hookd() {
     # Load: wrk for DURATION s, sampling /metrics throughout, then wait for the drain.
     local a0 d0 at0 b0 o0 b_wrk o_wrk t0 a d at t wrk_pid t_wrk a_wrk d_wrk drained=0 samples="$tmp/samples-$run.txt"
     read -r a0 d0 at0 b0 o0 <<<"$(metrics "$port")"
+    local cpu0
+    cpu0=$(cpu_ticks "$pid")
     t0=$(now)
     echo "$t0 $a0 $d0 $at0" >"$samples"
     # A simple command in the background, so $! is timeout(1) itself, which passes
@@ -513,8 +575,10 @@ run_hookd() {
         echo "$t $a $d $at" >>"$samples"
     done
 
-    local sent=$((a - a0)) delivered=$((d - d0)) attempts=$((at - at0))
+    local sent=$((a - a0)) delivered=$((d - d0)) attempts=$((at - at0)) cpu_both
+    cpu_both=$(cpu_us_per "$cpu0" "$(cpu_ticks "$pid")" "$sent")
     if [ "$drained" = 1 ]; then
+        [ -n "$cpu_both" ] && record cpu_us_both "$cpu_both"
         record deliveries_rps "$(awk -v n="$delivered" -v t0="$t0" -v t="$t" \
             'BEGIN { printf "%.1f", n / (t - t0) }')"
         record drain_s "$(awk -v a="$t_wrk" -v b="$t" 'BEGIN { printf "%.2f", b - a }')"
@@ -555,10 +619,7 @@ log "nginx receiver on 127.0.0.1:$NGINX_PORT; $RUNS runs of ${DURATION} s measur
 for run in $(seq "$RUNS"); do
     log "---- run $run of $RUNS"
     # Other load on the machine skews every figure: say so in the report.
-    busy=$(cpu_busy 1)
-    if [ "$busy" -gt 10 ]; then
-        note "run $run: the machine was not idle before it: ${busy}% CPU busy over 1 s while nothing of the benchmark ran"
-    fi
+    note_if_busy "run $run"
     # (a) wrk ceiling: identical requests, nginx answers 204.
     run_wrk "$tmp/wrk-nginx-$run.txt" "http://127.0.0.1:$NGINX_PORT" 204 ||
         problem "run $run (a): wrk exited with status $?"
@@ -566,12 +627,16 @@ for run in $(seq "$RUNS"); do
 
     # (b) curl multi ceiling.
     out=$(timeout $((DURATION + 30)) "$tmp/curl_sender" "http://127.0.0.1:$NGINX_PORT/hook" \
-        -c "$CURL_CONC" -d "$DURATION" 2>"$tmp/curl-$run.err") ||
+        -c "$CURL_CONC" -d "$DURATION" -s 2>"$tmp/curl-$run.err") ||
         problem "run $run (b): curl_sender failed: $(cat "$tmp/curl-$run.err")"
     if [ -n "$out" ]; then
         record curl_ceiling_rps "$(kv req_per_s "$out")"
+        record cpu_us_curl "$(kv cpu_us_per_req "$out")"
         log "run $run (b) curl ceiling: $out"
     fi
+
+    # (d) bare libmicrohttpd + jansson: same wrk command, its CPU per answer.
+    mhd_ceiling_run "$run" || true
 
     # (c) SQLite ceilings, fresh database files each time.
     for batch in 1 64; do
@@ -600,6 +665,15 @@ ratio() {
     awk -v a="$(median "$1")" -v b="$(median "$2")" \
         'BEGIN { if (a + 0 > 0 && b + 0 > 0) printf "%.0f%%", 100 * a / b; else print "-" }'
 }
+# times A B: median A / median B as "N.N×" (how many times the ceiling's CPU hookd spends).
+times() {
+    awk -v a="$(median "$1")" -v b="$(median "$2")" \
+        'BEGIN { if (a + 0 > 0 && b + 0 > 0) printf "%.1f×", a / b; else print "-" }'
+}
+sum_of() {
+    awk -v a="$(median "$1")" -v b="$(median "$2")" \
+        'BEGIN { if (a + 0 > 0 && b + 0 > 0) printf "%.1f", a + b; else print "n/a" }'
+}
 cpu=$(grep -m1 '^model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')
 report="$tmp/report.md"
 {
@@ -620,7 +694,7 @@ report="$tmp/report.md"
     echo "|---|---:|---|---|---:|---|---:|"
     if [ "$ceilings_only" = 0 ]; then
         echo "| (1) durable sends/s (wrk -c$CONNS) | $(median sends_rps) | $(runs_of sends_rps) | (a) wrk → nginx 204 | $(median wrk_ceiling_rps) | $(runs_of wrk_ceiling_rps) | $(ratio sends_rps wrk_ceiling_rps) |"
-        echo "| (2) deliveries/s → nginx 204 | $(median deliveries_rps) | $(runs_of deliveries_rps) | (b) libcurl multi, $CURL_CONC handles | $(median curl_ceiling_rps) | $(runs_of curl_ceiling_rps) | $(ratio deliveries_rps curl_ceiling_rps) |"
+        echo "| (2) deliveries/s → nginx 204 | $(median deliveries_rps) | $(runs_of deliveries_rps) | (b) signed libcurl multi, $CURL_CONC handles | $(median curl_ceiling_rps) | $(runs_of curl_ceiling_rps) | $(ratio deliveries_rps curl_ceiling_rps) |"
         if [ -s "$tmp/res/paused_sends_rps" ]; then
             echo "| (1b) durable sends/s, endpoint paused | $(median paused_sends_rps) | $(runs_of paused_sends_rps) | (a) | | | $(ratio paused_sends_rps wrk_ceiling_rps) |"
         fi
@@ -629,10 +703,24 @@ report="$tmp/report.md"
         fi
     else
         echo "| (1) durable sends/s | not run | | (a) wrk → nginx 204 | $(median wrk_ceiling_rps) | $(runs_of wrk_ceiling_rps) | |"
-        echo "| (2) deliveries/s | not run | | (b) libcurl multi, $CURL_CONC handles | $(median curl_ceiling_rps) | $(runs_of curl_ceiling_rps) | |"
+        echo "| (2) deliveries/s | not run | | (b) signed libcurl multi, $CURL_CONC handles | $(median curl_ceiling_rps) | $(runs_of curl_ceiling_rps) | |"
     fi
+    echo "| | | | (d) bare libmicrohttpd + jansson 202 | $(median mhd_ceiling_rps) | $(runs_of mhd_ceiling_rps) | |"
     echo "| | | | (c) SQLite fsyncs/s (1 row/txn) | $(median sqlite_fsyncs) | $(runs_of sqlite_fsyncs) | |"
     echo "| | | | (c) SQLite rows/s (64 rows/txn) | $(median sqlite_rows64) | $(runs_of sqlite_rows64) | |"
+    echo
+    echo "CPU per message: the process's user+system time (/proc/PID/stat, ${CLK_TCK} ticks/s) over the phase / its messages; the last column is hookd's CPU as a multiple of the ceiling's:"
+    echo
+    echo "| figure | median µs | runs | ceiling | median µs | runs | hookd / ceiling |"
+    echo "|---|---:|---|---|---:|---|---:|"
+    if [ "$ceilings_only" = 0 ]; then
+        echo "| CPU µs per durable send (1b) | $(median cpu_us_send) | $(runs_of cpu_us_send) | (d) bare libmicrohttpd + jansson | $(median cpu_us_mhd) | $(runs_of cpu_us_mhd) | $(times cpu_us_send cpu_us_mhd) |"
+        echo "| CPU µs per delivery (2b) | $(median cpu_us_delivery) | $(runs_of cpu_us_delivery) | (b) bare signed libcurl | $(median cpu_us_curl) | $(runs_of cpu_us_curl) | $(times cpu_us_delivery cpu_us_curl) |"
+        echo "| CPU µs per send + delivery (1)+(2) | $(median cpu_us_both) | $(runs_of cpu_us_both) | (d) + (b) | $(sum_of cpu_us_mhd cpu_us_curl) | | $(awk -v a="$(median cpu_us_both)" -v b="$(sum_of cpu_us_mhd cpu_us_curl)" 'BEGIN { if (a + 0 > 0 && b + 0 > 0) printf "%.1f×", a / b; else print "-" }') |"
+    else
+        echo "| | | | (d) bare libmicrohttpd + jansson | $(median cpu_us_mhd) | $(runs_of cpu_us_mhd) | |"
+        echo "| | | | (b) bare signed libcurl | $(median cpu_us_curl) | $(runs_of cpu_us_curl) | |"
+    fi
     echo
     echo "Details (medians):"
     echo

@@ -19,20 +19,28 @@
  *   message's outcome is placed in the minute it was created, not hours later
  *   as real retries would.
  *
+ *   With -q URL it writes a delivery backlog instead (bench/backlog.sh): one
+ *   live endpoint with that URL (plus the usual test-mode one, left empty) and
+ *   N messages to it, all queued (status 0, no attempt yet, due now), each
+ *   with a ~200-byte JSON payload like bench/send.lua's, created over the last
+ *   DAYS days; their rollups count them as sent, nothing else. That is what
+ *   the store holds after N accepted sends to a receiver that never answered.
+ *
  *   Writes go in transactions of 50,000 rows with synchronous=OFF: this is a
  *   fixture, not a durability test. Ids come from a seeded PRNG, so a given
  *   seed gives the same ids relative to the start time.
  *
  * Usage
- *   scale_fill DATA_DIR [-n MESSAGES] [-e ENDPOINTS] [-d DAYS] [-s SEED]
- *   defaults: -n 1000000 -e 20 -d 30 -s 1
+ *   scale_fill DATA_DIR [-n MESSAGES] [-e ENDPOINTS] [-d DAYS] [-s SEED] [-q URL]
+ *   defaults: -n 1000000 -e 20 -d 30 -s 1 (-q sets -e 1)
  *
  * Output
  *   key=value lines on stdout: messages, live, test, succeeded,
  *   failed_permanent, pending_retry, attempts, rollup_rows, endpoints,
  *   deep_cursor (the id of the live message 90% of the way down the
  *   newest-first log, i.e. an old one), mid_time_ms (creation time of the
- *   middle message), elapsed_s.
+ *   middle message), elapsed_s; with -q also queued and endpoint_id (the
+ *   backlog's endpoint).
  *
  * SPDX-License-Identifier: MIT
  */
@@ -141,8 +149,8 @@ static void rand_hex(char *out, size_t n)
 
 static void usage(void)
 {
-    fprintf(stderr,
-            "usage: scale_fill DATA_DIR [-n MESSAGES] [-e ENDPOINTS] [-d DAYS] [-s SEED]\n");
+    fprintf(stderr, "usage: scale_fill DATA_DIR [-n MESSAGES] [-e ENDPOINTS] [-d DAYS] [-s SEED] "
+                    "[-q URL]\n");
     exit(2);
 }
 
@@ -150,12 +158,13 @@ int main(int argc, char **argv)
 {
     long n = 1000000, nep = 20, days = 30;
     unsigned long long seed = 1;
+    const char *queue_url = NULL; /* -q: a queued backlog to this URL */
     if (argc < 2 || argv[1][0] == '-')
         usage();
     const char *dir = argv[1];
     int opt;
     optind = 2;
-    while ((opt = getopt(argc, argv, "n:e:d:s:")) != -1) {
+    while ((opt = getopt(argc, argv, "n:e:d:s:q:")) != -1) {
         switch (opt) {
         case 'n':
             n = atol(optarg);
@@ -169,10 +178,15 @@ int main(int argc, char **argv)
         case 's':
             seed = strtoull(optarg, NULL, 10);
             break;
+        case 'q':
+            queue_url = optarg;
+            break;
         default:
             usage();
         }
     }
+    if (queue_url)
+        nep = 1;
     if (n < 10 || nep < 1 || nep > MAX_ENDPOINTS || days < 1 || days > 3650)
         usage();
     rng_state = seed * 0x9E3779B97F4A7C15ULL + 1;
@@ -207,7 +221,10 @@ int main(int argc, char **argv)
         char url[128], sk[40], secret[64];
         memcpy(ep_ids[e], "ep_", 3);
         rand_hex(ep_ids[e] + 3, 32);
-        snprintf(url, sizeof(url), "http://127.0.0.1:9/scale/%ld", e);
+        if (queue_url && e == 0)
+            snprintf(url, sizeof(url), "%s", queue_url);
+        else
+            snprintf(url, sizeof(url), "http://127.0.0.1:9/scale/%ld", e);
         memcpy(sk, "sk_", 3);
         rand_hex(sk + 3, 32);
         snprintf(secret, sizeof(secret), "whsec_");
@@ -241,14 +258,16 @@ int main(int argc, char **argv)
     int64_t mid_time = 0;
     for (long i = 0; i < n; i++) {
         int64_t created = start + (int64_t)((double)span * (double)i / (double)n);
-        bool is_test = i % 20 == 19;
+        bool is_test = !queue_url && i % 20 == 19;
         long e = is_test ? nep : (long)(rng() % (uint64_t)nep);
         const char *mode = is_test ? "test" : "live";
         unsigned r = (unsigned)(rng() % 1000);
         int status, att, resp;
         int64_t latency = 20 + (int64_t)(rng() % 280), next = 0, retries;
         const char *err = NULL;
-        if (r < 50) {
+        if (queue_url) {
+            status = 0, att = 0, resp = 0, retries = 0;
+        } else if (r < 50) {
             status = 4, att = 8, resp = 500, retries = 7, err = "HTTP 500 from receiver";
         } else if (r < 70) {
             status = 3, att = 3, resp = 503, retries = 3, next = now + 30 * DAY_MS;
@@ -258,12 +277,16 @@ int main(int argc, char **argv)
         }
         uuid7(id, created);
         rand_hex(sha, 64);
-        char payload[160];
+        char payload[320];
         int plen = snprintf(payload, sizeof(payload),
                             "{\"type\":\"invoice.paid\",\"seq\":%ld,\"amount\":%llu,"
-                            "\"customer\":\"cus_%08llx\"}",
+                            "\"customer\":\"cus_%08llx\"%s}",
                             i, (unsigned long long)(rng() % 100000),
-                            (unsigned long long)(rng() & 0xffffffff));
+                            (unsigned long long)(rng() & 0xffffffff),
+                            queue_url ? ",\"data\":{\"invoice_id\":\"inv_0123456789abcdef\","
+                                        "\"currency\":\"eur\",\"lines\":[{\"sku\":\"plan-pro\","
+                                        "\"qty\":1}],\"note\":\"bench backlog\"}"
+                                      : "");
         sqlite3_bind_blob(qev, 1, payload, plen, SQLITE_STATIC);
         sqlite3_bind_int64(qev, 2, created);
         step_done(db, qev, "insert event");
@@ -286,8 +309,14 @@ int main(int argc, char **argv)
             sqlite3_bind_text(qm, 10, err, -1, SQLITE_STATIC);
         else
             sqlite3_bind_null(qm, 10);
-        sqlite3_bind_int(qm, 11, resp);
-        sqlite3_bind_int64(qm, 12, latency);
+        if (queue_url) { /* nothing happened to it yet */
+            sqlite3_bind_null(qm, 11);
+            sqlite3_bind_null(qm, 12);
+            done_at = created;
+        } else {
+            sqlite3_bind_int(qm, 11, resp);
+            sqlite3_bind_int64(qm, 12, latency);
+        }
         sqlite3_bind_int64(qm, 13, created);
         sqlite3_bind_int64(qm, 14, done_at);
         if (status == 2)
@@ -300,7 +329,7 @@ int main(int argc, char **argv)
             sqlite3_bind_null(qm, 16);
         step_done(db, qm, "insert message");
 
-        if (status != 2) {
+        if (status != 2 && status != 0) {
             uuid7(aid, created);
             sqlite3_bind_text(qa, 1, aid, -1, SQLITE_STATIC);
             sqlite3_bind_text(qa, 2, id, -1, SQLITE_STATIC);
@@ -324,6 +353,7 @@ int main(int argc, char **argv)
         } else if (status == 4) {
             b->failed++;
         }
+        /* (a queued message is only counted in total) */
         counts[status]++;
         if (is_test)
             test++;
@@ -381,6 +411,8 @@ int main(int argc, char **argv)
     sqlite3_finalize(qr);
     if (sqlite3_close(db) != SQLITE_OK)
         die(db, "close");
+    if (queue_url)
+        printf("queued=%ld\nendpoint_id=%s\n", counts[0], ep_ids[0]);
     free(ru);
     free(ep_ids);
     printf("messages=%ld\nlive=%ld\ntest=%ld\nsucceeded=%ld\nfailed_permanent=%ld\n"
@@ -388,5 +420,6 @@ int main(int argc, char **argv)
            "deep_cursor=%s\nmid_time_ms=%lld\nelapsed_s=%.1f\n",
            n, live, test, counts[2], counts[4], counts[3], attempts, rollup_rows, nep + 1,
            deep_cursor, (long long)mid_time, now_s() - t0);
+
     return 0;
 }
