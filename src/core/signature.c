@@ -147,6 +147,27 @@ static unsigned char *signed_bytes(const char *msg_id, int64_t ts_sec, const voi
     return buf;
 }
 
+/* "v1,<base64 mac>" into out. */
+static enum err format_v1(char *out, size_t outlen, const unsigned char mac[HMAC_LEN])
+{
+    if (outlen < 3 || !b64_encode(out + 3, outlen - 3, mac, HMAC_LEN))
+        return ERR_INVAL;
+    memcpy(out, "v1,", 3);
+    return ERR_OK;
+}
+
+/* "sha256=<hex mac>" into out (7 + 64 + 1 bytes, checked by the callers). */
+static void format_hookbridge(char *out, const unsigned char mac[HMAC_LEN])
+{
+    static const char hex[] = "0123456789abcdef";
+    memcpy(out, "sha256=", 7);
+    for (size_t i = 0; i < HMAC_LEN; i++) {
+        out[7 + 2 * i] = hex[mac[i] >> 4];
+        out[7 + 2 * i + 1] = hex[mac[i] & 0x0f];
+    }
+    out[7 + 2 * HMAC_LEN] = '\0';
+}
+
 enum err signature_v1(char *out, size_t outlen, const char *secret, const char *msg_id,
                       int64_t ts_sec, const void *body, size_t body_len)
 {
@@ -154,10 +175,7 @@ enum err signature_v1(char *out, size_t outlen, const char *secret, const char *
     enum err e = v1_mac(mac, secret, msg_id, ts_sec, body, body_len);
     if (e != ERR_OK)
         return e;
-    if (outlen < 3 || !b64_encode(out + 3, outlen - 3, mac, sizeof(mac)))
-        return ERR_INVAL;
-    memcpy(out, "v1,", 3);
-    return ERR_OK;
+    return format_v1(out, outlen, mac);
 }
 
 /* An Ed25519 private key from base64 of a 32-byte seed or a 64-byte seed || public key. */
@@ -218,7 +236,6 @@ out:
 enum err signature_hookbridge(char *out, size_t outlen, const char *secret, int64_t ts_sec,
                               const void *body, size_t body_len)
 {
-    static const char hex[] = "0123456789abcdef";
     unsigned char mac[HMAC_LEN];
     char ts[32];
 
@@ -229,12 +246,7 @@ enum err signature_hookbridge(char *out, size_t outlen, const char *secret, int6
     const size_t lens[] = {(size_t)ts_len, 1, body_len};
     if (!hmac_sha256(mac, secret, strlen(secret), parts, lens, 3))
         return ERR_INVAL;
-    memcpy(out, "sha256=", 7);
-    for (size_t i = 0; i < HMAC_LEN; i++) {
-        out[7 + 2 * i] = hex[mac[i] >> 4];
-        out[7 + 2 * i + 1] = hex[mac[i] & 0x0f];
-    }
-    out[7 + 2 * HMAC_LEN] = '\0';
+    format_hookbridge(out, mac);
     return ERR_OK;
 }
 
@@ -318,4 +330,87 @@ bool signature_verify_v1a(const char *header, const char *pk_b64, const char *ms
     free(msg);
     EVP_PKEY_free(pkey);
     return ok;
+}
+
+/* ---- prepared keys ---- */
+
+static EVP_MAC_CTX *keyed_hmac(const void *key, size_t key_len)
+{
+    EVP_MAC *alg = EVP_MAC_fetch(NULL, "HMAC", NULL);
+    EVP_MAC_CTX *ctx = alg ? EVP_MAC_CTX_new(alg) : NULL;
+    EVP_MAC_free(alg); /* the context keeps its own reference */
+    char digest[] = "SHA256";
+    OSSL_PARAM params[] = {
+        OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0),
+        OSSL_PARAM_construct_end(),
+    };
+    if (ctx && !EVP_MAC_init(ctx, key, key_len, params)) {
+        EVP_MAC_CTX_free(ctx);
+        ctx = NULL;
+    }
+    return ctx;
+}
+
+enum err signature_key_init(struct signature_key *k, const char *secret)
+{
+    memset(k, 0, sizeof(*k));
+    unsigned char key[KEY_MAX];
+    int key_len = decode_secret(key, sizeof(key), secret);
+    if (key_len > 0) {
+        k->v1 = keyed_hmac(key, (size_t)key_len);
+        k->hb = keyed_hmac(secret, strlen(secret));
+    }
+    explicit_bzero(key, sizeof(key));
+    if (!k->v1 || !k->hb) {
+        signature_key_release(k);
+        return ERR_INVAL;
+    }
+    return ERR_OK;
+}
+
+void signature_key_release(struct signature_key *k)
+{
+    EVP_MAC_CTX_free(k->v1); /* OpenSSL wipes the key material it frees */
+    EVP_MAC_CTX_free(k->hb);
+    k->v1 = k->hb = NULL;
+}
+
+/* Reuse ctx's key (EVP_MAC_init with no key restarts from the prepared pads). */
+static bool prepared_mac(unsigned char mac[HMAC_LEN], EVP_MAC_CTX *ctx, const void *const *parts,
+                         const size_t *lens, size_t n)
+{
+    size_t out_len = 0;
+    if (!ctx || !EVP_MAC_init(ctx, NULL, 0, NULL))
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (lens[i] > 0 && !EVP_MAC_update(ctx, parts[i], lens[i]))
+            return false;
+    return EVP_MAC_final(ctx, mac, &out_len, HMAC_LEN) && out_len == HMAC_LEN;
+}
+
+enum err signature_key_v1(const struct signature_key *k, char *out, size_t outlen,
+                          const char *msg_id, int64_t ts_sec, const void *body, size_t body_len)
+{
+    char ts[32];
+    int ts_len = snprintf(ts, sizeof(ts), "%" PRId64, ts_sec);
+    const void *parts[] = {msg_id, ".", ts, ".", body};
+    const size_t lens[] = {strlen(msg_id), 1, (size_t)ts_len, 1, body_len};
+    unsigned char mac[HMAC_LEN];
+    if (!prepared_mac(mac, k->v1, parts, lens, 5))
+        return ERR_INVAL;
+    return format_v1(out, outlen, mac);
+}
+
+enum err signature_key_hookbridge(const struct signature_key *k, char *out, size_t outlen,
+                                  int64_t ts_sec, const void *body, size_t body_len)
+{
+    char ts[32];
+    int ts_len = snprintf(ts, sizeof(ts), "%" PRId64, ts_sec);
+    const void *parts[] = {ts, ".", body};
+    const size_t lens[] = {(size_t)ts_len, 1, body_len};
+    unsigned char mac[HMAC_LEN];
+    if (outlen < 7 + 2 * HMAC_LEN + 1 || !prepared_mac(mac, k->hb, parts, lens, 3))
+        return ERR_INVAL;
+    format_hookbridge(out, mac);
+    return ERR_OK;
 }

@@ -37,6 +37,25 @@ enum err signature_v1a(char *out, size_t outlen, const char *sk_b64, const char 
 enum err signature_hookbridge(char *out, size_t outlen, const char *secret, int64_t ts_sec,
                               const void *body, size_t body_len);
 
+/*
+ * A secret prepared for many signatures: both HMAC keys are set up once (the
+ * base64 decode and the HMAC key schedule), so each delivery only hashes its
+ * bytes. Not shared between threads; signature_key_release wipes it.
+ */
+struct signature_key {
+    struct evp_mac_ctx_st *v1; /* keyed with the decoded "whsec_" key */
+    struct evp_mac_ctx_st *hb; /* keyed with the whole secret string (HookBridge) */
+};
+
+/* ERR_INVAL for a malformed secret (then k holds nothing to release). */
+enum err signature_key_init(struct signature_key *k, const char *secret);
+void signature_key_release(struct signature_key *k);
+/* As signature_v1 / signature_hookbridge, with a prepared key. */
+enum err signature_key_v1(const struct signature_key *k, char *out, size_t outlen,
+                          const char *msg_id, int64_t ts_sec, const void *body, size_t body_len);
+enum err signature_key_hookbridge(const struct signature_key *k, char *out, size_t outlen,
+                                  int64_t ts_sec, const void *body, size_t body_len);
+
 /* True when a space-separated webhook-signature header holds a v1 entry valid for secret. */
 bool signature_verify_v1(const char *header, const char *secret, const char *msg_id, int64_t ts_sec,
                          const void *body, size_t body_len);

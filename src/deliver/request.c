@@ -68,11 +68,18 @@ static curl_socket_t on_opensocket(void *ud, curlsocktype purpose, struct curl_s
 static struct curl_slist *add_header(struct curl_slist *l, const char *name, const char *value)
 {
     char line[9000];
-    /* curl drops "Name:" (it means "remove"); "Name;" sends an empty value. */
-    if (value[0])
-        snprintf(line, sizeof(line), "%s: %s", name, value);
-    else
-        snprintf(line, sizeof(line), "%s;", name);
+    size_t nl = strlen(name), vl = strlen(value);
+    if (nl + vl + 3 > sizeof(line)) /* custom headers are validated far below this */
+        return l;
+    /* curl drops "Name:" (it means "remove"); "Name;" sends an empty value.
+     * memcpy, not snprintf: a dozen headers per attempt. */
+    memcpy(line, name, nl);
+    if (vl) {
+        memcpy(line + nl, ": ", 2);
+        memcpy(line + nl + 2, value, vl + 1);
+    } else {
+        memcpy(line + nl, ";", 2);
+    }
     struct curl_slist *n = curl_slist_append(l, line);
     if (!n)
         abort();
@@ -110,6 +117,23 @@ static struct curl_slist *add_custom_headers(struct curl_slist *l, const char *m
     return l;
 }
 
+void request_target_prepare(struct request_target *t)
+{
+    t->n_signers = 0;
+    for (int i = 0; i < t->n_keys; i++)
+        if (signature_key_init(&t->signers[t->n_signers], t->keys[i].secret) == ERR_OK)
+            t->n_signers++;
+}
+
+void request_target_clear_keys(struct request_target *t)
+{
+    for (int i = 0; i < t->n_signers; i++)
+        signature_key_release(&t->signers[i]);
+    t->n_signers = 0;
+    explicit_bzero(t->keys, sizeof(t->keys));
+    t->n_keys = 0;
+}
+
 void request_setup(struct request *r, const struct request_target *t, const char *message_id,
                    const char *payload, size_t payload_len, const char *content_type,
                    const char *msg_headers_json, const char *user_agent, int64_t timeout_ms,
@@ -128,21 +152,21 @@ void request_setup(struct request *r, const struct request_target *t, const char
     h = curl_slist_append(h, "Expect:"); /* no 100-continue round trip */
     h = curl_slist_append(h, "Accept:");
     h = add_custom_headers(h, msg_headers_json, t->headers_json);
-    if (t->hmac_enabled && t->n_keys > 0) {
+    if (t->hmac_enabled && t->n_signers > 0) {
         int64_t ts = r->started_at_ms / 1000;
         char ts_s[24], sw[SIGNATURE_ENTRY_MAX * STORE_MAX_ACTIVE_KEYS + 8] = "";
         char hb[SIGNATURE_ENTRY_MAX * STORE_MAX_ACTIVE_KEYS + 8] = "";
         snprintf(ts_s, sizeof(ts_s), "%lld", (long long)ts);
-        for (int i = 0; i < t->n_keys; i++) {
+        for (int i = 0; i < t->n_signers; i++) {
             char e1[SIGNATURE_ENTRY_MAX], e2[SIGNATURE_ENTRY_MAX];
-            if (signature_v1(e1, sizeof(e1), t->keys[i].secret, message_id, ts, payload,
-                             payload_len) == ERR_OK) {
+            if (signature_key_v1(&t->signers[i], e1, sizeof(e1), message_id, ts, payload,
+                                 payload_len) == ERR_OK) {
                 if (sw[0])
                     strcat(sw, " ");
                 strcat(sw, e1);
             }
-            if (signature_hookbridge(e2, sizeof(e2), t->keys[i].secret, ts, payload, payload_len) ==
-                ERR_OK) {
+            if (signature_key_hookbridge(&t->signers[i], e2, sizeof(e2), ts, payload,
+                                         payload_len) == ERR_OK) {
                 if (hb[0])
                     strcat(hb, ",");
                 strcat(hb, e2);

@@ -21,6 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/signature.h"
 #include "store/store.h"
 
 #define REQUEST_BODY_MAX 4096
@@ -33,7 +34,16 @@ struct request_target {
     bool hmac_enabled;
     struct store_signing_key keys[STORE_MAX_ACTIVE_KEYS];
     int n_keys;
+    /* keys[] prepared for signing (request_target_prepare); a key whose
+     * secret is malformed has no prepared twin and signs nothing. */
+    struct signature_key signers[STORE_MAX_ACTIVE_KEYS];
+    int n_signers;
 };
+
+/* Prepare t->keys for signing (after loading them). */
+void request_target_prepare(struct request_target *t);
+/* Free what request_target_prepare made and wipe the keys. */
+void request_target_clear_keys(struct request_target *t);
 
 struct request {
     CURL *easy;

@@ -172,7 +172,7 @@ static void target_clear(struct target *t)
 {
     free(t->t.url);
     free(t->t.headers_json);
-    explicit_bzero(t->t.keys, sizeof(t->t.keys));
+    request_target_clear_keys(&t->t);
     memset(&t->t, 0, sizeof(t->t));
     t->loaded = false;
 }
@@ -220,6 +220,7 @@ static bool target_load(struct worker *w, struct target *t)
         store_endpoint_release(&ep);
         return false;
     }
+    request_target_prepare(&t->t);
     t->t.url = ep.url;
     t->t.headers_json = ep.headers_json;
     t->t.hmac_enabled = ep.hmac_enabled;

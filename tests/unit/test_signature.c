@@ -182,14 +182,51 @@ static void test_empty_body(void **state)
     assert_true(signature_verify_v1a(out, C_PK, A_ID, A_TS, "", 0));
 }
 
+/* A prepared key signs exactly as the one-shot functions, again and again. */
+static void test_prepared_key(void **state)
+{
+    (void)state;
+    struct signature_key k;
+    assert_int_equal(signature_key_init(&k, A_SECRET), ERR_OK);
+    char out[SIGNATURE_ENTRY_MAX], want[SIGNATURE_ENTRY_MAX];
+    for (int round = 0; round < 3; round++) { /* reuse after each final */
+        assert_int_equal(signature_key_v1(&k, out, sizeof(out), A_ID, A_TS, A_BODY, strlen(A_BODY)),
+                         ERR_OK);
+        assert_string_equal(out, A_SIG);
+        assert_int_equal(
+            signature_key_hookbridge(&k, out, sizeof(out), A_TS, A_BODY, strlen(A_BODY)), ERR_OK);
+        assert_int_equal(
+            signature_hookbridge(want, sizeof(want), A_SECRET, A_TS, A_BODY, strlen(A_BODY)),
+            ERR_OK);
+        assert_string_equal(out, want);
+    }
+    assert_int_equal(signature_key_v1(&k, out, sizeof(out), B_ID, B_TS, "", 0), ERR_OK);
+    assert_int_equal(signature_v1(want, sizeof(want), A_SECRET, B_ID, B_TS, "", 0), ERR_OK);
+    assert_string_equal(out, want);
+    assert_int_equal(signature_key_v1(&k, out, 10, A_ID, A_TS, A_BODY, strlen(A_BODY)), ERR_INVAL);
+    signature_key_release(&k);
+    signature_key_release(&k); /* twice: a no-op */
+
+    assert_int_equal(signature_key_init(&k, B_SECRET), ERR_OK);
+    assert_int_equal(signature_key_v1(&k, out, sizeof(out), B_ID, B_TS, B_BODY, strlen(B_BODY)),
+                     ERR_OK);
+    assert_string_equal(out, B_SIG);
+    signature_key_release(&k);
+
+    assert_int_equal(signature_key_init(&k, "whsec_not*base64"), ERR_INVAL);
+    assert_null(k.v1);
+    assert_int_equal(signature_key_init(&k, ""), ERR_INVAL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_vector_a),   cmocka_unit_test(test_vector_b),
-        cmocka_unit_test(test_vector_c),   cmocka_unit_test(test_v1a_seed_only),
-        cmocka_unit_test(test_negative),   cmocka_unit_test(test_multi_entry),
-        cmocka_unit_test(test_tampered),   cmocka_unit_test(test_bad_keys),
-        cmocka_unit_test(test_hookbridge), cmocka_unit_test(test_empty_body),
+        cmocka_unit_test(test_vector_a),     cmocka_unit_test(test_vector_b),
+        cmocka_unit_test(test_vector_c),     cmocka_unit_test(test_v1a_seed_only),
+        cmocka_unit_test(test_negative),     cmocka_unit_test(test_multi_entry),
+        cmocka_unit_test(test_tampered),     cmocka_unit_test(test_bad_keys),
+        cmocka_unit_test(test_hookbridge),   cmocka_unit_test(test_empty_body),
+        cmocka_unit_test(test_prepared_key),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
