@@ -64,6 +64,7 @@ struct secretbox;
 struct store {
     sqlite3 *db;
     struct secretbox *box;       /* the process key's box; NULL without a key (store_secrets.c) */
+    int lock_fd;                 /* <data>/hookd.lock, flock'ed shared while open (-1 = none) */
     sqlite3_stmt *stmt[S_COUNT]; /* the core statements of store_sqlite.c */
     struct {
         const char *sql;

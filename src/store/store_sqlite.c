@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -242,6 +243,23 @@ static enum err private_files(const char *path, struct err_detail *d)
     return ERR_OK;
 }
 
+/* Every connection holds a shared flock on <data>/hookd.lock while it is open, so an
+ * offline operation (store_secrets_rotate) can tell that no one else uses the store
+ * by upgrading its own lock to exclusive, and a store being rotated cannot be opened. */
+static enum err lock_shared(struct store *s, const char *data_dir, struct err_detail *d)
+{
+    char path[1200];
+    snprintf(path, sizeof(path), "%s/hookd.lock", data_dir);
+    s->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (s->lock_fd < 0)
+        return err_set(d, ERR_IO, "INTERNAL_ERROR", "cannot open '%s': %s", path, strerror(errno));
+    if (flock(s->lock_fd, LOCK_SH | LOCK_NB) != 0)
+        return err_set(d, ERR_BUSY, "INTERNAL_ERROR",
+                       "the store in '%s' is locked by another command (hookd encryption rotate)",
+                       data_dir);
+    return ERR_OK;
+}
+
 enum err store_open(struct store **out, const char *data_dir, bool do_migrate, struct err_detail *d)
 {
     *out = NULL;
@@ -256,6 +274,9 @@ enum err store_open(struct store **out, const char *data_dir, bool do_migrate, s
     struct store *s = calloc(1, sizeof(*s));
     if (!s)
         abort();
+    s->lock_fd = -1;
+    if ((e = lock_shared(s, data_dir, d)) != ERR_OK)
+        goto out;
     int rc = sqlite3_open_v2(
         path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
     if (rc != SQLITE_OK) {
@@ -327,6 +348,8 @@ void store_close(struct store *s)
         sqlite3_finalize(s->cache[i].q);
     sqlite3_close(s->db);
     store__secrets_detach(s);
+    if (s->lock_fd >= 0)
+        close(s->lock_fd);
     free(s);
 }
 

@@ -46,8 +46,7 @@ static int teardown(void **state)
 }
 
 /* Open the store in dir with key (NULL: no key); the result of store_open. */
-static enum err open_with(const uint8_t *key, bool migrate, struct store **s,
-                          struct err_detail *d)
+static enum err open_with(const uint8_t *key, bool migrate, struct store **s, struct err_detail *d)
 {
     store_secrets_set_key(key);
     return store_open(s, dir, migrate, d);
@@ -322,7 +321,7 @@ static void test_rotate(void **state)
 
     assert_int_equal(open_with(FIXTURE_KEY, true, &s, &d), ERR_OK);
     assert_int_equal(store_secrets_rotate(s, OTHER_KEY, &n, &d), ERR_OK);
-    assert_int_equal(n, 1 + 1 + 150); /* the retired key's "" is not a secret */
+    assert_int_equal(n, 1 + 1 + 150);          /* the retired key's "" is not a secret */
     expect_secrets(s, "ep_a", SECRET_1, NULL); /* the connection now uses the new key */
     store_close(s);
 
