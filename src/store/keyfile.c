@@ -161,10 +161,11 @@ static enum err check_store(const char *data_dir, struct err_detail *d)
 /* Log what to do about a store whose key is missing or wrong. */
 static void log_key_hint(const char *data_dir)
 {
-    log_error("main", "start hookd with the key the store's secrets were encrypted with: "
-                      "--encryption-key-file FILE, " KEYFILE_ENV "=<key>, or the file "
-                      "'%s/" KEYFILE_DEFAULT_NAME "'; without it the endpoints' signing secrets "
-                      "cannot be recovered",
+    log_error("main",
+              "start hookd with the key the store's secrets were encrypted with: "
+              "--encryption-key-file FILE, " KEYFILE_ENV "=<key>, or the file "
+              "'%s/" KEYFILE_DEFAULT_NAME "'; without it the endpoints' signing secrets "
+              "cannot be recovered",
               data_dir);
     char pending[PATH_MAX_LEN];
     snprintf(pending, sizeof(pending), "%s/" KEYFILE_DEFAULT_NAME ".new", data_dir);
@@ -228,7 +229,8 @@ static enum err new_key(const char *data_dir, const char *new_key_file, enum sou
     enum err e = keyfile_read(path, key, d);
     if (e != ERR_NOTFOUND)
         return e;
-    if ((e = secretbox_key_generate(key, d)) != ERR_OK || (e = keyfile_write(path, key, d)) != ERR_OK)
+    if ((e = secretbox_key_generate(key, d)) != ERR_OK ||
+        (e = keyfile_write(path, key, d)) != ERR_OK)
         return e;
     *created = true;
     return ERR_OK;
@@ -271,8 +273,7 @@ enum err keyfile_rotate(const char *data_dir, const char *key_file, const char *
         if ((e = store_open(&s, data_dir, true, d)) != ERR_OK ||
             (e = store_secrets_rotate(s, fresh, &n, d)) != ERR_OK)
             goto out;
-        fprintf(out, "re-encrypted %lld secrets: key %s -> %s\n", (long long)n, kid_old,
-                kid_new);
+        fprintf(out, "re-encrypted %lld secrets: key %s -> %s\n", (long long)n, kid_old, kid_new);
     } else {
         fprintf(out, "the store is already encrypted with key %s\n", kid_new);
     }
@@ -285,8 +286,9 @@ enum err keyfile_rotate(const char *data_dir, const char *key_file, const char *
         sync_dir_of(old_path);
         fprintf(out, "the new key replaced '%s'; back it up\n", old_path);
     } else {
-        fprintf(out, "the new key is in '%s'%s; start hookd with --encryption-key-file '%s' "
-                     "(or put its text in " KEYFILE_ENV ") and back it up\n",
+        fprintf(out,
+                "the new key is in '%s'%s; start hookd with --encryption-key-file '%s' "
+                "(or put its text in " KEYFILE_ENV ") and back it up\n",
                 new_path, created ? " (generated, mode 0600)" : "", new_path);
     }
 out:
