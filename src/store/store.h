@@ -462,7 +462,7 @@ enum err store_secrets_key_id(struct store *s, char out[STORE_SECRET_KEY_ID_SIZE
 
 /* Offline rotation: in one transaction, re-seal every secret with new_key
  * (opening it with the connection's key) and record new_key's check; then
- * rewrite the file so no value sealed with the old key survives in free
+ * scrub the file so no value sealed with the old key survives in free
  * space. *n: values rewritten. ERR_BUSY when another connection (a running
  * hookd) has the database open. On success the connection uses new_key. */
 enum err store_secrets_rotate(struct store *s, const uint8_t new_key[STORE_SECRET_KEY_LEN],

@@ -13,9 +13,10 @@
  * Migration 3's data step needs the key, so it runs here rather than in SQL:
  * when a migrating connection opens with a key and finds plaintext secrets
  * (a store written before encryption existed) or no key check yet, it seals
- * them in one transaction, records the key, and rewrites the file (VACUUM,
- * WAL truncated) so no plaintext survives in free space (store_open turns
- * secure_delete on, so later erasures are zeroed too).
+ * them in one transaction, records the key, and scrubs free space (the
+ * secret tables rebuilt, free pages overwritten, WAL truncated) so no
+ * plaintext survives in the file (store_open turns secure_delete on, so
+ * later erasures are zeroed too).
  * Rotation does the same with a new key and refuses to run while another
  * connection (a running hookd) has the store open (hookd.lock, store_open).
  * Threading: store_secrets_set_key before any store is opened or thread
@@ -287,32 +288,85 @@ static enum err reseal_column(struct store *s, const struct secret_col *c, struc
     return e;
 }
 
-/* Whether any secret column holds a row at all (live or retired). */
-static enum err any_secret_rows(struct store *s, bool *any, struct err_detail *d)
+/* One integer from a one-row pragma or query. */
+static enum err query_int(struct store *s, const char *sql, int64_t *out, struct err_detail *d)
 {
-    *any = false;
-    for (size_t i = 0; i < NCOLS && !*any; i++) {
-        char sql[160];
-        snprintf(sql, sizeof(sql), "SELECT EXISTS (SELECT 1 FROM %s)", secret_cols[i].table);
-        sqlite3_stmt *q;
-        enum err e = prepare(s, sql, &q, d);
-        if (e != ERR_OK)
-            return e;
-        int rc = sqlite3_step(q);
-        if (rc == SQLITE_ROW)
-            *any = sqlite3_column_int(q, 0) != 0;
-        sqlite3_finalize(q);
-        if (rc != SQLITE_ROW)
-            return store__db_err(s, rc, d, "look for secrets");
+    sqlite3_stmt *q;
+    enum err e = prepare(s, sql, &q, d);
+    if (e != ERR_OK)
+        return e;
+    int rc = sqlite3_step(q);
+    *out = rc == SQLITE_ROW ? sqlite3_column_int64(q, 0) : 0;
+    sqlite3_finalize(q);
+    return rc == SQLITE_ROW ? ERR_OK : store__db_err(s, rc, d, sql);
+}
+
+/*
+ * Rebuild table so that none of its pages keeps old values in free space:
+ * copy its rows (with their rowids) to a temporary table in memory, empty it
+ * (with secure_delete, its freed pages are zeroed), and copy them back.
+ * Costs O(rows of the table), unlike a VACUUM of the whole file.
+ * XXX: secret tables must be rowid tables.
+ */
+static enum err scrub_table(struct store *s, const char *table, struct err_detail *d)
+{
+    char cols[1024] = "", sql[3600];
+    snprintf(sql, sizeof(sql), "SELECT name FROM pragma_table_info('%s') ORDER BY cid", table);
+    sqlite3_stmt *q;
+    enum err e = prepare(s, sql, &q, d);
+    if (e != ERR_OK)
+        return e;
+    size_t len = 0;
+    while (sqlite3_step(q) == SQLITE_ROW && len < sizeof(cols))
+        len += (size_t)snprintf(cols + len, sizeof(cols) - len, "%s%s", len ? ", " : "",
+                                (const char *)sqlite3_column_text(q, 0));
+    sqlite3_finalize(q);
+    if (len == 0 || len >= sizeof(cols))
+        return err_set(d, ERR_IO, "INTERNAL_ERROR", "cannot list the columns of %s", table);
+    snprintf(sql, sizeof(sql),
+             "CREATE TEMP TABLE hookd_scrub AS SELECT rowid AS hookd_rowid, %s FROM main.%s;"
+             "DELETE FROM main.%s;"
+             "INSERT INTO main.%s (rowid, %s) SELECT hookd_rowid, %s FROM temp.hookd_scrub;"
+             "DROP TABLE temp.hookd_scrub;",
+             cols, table, table, table, cols, cols);
+    return exec_sql(s, sql, d, "rewrite a table of secrets");
+}
+
+/*
+ * Overwrite the pages on the freelist, which may hold bytes freed before
+ * secure_delete was on: fill them with a zero blob, then free them again
+ * (zeroed by secure_delete). Costs O(free pages).
+ */
+static enum err scrub_freelist(struct store *s, struct err_detail *d)
+{
+    int64_t free_pages = 0, page_size = 0;
+    enum err e = query_int(s, "PRAGMA freelist_count", &free_pages, d);
+    if (e == ERR_OK)
+        e = query_int(s, "PRAGMA page_size", &page_size, d);
+    if (e != ERR_OK || free_pages == 0)
+        return e;
+    if ((e = exec_sql(s, "CREATE TABLE hookd_scrub_free (b BLOB)", d, "scrub free pages")) !=
+        ERR_OK)
+        return e;
+    for (int i = 0; i < 100000 && e == ERR_OK && free_pages > 0; i++) {
+        char sql[128];
+        int64_t pages = free_pages < 16384 ? free_pages : 16384;
+        snprintf(sql, sizeof(sql), "INSERT INTO hookd_scrub_free VALUES (zeroblob(%lld))",
+                 (long long)(pages * (page_size - 8)));
+        if ((e = exec_sql(s, sql, d, "scrub free pages")) == ERR_OK)
+            e = query_int(s, "PRAGMA freelist_count", &free_pages, d);
     }
-    return ERR_OK;
+    if (e == ERR_OK)
+        e = exec_sql(s, "DROP TABLE hookd_scrub_free", d, "scrub free pages");
+    return e;
 }
 
 /*
  * In one transaction: re-seal every secret with to (opening them with from,
- * or taking plaintext when from is NULL) and record to's key check. Then,
- * when the file held secrets, rewrite it (VACUUM) and truncate the WAL so
- * that neither keeps the old bytes in free space. *n: values rewritten.
+ * or taking plaintext when from is NULL), record to's key check, and scrub
+ * the secret tables and the freelist so the file keeps no old bytes in free
+ * space; then truncate the WAL, which holds old page images. *n: values
+ * rewritten.
  */
 static enum err reseal_all(struct store *s, struct secretbox *from, struct secretbox *to,
                            int64_t *n, struct err_detail *d)
@@ -325,23 +379,20 @@ static enum err reseal_all(struct store *s, struct secretbox *from, struct secre
         e = reseal_column(s, &secret_cols[i], from, to, n, d);
     if (e == ERR_OK)
         e = write_check(s, to, d);
-    bool any = false;
+    for (size_t i = 0; i < NCOLS && e == ERR_OK; i++)
+        e = scrub_table(s, secret_cols[i].table, d);
     if (e == ERR_OK)
-        e = any_secret_rows(s, &any, d);
+        e = scrub_freelist(s, d);
     if (e == ERR_OK)
         e = exec_sql(s, "COMMIT", d, "commit re-encrypted secrets");
     if (e != ERR_OK) {
         sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
         return e;
     }
-    /* Committed: a failure to scrub is worth a warning, not a failed re-encryption. */
+    /* Committed: a failure to truncate is worth a warning, not a failed re-encryption. */
     struct err_detail w = {0};
-    if ((any && exec_sql(s, "VACUUM", &w, "rewrite the database") != ERR_OK) ||
-        exec_sql(s, "PRAGMA wal_checkpoint(TRUNCATE)", &w, "checkpoint the WAL") != ERR_OK)
-        log_warn("store",
-                 "%s; old secret bytes may remain in the file's free space until it "
-                 "is rewritten (VACUUM)",
-                 w.msg);
+    if (exec_sql(s, "PRAGMA wal_checkpoint(TRUNCATE)", &w, "checkpoint the WAL") != ERR_OK)
+        log_warn("store", "%s; old secret bytes stay in the WAL until its next checkpoint", w.msg);
     return ERR_OK;
 }
 

@@ -269,12 +269,17 @@ static void test_plaintext_store_is_sealed(void **state)
         "SELECT 'sk_old' || i, 'ep_a', 'whsec_retired' || hex(randomblob(24)), 0 FROM n;"
         "UPDATE signing_keys SET secret = '', deleted_at = 3;"
         "INSERT INTO signing_keys (id, endpoint_id, secret, created_at) VALUES "
-        "('sk_1', 'ep_a', '" SECRET_1 "', 1), ('sk_2', 'ep_a', '" SECRET_2 "', 2);";
+        "('sk_1', 'ep_a', '" SECRET_1 "', 1), ('sk_2', 'ep_a', '" SECRET_2 "', 2);"
+        /* Free pages that held secrets (a table of them dropped): the freelist. */
+        "CREATE TABLE old_copy AS SELECT 'whsec_onthefreelist' || hex(randomblob(400)) AS s "
+        "FROM signing_keys;"
+        "DROP TABLE old_copy;";
     assert_int_equal(sqlite3_exec(db, legacy, NULL, NULL, NULL), SQLITE_OK);
     assert_int_equal(sqlite3_exec(db, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL),
                      SQLITE_OK);
     sqlite3_close(db);
     assert_true(files_contain("whsec_retired"));
+    assert_true(files_contain("whsec_onthefreelist"));
 
     struct store *s = fixture_open_store(dir);
     expect_secrets(s, "ep_a", SECRET_1, SECRET_2);
