@@ -30,6 +30,9 @@ static const struct param params[] = {
      "HOST:PORT the API listens on (port 0 picks a free port)"},
     {"data", P_STRING, "./hookd-data", OFF(data_dir), SZ(data_dir), 0, 0,
      "directory holding the SQLite store"},
+    {"encryption-key-file", P_STRING, "", OFF(encryption_key_file), SZ(encryption_key_file), 0, 0,
+     "key of secrets at rest (64 hex chars or base64 of 32 bytes); else HOOKD_ENCRYPTION_KEY, "
+     "else <data>/encryption.key, created on first start"},
     {"allow-http", P_BOOL, "false", OFF(allow_http), 0, 0, 0,
      "let endpoints use plain http:// URLs"},
     {"allow-private-networks", P_BOOL, "false", OFF(allow_private_networks), 0, 0, 0,

@@ -23,6 +23,7 @@ struct config {
     char listen_host[256];
     int listen_port;
     char data_dir[1024];
+    char encryption_key_file[1024]; /* "" = HOOKD_ENCRYPTION_KEY or <data>/encryption.key */
     bool allow_http;
     bool allow_private_networks;
     struct retry_policy retry;

@@ -1,5 +1,6 @@
 /*
- * main - hookd's command line: serve, keys create, migrate, version.
+ * main - hookd's command line: serve, keys create, migrate, encryption rotate,
+ * version.
  *
  * Description: wires the modules together (the only file that does) and
  * owns process lifecycle: signals, start-up order, and the shutdown order
@@ -20,21 +21,26 @@
 #include "deliver/dispatcher.h"
 #include "store/committer.h"
 #include "store/janitor.h"
+#include "store/keyfile.h"
 #include "store/store.h"
 #include "util/clock.h"
 #include "util/log.h"
 
 static void usage(FILE *f)
 {
-    fprintf(f,
-            "hookd %s - self-hosted webhook delivery server\n\n"
-            "Usage:\n"
-            "  hookd serve [flags]                 run the server (see hookd serve --help)\n"
-            "  hookd keys create --mode live|test [--label L] [--data DIR]\n"
-            "                                      create an API key offline; prints it once\n"
-            "  hookd migrate [--data DIR]          apply database migrations and exit\n"
-            "  hookd version                       print the version\n\n",
-            HOOKD_VERSION);
+    fprintf(
+        f,
+        "hookd %s - self-hosted webhook delivery server\n\n"
+        "Usage:\n"
+        "  hookd serve [flags]                 run the server (see hookd serve --help)\n"
+        "  hookd keys create --mode live|test [--label L] [--data DIR]\n"
+        "                                      create an API key offline; prints it once\n"
+        "  hookd migrate [--data DIR] [--encryption-key-file F]\n"
+        "                                      apply database migrations and exit\n"
+        "  hookd encryption rotate [--data DIR] [--encryption-key-file F] [--new-key-file N]\n"
+        "                                      re-encrypt the secrets with a new key (offline)\n"
+        "  hookd version                       print the version\n\n",
+        HOOKD_VERSION);
     config_print_help(f);
 }
 
@@ -138,6 +144,10 @@ static int cmd_serve(int argc, char **argv)
     struct dispatcher *dispatcher = NULL;
     struct janitor *janitor = NULL;
     struct api *api = NULL;
+    if (keyfile_setup(cfg.data_dir, cfg.encryption_key_file, &d) != ERR_OK) {
+        log_error("main", "%s", d.msg);
+        goto out;
+    }
     if (store_open(&writer, cfg.data_dir, true, &d) != ERR_OK) {
         log_error("main", "cannot open the store in '%s': %s", cfg.data_dir, d.msg);
         goto out;
@@ -209,6 +219,7 @@ out:
     for (int i = 0; i < 64; i++)
         store_close(readers[i]);
     store_close(writer);
+    store_secrets_set_key(NULL);
     curl_global_cleanup();
     if (rc == 0)
         log_info("main", "stopped cleanly");
@@ -271,15 +282,39 @@ static int cmd_keys(int argc, char **argv)
     return 0;
 }
 
+/* --encryption-key-file, else HOOKD_ENCRYPTION_KEY_FILE, else NULL. */
+static const char *key_file_arg(int argc, char **argv)
+{
+    const char *f = flag_value(argc, argv, "--encryption-key-file");
+    return f ? f : getenv("HOOKD_ENCRYPTION_KEY_FILE");
+}
+
 static int cmd_migrate(int argc, char **argv)
 {
-    struct store *s = NULL;
     struct err_detail d = {0};
-    if (store_open(&s, data_dir_arg(argc, argv), true, &d) != ERR_OK) {
+    /* Opens the store with migrations and the key, which seals plaintext secrets. */
+    enum err e = keyfile_setup(data_dir_arg(argc, argv), key_file_arg(argc, argv), &d);
+    store_secrets_set_key(NULL);
+    if (e != ERR_OK) {
         fprintf(stderr, "hookd: %s\n", d.msg);
         return 1;
     }
-    store_close(s);
+    return 0;
+}
+
+static int cmd_encryption(int argc, char **argv)
+{
+    if (argc < 1 || strcmp(argv[0], "rotate") != 0) {
+        fprintf(stderr, "usage: hookd encryption rotate [--data DIR] [--encryption-key-file F] "
+                        "[--new-key-file N]\n");
+        return 2;
+    }
+    struct err_detail d = {0};
+    if (keyfile_rotate(data_dir_arg(argc, argv), key_file_arg(argc, argv),
+                       flag_value(argc, argv, "--new-key-file"), stdout, &d) != ERR_OK) {
+        fprintf(stderr, "hookd: cannot rotate the encryption key: %s\n", d.msg);
+        return 1;
+    }
     return 0;
 }
 
@@ -296,6 +331,8 @@ int main(int argc, char **argv)
         return cmd_keys(argc - 2, argv + 2);
     if (!strcmp(argv[1], "migrate"))
         return cmd_migrate(argc - 2, argv + 2);
+    if (!strcmp(argv[1], "encryption"))
+        return cmd_encryption(argc - 2, argv + 2);
     if (!strcmp(argv[1], "version") || !strcmp(argv[1], "--version")) {
         printf("hookd %s\n", HOOKD_VERSION);
         return 0;

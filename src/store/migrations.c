@@ -97,7 +97,14 @@ const char *const store__migrations[] = {
     "  latency_sum_ms = latency_sum_ms + excluded.latency_sum_ms,"
     "  latency_count = latency_count + excluded.latency_count;"
     " END;",
-    /* 3: the delivery backlog, paged per endpoint in due order (store_backlog.c): only
+    /* 3: secrets at rest. One row: the id of the key the secrets are sealed with and a
+     * check value sealed with it, so a wrong key is refused at start-up. The data step
+     * (sealing the plaintext secrets of older stores) needs the key, so it runs when a
+     * migrating connection opens with one (store_secrets.c, store__secrets_attach). */
+    "CREATE TABLE encryption ("
+    "  id INTEGER PRIMARY KEY CHECK (id = 1), key_id TEXT NOT NULL,"
+    "  check_value TEXT NOT NULL, created_at INTEGER NOT NULL);",
+    /* 4: the delivery backlog, paged per endpoint in due order (store_backlog.c): only
      * unfinished messages are in it, so a message leaves it when it succeeds or fails for
      * good. NULL next_attempt_at (new sends, replays) sorts first: due at once. Not
      * "status IN (...)": SQLite evaluates an IN list through an ephemeral table, twice

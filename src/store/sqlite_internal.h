@@ -60,8 +60,12 @@ struct store__rollup_pending {
     struct store_rollup delta;
 };
 
+struct secretbox;
+
 struct store {
     sqlite3 *db;
+    struct secretbox *box;       /* the process key's box; NULL without a key (store_secrets.c) */
+    int lock_fd;                 /* <data>/hookd.lock, flock'ed shared while open (-1 = none) */
     sqlite3_stmt *stmt[S_COUNT]; /* the core statements of store_sqlite.c */
     struct {
         const char *sql;
@@ -107,5 +111,23 @@ struct feed *store__feed(struct store *s);
 enum err store__rollup_flush(struct store *s, struct err_detail *d);
 /* The current op ended: keep (ok) or drop its deltas. */
 enum err store__rollup_op_end(struct store *s, bool ok, struct err_detail *d);
+
+/* ---- secrets at rest (store_secrets.c) ----
+ * place names the column ("signing_keys.secret"); the value is bound to
+ * "<place>:<row_id>", so it only opens in its own row. */
+#define STORE__SEALED_MAX 256 /* a sealed secret of fewer than ID_MAX characters */
+
+/* Seal plain for (place, row_id) into out (cap bytes). ERR_IO without a key. */
+enum err store__seal(struct store *s, const char *place, const char *row_id, const char *plain,
+                     char *out, size_t cap, struct err_detail *d);
+/* Open a stored value into out (cap bytes); "" stays "" (an erased secret).
+ * ERR_IO for plaintext, a missing key, or a value that does not authenticate. */
+enum err store__unseal(struct store *s, const char *place, const char *row_id, const char *stored,
+                       char *out, size_t cap, struct err_detail *d);
+/* store_open: give the connection a box for the process key (if any), check it
+ * against the store's key check, and with migrate seal plaintext secrets. */
+enum err store__secrets_attach(struct store *s, bool migrate, struct err_detail *d);
+/* store_close: wipe the connection's box. */
+void store__secrets_detach(struct store *s);
 
 #endif

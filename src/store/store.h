@@ -11,6 +11,9 @@
  * Threading: a struct store is used by one thread at a time.
  * Ownership: output structs with heap fields have a matching _release;
  * strings in them belong to the struct.
+ * Secrets (signing secrets, later credentials) are encrypted at rest with the
+ * process key (store_secrets_set_key, store_secrets.c): callers read and
+ * write plaintext, the columns hold only sealed values.
  * Errors: ERR_NOTFOUND, ERR_CONFLICT (idempotency mismatch, duplicate),
  * ERR_BUSY (database locked), ERR_IO (anything else; detail carries the
  * SQLite message).
@@ -39,8 +42,12 @@ enum store_status {
 
 const char *store_status_name(enum store_status s);
 
-/* Open data_dir/hookd.db, creating the directory and file when missing.
- * With migrate, apply pending migrations (do this once, before other opens). */
+/* Open data_dir/hookd.db, creating the directory (0700) and file (0600) when
+ * missing. With migrate, apply pending migrations (do this once, before other
+ * opens). When a process key is set (store_secrets_set_key) it is checked
+ * against the store's key check: ERR_CONFLICT (ENCRYPTION_KEY_MISMATCH) when
+ * the secrets were sealed with another key; with migrate, plaintext secrets
+ * are sealed and a fresh store records the key (migration 3's data step). */
 enum err store_open(struct store **out, const char *data_dir, bool migrate, struct err_detail *d);
 void store_close(struct store *s);
 
@@ -450,5 +457,27 @@ enum err store_metrics_sum(struct store *s, const char *mode, const char *endpoi
 enum err store_metrics_series(struct store *s, const char *mode, const char *endpoint_id,
                               int64_t from_ms, int64_t bucket_ms, int nbuckets,
                               struct store_rollup *out, struct err_detail *d);
+
+/* ---- secrets at rest (store_secrets.c) ---- */
+#define STORE_SECRET_KEY_LEN 32
+#define STORE_SECRET_KEY_ID_SIZE 17 /* 16 hex characters and a NUL */
+
+/* Set (copy) the process key every store opened afterwards seals and opens
+ * secrets with; NULL wipes it. Call before opening stores and starting
+ * threads. Without a key, stores open but reading or writing a secret fails. */
+enum err store_secrets_set_key(const uint8_t key[STORE_SECRET_KEY_LEN]);
+
+/* The id of the key the store's secrets are sealed with, "" when none is
+ * recorded yet (a fresh store, or one not yet opened with a key). */
+enum err store_secrets_key_id(struct store *s, char out[STORE_SECRET_KEY_ID_SIZE],
+                              struct err_detail *d);
+
+/* Offline rotation: in one transaction, re-seal every secret with new_key
+ * (opening it with the connection's key) and record new_key's check; then
+ * scrub the file so no value sealed with the old key survives in free
+ * space. *n: values rewritten. ERR_BUSY when another connection (a running
+ * hookd) has the database open. On success the connection uses new_key. */
+enum err store_secrets_rotate(struct store *s, const uint8_t new_key[STORE_SECRET_KEY_LEN],
+                              int64_t *n, struct err_detail *d);
 
 #endif

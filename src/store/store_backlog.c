@@ -1,7 +1,7 @@
 /*
  * store_backlog - the unfinished messages as delivery pages them in: per
  * endpoint, earliest due first, on the messages_backlog partial index
- * (migration 3), so a page costs the same with 10 or 10 million messages
+ * (migration 4), so a page costs the same with 10 or 10 million messages
  * waiting (ARCHITECTURE §3: memory does not grow with the backlog).
  * Threading, ownership, errors: as store.h; read connections of the
  * delivery threads.

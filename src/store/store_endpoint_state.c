@@ -5,12 +5,13 @@
  * Description: the writes run on the committer's connection inside its batch
  * transaction, so the "at most two active keys" and "never the last key"
  * checks and the change they guard are atomic with respect to every other
- * write. Listing never reads a secret out of the database: only its last
- * four characters (key_hint). A retired key's secret is overwritten with ""
- * in its row. XXX: SQLite may keep the old bytes in free pages or the WAL
- * until they are reused (no secure_delete).
+ * write. Secrets are sealed on write and opened on read (store_secrets.c);
+ * listing opens each active secret only to show its last four characters
+ * (key_hint). A retired key's secret is overwritten with "" in its row; the
+ * old bytes SQLite may keep in free space are ciphertext.
  * See store.h. SPDX-License-Identifier: MIT
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "store/sqlite_internal.h"
@@ -41,7 +42,7 @@ static const char SQL_SK_INSERT[] =
 /* One row per active key; a live endpoint without keys gives one row of NULLs,
  * an unknown one no row. rowid breaks created_at ties in insertion order. */
 static const char SQL_SK_LIST[] =
-    "SELECT k.id, substr(k.secret, -4), k.created_at FROM endpoints e "
+    "SELECT k.id, k.secret, k.created_at FROM endpoints e "
     "LEFT JOIN signing_keys k ON k.endpoint_id = e.id AND k.deleted_at IS NULL "
     "WHERE e.id = ?1 AND e.mode = ?2 AND e.deleted_at IS NULL "
     "ORDER BY k.created_at, k.rowid";
@@ -132,10 +133,14 @@ enum err store_signing_key_add(struct store *s, const char *mode, const char *en
         return err_set(d, ERR_CONFLICT, "SIGNING_KEY_LIMIT",
                        "endpoint '%s' already has %d active signing keys; delete one first",
                        endpoint_id, STORE_MAX_ACTIVE_KEYS);
+    char sealed[STORE__SEALED_MAX];
+    if ((e = store__seal(s, "signing_keys.secret", k->id, k->secret, sealed, sizeof(sealed), d)) !=
+        ERR_OK)
+        return e;
     sqlite3_stmt *q = store__prepare(s, SQL_SK_INSERT);
     store__bind_text(q, 1, k->id);
     store__bind_text(q, 2, endpoint_id);
-    store__bind_text(q, 3, k->secret);
+    store__bind_text(q, 3, sealed);
     sqlite3_bind_int64(q, 4, k->created_at_ms);
     int rc = sqlite3_step(q);
     sqlite3_reset(q);
@@ -156,6 +161,7 @@ enum err store_signing_key_list(struct store *s, const char *mode, const char *e
     store__bind_text(q, 1, endpoint_id);
     store__bind_text(q, 2, mode);
     bool found = false;
+    enum err e = ERR_OK;
     int rc;
     *n = 0;
     while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
@@ -166,10 +172,21 @@ enum err store_signing_key_list(struct store *s, const char *mode, const char *e
             continue; /* cannot happen while the limit holds; keep the oldest */
         struct store_signing_key_info *k = &out[(*n)++];
         store__col_copy(k->id, sizeof(k->id), q, 0);
-        store__col_copy(k->key_hint, sizeof(k->key_hint), q, 1);
+        char secret[ID_MAX];
+        e = store__unseal(s, "signing_keys.secret", k->id, (const char *)sqlite3_column_text(q, 1),
+                          secret, sizeof(secret), d);
+        size_t len = strlen(secret);
+        snprintf(k->key_hint, sizeof(k->key_hint), "%s", secret + (len > 4 ? len - 4 : 0));
+        explicit_bzero(secret, sizeof(secret));
         k->created_at_ms = sqlite3_column_int64(q, 2);
+        if (e != ERR_OK)
+            break;
     }
     sqlite3_reset(q);
+    if (e != ERR_OK) {
+        *n = 0;
+        return e;
+    }
     if (rc != SQLITE_DONE) {
         *n = 0;
         return store__db_err(s, rc, d, "list signing keys");

@@ -3,19 +3,24 @@
  *
  * Description: one sqlite3 connection per struct store, with every statement
  * prepared once and cached. WAL journal, synchronous=FULL (each commit is
- * fsync'd), busy_timeout for the rare reader/checkpoint contention.
+ * fsync'd), busy_timeout for the rare reader/checkpoint contention,
+ * secure_delete (freed space is zeroed, as Debian's SQLite does by default,
+ * so an erased secret leaves no bytes behind).
  * See store.h for the contract.
  * SPDX-License-Identifier: MIT
  */
 #include "store/store.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "store/migrations.h"
 #include "store/sqlite_internal.h"
@@ -217,6 +222,44 @@ static enum err migrate(struct store *s, struct err_detail *d)
     return ERR_OK;
 }
 
+/* Create path 0600 when missing and take group/other access away from it and its
+ * -wal/-shm files (SQLite creates those with the database file's mode). */
+static enum err private_files(const char *path, struct err_detail *d)
+{
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return err_set(d, ERR_IO, "INTERNAL_ERROR", "cannot open '%s': %s", path, strerror(errno));
+    struct stat st;
+    if (fstat(fd, &st) == 0 && (st.st_mode & 077) && fchmod(fd, st.st_mode & 0700) != 0)
+        log_warn("store", "cannot make '%s' private (mode 0600): %s", path, strerror(errno));
+    close(fd);
+    static const char *const suffixes[] = {"-wal", "-shm"};
+    for (size_t i = 0; i < 2; i++) {
+        char p[1300];
+        snprintf(p, sizeof(p), "%s%s", path, suffixes[i]);
+        if (stat(p, &st) == 0 && (st.st_mode & 077) && chmod(p, st.st_mode & 0700) != 0)
+            log_warn("store", "cannot make '%s' private (mode 0600): %s", p, strerror(errno));
+    }
+    return ERR_OK;
+}
+
+/* Every connection holds a shared flock on <data>/hookd.lock while it is open, so an
+ * offline operation (store_secrets_rotate) can tell that no one else uses the store
+ * by upgrading its own lock to exclusive, and a store being rotated cannot be opened. */
+static enum err lock_shared(struct store *s, const char *data_dir, struct err_detail *d)
+{
+    char path[1200];
+    snprintf(path, sizeof(path), "%s/hookd.lock", data_dir);
+    s->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (s->lock_fd < 0)
+        return err_set(d, ERR_IO, "INTERNAL_ERROR", "cannot open '%s': %s", path, strerror(errno));
+    if (flock(s->lock_fd, LOCK_SH | LOCK_NB) != 0)
+        return err_set(d, ERR_BUSY, "INTERNAL_ERROR",
+                       "the store in '%s' is locked by another command (hookd encryption rotate)",
+                       data_dir);
+    return ERR_OK;
+}
+
 enum err store_open(struct store **out, const char *data_dir, bool do_migrate, struct err_detail *d)
 {
     *out = NULL;
@@ -225,12 +268,17 @@ enum err store_open(struct store **out, const char *data_dir, bool do_migrate, s
                        data_dir, strerror(errno));
     char path[1200];
     snprintf(path, sizeof(path), "%s/hookd.db", data_dir);
+    enum err e = private_files(path, d);
+    if (e != ERR_OK)
+        return e;
     struct store *s = calloc(1, sizeof(*s));
     if (!s)
         abort();
+    s->lock_fd = -1;
+    if ((e = lock_shared(s, data_dir, d)) != ERR_OK)
+        goto out;
     int rc = sqlite3_open_v2(
         path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
-    enum err e = ERR_OK;
     if (rc != SQLITE_OK) {
         e = err_set(d, ERR_IO, "INTERNAL_ERROR", "cannot open '%s': %s", path,
                     s->db ? sqlite3_errmsg(s->db) : "out of memory");
@@ -240,7 +288,8 @@ enum err store_open(struct store **out, const char *data_dir, bool do_migrate, s
     char *msg = NULL;
     rc = sqlite3_exec(s->db,
                       "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; "
-                      "PRAGMA foreign_keys=OFF; PRAGMA temp_store=MEMORY;",
+                      "PRAGMA foreign_keys=OFF; PRAGMA temp_store=MEMORY; "
+                      "PRAGMA secure_delete=ON;",
                       NULL, NULL, &msg);
     if (rc != SQLITE_OK) {
         e = err_set(d, ERR_IO, "INTERNAL_ERROR", "cannot configure '%s': %s", path,
@@ -249,6 +298,8 @@ enum err store_open(struct store **out, const char *data_dir, bool do_migrate, s
         goto out;
     }
     if (do_migrate && (e = migrate(s, d)) != ERR_OK)
+        goto out;
+    if ((e = store__secrets_attach(s, do_migrate, d)) != ERR_OK)
         goto out;
     for (int i = 0; i < S_COUNT; i++) {
         rc = sqlite3_prepare_v3(s->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &s->stmt[i],
@@ -298,6 +349,9 @@ void store_close(struct store *s)
     sqlite3_close(s->db);
     feed_clear(&s->op_feed);
     feed_clear(&s->batch_feed);
+    store__secrets_detach(s);
+    if (s->lock_fd >= 0)
+        close(s->lock_fd);
     free(s);
 }
 
@@ -489,10 +543,14 @@ enum err store_endpoint_insert(struct store *s, const struct store_endpoint *e,
         return err_set(d, ERR_CONFLICT, "INVALID_REQUEST", "endpoint id already exists");
     if (rc != SQLITE_DONE)
         return store__db_err(s, rc, d, "insert endpoint");
+    char sealed[STORE__SEALED_MAX];
+    if ((r = store__seal(s, "signing_keys.secret", k->id, k->secret, sealed, sizeof(sealed), d)) !=
+        ERR_OK)
+        return r;
     q = store__st(s, S_SK_INSERT);
     store__bind_text(q, 1, k->id);
     store__bind_text(q, 2, e->id);
-    store__bind_text(q, 3, k->secret);
+    store__bind_text(q, 3, sealed);
     sqlite3_bind_int64(q, 4, k->created_at_ms);
     return store__exec(s, q, d, "insert signing key");
 }
@@ -606,16 +664,26 @@ enum err store_signing_keys_active(struct store *s, const char *endpoint_id,
     store__bind_text(q, 1, endpoint_id);
     int rc;
     *n = 0;
+    enum err e = ERR_OK;
     while ((rc = sqlite3_step(q)) == SQLITE_ROW && *n < STORE_MAX_ACTIVE_KEYS) {
         store__col_copy(out[*n].id, sizeof(out[*n].id), q, 0);
-        store__col_copy(out[*n].secret, sizeof(out[*n].secret), q, 1);
+        e = store__unseal(s, "signing_keys.secret", out[*n].id,
+                          (const char *)sqlite3_column_text(q, 1), out[*n].secret,
+                          sizeof(out[*n].secret), d);
+        if (e != ERR_OK)
+            break;
         out[*n].created_at_ms = sqlite3_column_int64(q, 2);
         (*n)++;
     }
     sqlite3_reset(q);
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-        return store__db_err(s, rc, d, "read signing keys");
-    return ERR_OK;
+    if (e == ERR_OK && rc != SQLITE_ROW && rc != SQLITE_DONE)
+        e = store__db_err(s, rc, d, "read signing keys");
+    if (e != ERR_OK) { /* never hand out part of the keys, nor a secret that did not open */
+        for (int i = 0; i < STORE_MAX_ACTIVE_KEYS; i++)
+            explicit_bzero(out[i].secret, sizeof(out[i].secret));
+        *n = 0;
+    }
+    return e;
 }
 
 /* ---- sends and messages ---- */

@@ -37,9 +37,16 @@ static inline int fixture_remove_dir(const char *dir)
     return system(cmd) == 0 ? 0 : -1;
 }
 
-/* Opens (creating if needed) the store in dir; fails the test if it cannot. */
+/* The encryption key of secrets at rest the store tests use (store_secrets_set_key). */
+static const uint8_t FIXTURE_KEY[STORE_SECRET_KEY_LEN] = {
+    0x6b, 0x65, 0x79, 0x20, 0x6f, 0x66, 0x20, 0x74, 0x68, 0x65, 0x20, 0x73, 0x74, 0x6f, 0x72, 0x65,
+    0x20, 0x74, 0x65, 0x73, 0x74, 0x73, 0x20, 0x28, 0x33, 0x32, 0x20, 0x62, 0x79, 0x74, 0x65, 0x29};
+
+/* Opens (creating if needed) the store in dir with FIXTURE_KEY as the process key;
+ * fails the test if it cannot. */
 static inline struct store *fixture_open_store(const char *dir)
 {
+    assert_int_equal(store_secrets_set_key(FIXTURE_KEY), ERR_OK);
     struct store *s = NULL;
     struct err_detail d = {0};
     assert_int_equal(store_open(&s, dir, true, &d), ERR_OK);
