@@ -50,10 +50,10 @@ static void drain_inbox(struct worker *w)
     struct feed items = w->inbox;
     memset(&w->inbox, 0, sizeof(w->inbox));
     struct attempt_op *settled = w->settle_head;
-    w->settle_head = NULL;
+    w->settle_head = w->settle_tail = NULL;
     pthread_mutex_unlock(&w->mu);
     while (settled) {
-        struct attempt_op *next = settled->next_settle;
+        struct attempt_op *next = settled->next;
         worker__settle(w, settled);
         settled = next;
     }
@@ -156,6 +156,7 @@ static void *worker_main(void *arg)
         int running = 0;
         curl_multi_perform(w->multi, &running);
         reap_finished(w);
+        worker__submit_attempts(w);
         publish_stats(w);
         if (stopping && (w->in_flight == 0 || clock_mono_ms() >= grace_deadline))
             break;
@@ -285,7 +286,7 @@ void worker_free(struct worker *w)
         return;
     /* Attempts committed after the thread's last look (before it closed). */
     for (struct attempt_op *a = w->settle_head, *next; a; a = next) {
-        next = a->next_settle;
+        next = a->next;
         job_free(a->job);
         worker__attempt_op_free(a);
     }

@@ -9,8 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "deliver/worker_internal.h"
 #include "core/id.h"
+#include "deliver/worker_internal.h"
 #include "util/clock.h"
 #include "util/log.h"
 
@@ -96,11 +96,16 @@ bool worker__target_load(struct worker *w, struct target *t)
 
 /* ---- attempts ---- */
 
-static enum err attempt_apply(struct store *s, struct commit_op *op)
+static enum err attempts_apply(struct store *s, struct commit_op *op)
 {
-    struct attempt_op *a = (struct attempt_op *)op;
-    return store_attempt_record(s, &a->attempt, a->status, a->next_at_ms, a->sched_version,
-                                &op->detail);
+    struct attempt_batch *b = (struct attempt_batch *)op;
+    for (struct attempt_op *a = b->head; a; a = a->next) {
+        enum err e = store_attempt_record(s, &a->attempt, a->status, a->next_at_ms,
+                                          a->sched_version, &op->detail);
+        if (e != ERR_OK)
+            return e; /* the whole batch is rolled back; its messages are paged in again */
+    }
+    return ERR_OK;
 }
 
 void worker__attempt_op_free(struct attempt_op *a)
@@ -109,28 +114,56 @@ void worker__attempt_op_free(struct attempt_op *a)
     free(a);
 }
 
-/* Committer thread: hand the committed attempt back to its thread, which
- * settles its job (a stopped thread has no use for it). */
-static void attempt_done(struct commit_op *op)
+/* Committer thread: hand the committed attempts back to their thread, which
+ * settles their jobs (a stopped thread has no use for them). */
+static void attempts_done(struct commit_op *op)
 {
-    struct attempt_op *a = (struct attempt_op *)op;
-    struct worker *w = a->w;
+    struct attempt_batch *b = (struct attempt_batch *)op;
+    struct worker *w = b->w;
+    struct attempt_op *tail = NULL;
+    for (struct attempt_op *a = b->head; a; a = a->next) {
+        a->result = op->result;
+        tail = a;
+    }
     if (op->result != ERR_OK)
-        log_error("dispatcher", "cannot record attempt %d of message %s: %s", a->attempt.attempt_no,
-                  a->attempt.message_id, op->detail.msg);
+        log_error("dispatcher", "cannot record the attempts of message %s and others: %s",
+                  b->head->attempt.message_id, op->detail.msg);
     pthread_mutex_lock(&w->mu);
     if (w->closed) {
         pthread_mutex_unlock(&w->mu);
-        job_free(a->job);
-        worker__attempt_op_free(a);
+        for (struct attempt_op *a = b->head, *next; a; a = next) {
+            next = a->next;
+            job_free(a->job);
+            worker__attempt_op_free(a);
+        }
+        free(b);
         return;
     }
     bool was_empty = w->settle_head == NULL;
-    a->next_settle = w->settle_head;
-    w->settle_head = a;
+    if (w->settle_tail)
+        w->settle_tail->next = b->head;
+    else
+        w->settle_head = b->head;
+    w->settle_tail = tail;
     pthread_mutex_unlock(&w->mu);
+    free(b);
     if (was_empty)
         curl_multi_wakeup(w->multi);
+}
+
+void worker__submit_attempts(struct worker *w)
+{
+    if (!w->unsent_head)
+        return;
+    struct attempt_batch *b = calloc(1, sizeof(*b));
+    if (!b)
+        abort();
+    b->w = w;
+    b->head = w->unsent_head;
+    w->unsent_head = w->unsent_tail = NULL;
+    b->op.apply = attempts_apply;
+    b->op.done = attempts_done;
+    committer_submit(w->committer, &b->op);
 }
 
 /* The attempt of a->job is on disk (or failed to be): the job leaves memory,
@@ -142,7 +175,7 @@ void worker__settle(struct worker *w, struct attempt_op *a)
     int64_t now = clock_now_ms();
     if (j->superseded) {
         worker__job_release(w, j);
-    } else if (a->op.result != ERR_OK) {
+    } else if (a->result != ERR_OK) {
         worker__evict(w, j); /* the store still has the message as it was: page it in again */
         worker__job_release(w, j);
         worker__spill(w, t, now + STORE_RETRY_MS);
@@ -391,11 +424,13 @@ void worker__finish_transfer(struct worker *w, struct transfer *x, CURLcode resu
      * that no page of the backlog makes the message resident twice. */
     worker__job_drop_payload(w, j);
     j->state = JOB_COMMITTING;
-    a->w = w;
     a->job = j;
-    a->op.apply = attempt_apply;
-    a->op.done = attempt_done;
-    committer_submit(w->committer, &a->op);
+    a->next = NULL;
+    if (w->unsent_tail)
+        w->unsent_tail->next = a;
+    else
+        w->unsent_head = a;
+    w->unsent_tail = a; /* submitted with the others of this loop iteration */
 
     x->job = NULL;
     x->next_free = w->free_transfers;
@@ -405,4 +440,3 @@ void worker__finish_transfer(struct worker *w, struct transfer *x, CURLcode resu
     if (!w->draining)
         worker__pump(w, t);
 }
-

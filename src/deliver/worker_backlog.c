@@ -138,8 +138,8 @@ bool worker__has_room(const struct worker *w, const struct target *t, int64_t du
            w->index.len < RESIDENT_MAX;
 }
 
-struct job *worker__job_new(struct target *t, const char *message_id, int attempt_no, int64_t due_ms,
-                           int64_t sched_version)
+struct job *worker__job_new(struct target *t, const char *message_id, int attempt_no,
+                            int64_t due_ms, int64_t sched_version)
 {
     struct job *j = calloc(1, sizeof(*j));
     if (!j)
@@ -199,7 +199,8 @@ static bool page_row(const struct store_pending *p, void *ctx)
         c->stop_due = p->due_ms;
         return false;
     }
-    worker__admit(c->w, worker__job_new(c->t, p->message_id, p->attempt_count + 1, p->due_ms, p->sched_version));
+    worker__admit(c->w, worker__job_new(c->t, p->message_id, p->attempt_count + 1, p->due_ms,
+                                        p->sched_version));
     __atomic_add_fetch(&c->w->paged_in, 1, __ATOMIC_RELAXED);
     return true;
 }
@@ -266,4 +267,3 @@ void worker__find_backlog(struct worker *w)
         log_info("dispatcher", "thread %d: %zu endpoints have unfinished messages", w->thread_no,
                  w->pages_len);
 }
-

@@ -80,15 +80,24 @@ struct transfer {
     struct transfer *active_prev, *active_next; /* in w->active while in the multi */
 };
 
+/* One finished attempt on its way to the store and back. */
 struct attempt_op {
-    struct commit_op op;
-    struct worker *w;
     struct job *job; /* JOB_COMMITTING: owned by this op until settled */
     struct store_attempt attempt;
     enum store_status status;
     int64_t next_at_ms;
     int64_t sched_version;
-    struct attempt_op *next_settle;
+    enum err result; /* of its commit, set before it is settled */
+    struct attempt_op *next;
+};
+
+/* The attempts a loop iteration finished, recorded as one commit op: one
+ * savepoint (SQLite copies each page an op touches into its sub-journal)
+ * for all of them instead of one each. */
+struct attempt_batch {
+    struct commit_op op;
+    struct worker *w;
+    struct attempt_op *head;
 };
 
 struct worker {
@@ -103,7 +112,7 @@ struct worker {
 
     pthread_mutex_t mu; /* guards inbox, settle list, stopping, closed */
     struct feed inbox;
-    struct attempt_op *settle_head; /* committed attempts to settle */
+    struct attempt_op *settle_head, *settle_tail; /* committed attempts to settle */
     bool stopping;
     bool closed;
     bool draining; /* this thread's own copy of stopping */
@@ -117,6 +126,7 @@ struct worker {
     struct transfer *free_transfers;
     struct transfer *active;
     int in_flight;
+    struct attempt_op *unsent_head, *unsent_tail; /* finished, not yet submitted */
     size_t payload_bytes;
     bool backlog_known; /* the start-up lookup of endpoints with a backlog is done */
     int64_t backlog_retry_ms;
@@ -139,7 +149,8 @@ void worker__spill(struct worker *w, struct target *t, int64_t due_ms);
 /* May a message of t due at due_ms become resident now? */
 bool worker__has_room(const struct worker *w, const struct target *t, int64_t due_ms, int64_t now);
 /* A new job (not resident yet). */
-struct job *worker__job_new(struct target *t, const char *message_id, int attempt_no, int64_t due_ms, int64_t sched_version);
+struct job *worker__job_new(struct target *t, const char *message_id, int attempt_no,
+                            int64_t due_ms, int64_t sched_version);
 /* Make j resident and schedule it. */
 void worker__admit(struct worker *w, struct job *j);
 /* j is no longer the resident job of its message. */
@@ -162,6 +173,8 @@ struct target *worker__target_get(struct worker *w, const char *id);
 bool worker__target_load(struct worker *w, struct target *t);
 /* Free an attempt op (not its job). */
 void worker__attempt_op_free(struct attempt_op *a);
+/* Submit the attempts finished so far as one commit op. */
+void worker__submit_attempts(struct worker *w);
 /* The attempt of a->job is on disk (or failed to be): let the job go or requeue it. */
 void worker__settle(struct worker *w, struct attempt_op *a);
 /* Start waiting jobs of t while its limits allow. */
