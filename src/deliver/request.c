@@ -18,6 +18,11 @@ static size_t on_body(char *ptr, size_t size, size_t nmemb, void *ud)
 {
     struct request *r = ud;
     size_t n = size * nmemb;
+    r->body_seen += n;
+    if (r->body_seen > REQUEST_DRAIN_MAX) {
+        r->body_truncated = r->body_cut = true;
+        return 0; /* CURLE_WRITE_ERROR: request_finish knows it was us */
+    }
     size_t room = REQUEST_BODY_MAX - r->body_len;
     size_t take = n < room ? n : room;
     memcpy(r->body + r->body_len, ptr, take);
@@ -141,7 +146,8 @@ void request_setup(struct request *r, const struct request_target *t, const char
 {
     r->headers = NULL;
     r->body_len = r->resp_headers_len = 0;
-    r->body_truncated = r->blocked = false;
+    r->body_truncated = r->blocked = r->body_cut = false;
+    r->body_seen = 0;
     r->retry_after[0] = r->errbuf[0] = '\0';
     r->allow_private = allow_private;
     r->started_at_ms = clock_now_ms();
@@ -262,6 +268,8 @@ bool request_finish(struct request *r, CURLcode result, struct store_attempt *a)
 
     a->created_at_ms = r->started_at_ms;
     a->latency_ms = us_to_ms(total);
+    if (result == CURLE_WRITE_ERROR && r->body_cut)
+        result = CURLE_OK; /* the answer was complete enough: status and headers are in */
     a->response_status = result == CURLE_OK ? (int)code : 0;
     a->conn_reused = result == CURLE_OK && nconnects == 0;
     snprintf(a->resolved_ip, sizeof(a->resolved_ip), "%s", ip ? ip : "");

@@ -25,6 +25,10 @@
 #include "store/store.h"
 
 #define REQUEST_BODY_MAX 4096
+/* Past this many response body bytes the transfer is cut (the connection is
+ * closed): reading on keeps a connection reusable, but a receiver answering
+ * 10 MB would otherwise cost its delivery thread 10 MB of reads per attempt. */
+#define REQUEST_DRAIN_MAX (64 * 1024)
 #define REQUEST_HEADERS_MAX 4096
 
 /* What a delivery needs of its endpoint (the dispatcher caches this). */
@@ -51,6 +55,8 @@ struct request {
     char body[REQUEST_BODY_MAX + 1];
     size_t body_len;
     bool body_truncated;
+    size_t body_seen;                           /* response body bytes received, kept or not */
+    bool body_cut;                              /* stopped reading at REQUEST_DRAIN_MAX */
     char resp_headers[REQUEST_HEADERS_MAX + 1]; /* "Name: value\n" lines */
     size_t resp_headers_len;
     char retry_after[64];

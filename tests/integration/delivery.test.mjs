@@ -4,8 +4,9 @@ import test from 'node:test';
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
-import { setupDelivery } from './lib/hookd.mjs';
-import { RFC3339, UUID36, scaled } from './lib/util.mjs';
+import http from 'node:http';
+import { setup, setupDelivery } from './lib/hookd.mjs';
+import { RFC3339, UUID36, scaled, waitFor } from './lib/util.mjs';
 
 const T = { timeout: scaled(30_000) };
 
@@ -151,4 +152,51 @@ test('a hanging endpoint does not delay deliveries to other endpoints', T, async
     await fast.waitForRequests(1, { timeout: 800 });
     t.diagnostic(`other endpoint served ${Date.now() - sentAt} ms after its send`);
     await h.waitForMessage(message_id, 'succeeded');
+});
+
+test('a huge response body is cut after 64 KiB: the answer still counts, the thread stops reading', { timeout: scaled(30_000) }, async (t) => {
+    // 32 MB answers, streamed with backpressure: more than the socket buffers hold,
+    // so the server can only finish writing if hookd reads it all.
+    const CHUNK = Buffer.alloc(64 * 1024, 0x78);
+    const TOTAL = 32 * 1024 * 1024;
+    let status = 200;
+    const answers = [];
+    const server = http.createServer((req, res) => {
+        req.resume();
+        req.on('end', () => {
+            res.writeHead(status, { 'content-type': 'text/plain', 'content-length': TOTAL });
+            let sent = 0;
+            const pump = () => {
+                while (sent < TOTAL) {
+                    sent += CHUNK.length;
+                    if (!res.write(CHUNK)) return res.once('drain', pump);
+                }
+                res.end();
+            };
+            res.on('close', () => answers.push({ finished: res.writableFinished, sent }));
+            pump();
+        });
+    });
+    await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+    t.after(() => { server.closeAllConnections(); server.close(); });
+    const env = await setup(t);
+    const h = await env.startHookd();
+    const ep = await h.createEndpoint({ url: `http://127.0.0.1:${server.address().port}/big` });
+
+    const ok = await h.send({ endpoint_id: ep.id, payload: { n: 1 } });
+    const m = await h.waitForMessage(ok.message_id, 'succeeded');
+    assert.equal(m.response_status, 200);
+    const { data } = await h.attempts(ok.message_id);
+    assert.equal(data.length, 1);
+    assert.equal(data[0].response_status, 200);
+    assert.equal(data[0].response_body_truncated, true);
+
+    status = 500;
+    const bad = await h.send({ endpoint_id: ep.id, payload: { n: 2 } });
+    const m2 = await h.waitForMessage(bad.message_id, (x) => x.attempt_count >= 1);
+    assert.equal(m2.response_status, 500, 'the status of a cut answer is kept');
+    assert.match(m2.last_error ?? '', /HTTP 500/);
+
+    await waitFor(() => answers.length >= 2, { what: 'both connections to close' });
+    for (const a of answers) assert.equal(a.finished, false, `hookd stopped reading (${a.sent} bytes written)`);
 });
