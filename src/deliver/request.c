@@ -211,6 +211,11 @@ void request_setup(struct request *r, const struct request_target *t, const char
     curl_easy_setopt(c, CURLOPT_ERRORBUFFER, r->errbuf);
     curl_easy_setopt(c, CURLOPT_PRIVATE, r);
     curl_easy_setopt(c, CURLOPT_TCP_NODELAY, 1L);
+    /* Verify against the CA bundle file alone: with a CA directory as well
+     * (Debian's libcurl default) curl does not cache the parsed store, and
+     * every TLS handshake re-read and re-parsed ~150 PEM certificates, tens
+     * of milliseconds of its delivery thread each. */
+    curl_easy_setopt(c, CURLOPT_CAPATH, NULL);
 }
 
 static int64_t us_to_ms(curl_off_t us)
