@@ -32,6 +32,14 @@ static void feed_due(struct worker *w, struct feed_item *it, int64_t now)
     worker__admit(w, j);
 }
 
+/* A cancel or delete: a resident job of an older version must not run. */
+static void feed_dropped(struct worker *w, struct feed_item *it)
+{
+    struct job *old = job_index_find(&w->index, it->message_id);
+    if (old && old->sched_version < it->sched_version)
+        worker__supersede(w, old);
+}
+
 static void feed_endpoint_changed(struct worker *w, const char *endpoint_id)
 {
     struct target *t = worker__target_find(w, endpoint_id);
@@ -62,6 +70,8 @@ static void drain_inbox(struct worker *w)
     while ((it = feed_pop(&items))) {
         if (it->kind == FEED_DUE)
             feed_due(w, it, now);
+        else if (it->kind == FEED_DROPPED)
+            feed_dropped(w, it);
         else
             feed_endpoint_changed(w, it->endpoint_id);
         feed_item_free(it);

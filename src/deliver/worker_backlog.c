@@ -33,6 +33,19 @@ void worker__job_release(struct worker *w, struct job *j)
 }
 
 /* Take the feed item's payload when the budget allows (else it is read back when due). */
+/* Copy a paged-in message's payload into j when the budget allows. */
+static void job_copy_payload(struct worker *w, struct job *j, const struct store_pending *p)
+{
+    if (!p->payload || !p->content_type || w->payload_bytes + p->payload_len > PAYLOAD_BUDGET)
+        return;
+    struct feed_item it = {0}; /* the copy a feed item makes, then taken */
+    feed_item_attach(&it, p->payload, p->payload_len, p->content_type, p->headers_json);
+    worker__job_take_payload(w, j, &it);
+    free(it.payload); /* NULL once taken */
+    free(it.content_type);
+    free(it.headers_json);
+}
+
 void worker__job_take_payload(struct worker *w, struct job *j, struct feed_item *it)
 {
     if (!it->payload || w->payload_bytes + it->payload_len > PAYLOAD_BUDGET)
@@ -199,8 +212,10 @@ static bool page_row(const struct store_pending *p, void *ctx)
         c->stop_due = p->due_ms;
         return false;
     }
-    worker__admit(c->w, worker__job_new(c->t, p->message_id, p->attempt_count + 1, p->due_ms,
-                                        p->sched_version));
+    struct job *j =
+        worker__job_new(c->t, p->message_id, p->attempt_count + 1, p->due_ms, p->sched_version);
+    job_copy_payload(c->w, j, p); /* read with the page: no second read when it starts */
+    worker__admit(c->w, j);
     __atomic_add_fetch(&c->w->paged_in, 1, __ATOMIC_RELAXED);
     return true;
 }

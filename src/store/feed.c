@@ -26,6 +26,14 @@ struct feed_item *feed_push_due(struct feed *f, const char *message_id, const ch
     return it;
 }
 
+void feed_push_dropped(struct feed *f, const char *message_id, const char *endpoint_id,
+                       int64_t sched_version)
+{
+    struct feed_item *it = push(f, FEED_DROPPED, endpoint_id);
+    snprintf(it->message_id, sizeof(it->message_id), "%s", message_id);
+    it->sched_version = sched_version;
+}
+
 void feed_push_endpoint_changed(struct feed *f, const char *endpoint_id)
 {
     push(f, FEED_ENDPOINT_CHANGED, endpoint_id);

@@ -26,15 +26,16 @@
 #include "core/id.h"
 
 enum feed_kind {
-    FEED_DUE = 1,         /* message_id is due at due_ms */
-    FEED_ENDPOINT_CHANGED /* reload endpoint_id before its next attempt */
+    FEED_DUE = 1,          /* message_id is due at due_ms */
+    FEED_DROPPED,          /* message_id was cancelled or deleted: forget older jobs of it */
+    FEED_ENDPOINT_CHANGED, /* reload endpoint_id before its next attempt */
 };
 
 struct feed_item {
     struct feed_item *next;
     enum feed_kind kind;
     char endpoint_id[ID_MAX];
-    /* FEED_DUE only: */
+    /* FEED_DUE and FEED_DROPPED: */
     char message_id[ID_MAX];
     int64_t sched_version; /* the message's version after the change */
     int64_t due_ms;
@@ -54,6 +55,9 @@ struct feed {
 /* Append a due message (no payload); returns the item so a caller may attach one. */
 struct feed_item *feed_push_due(struct feed *f, const char *message_id, const char *endpoint_id,
                                 int64_t sched_version, int64_t due_ms);
+/* Append a cancelled or deleted message; jobs older than sched_version go. */
+void feed_push_dropped(struct feed *f, const char *message_id, const char *endpoint_id,
+                       int64_t sched_version);
 /* Append an endpoint change. */
 void feed_push_endpoint_changed(struct feed *f, const char *endpoint_id);
 /* Copy payload, content_type and headers_json (NULL = none) into it. */

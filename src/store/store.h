@@ -226,6 +226,12 @@ struct store_pending {
     int attempt_count;
     int64_t due_ms; /* 0 = due at once (a new send or a replay) */
     int64_t sched_version;
+    /* store_backlog_page only, borrowed until the callback returns: what an
+     * attempt needs, so a paged-in message is not read a second time. */
+    const void *payload; /* NULL when purged */
+    size_t payload_len;
+    const char *content_type;
+    const char *headers_json; /* NULL = none */
 };
 
 /* Every endpoint (deleted ones included: they still deliver what was
@@ -236,7 +242,8 @@ enum err store_backlog_endpoints(struct store *s,
                                  void *ctx, struct err_detail *d);
 
 /* Up to max unfinished messages of endpoint_id, earliest due first (due
- * time, then id): one page of its backlog. fn returns false to stop early. */
+ * time, then id), with their payloads: one page of its backlog. fn returns
+ * false to stop early. */
 enum err store_backlog_page(struct store *s, const char *endpoint_id, int max,
                             bool (*fn)(const struct store_pending *, void *), void *ctx,
                             struct err_detail *d);

@@ -18,9 +18,10 @@ static const char SQL_BACKLOG_ENDPOINTS[] =
     "ORDER BY m.next_attempt_at LIMIT 1) AS due FROM endpoints e WHERE due IS NOT NULL";
 
 static const char SQL_BACKLOG_PAGE[] =
-    "SELECT id, attempt_count, coalesce(next_attempt_at, 0), sched_version FROM messages "
-    "WHERE endpoint_id = ?1 AND status <> 2 AND status <> 4 AND deleted_at IS NULL "
-    "ORDER BY next_attempt_at, id LIMIT ?2";
+    "SELECT m.id, m.attempt_count, coalesce(m.next_attempt_at, 0), m.sched_version, e.payload, "
+    "e.content_type, m.headers FROM messages m JOIN events e ON e.id = m.event_id "
+    "WHERE m.endpoint_id = ?1 AND m.status <> 2 AND m.status <> 4 AND m.deleted_at IS NULL "
+    "ORDER BY m.next_attempt_at, m.id LIMIT ?2";
 
 enum err store_backlog_endpoints(struct store *s,
                                  bool (*fn)(const char *endpoint_id, int64_t due_ms, void *ctx),
@@ -55,6 +56,10 @@ enum err store_backlog_page(struct store *s, const char *endpoint_id, int max,
         p.attempt_count = sqlite3_column_int(q, 1);
         p.due_ms = sqlite3_column_int64(q, 2);
         p.sched_version = sqlite3_column_int64(q, 3);
+        p.payload = sqlite3_column_blob(q, 4);
+        p.payload_len = (size_t)sqlite3_column_bytes(q, 4);
+        p.content_type = (const char *)sqlite3_column_text(q, 5);
+        p.headers_json = (const char *)sqlite3_column_text(q, 6);
         if (!fn(&p, ctx)) {
             rc = SQLITE_DONE;
             break;

@@ -51,7 +51,7 @@ static const char SQL_SELECT_ANY[] =
     "AND (?6 = 0 OR created_at > ?6) AND (?7 = 0 OR created_at < ?7) ORDER BY id LIMIT ?8";
 
 static const char SQL_DELETE_FIND[] =
-    "SELECT deleted_at, event_id FROM messages WHERE id = ?1 AND mode = ?2";
+    "SELECT deleted_at, event_id, endpoint_id FROM messages WHERE id = ?1 AND mode = ?2";
 
 static const char SQL_DELETE[] =
     "UPDATE messages SET deleted_at = ?2, updated_at = ?2, payload_purged_at = "
@@ -197,8 +197,12 @@ enum err store_message_action(struct store *s, const char *mode, const char *id,
     enum err e = step_version(s, q, &out->sched_version, d);
     if (e != ERR_OK)
         return e;
-    if (act != STORE_ACT_CANCEL && store__feed(s)) /* due now; a cancel only drops the old job */
-        feed_push_due(store__feed(s), id, out->endpoint_id, out->sched_version, now_ms);
+    if (store__feed(s)) { /* due now, or (cancel) no longer */
+        if (act == STORE_ACT_CANCEL)
+            feed_push_dropped(store__feed(s), id, out->endpoint_id, out->sched_version);
+        else
+            feed_push_due(store__feed(s), id, out->endpoint_id, out->sched_version, now_ms);
+    }
     if (act == STORE_ACT_CANCEL) {
         struct store_rollup delta = {.failed = 1};
         return store__rollup_add(s, mode, out->endpoint_id, now_ms, &delta, d);
@@ -259,6 +263,8 @@ enum err store_message_delete(struct store *s, const char *mode, const char *id,
     }
     int64_t was_deleted = store__col_opt_int(q, 0, 0);
     int64_t event_id = sqlite3_column_int64(q, 1);
+    char endpoint_id[ID_MAX];
+    store__col_copy(endpoint_id, sizeof(endpoint_id), q, 2);
     sqlite3_reset(q);
     if (was_deleted) {
         *already = true;
@@ -273,6 +279,8 @@ enum err store_message_delete(struct store *s, const char *mode, const char *id,
         return e;
     if ((e = exec_event(s, SQL_EVENT_DROP_PAYLOAD, event_id, "drop payload", d)) != ERR_OK)
         return e;
+    if (store__feed(s)) /* a deleted message never comes back: drop every job of it */
+        feed_push_dropped(store__feed(s), id, endpoint_id, INT64_MAX);
     *deleted_at_ms = now_ms;
     return ERR_OK;
 }

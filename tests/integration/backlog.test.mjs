@@ -90,3 +90,18 @@ test('endpoints spread over several delivery threads all deliver', T, async (t) 
     const paths = new Set(rcv.requests.map((r) => r.path));
     assert.equal(paths.size, 9, 'every endpoint received its messages');
 });
+
+test('a queued message deleted before its turn is never delivered (its resident job is dropped)', T, async (t) => {
+    const env = await setup(t);
+    const h = await env.startHookd({ extraArgs: ['--endpoint-concurrency', '1'] });
+    const rcv = await env.startReceiver({ status: 200, delayMs: 100 });
+    const ep = await h.createEndpoint({ url: rcv.url('/hook') });
+    const ids = [];
+    for (let i = 0; i < 12; i++) ids.push((await h.send({ endpoint_id: ep.id, payload: { i } })).message_id);
+    // One at a time, 100 ms each: the last ones are still waiting, payload in hand.
+    expectOk(await h.api('DELETE', `/v1/messages/${ids[10]}`));
+    const got = await rcv.waitForDistinctIds(11, { timeout: 15_000 });
+    await h.barrier(ep.id);
+    assert.equal(got.has(ids[10]), false, 'the deleted message was not delivered');
+    assert.equal(rcv.requests.length, 12, '11 messages and the barrier');
+});
