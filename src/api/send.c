@@ -93,5 +93,6 @@ void api__send(struct api_request *r)
     x->base.r = r;
     x->base.op.apply = send_apply;
     x->base.op.done = send_done;
+    x->base.op.rerunnable = true; /* send_apply sets existed/existing_id afresh */
     api__defer(r, &x->base.op, x, send_resume);
 }

@@ -163,6 +163,7 @@ void worker__submit_attempts(struct worker *w)
     w->unsent_head = w->unsent_tail = NULL;
     b->op.apply = attempts_apply;
     b->op.done = attempts_done;
+    b->op.rerunnable = true; /* it only writes the store */
     committer_submit(w->committer, &b->op);
 }
 

@@ -42,20 +42,63 @@ static void hand_over_feed(struct committer *c)
     feed_clear(&items);
 }
 
+/* Most consecutive rerunnable ops that share a savepoint. */
+#define GROUP_MAX 256
+
+/* Apply op in a savepoint of its own; returns a store error (not op's). */
+static enum err run_alone(struct committer *c, struct commit_op *op, struct err_detail *d)
+{
+    op->detail.code[0] = op->detail.msg[0] = '\0';
+    enum err e = store_op_begin(c->store, d);
+    if (e != ERR_OK)
+        return e;
+    op->result = op->apply(c->store, op);
+    enum err end = store_op_end(c->store, op->result == ERR_OK, &op->detail);
+    if (op->result == ERR_OK && end != ERR_OK)
+        op->result = end;
+    return ERR_OK;
+}
+
+/* Apply the rerunnable ops [op, end) in one savepoint; when one fails, roll
+ * them all back and run each alone. */
+static enum err run_group(struct committer *c, struct commit_op *op, struct commit_op *end,
+                          struct err_detail *d)
+{
+    enum err e = store_op_begin(c->store, d);
+    if (e != ERR_OK)
+        return e;
+    bool ok = true;
+    for (struct commit_op *x = op; x != end && ok; x = x->next) {
+        x->detail.code[0] = x->detail.msg[0] = '\0';
+        x->result = x->apply(c->store, x);
+        ok = x->result == ERR_OK;
+    }
+    struct err_detail end_d = {0};
+    if (store_op_end(c->store, ok, &end_d) == ERR_OK && ok)
+        return ERR_OK;
+    for (struct commit_op *x = op; x != end && e == ERR_OK; x = x->next)
+        e = run_alone(c, x, d);
+    return e;
+}
+
 static void run_batch(struct committer *c, struct commit_op *batch)
 {
     struct err_detail d = {0};
     enum err e = store_batch_begin(c->store, &d);
     unsigned long long n = 0;
-    for (struct commit_op *op = batch; op && e == ERR_OK; op = op->next, n++) {
-        op->detail.code[0] = op->detail.msg[0] = '\0';
-        e = store_op_begin(c->store, &d);
-        if (e != ERR_OK)
-            break;
-        op->result = op->apply(c->store, op);
-        enum err end = store_op_end(c->store, op->result == ERR_OK, &op->detail);
-        if (op->result == ERR_OK && end != ERR_OK)
-            op->result = end;
+    for (struct commit_op *op = batch; op && e == ERR_OK;) {
+        struct commit_op *end = op->next;
+        if (op->rerunnable) {
+            int k = 1;
+            while (end && end->rerunnable && k < GROUP_MAX)
+                end = end->next, k++;
+            e = k > 1 ? run_group(c, op, end, &d) : run_alone(c, op, &d);
+            n += (unsigned long long)k;
+        } else {
+            e = run_alone(c, op, &d);
+            n++;
+        }
+        op = end;
     }
     if (e == ERR_OK)
         e = store_batch_commit(c->store, &d);

@@ -29,6 +29,11 @@ struct commit_op {
     void (*done)(struct commit_op *op);
     enum err result;
     struct err_detail detail;
+    /* apply may run twice: it reads only its inputs and overwrites its outputs.
+     * Consecutive rerunnable ops share one savepoint (SQLite copies every page
+     * a savepoint touches into its sub-journal, per savepoint); if one of them
+     * fails, the group is rolled back and each op runs again in its own. */
+    bool rerunnable;
     struct commit_op *next; /* committer-private */
 };
 

@@ -177,7 +177,7 @@ static void test_attempts_move_state(void **state)
 
 struct test_op {
     struct commit_op op;
-    int n;
+    int n; /* ep_c<n>; base + index */
     bool fail;
     int *done_count;
 };
@@ -215,9 +215,8 @@ static void test_done(struct commit_op *op)
     __atomic_add_fetch(t->done_count, 1, __ATOMIC_SEQ_CST);
 }
 
-static void test_committer_batches(void **state)
+static void committer_batches(bool rerunnable, int base)
 {
-    (void)state;
     struct store *w = fixture_open_store(dir);
     struct committer *c = NULL;
     struct err_detail d = {0};
@@ -225,10 +224,12 @@ static void test_committer_batches(void **state)
     enum { N = 200 };
     static struct test_op ops[N];
     int done = 0;
+    __atomic_store_n(&all_submitted, 0, __ATOMIC_SEQ_CST);
     for (int i = 0; i < N; i++) {
-        ops[i] = (struct test_op){.n = i, .fail = i % 10 == 3, .done_count = &done};
+        ops[i] = (struct test_op){.n = base + i, .fail = i % 10 == 3, .done_count = &done};
         ops[i].op.apply = test_apply;
         ops[i].op.done = test_done;
+        ops[i].op.rerunnable = rerunnable;
         committer_submit(c, &ops[i].op);
     }
     __atomic_store_n(&all_submitted, 1, __ATOMIC_SEQ_CST);
@@ -244,7 +245,7 @@ static void test_committer_batches(void **state)
     struct store *r = fixture_open_store(dir);
     for (int i = 0; i < N; i++) {
         char id[32];
-        snprintf(id, sizeof(id), "ep_c%d", i);
+        snprintf(id, sizeof(id), "ep_c%d", base + i);
         struct store_endpoint e = {0};
         enum err got = store_endpoint_get(r, "live", id, false, &e, &d);
         assert_int_equal(got, i % 10 == 3 ? ERR_NOTFOUND : ERR_OK);
@@ -253,6 +254,20 @@ static void test_committer_batches(void **state)
     }
     store_close(r);
     store_close(w);
+}
+
+static void test_committer_batches(void **state)
+{
+    (void)state;
+    committer_batches(false, 0);
+}
+
+/* Rerunnable ops share savepoints; a failing one sends its group back to one
+ * savepoint each, so the outcome is exactly the same. */
+static void test_committer_groups_rerunnable_ops(void **state)
+{
+    (void)state;
+    committer_batches(true, 1000);
 }
 
 /* ---- rollups summed per batch: a rolled-back op's counts are dropped ---- */
@@ -279,9 +294,15 @@ static void send_done(struct commit_op *op)
     (void)op;
 }
 
-static void test_rollups_follow_the_batch(void **state)
+static const char *ids_of(const char *prefix, int i)
 {
-    (void)state;
+    static char id[16];
+    snprintf(id, sizeof(id), "%s%d", prefix, i);
+    return id;
+}
+
+static void rollups_follow_the_batch(bool rerunnable, const char *prefix)
+{
     struct store *w = fixture_open_store(dir);
     struct err_detail d = {0};
     struct store_rollup before = {0}, after = {0};
@@ -290,18 +311,39 @@ static void test_rollups_follow_the_batch(void **state)
     assert_int_equal(committer_start(&c, w, &d), ERR_OK);
     static struct send_op ops[10];
     for (int i = 0; i < 10; i++) {
-        char id[16];
-        snprintf(id, sizeof(id), "rb%d", i);
-        ops[i] = (struct send_op){.in = a_send(id, "ep_a", "", "{}", "dddd"), .fail_after = i == 4};
+        static char ids[10][16];
+        snprintf(ids[i], sizeof(ids[i]), "%s%d", prefix, i);
+        ops[i] =
+            (struct send_op){.in = a_send(ids[i], "ep_a", "", "{}", "dddd"), .fail_after = i == 4};
         ops[i].op.apply = send_apply;
         ops[i].op.done = send_done;
+        ops[i].op.rerunnable = rerunnable;
         committer_submit(c, &ops[i].op);
     }
     committer_stop(c);
     assert_int_equal(ops[4].op.result, ERR_INVAL);
     assert_int_equal(store_rollup_sum(w, "live", "ep_a", 0, INT64_MAX, &after, &d), ERR_OK);
     assert_int_equal(after.total - before.total, 9);
+    for (int i = 0; i < 10; i++) {
+        struct store_message m;
+        assert_int_equal(store_message_get(w, "live", ids_of(prefix, i), &m, &d),
+                         i == 4 ? ERR_NOTFOUND : ERR_OK);
+        if (i != 4)
+            store_message_release(&m);
+    }
     store_close(w);
+}
+
+static void test_rollups_follow_the_batch(void **state)
+{
+    (void)state;
+    rollups_follow_the_batch(false, "rb");
+}
+
+static void test_rollups_follow_a_rerun_group(void **state)
+{
+    (void)state;
+    rollups_follow_the_batch(true, "rg");
 }
 
 int main(void)
@@ -310,7 +352,9 @@ int main(void)
         cmocka_unit_test(test_send_idempotency_and_partition),
         cmocka_unit_test(test_attempts_move_state),
         cmocka_unit_test(test_committer_batches),
+        cmocka_unit_test(test_committer_groups_rerunnable_ops),
         cmocka_unit_test(test_rollups_follow_the_batch),
+        cmocka_unit_test(test_rollups_follow_a_rerun_group),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
