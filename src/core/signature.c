@@ -2,15 +2,16 @@
  * signature - Standard Webhooks v1/v1a and HookBridge sha256= signatures;
  * see signature.h for the contract.
  *
- * HMACs are computed incrementally with EVP_MAC so that the body is never
- * copied; Ed25519 has no streaming mode, so v1a builds the signed bytes in
- * one heap buffer (the body is already bounded by the API's payload limit).
- * Decoded keys live in stack buffers that are wiped before returning.
- * Base64 decoding is strict: standard alphabet, length a multiple of 4,
- * padding only at the end.
+ * HMACs are computed incrementally so that the body is never copied (one
+ * shot: EVP_MAC; prepared keys for deliveries: hmac_sha256.c); Ed25519 has no streaming mode, so
+ * v1a builds the signed bytes in one heap buffer (the body is already bounded by the API's payload
+ * limit). Decoded keys live in stack buffers that are wiped before returning. Base64 decoding is
+ * strict: standard alphabet, length a multiple of 4, padding only at the end.
  * SPDX-License-Identifier: MIT
  */
 #include "core/signature.h"
+
+#include "core/hmac_sha256.h"
 
 #include <inttypes.h>
 #include <openssl/core_names.h>
@@ -77,8 +78,8 @@ static int decode_secret(unsigned char *key, size_t cap, const char *secret)
 }
 
 /* HMAC-SHA256 over the concatenation of n parts; false on a libcrypto failure. */
-static bool hmac_sha256(unsigned char mac[HMAC_LEN], const void *key, size_t key_len,
-                        const void *const *parts, const size_t *lens, size_t n)
+static bool hmac_sha256_once(unsigned char mac[HMAC_LEN], const void *key, size_t key_len,
+                             const void *const *parts, const size_t *lens, size_t n)
 {
     bool ok = false;
     EVP_MAC *alg = EVP_MAC_fetch(NULL, "HMAC", NULL);
@@ -118,7 +119,7 @@ static enum err v1_mac(unsigned char mac[HMAC_LEN], const char *secret, const ch
     int ts_len = snprintf(ts, sizeof(ts), "%" PRId64, ts_sec);
     const void *parts[] = {msg_id, ".", ts, ".", body};
     const size_t lens[] = {strlen(msg_id), 1, (size_t)ts_len, 1, body_len};
-    bool ok = hmac_sha256(mac, key, (size_t)key_len, parts, lens, 5);
+    bool ok = hmac_sha256_once(mac, key, (size_t)key_len, parts, lens, 5);
     explicit_bzero(key, sizeof(key));
     return ok ? ERR_OK : ERR_INVAL;
 }
@@ -244,7 +245,7 @@ enum err signature_hookbridge(char *out, size_t outlen, const char *secret, int6
     int ts_len = snprintf(ts, sizeof(ts), "%" PRId64, ts_sec);
     const void *parts[] = {ts, ".", body};
     const size_t lens[] = {(size_t)ts_len, 1, body_len};
-    if (!hmac_sha256(mac, secret, strlen(secret), parts, lens, 3))
+    if (!hmac_sha256_once(mac, secret, strlen(secret), parts, lens, 3))
         return ERR_INVAL;
     format_hookbridge(out, mac);
     return ERR_OK;
@@ -334,70 +335,39 @@ bool signature_verify_v1a(const char *header, const char *pk_b64, const char *ms
 
 /* ---- prepared keys ---- */
 
-static EVP_MAC_CTX *keyed_hmac(const void *key, size_t key_len)
-{
-    EVP_MAC *alg = EVP_MAC_fetch(NULL, "HMAC", NULL);
-    EVP_MAC_CTX *ctx = alg ? EVP_MAC_CTX_new(alg) : NULL;
-    EVP_MAC_free(alg); /* the context keeps its own reference */
-    char digest[] = "SHA256";
-    OSSL_PARAM params[] = {
-        OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0),
-        OSSL_PARAM_construct_end(),
-    };
-    if (ctx && !EVP_MAC_init(ctx, key, key_len, params)) {
-        EVP_MAC_CTX_free(ctx);
-        ctx = NULL;
-    }
-    return ctx;
-}
-
 enum err signature_key_init(struct signature_key *k, const char *secret)
 {
     memset(k, 0, sizeof(*k));
     unsigned char key[KEY_MAX];
     int key_len = decode_secret(key, sizeof(key), secret);
-    if (key_len > 0) {
-        k->v1 = keyed_hmac(key, (size_t)key_len);
-        k->hb = keyed_hmac(secret, strlen(secret));
-    }
-    explicit_bzero(key, sizeof(key));
-    if (!k->v1 || !k->hb) {
-        signature_key_release(k);
+    if (key_len <= 0) {
+        explicit_bzero(key, sizeof(key));
         return ERR_INVAL;
     }
+    k->v1 = hmac_sha256_key_new(key, (size_t)key_len);
+    k->hb = hmac_sha256_key_new(secret, strlen(secret));
+    explicit_bzero(key, sizeof(key));
     return ERR_OK;
 }
 
 void signature_key_release(struct signature_key *k)
 {
-    EVP_MAC_CTX_free(k->v1); /* OpenSSL wipes the key material it frees */
-    EVP_MAC_CTX_free(k->hb);
+    hmac_sha256_key_free(k->v1); /* wiped before it is freed */
+    hmac_sha256_key_free(k->hb);
     k->v1 = k->hb = NULL;
-}
-
-/* Reuse ctx's key (EVP_MAC_init with no key restarts from the prepared pads). */
-static bool prepared_mac(unsigned char mac[HMAC_LEN], EVP_MAC_CTX *ctx, const void *const *parts,
-                         const size_t *lens, size_t n)
-{
-    size_t out_len = 0;
-    if (!ctx || !EVP_MAC_init(ctx, NULL, 0, NULL))
-        return false;
-    for (size_t i = 0; i < n; i++)
-        if (lens[i] > 0 && !EVP_MAC_update(ctx, parts[i], lens[i]))
-            return false;
-    return EVP_MAC_final(ctx, mac, &out_len, HMAC_LEN) && out_len == HMAC_LEN;
 }
 
 enum err signature_key_v1(const struct signature_key *k, char *out, size_t outlen,
                           const char *msg_id, int64_t ts_sec, const void *body, size_t body_len)
 {
+    if (!k->v1 || !msg_id)
+        return ERR_INVAL;
     char ts[32];
     int ts_len = snprintf(ts, sizeof(ts), "%" PRId64, ts_sec);
     const void *parts[] = {msg_id, ".", ts, ".", body};
     const size_t lens[] = {strlen(msg_id), 1, (size_t)ts_len, 1, body_len};
     unsigned char mac[HMAC_LEN];
-    if (!prepared_mac(mac, k->v1, parts, lens, 5))
-        return ERR_INVAL;
+    hmac_sha256(mac, k->v1, parts, lens, 5);
     return format_v1(out, outlen, mac);
 }
 
@@ -409,8 +379,9 @@ enum err signature_key_hookbridge(const struct signature_key *k, char *out, size
     const void *parts[] = {ts, ".", body};
     const size_t lens[] = {(size_t)ts_len, 1, body_len};
     unsigned char mac[HMAC_LEN];
-    if (outlen < 7 + 2 * HMAC_LEN + 1 || !prepared_mac(mac, k->hb, parts, lens, 3))
+    if (outlen < 7 + 2 * HMAC_LEN + 1 || !k->hb)
         return ERR_INVAL;
+    hmac_sha256(mac, k->hb, parts, lens, 3);
     format_hookbridge(out, mac);
     return ERR_OK;
 }

@@ -43,8 +43,8 @@ enum err signature_hookbridge(char *out, size_t outlen, const char *secret, int6
  * bytes. Not shared between threads; signature_key_release wipes it.
  */
 struct signature_key {
-    struct evp_mac_ctx_st *v1; /* keyed with the decoded "whsec_" key */
-    struct evp_mac_ctx_st *hb; /* keyed with the whole secret string (HookBridge) */
+    struct hmac_sha256_key *v1; /* keyed with the decoded "whsec_" key */
+    struct hmac_sha256_key *hb; /* keyed with the whole secret string (HookBridge) */
 };
 
 /* ERR_INVAL for a malformed secret (then k holds nothing to release). */

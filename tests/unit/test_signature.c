@@ -213,6 +213,23 @@ static void test_prepared_key(void **state)
     assert_string_equal(out, B_SIG);
     signature_key_release(&k);
 
+    /* Keys longer than a SHA-256 block are hashed first (RFC 2104): both HMACs. */
+    const char *long_secret = "whsec_QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVphYmNkZWZnaGlqa2xtbm9wcXJzdH"
+                              "V2d3h5ejAxMjM0NTY3ODk=";
+    assert_int_equal(signature_key_init(&k, long_secret), ERR_OK);
+    assert_int_equal(signature_key_v1(&k, out, sizeof(out), A_ID, A_TS, A_BODY, strlen(A_BODY)),
+                     ERR_OK);
+    assert_int_equal(
+        signature_v1(want, sizeof(want), long_secret, A_ID, A_TS, A_BODY, strlen(A_BODY)), ERR_OK);
+    assert_string_equal(out, want);
+    assert_int_equal(signature_key_hookbridge(&k, out, sizeof(out), A_TS, A_BODY, strlen(A_BODY)),
+                     ERR_OK);
+    assert_int_equal(
+        signature_hookbridge(want, sizeof(want), long_secret, A_TS, A_BODY, strlen(A_BODY)),
+        ERR_OK);
+    assert_string_equal(out, want);
+    signature_key_release(&k);
+
     assert_int_equal(signature_key_init(&k, "whsec_not*base64"), ERR_INVAL);
     assert_null(k.v1);
     assert_int_equal(signature_key_init(&k, ""), ERR_INVAL);
