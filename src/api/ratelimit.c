@@ -310,6 +310,6 @@ bool api__authfail_take(struct api_authfail *af, const char *addr, int64_t now_m
     int64_t wait_ms = ok ? 0 : token_bucket_wait_ms(&e->tb, now_mono_ms);
     pthread_mutex_unlock(&af->mu);
     if (!ok)
-        *retry_after_s = wait_ms / 1000 + 1;
+        *retry_after_s = wait_ms < 1000 ? 1 : (wait_ms + 999) / 1000;
     return ok;
 }

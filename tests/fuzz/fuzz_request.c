@@ -222,10 +222,8 @@ static void fuzz_setup(void)
     if (dispatcher_start(&g.dispatcher, &dc, g.reader, g.committer, &d) != ERR_OK)
         fail("dispatcher", &d);
     dispatcher_stop(g.dispatcher); /* submits are no-ops from now on: nothing leaves */
-    struct api_deps deps = {.cfg = &g.cfg,
-                            .committer = g.committer,
-                            .dispatcher = g.dispatcher,
-                            .janitor = g.janitor};
+    struct api_deps deps = {
+        .cfg = &g.cfg, .committer = g.committer, .dispatcher = g.dispatcher, .janitor = g.janitor};
     g.api = api__new(&deps);
     g.ready = true;
     setup_request("POST /v1/endpoints\nAuthorization: Bearer " LIVE_KEY
