@@ -19,10 +19,15 @@ static void test_valid_and_invalid(void **state)
     (void)state;
     assert_true(utf8_is_valid("", 0));
     assert_true(utf8_is_valid("abc \xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80", 15));
-    const char *bad[] = {"\xff",         "\xc3",     "\xc0\xaf", /* overlong */
-                         "\xe0\x80\xaf", "\xed\xa0\x80",         /* surrogate */
-                         "\xf4\x90\x80\x80",                     /* > U+10FFFF */
-                         "\xf0\x9f\x98", "\x80",     "\xc3\x28"};
+    const char *bad[] = {"\xff",
+                         "\xc3",
+                         "\xc0\xaf", /* overlong */
+                         "\xe0\x80\xaf",
+                         "\xed\xa0\x80",     /* surrogate */
+                         "\xf4\x90\x80\x80", /* > U+10FFFF */
+                         "\xf0\x9f\x98",
+                         "\x80",
+                         "\xc3\x28"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         assert_false(utf8_is_valid(bad[i], strlen(bad[i])));
         /* jansson agrees: it refuses the same strings */
