@@ -135,6 +135,9 @@ const char *api__header(struct api_request *r, const char *name);
 /* Send the response: status, body (borrowed, copied) and extra headers. */
 void api__respond_raw(struct api_request *r, unsigned status, const char *body, size_t len,
                       const struct api_header *headers, size_t nheaders);
+/* The same with a malloc'd body that is handed over (no copy). */
+void api__respond_take(struct api_request *r, unsigned status, char *body_take, size_t len,
+                       const struct api_header *headers, size_t nheaders);
 
 /* ---- responses (respond.c) ---- */
 /* Respond with the JSON document root as is (steals it), with the standard headers

@@ -61,8 +61,7 @@ void api__respond_json(struct api_request *r, unsigned status, json_t *root)
     }
     if (status == MHD_HTTP_SERVICE_UNAVAILABLE)
         h[n++] = (struct api_header){MHD_HTTP_HEADER_CONNECTION, "close"};
-    api__respond_raw(r, status, text, strlen(text), h, n);
-    free(text);
+    api__respond_take(r, status, text, strlen(text), h, n);
 }
 
 void api__respond_data(struct api_request *r, unsigned status, json_t *data, json_t *extra_meta)

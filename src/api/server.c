@@ -1,7 +1,10 @@
 /*
  * server - libmicrohttpd glue for the api module (see api.h, internal.h):
  * request contexts, body accumulation with a ceiling, suspend/resume around
- * commit ops, the read-store pool, draining and shutdown.
+ * commit ops, the read-store pool, draining and shutdown, connection limits
+ * and the idle timeout. The request seam lives here too: header and query
+ * lookups, the response and the op wakeup go to libmicrohttpd, or to the
+ * struct api_io of a request that has one (the fuzz harness).
  * SPDX-License-Identifier: MIT
  */
 #include <arpa/inet.h>
@@ -83,19 +86,24 @@ const char *api__header(struct api_request *r, const char *name)
     return MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, name);
 }
 
-void api__respond_raw(struct api_request *r, unsigned status, const char *body, size_t len,
-                      const struct api_header *headers, size_t nheaders)
+/* The response for r; body_take is freed here when take, else copied. */
+static void respond(struct api_request *r, unsigned status, char *body, size_t len, bool take,
+                    const struct api_header *headers, size_t nheaders)
 {
     r->status = status;
     r->responded = true;
     if (r->io) {
         r->io->respond(r->io->ctx, status, body, len, headers, nheaders);
+        if (take)
+            free(body);
         return;
     }
-    struct MHD_Response *resp =
-        MHD_create_response_from_buffer(len, (void *)body, MHD_RESPMEM_MUST_COPY);
+    struct MHD_Response *resp = MHD_create_response_from_buffer(
+        len, body, take ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_MUST_COPY);
     if (!resp) { /* out of memory: drop the connection rather than abort */
         log_error("api", "request_id=%s cannot create a response", r->request_id);
+        if (take)
+            free(body);
         return;
     }
     for (size_t i = 0; i < nheaders; i++)
@@ -103,6 +111,18 @@ void api__respond_raw(struct api_request *r, unsigned status, const char *body, 
     if (MHD_queue_response(r->conn, status, resp) != MHD_YES)
         log_warn("api", "request_id=%s cannot queue the %u response", r->request_id, status);
     MHD_destroy_response(resp);
+}
+
+void api__respond_raw(struct api_request *r, unsigned status, const char *body, size_t len,
+                      const struct api_header *headers, size_t nheaders)
+{
+    respond(r, status, (char *)body, len, false, headers, nheaders);
+}
+
+void api__respond_take(struct api_request *r, unsigned status, char *body_take, size_t len,
+                       const struct api_header *headers, size_t nheaders)
+{
+    respond(r, status, body_take, len, true, headers, nheaders);
 }
 
 static void split_path(struct api_request *r, const char *url)
