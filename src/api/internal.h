@@ -154,6 +154,9 @@ void api__respond_error(struct api_request *r, unsigned status, const char *code
                         ...) __attribute__((format(printf, 4, 5)));
 /* Map an enum err + detail to the error envelope. */
 void api__respond_err(struct api_request *r, enum err e, const struct err_detail *d);
+/* A JSON string of text that may not be UTF-8 (receiver bytes, request bytes):
+ * invalid bytes become U+FFFD; NULL gives JSON null. Never NULL. */
+json_t *api__json_text(const char *s);
 /* RFC 3339 string value, or JSON null when unix_ms == 0. */
 json_t *api__time(int64_t unix_ms);
 

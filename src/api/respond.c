@@ -142,3 +142,20 @@ json_t *api__time(int64_t unix_ms)
     clock_format_rfc3339(buf, sizeof(buf), unix_ms);
     return json_string(buf);
 }
+
+json_t *api__json_text(const char *s)
+{
+    if (!s)
+        return json_null();
+    json_t *j = json_string(s);
+    if (j)
+        return j;
+    size_t len = strlen(s), cap = len * 3 + 1; /* each byte may become U+FFFD */
+    char *buf = malloc(cap);
+    if (!buf)
+        abort();
+    size_t n = utf8_sanitize(buf, cap, s, len);
+    j = json_stringn(buf, n);
+    free(buf);
+    return j ? j : json_null();
+}

@@ -166,3 +166,15 @@ test('hostile: errors libmicrohttpd writes itself are answered and hookd keeps s
     assert.equal(version.status, 505);
     await alive(h);
 });
+
+test('hostile receivers: a response body that is not UTF-8 is shown with U+FFFD, not dropped', T, async (t) => {
+    const env = await setup(t);
+    const h = await env.startHookd({ retrySlow: '60s' });
+    const rcv = await env.startReceiver({ status: 500, body: Buffer.from([0x6f, 0x6b, 0xff, 0xc3, 0x20, 0xe9]) });
+    const ep = await h.createEndpoint({ url: rcv.url('/bad-bytes') });
+    const { message_id } = await h.send({ endpoint_id: ep.id, payload: { x: 1 } });
+    await h.waitForMessage(message_id, 'pending_retry');
+    const { data: attempts } = await h.attempts(message_id);
+    assert.equal(attempts[0].response_status, 500);
+    assert.equal(attempts[0].response_body, `ok${REPLACEMENT}${REPLACEMENT} ${REPLACEMENT}`);
+});
