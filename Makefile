@@ -108,13 +108,18 @@ format:
 	clang-format -i $(FORMAT_FILES)
 
 # libFuzzer runs (clang): FUZZ_SECONDS each; new finds land in the corpus directory.
+# tests/fuzz/<name>.dict, when present, is passed as the dictionary; FUZZ_FLAGS
+# adds libFuzzer flags (e.g. FUZZ_FLAGS=-runs=10000000). See docs/internals/fuzzing.md.
 FUZZ_SECONDS ?= 60
+FUZZ_FLAGS ?=
 fuzz: build/asan/libhookd.a
 	@set -e; for f in $(FUZZ_TARGETS); do \
 		clang $(filter-out -Wduplicated-cond -Wlogical-op,$(BASE_CFLAGS)) -g -O1 \
 			-fsanitize=fuzzer,address,undefined $(PKG_CFLAGS) -o build/$$f tests/fuzz/$$f.c \
 			$(LIB_SRCS) $(PKG_LIBS); \
-		build/$$f -max_total_time=$(FUZZ_SECONDS) tests/fuzz/corpus/$${f#fuzz_}; done
+		dict=tests/fuzz/$${f#fuzz_}.dict; \
+		build/$$f -max_total_time=$(FUZZ_SECONDS) $$([ -f $$dict ] && echo -dict=$$dict) \
+			$(FUZZ_FLAGS) tests/fuzz/corpus/$${f#fuzz_}; done
 
 bench-deps:
 	@./scripts/install-deps.sh wrk nginx-light

@@ -35,9 +35,13 @@ struct config {
     int api_threads;
     int api_rate_limit_per_min; /* per API key; 0 = off */
     int api_burst;
-    int64_t retention_ms;         /* default payload retention */
-    int64_t history_retention_ms; /* messages and attempts are deleted after this */
-    int64_t janitor_interval_ms;  /* how often retention runs */
+    int auth_fail_limit_per_min;    /* failed auths per client address; 0 = off */
+    int api_max_connections;        /* MHD connection limit */
+    int api_max_connections_per_ip; /* 0 = no per-address cap */
+    int64_t api_idle_timeout_ms;    /* MHD connection timeout (whole seconds) */
+    int64_t retention_ms;           /* default payload retention */
+    int64_t history_retention_ms;   /* messages and attempts are deleted after this */
+    int64_t janitor_interval_ms;    /* how often retention runs */
     char log_level[16];
     bool print_config;
 };

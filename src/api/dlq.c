@@ -15,9 +15,7 @@
 static json_t *render_item(const struct store_dlq_item *it)
 {
     /* Both the Go item and PHP's MessageSummary (which requires status). */
-    json_t *last_error = it->last_error ? json_string(it->last_error) : NULL;
-    if (!last_error) /* none, or not valid UTF-8 */
-        last_error = json_null();
+    json_t *last_error = api__json_text(it->last_error); /* null when none */
     json_t *o =
         json_pack("{s:s, s:s, s:s, s:s, s:i, s:o, s:o, s:o}", "message_id", it->id, "endpoint",
                   it->endpoint_url ? it->endpoint_url : "", "endpoint_id", it->endpoint_id,

@@ -26,12 +26,33 @@
 
 struct api_request;
 
+/* ---- the request seam (server.c) ----
+ * A request served by libmicrohttpd reads headers and query arguments from
+ * its connection and queues its response there. A request with an io table
+ * (the fuzz harness in tests/fuzz/fuzz_request.c) goes through these
+ * callbacks instead, so the whole path router -> handler -> response runs
+ * without a socket. Only lookups, the response and the op wakeup differ. */
+struct api_header {
+    const char *name, *value;
+};
+struct api_io {
+    /* kind is MHD_HEADER_KIND (name case-insensitive) or MHD_GET_ARGUMENT_KIND */
+    const char *(*lookup)(void *ctx, enum MHD_ValueKind kind, const char *name);
+    /* The response: status, body (borrowed for the call) and headers. */
+    void (*respond)(void *ctx, unsigned status, const char *body, size_t len,
+                    const struct api_header *headers, size_t nheaders);
+    /* A deferred op finished (committer thread): call api__request_resume soon. */
+    void (*wake)(void *ctx);
+    void *ctx;
+};
+
 /* Called on an MHD thread once the deferred op is done; must respond. */
 typedef void (*api_resume_fn)(struct api_request *r);
 
 struct api_request {
     struct api *api;
-    struct MHD_Connection *conn;
+    struct MHD_Connection *conn; /* NULL when io is set */
+    const struct api_io *io;     /* NULL: served by libmicrohttpd */
     const char *method;
     const char *url; /* the request path, owned by libmicrohttpd */
     char *body;
@@ -60,6 +81,7 @@ struct api_request {
     int64_t retry_after_s;   /* > 0: add Retry-After (a 429) */
     unsigned status;         /* the status queued, for the request log line */
     int64_t started_mono_us; /* first callback, for duration_ms */
+    char client_ip[48];      /* the peer address (auth throttling, ratelimit.c) */
 };
 
 struct api_stats {
@@ -78,6 +100,8 @@ struct api {
     bool draining;
     struct api_stats stats;
     struct api_ratelimit *ratelimit; /* per-key buckets (ratelimit.c) */
+    struct api_authfail *authfail;   /* failed-auth throttle per client address (ratelimit.c) */
+    struct api_keycache *keycache;   /* verified keys by digest (keys.c) */
 };
 
 /* The head of every api write op: the commit op and the waiting request. */
@@ -89,17 +113,50 @@ struct api_op {
 /* A done() for ops with nothing to do after commit but wake the request. */
 void api__op_done(struct commit_op *op);
 
+/* ---- request lifecycle and seam (server.c) ---- */
+/* A headless api (no daemon): the state every request needs. api_start adds
+ * the daemon; the fuzz harness uses it as is. */
+struct api *api__new(const struct api_deps *deps);
+void api__free(struct api *a);
+/* A new request context for method and url (both borrowed until
+ * api__request_free); conn or io says where it came from. */
+struct api_request *api__request_new(struct api *a, struct MHD_Connection *conn,
+                                     const struct api_io *io, const char *method, const char *url);
+/* Append a chunk of the body (bounded by API_MAX_BODY). */
+void api__request_body(struct api_request *r, const char *data, size_t len);
+/* The whole request is in: route it (or 503 while draining). */
+void api__request_handle(struct api_request *r);
+/* After the op's wakeup: run the resume callback, which responds. */
+void api__request_resume(struct api_request *r);
+/* The connection is done with r (client gone or response sent): log it, free it. */
+void api__request_free(struct api_request *r);
+/* A request header (case-insensitive name) or NULL. */
+const char *api__header(struct api_request *r, const char *name);
+/* Send the response: status, body (borrowed, copied) and extra headers. */
+void api__respond_raw(struct api_request *r, unsigned status, const char *body, size_t len,
+                      const struct api_header *headers, size_t nheaders);
+/* The same with a malloc'd body that is handed over (no copy). */
+void api__respond_take(struct api_request *r, unsigned status, char *body_take, size_t len,
+                       const struct api_header *headers, size_t nheaders);
+
 /* ---- responses (respond.c) ---- */
 /* Respond with the JSON document root as is (steals it), with the standard headers
- * (X-Request-Id, rate limit, Retry-After); for envelopes with extra top-level fields. */
+ * (X-Request-Id, rate limit, Retry-After); for envelopes with extra top-level fields.
+ * root NULL (a json_pack that failed) or a document that cannot be serialised
+ * answers a fixed 500 INTERNAL_ERROR envelope instead: never an abort. */
 void api__respond_json(struct api_request *r, unsigned status, json_t *root);
 /* Respond with {data, meta:{request_id, ...extra_meta}}; steals data and extra_meta. */
 void api__respond_data(struct api_request *r, unsigned status, json_t *data, json_t *extra_meta);
-/* Respond with {error:{code,message}, meta:{request_id}}. */
+/* Respond with {error:{code,message}, meta:{request_id}}. The formatted message
+ * may hold request bytes: it is made valid UTF-8 (invalid bytes become U+FFFD)
+ * and is never cut inside a character. */
 void api__respond_error(struct api_request *r, unsigned status, const char *code, const char *fmt,
                         ...) __attribute__((format(printf, 4, 5)));
 /* Map an enum err + detail to the error envelope. */
 void api__respond_err(struct api_request *r, enum err e, const struct err_detail *d);
+/* A JSON string of text that may not be UTF-8 (receiver bytes, request bytes):
+ * invalid bytes become U+FFFD; NULL gives JSON null. Never NULL. */
+json_t *api__json_text(const char *s);
 /* RFC 3339 string value, or JSON null when unix_ms == 0. */
 json_t *api__time(int64_t unix_ms);
 
@@ -195,5 +252,30 @@ bool api__ratelimit_claim_touch(struct api_ratelimit *rl, const char *key_id, in
 bool api__ratelimit_check(struct api_request *r);
 /* Drop the bucket of a deleted key. */
 void api__ratelimit_forget(struct api_ratelimit *rl, const char *key_id);
+
+/* ---- verified API keys by SHA-256 (keycache.c) ---- */
+#define API_KEYCACHE_SLOTS 1024
+#define API_KEYCACHE_TTL_MS 10000 /* re-checked against the store after this */
+struct api_keycache *api__keycache_new(void);
+void api__keycache_free(struct api_keycache *kc);
+/* True and *out filled when digest is a verified key seen within the TTL. */
+bool api__keycache_get(struct api_keycache *kc, const uint8_t digest[32], int64_t now_mono_ms,
+                       struct store_api_key *out);
+/* Read before the store lookup; put only inserts when no forget happened since. */
+uint64_t api__keycache_generation(struct api_keycache *kc);
+void api__keycache_put(struct api_keycache *kc, const uint8_t digest[32],
+                       const struct store_api_key *key, uint64_t generation, int64_t now_mono_ms);
+/* Drop every entry of key_id (a deleted key fails from the next request on). */
+void api__keycache_forget(struct api_keycache *kc, const char *key_id);
+
+/* ---- failed-authentication throttle per client address (ratelimit.c) ---- */
+#define API_AUTHFAIL_MAX_ADDRS 4096
+/* per_min 0 turns the throttle off. */
+struct api_authfail *api__authfail_new(int per_min);
+void api__authfail_free(struct api_authfail *af);
+/* Count one failed authentication from addr; false when addr is over its
+ * budget, with *retry_after_s (>= 1) set. IPv6 addresses count per /64. */
+bool api__authfail_take(struct api_authfail *af, const char *addr, int64_t now_mono_ms,
+                        int64_t *retry_after_s);
 
 #endif

@@ -202,8 +202,10 @@ static enum err delete_apply(struct store *s, struct commit_op *op)
 static void delete_done(struct commit_op *op)
 {
     struct delete_op *x = (struct delete_op *)op;
-    if (op->result == ERR_OK)
+    if (op->result == ERR_OK) { /* before the 200: the key fails from the next request on */
+        api__keycache_forget(x->base.r->api->keycache, x->id);
         api__ratelimit_forget(x->base.r->api->ratelimit, x->id);
+    }
     api__op_finished(x->base.r);
 }
 

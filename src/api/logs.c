@@ -40,7 +40,7 @@ static json_t *render_summary(const struct store_log_entry *e)
     if (e->response_latency_ms >= 0)
         json_object_set_new(o, "response_latency_ms", json_integer(e->response_latency_ms));
     if (e->last_error && e->last_error[0])
-        json_object_set_new(o, "last_error", json_string(e->last_error));
+        json_object_set_new(o, "last_error", api__json_text(e->last_error));
     return o;
 }
 

@@ -21,6 +21,7 @@
 
 #include "api/internal.h"
 #include "util/clock.h"
+#include "util/utf8.h"
 
 #define BATCH_IDS_MAX 100
 #define BULK_LIMIT_MAX 1000
@@ -51,14 +52,13 @@ static void respond_data_msg(struct api_request *r, unsigned status, const char 
 {
     json_t *root = json_pack("{s:s, s:o, s:{s:s}}", "message", message, "data", data, "meta",
                              "request_id", r->request_id);
-    if (!root)
-        abort();
-    api__respond_json(r, status, root);
+    api__respond_json(r, status, root); /* a NULL root answers a fixed 500 */
 }
 
 static void respond_not_found(struct api_request *r, const char *id)
 {
-    api__respond_error(r, MHD_HTTP_NOT_FOUND, "MESSAGE_NOT_FOUND", "message '%.64s' not found", id);
+    api__respond_error(r, MHD_HTTP_NOT_FOUND, "MESSAGE_NOT_FOUND", "message '%.*s' not found",
+                       (int)utf8_prefix_len(id, strlen(id), 64), id);
 }
 
 /* ---- single-message actions: retry-now, cancel, replay, DLQ replay ---- */

@@ -19,8 +19,8 @@ static void set_opt_int(json_t *o, const char *k, int64_t v, int64_t none)
 
 static void set_opt_str(json_t *o, const char *k, const char *v)
 {
-    if (v && v[0])
-        json_object_set_new(o, k, json_string(v));
+    if (v && v[0]) /* receiver text (response body, error) may not be UTF-8 */
+        json_object_set_new(o, k, api__json_text(v));
 }
 
 static void set_opt_json(json_t *o, const char *k, const char *text)

@@ -1,6 +1,7 @@
 /*
  * ratelimit - per-API-key state kept in memory: the token bucket of the API
- * rate limit and the time of the last last_used_at write (see internal.h).
+ * rate limit and the time of the last last_used_at write, and the throttle of
+ * failed authentications per client address (see internal.h).
  *
  * Description: one entry per key id in a chained hash table behind one mutex
  * (held for a few arithmetic operations per request). The bucket refills
@@ -17,6 +18,7 @@
  * Threading: any MHD thread. Ownership: the table owns its entries.
  * SPDX-License-Identifier: MIT
  */
+#include <arpa/inet.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -196,4 +198,118 @@ bool api__ratelimit_check(struct api_request *r)
                        "retry after %lld s",
                        (long long)res.limit, (long long)res.retry_after_s);
     return false;
+}
+
+/* ---- failed authentication per client address ----
+ * A bucket of per_min failures (burst per_min) per address: each 401 takes a
+ * token and an empty bucket turns the 401 into 429 RATE_LIMITED. A valid key
+ * is never refused by it (the throttle is consulted only after the key
+ * failed), so a NAT shared with a misconfigured client costs valid keys
+ * nothing. At most API_AUTHFAIL_MAX_ADDRS addresses are tracked; when full,
+ * addresses whose bucket has refilled are dropped, and if none has, new
+ * addresses share one overflow bucket (so many addresses cannot dodge it). */
+
+struct af_entry {
+    char addr[48];
+    struct token_bucket tb;
+    struct af_entry *next;
+};
+
+#define AF_SLOTS 1024
+
+struct api_authfail {
+    pthread_mutex_t mu;
+    int per_min;
+    size_t count;
+    struct af_entry overflow;
+    struct af_entry *slots[AF_SLOTS];
+};
+
+struct api_authfail *api__authfail_new(int per_min)
+{
+    struct api_authfail *af = calloc(1, sizeof(*af));
+    if (!af)
+        abort();
+    pthread_mutex_init(&af->mu, NULL);
+    af->per_min = per_min > 0 ? per_min : 0;
+    if (af->per_min)
+        token_bucket_init(&af->overflow.tb, af->per_min / 60.0, af->per_min, clock_mono_ms());
+    return af;
+}
+
+void api__authfail_free(struct api_authfail *af)
+{
+    if (!af)
+        return;
+    for (size_t i = 0; i < AF_SLOTS; i++) {
+        for (struct af_entry *e = af->slots[i], *next; e; e = next) {
+            next = e->next;
+            free(e);
+        }
+    }
+    pthread_mutex_destroy(&af->mu);
+    free(af);
+}
+
+/* Drop the entries whose bucket is full again (no recent failures). Caller holds mu. */
+static void af_sweep(struct api_authfail *af, int64_t now_mono_ms)
+{
+    for (size_t i = 0; i < AF_SLOTS; i++) {
+        for (struct af_entry **p = &af->slots[i]; *p;) {
+            struct af_entry *e = *p;
+            if (token_bucket_remaining(&e->tb, now_mono_ms) >= (int64_t)e->tb.burst) {
+                *p = e->next;
+                free(e);
+                af->count--;
+            } else {
+                p = &e->next;
+            }
+        }
+    }
+}
+
+/* The entry counting failures of addr (its /64 for IPv6). Caller holds mu. */
+static struct af_entry *af_lookup(struct api_authfail *af, const char *addr, int64_t now_mono_ms)
+{
+    char key[48];
+    struct in6_addr a6;
+    if (inet_pton(AF_INET6, addr, &a6) == 1) {
+        memset(a6.s6_addr + 8, 0, 8);
+        inet_ntop(AF_INET6, &a6, key, sizeof(key));
+    } else {
+        snprintf(key, sizeof(key), "%s", addr);
+    }
+    size_t i = hash(key) & (AF_SLOTS - 1);
+    for (struct af_entry *e = af->slots[i]; e; e = e->next)
+        if (!strcmp(e->addr, key))
+            return e;
+    if (af->count >= API_AUTHFAIL_MAX_ADDRS)
+        af_sweep(af, now_mono_ms);
+    if (af->count >= API_AUTHFAIL_MAX_ADDRS)
+        return &af->overflow;
+    struct af_entry *e = calloc(1, sizeof(*e));
+    if (!e)
+        abort();
+    snprintf(e->addr, sizeof(e->addr), "%s", key);
+    token_bucket_init(&e->tb, af->per_min / 60.0, af->per_min, now_mono_ms);
+    e->next = af->slots[i];
+    af->slots[i] = e;
+    af->count++;
+    return e;
+}
+
+bool api__authfail_take(struct api_authfail *af, const char *addr, int64_t now_mono_ms,
+                        int64_t *retry_after_s)
+{
+    *retry_after_s = 0;
+    if (!af || !af->per_min)
+        return true;
+    pthread_mutex_lock(&af->mu);
+    struct af_entry *e = af_lookup(af, addr, now_mono_ms);
+    bool ok = token_bucket_take(&e->tb, now_mono_ms);
+    int64_t wait_ms = ok ? 0 : token_bucket_wait_ms(&e->tb, now_mono_ms);
+    pthread_mutex_unlock(&af->mu);
+    if (!ok)
+        *retry_after_s = wait_ms < 1000 ? 1 : (wait_ms + 999) / 1000;
+    return ok;
 }

@@ -1,4 +1,9 @@
-/* respond - JSON envelopes of API.md §2 (see internal.h). SPDX-License-Identifier: MIT */
+/*
+ * respond - JSON envelopes of API.md §2 (see internal.h). Every message that
+ * may carry request bytes is made valid UTF-8 here, and a document that cannot
+ * be built becomes a fixed 500 envelope: no response path aborts.
+ * SPDX-License-Identifier: MIT
+ */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -7,6 +12,20 @@
 #include "api/internal.h"
 #include "util/clock.h"
 #include "util/log.h"
+#include "util/utf8.h"
+
+/* The answer when no JSON document can be built: constant, valid, never fails. */
+static void respond_fixed_500(struct api_request *r)
+{
+    char body[160];
+    int n = snprintf(body, sizeof(body),
+                     "{\"error\":{\"code\":\"INTERNAL_ERROR\",\"message\":\"internal error "
+                     "(request %s)\"},\"meta\":{\"request_id\":\"%s\"}}",
+                     r->request_id, r->request_id);
+    const struct api_header h[] = {{MHD_HTTP_HEADER_CONTENT_TYPE, "application/json"},
+                                   {"X-Request-Id", r->request_id}};
+    api__respond_raw(r, MHD_HTTP_INTERNAL_SERVER_ERROR, body, (size_t)n, h, 2);
+}
 
 void api__respond_json(struct api_request *r, unsigned status, json_t *root)
 {
@@ -14,36 +33,35 @@ void api__respond_json(struct api_request *r, unsigned status, json_t *root)
         json_decref(root);
         return;
     }
-    char *text = json_dumps(root, JSON_COMPACT | JSON_REAL_PRECISION(6));
+    char *text = root ? json_dumps(root, JSON_COMPACT | JSON_REAL_PRECISION(6)) : NULL;
     json_decref(root);
-    if (!text)
-        abort();
-    struct MHD_Response *resp =
-        MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE);
-    if (!resp)
-        abort();
-    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
-    MHD_add_response_header(resp, "X-Request-Id", r->request_id);
+    if (!text) {
+        /* A bug (a NULL member in a json_pack, a string that is not UTF-8):
+         * log it and answer 500 rather than take the server down. */
+        log_error("api", "request_id=%s cannot build the %u JSON response", r->request_id, status);
+        respond_fixed_500(r);
+        return;
+    }
+    struct api_header h[8];
+    size_t n = 0;
+    char limit[24], remaining[24], reset[24], retry[24];
+    h[n++] = (struct api_header){MHD_HTTP_HEADER_CONTENT_TYPE, "application/json"};
+    h[n++] = (struct api_header){"X-Request-Id", r->request_id};
     if (r->has_rate) { /* authenticated /v1 request under an API rate limit (ratelimit.c) */
-        char v[24];
-        snprintf(v, sizeof(v), "%lld", (long long)r->rate_limit);
-        MHD_add_response_header(resp, "X-RateLimit-Limit", v);
-        snprintf(v, sizeof(v), "%lld", (long long)r->rate_remaining);
-        MHD_add_response_header(resp, "X-RateLimit-Remaining", v);
-        snprintf(v, sizeof(v), "%lld", (long long)r->rate_reset_unix);
-        MHD_add_response_header(resp, "X-RateLimit-Reset", v);
+        snprintf(limit, sizeof(limit), "%lld", (long long)r->rate_limit);
+        snprintf(remaining, sizeof(remaining), "%lld", (long long)r->rate_remaining);
+        snprintf(reset, sizeof(reset), "%lld", (long long)r->rate_reset_unix);
+        h[n++] = (struct api_header){"X-RateLimit-Limit", limit};
+        h[n++] = (struct api_header){"X-RateLimit-Remaining", remaining};
+        h[n++] = (struct api_header){"X-RateLimit-Reset", reset};
     }
     if (r->retry_after_s > 0) {
-        char v[24];
-        snprintf(v, sizeof(v), "%lld", (long long)r->retry_after_s);
-        MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, v);
+        snprintf(retry, sizeof(retry), "%lld", (long long)r->retry_after_s);
+        h[n++] = (struct api_header){MHD_HTTP_HEADER_RETRY_AFTER, retry};
     }
-    r->status = status;
     if (status == MHD_HTTP_SERVICE_UNAVAILABLE)
-        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
-    MHD_queue_response(r->conn, status, resp);
-    MHD_destroy_response(resp);
-    r->responded = true;
+        h[n++] = (struct api_header){MHD_HTTP_HEADER_CONNECTION, "close"};
+    api__respond_take(r, status, text, strlen(text), h, n);
 }
 
 void api__respond_data(struct api_request *r, unsigned status, json_t *data, json_t *extra_meta)
@@ -56,14 +74,22 @@ void api__respond_data(struct api_request *r, unsigned status, json_t *data, jso
 void api__respond_error(struct api_request *r, unsigned status, const char *code, const char *fmt,
                         ...)
 {
-    char msg[512];
+    char raw[512], msg[600];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
+    int n = vsnprintf(raw, sizeof(raw), fmt, ap);
     va_end(ap);
+    size_t len = n < 0 ? 0 : (size_t)n < sizeof(raw) ? (size_t)n : sizeof(raw) - 1;
+    if (n >= (int)sizeof(raw)) /* truncated: do not leave half a character behind */
+        len = utf8_trim_partial(raw, len);
+    /* Request bytes may be in the message: make it valid UTF-8 for JSON. */
+    utf8_sanitize(msg, sizeof(msg), raw, len);
+    char safe_code[48];
+    utf8_sanitize(safe_code, sizeof(safe_code), code, strlen(code));
     if (status >= 500)
-        log_error("api", "request_id=%s status=%u code=%s: %s", r->request_id, status, code, msg);
-    json_t *err = json_pack("{s:s, s:s}", "code", code, "message", msg);
+        log_error("api", "request_id=%s status=%u code=%s: %s", r->request_id, status, safe_code,
+                  msg);
+    json_t *err = json_pack("{s:s, s:s}", "code", safe_code, "message", msg);
     json_t *meta = json_pack("{s:s}", "request_id", r->request_id);
     api__respond_json(r, status, json_pack("{s:o, s:o}", "error", err, "meta", meta));
 }
@@ -115,4 +141,21 @@ json_t *api__time(int64_t unix_ms)
     char buf[40];
     clock_format_rfc3339(buf, sizeof(buf), unix_ms);
     return json_string(buf);
+}
+
+json_t *api__json_text(const char *s)
+{
+    if (!s)
+        return json_null();
+    json_t *j = json_string(s);
+    if (j)
+        return j;
+    size_t len = strlen(s), cap = len * 3 + 1; /* each byte may become U+FFFD */
+    char *buf = malloc(cap);
+    if (!buf)
+        abort();
+    size_t n = utf8_sanitize(buf, cap, s, len);
+    j = json_stringn(buf, n);
+    free(buf);
+    return j ? j : json_null();
 }

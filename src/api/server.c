@@ -1,13 +1,17 @@
 /*
  * server - libmicrohttpd glue for the api module (see api.h, internal.h):
  * request contexts, body accumulation with a ceiling, suspend/resume around
- * commit ops, the read-store pool, draining and shutdown.
+ * commit ops, the read-store pool, draining and shutdown, connection limits
+ * and the idle timeout. The request seam lives here too: header and query
+ * lookups, the response and the op wakeup go to libmicrohttpd, or to the
+ * struct api_io of a request that has one (the fuzz harness).
  * SPDX-License-Identifier: MIT
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 
@@ -50,13 +54,17 @@ void api__defer(struct api_request *r, struct commit_op *op, void *owner, api_re
     r->resume_fn = fn;
     r->op = owner;
     __atomic_add_fetch(&r->api->suspended, 1, __ATOMIC_SEQ_CST);
-    MHD_suspend_connection(r->conn);
+    if (!r->io)
+        MHD_suspend_connection(r->conn);
     committer_submit(r->api->deps.committer, op);
 }
 
 void api__op_finished(struct api_request *r)
 {
-    MHD_resume_connection(r->conn);
+    if (r->io)
+        r->io->wake(r->io->ctx);
+    else
+        MHD_resume_connection(r->conn);
 }
 
 void api__op_done(struct commit_op *op)
@@ -66,7 +74,55 @@ void api__op_done(struct commit_op *op)
 
 const char *api__query(struct api_request *r, const char *name)
 {
+    if (r->io)
+        return r->io->lookup(r->io->ctx, MHD_GET_ARGUMENT_KIND, name);
     return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, name);
+}
+
+const char *api__header(struct api_request *r, const char *name)
+{
+    if (r->io)
+        return r->io->lookup(r->io->ctx, MHD_HEADER_KIND, name);
+    return MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, name);
+}
+
+/* The response for r; body_take is freed here when take, else copied. */
+static void respond(struct api_request *r, unsigned status, char *body, size_t len, bool take,
+                    const struct api_header *headers, size_t nheaders)
+{
+    r->status = status;
+    r->responded = true;
+    if (r->io) {
+        r->io->respond(r->io->ctx, status, body, len, headers, nheaders);
+        if (take)
+            free(body);
+        return;
+    }
+    struct MHD_Response *resp = MHD_create_response_from_buffer(
+        len, body, take ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_MUST_COPY);
+    if (!resp) { /* out of memory: drop the connection rather than abort */
+        log_error("api", "request_id=%s cannot create a response", r->request_id);
+        if (take)
+            free(body);
+        return;
+    }
+    for (size_t i = 0; i < nheaders; i++)
+        MHD_add_response_header(resp, headers[i].name, headers[i].value);
+    if (MHD_queue_response(r->conn, status, resp) != MHD_YES)
+        log_warn("api", "request_id=%s cannot queue the %u response", r->request_id, status);
+    MHD_destroy_response(resp);
+}
+
+void api__respond_raw(struct api_request *r, unsigned status, const char *body, size_t len,
+                      const struct api_header *headers, size_t nheaders)
+{
+    respond(r, status, (char *)body, len, false, headers, nheaders);
+}
+
+void api__respond_take(struct api_request *r, unsigned status, char *body_take, size_t len,
+                       const struct api_header *headers, size_t nheaders)
+{
+    respond(r, status, body_take, len, true, headers, nheaders);
 }
 
 static void split_path(struct api_request *r, const char *url)
@@ -83,7 +139,7 @@ static void split_path(struct api_request *r, const char *url)
     }
 }
 
-static void append_body(struct api_request *r, const char *data, size_t len)
+void api__request_body(struct api_request *r, const char *data, size_t len)
 {
     if (r->body_too_large || r->body_len + len > API_MAX_BODY) {
         r->body_too_large = true;
@@ -156,40 +212,37 @@ static void log_request(const struct api_request *r)
               r->status ? "request" : "client went away before the response");
 }
 
-static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
-                                  const char *method, const char *version, const char *upload_data,
-                                  size_t *upload_data_size, void **con_cls)
+struct api_request *api__request_new(struct api *a, struct MHD_Connection *conn,
+                                     const struct api_io *io, const char *method, const char *url)
 {
-    struct api *a = cls;
-    struct api_request *r = *con_cls;
-    (void)version;
-    if (!r) {
-        r = calloc(1, sizeof(*r));
-        if (!r)
-            abort();
-        r->api = a;
-        r->conn = conn;
-        r->method = method;
-        r->url = url;
-        r->started_mono_us = mono_us();
-        id_prefixed_hex(r->request_id, sizeof(r->request_id), "req_", 24);
-        split_path(r, url);
-        *con_cls = r;
-        return MHD_YES;
-    }
-    if (*upload_data_size) {
-        append_body(r, upload_data, *upload_data_size);
-        *upload_data_size = 0;
-        return MHD_YES;
-    }
-    if (r->deferred) { /* resumed after the committer finished our op */
-        r->deferred = false;
-        __atomic_sub_fetch(&a->suspended, 1, __ATOMIC_SEQ_CST);
-        r->resume_fn(r);
-        return MHD_YES;
-    }
-    if (r->responded)
-        return MHD_YES;
+    struct api_request *r = calloc(1, sizeof(*r));
+    if (!r)
+        abort();
+    r->api = a;
+    r->conn = conn;
+    r->io = io;
+    r->method = method;
+    r->url = url;
+    r->started_mono_us = mono_us();
+    id_prefixed_hex(r->request_id, sizeof(r->request_id), "req_", 24);
+    split_path(r, url);
+    const union MHD_ConnectionInfo *ci =
+        conn ? MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS) : NULL;
+    const struct sockaddr *sa = ci ? ci->client_addr : NULL;
+    if (sa && sa->sa_family == AF_INET)
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, r->client_ip,
+                  sizeof(r->client_ip));
+    else if (sa && sa->sa_family == AF_INET6)
+        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr,
+                  r->client_ip, sizeof(r->client_ip));
+    else
+        snprintf(r->client_ip, sizeof(r->client_ip), "local");
+    return r;
+}
+
+void api__request_handle(struct api_request *r)
+{
+    struct api *a = r->api;
     __atomic_add_fetch(&a->stats.requests, 1, __ATOMIC_RELAXED);
     __atomic_add_fetch(&a->active_submitters, 1, __ATOMIC_SEQ_CST);
     if (__atomic_load_n(&a->draining, __ATOMIC_SEQ_CST))
@@ -198,6 +251,53 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     else
         api__route(r);
     __atomic_sub_fetch(&a->active_submitters, 1, __ATOMIC_SEQ_CST);
+}
+
+void api__request_resume(struct api_request *r)
+{
+    r->deferred = false;
+    __atomic_sub_fetch(&r->api->suspended, 1, __ATOMIC_SEQ_CST);
+    r->resume_fn(r);
+}
+
+void api__request_free(struct api_request *r)
+{
+    if (!r)
+        return;
+    if (r->deferred) {
+        /* Resumed after its op finished, but the client had gone: the
+         * resume callback still owns and frees the op. */
+        r->abandoned = true;
+        api__request_resume(r);
+    }
+    if (log_threshold >= LOG_INFO)
+        log_request(r);
+    free(r->body);
+    free(r);
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_data_size, void **con_cls)
+{
+    struct api_request *r = *con_cls;
+    (void)version;
+    if (!r) {
+        *con_cls = api__request_new(cls, conn, NULL, method, url);
+        return MHD_YES;
+    }
+    if (*upload_data_size) {
+        api__request_body(r, upload_data, *upload_data_size);
+        *upload_data_size = 0;
+        return MHD_YES;
+    }
+    if (r->deferred) { /* resumed after the committer finished our op */
+        api__request_resume(r);
+        return MHD_YES;
+    }
+    if (r->responded)
+        return MHD_YES;
+    api__request_handle(r);
     return MHD_YES;
 }
 
@@ -207,21 +307,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     (void)cls;
     (void)conn;
     (void)toe;
-    struct api_request *r = *con_cls;
-    if (!r)
-        return;
-    if (r->deferred) {
-        /* Resumed after its op finished, but the client had gone: the
-         * resume callback still owns and frees the op. */
-        r->deferred = false;
-        r->abandoned = true;
-        __atomic_sub_fetch(&r->api->suspended, 1, __ATOMIC_SEQ_CST);
-        r->resume_fn(r);
-    }
-    if (log_threshold >= LOG_INFO)
-        log_request(r);
-    free(r->body);
-    free(r);
+    api__request_free(*con_cls);
     *con_cls = NULL;
 }
 
@@ -233,7 +319,7 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap)
     log_warn("http", "%s", msg);
 }
 
-enum err api_start(struct api **out, const struct api_deps *deps, struct err_detail *d)
+struct api *api__new(const struct api_deps *deps)
 {
     struct api *a = calloc(1, sizeof(*a));
     if (!a)
@@ -242,7 +328,56 @@ enum err api_start(struct api **out, const struct api_deps *deps, struct err_det
     pthread_mutex_init(&a->pool_mu, NULL);
     const struct config *cfg = deps->cfg;
     a->ratelimit = api__ratelimit_new(cfg->api_rate_limit_per_min, cfg->api_burst);
+    a->authfail = api__authfail_new(cfg->auth_fail_limit_per_min);
+    a->keycache = api__keycache_new();
+    return a;
+}
 
+void api__free(struct api *a)
+{
+    if (!a)
+        return;
+    for (size_t i = 0; i < a->pool_len; i++)
+        store_close(a->pool[i]);
+    free(a->pool);
+    pthread_mutex_destroy(&a->pool_mu);
+    api__ratelimit_free(a->ratelimit);
+    api__authfail_free(a->authfail);
+    api__keycache_free(a->keycache);
+    free(a);
+}
+
+/* The connection cap, lowered to what the file descriptor limit allows (raised
+ * to its hard maximum when needed), keeping FD_RESERVE for the store, curl and
+ * the dispatcher. */
+#define FD_RESERVE 256
+static unsigned connection_cap(unsigned want)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+        return want;
+    rlim_t need = (rlim_t)want + FD_RESERVE;
+    if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < need) {
+        rlim_t hard = rl.rlim_max;
+        rl.rlim_cur = hard == RLIM_INFINITY || hard >= need ? need : hard;
+        if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+            getrlimit(RLIMIT_NOFILE, &rl);
+    }
+    if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < need) {
+        unsigned cap = rl.rlim_cur > 2 * FD_RESERVE ? (unsigned)(rl.rlim_cur - FD_RESERVE)
+                                                    : (unsigned)(rl.rlim_cur / 2);
+        log_warn("api",
+                 "open file limit %llu allows %u connections, not api-max-connections=%u; "
+                 "raise 'ulimit -n' (LimitNOFILE=)",
+                 (unsigned long long)rl.rlim_cur, cap, want);
+        return cap;
+    }
+    return want;
+}
+
+enum err api_start(struct api **out, const struct api_deps *deps, struct err_detail *d)
+{
+    const struct config *cfg = deps->cfg;
     struct sockaddr_storage ss;
     memset(&ss, 0, sizeof(ss));
     struct sockaddr_in *in4 = (struct sockaddr_in *)&ss;
@@ -260,20 +395,26 @@ enum err api_start(struct api **out, const struct api_deps *deps, struct err_det
         in6->sin6_port = htons((uint16_t)cfg->listen_port);
         flags |= MHD_USE_IPv6;
     } else {
-        api__ratelimit_free(a->ratelimit);
-        free(a);
         return err_set(d, ERR_INVAL, "", "listen host '%s' is not an IP address", host);
     }
+    struct api *a = api__new(deps);
+    /*
+     * Idle and slow clients: a connection without a byte in or out for
+     * api_idle_timeout is closed (keep-alive idle included); at most
+     * api_max_connections are open at once (more are accepted and closed at
+     * once by libmicrohttpd), and api_max_connections_per_ip per address.
+     */
+    unsigned timeout_s = (unsigned)((cfg->api_idle_timeout_ms + 999) / 1000);
     a->daemon = MHD_start_daemon(
         flags, (uint16_t)cfg->listen_port, NULL, NULL, on_request, a, MHD_OPTION_EXTERNAL_LOGGER,
         on_mhd_log, a, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss, MHD_OPTION_THREAD_POOL_SIZE,
         (unsigned)cfg->api_threads, MHD_OPTION_NOTIFY_COMPLETED, on_completed, a,
-        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+        MHD_OPTION_CONNECTION_TIMEOUT, timeout_s, MHD_OPTION_CONNECTION_LIMIT,
+        connection_cap((unsigned)cfg->api_max_connections), MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+        (unsigned)cfg->api_max_connections_per_ip, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
         (size_t)(64 * 1024), MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)1024, MHD_OPTION_END);
     if (!a->daemon) {
-        pthread_mutex_destroy(&a->pool_mu);
-        api__ratelimit_free(a->ratelimit);
-        free(a);
+        api__free(a);
         return err_set(d, ERR_IO, "", "cannot listen on %s (address in use or not permitted)",
                        cfg->listen);
     }
@@ -310,10 +451,5 @@ void api_stop(struct api *a)
     for (int i = 0; i < 2000 && __atomic_load_n(&a->suspended, __ATOMIC_SEQ_CST) > 0; i++)
         sleep_ms(1);
     MHD_stop_daemon(a->daemon);
-    for (size_t i = 0; i < a->pool_len; i++)
-        store_close(a->pool[i]);
-    free(a->pool);
-    pthread_mutex_destroy(&a->pool_mu);
-    api__ratelimit_free(a->ratelimit);
-    free(a);
+    api__free(a);
 }

@@ -22,6 +22,7 @@
 #include <strings.h>
 
 #include "core/json_scan.h"
+#include "util/utf8.h"
 
 #define CODE_REQUEST "INVALID_REQUEST"
 #define CODE_TOO_LARGE "PAYLOAD_TOO_LARGE"
@@ -137,14 +138,15 @@ enum err validate_headers(const json_t *headers, struct err_detail *d)
         for (size_t i = 0; i < name_len; i++)
             if (!is_tchar((unsigned char)name[i]))
                 return err_set(d, ERR_INVAL, CODE_HEADERS,
-                               "header name '%.64s' contains invalid characters", name);
+                               "header name '%.*s' contains invalid characters",
+                               (int)utf8_prefix_len(name, name_len, 64), name);
         for (size_t i = 0; i < sizeof(forbidden_headers) / sizeof(forbidden_headers[0]); i++)
             if (strcasecmp(name, forbidden_headers[i]) == 0)
                 return err_set(d, ERR_INVAL, CODE_HEADERS,
                                "header '%s' is forbidden and cannot be overridden", name);
         if (!json_is_string(value))
-            return err_set(d, ERR_INVAL, CODE_HEADERS, "header '%.64s' value must be a string",
-                           name);
+            return err_set(d, ERR_INVAL, CODE_HEADERS, "header '%.*s' value must be a string",
+                           (int)utf8_prefix_len(name, name_len, 64), name);
         size_t value_len = json_string_length(value);
         if (!is_valid_field_value(json_string_value(value), value_len))
             return err_set(d, ERR_INVAL, CODE_HEADERS,

@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "util/utf8.h"
+
 const char *err_str(enum err e)
 {
     switch (e) {
@@ -37,7 +39,9 @@ enum err err_set(struct err_detail *d, enum err e, const char *code, const char 
     snprintf(d->code, sizeof(d->code), "%s", code ? code : "");
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(d->msg, sizeof(d->msg), fmt, ap);
+    int n = vsnprintf(d->msg, sizeof(d->msg), fmt, ap);
     va_end(ap);
+    if (n >= (int)sizeof(d->msg)) /* truncated: never end inside a UTF-8 sequence */
+        d->msg[utf8_trim_partial(d->msg, sizeof(d->msg) - 1)] = '\0';
     return e;
 }

@@ -39,7 +39,8 @@ const manyHeaders = (n, size = 8) =>
 
 test('authentication: missing, unknown and malformed keys get 401 UNAUTHORIZED', T, async (t) => {
     const env = await setup(t);
-    const h = await env.startHookd();
+    // Many failures on purpose: the per-address throttle (abuse.test.mjs) is off here.
+    const h = await env.startHookd({ extraArgs: ['--auth-fail-limit', '0'] });
     const ep = await h.createEndpoint({ url: 'http://127.0.0.1:9/existing', description: 'keep' });
     const before = await h.getEndpoint(ep.id);
     const routes = [

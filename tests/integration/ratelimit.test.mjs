@@ -1,7 +1,7 @@
 // Per-key API rate limit (docs/api.md "API keys"): a token bucket per key,
 // X-RateLimit-* headers on every authenticated /v1 response, 429 RATE_LIMITED
 // with Retry-After when empty; /healthz and /metrics are not limited, and a
-// 401 costs nobody a token.
+// 401 costs nobody a token. Off by default (--api-rate-limit 0).
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { setup } from './lib/hookd.mjs';
@@ -93,15 +93,24 @@ test('rate limit: buckets are per key, and a 401 is not counted', T, async (t) =
     expectOk(await h.api('GET', '/v1/api-keys', undefined, { key: other }));
 });
 
-test('rate limit: default configuration sends the headers with the 1000/min limit', T, async (t) => {
+test('rate limit: off by default (issue 6: it must never throttle production traffic)', T, async (t) => {
     const env = await setup(t);
     const h = await env.startHookd();
+    for (let i = 0; i < 5; i++) {
+        const res = await h.api('GET', '/v1/api-keys');
+        expectOk(res);
+        assert.equal(res.headers['x-ratelimit-limit'], undefined);
+    }
+});
+
+test('rate limit: with --api-rate-limit set, error responses of authenticated requests carry the headers', T, async (t) => {
+    const env = await setup(t);
+    const h = await env.startHookd({ extraArgs: ['--api-rate-limit', '1000'] });
     const res = await h.api('GET', '/v1/api-keys');
     expectOk(res);
     const x = rateHeaders(res);
     assert.equal(x.limit, 1000);
     assert.ok(x.remaining >= 990 && x.remaining <= 999, `remaining ${x.remaining}`);
-    // Error responses of authenticated requests carry them too.
     const nf = await h.api('GET', '/v1/endpoints/ep_' + '0'.repeat(32));
     expectError(nf, 404);
     rateHeaders(nf);
