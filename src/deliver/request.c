@@ -13,6 +13,7 @@
 #include "core/signature.h"
 #include "deliver/addr_policy.h"
 #include "util/clock.h"
+#include "util/utf8.h"
 
 static size_t on_body(char *ptr, size_t size, size_t nmemb, void *ud)
 {
@@ -223,35 +224,102 @@ static int64_t us_to_ms(curl_off_t us)
     return us < 0 ? -1 : (int64_t)(us / 1000);
 }
 
-/* Response headers as a JSON object of lower-case names (last value wins). */
+/* s[0..len) as the inside of a JSON string into out (room for 6 bytes per
+ * input byte): quotes, backslashes and control bytes escaped, bytes that are
+ * not well-formed UTF-8 replaced by U+FFFD; lower-cased ASCII with lower. */
+static size_t json_text(char *out, const char *s, size_t len, bool lower)
+{
+    static const char hex[] = "0123456789abcdef";
+    size_t o = 0;
+    for (size_t i = 0; i < len;) {
+        unsigned char c = (unsigned char)s[i];
+        if (c >= 0x80) {
+            size_t k = utf8_seq_len(s + i, len - i);
+            if (k == 0) {
+                memcpy(out + o, "\\ufffd", 6);
+                o += 6;
+                i++;
+            } else {
+                memcpy(out + o, s + i, k);
+                o += k;
+                i += k;
+            }
+            continue;
+        }
+        if (lower && c >= 'A' && c <= 'Z')
+            c = (unsigned char)(c + 32);
+        if (c == '"' || c == '\\') {
+            out[o++] = '\\';
+            out[o++] = (char)c;
+        } else if (c < 0x20 || c == 0x7f) {
+            memcpy(out + o, "\\u00", 4);
+            out[o + 4] = hex[c >> 4];
+            out[o + 5] = hex[c & 0xf];
+            o += 6;
+        } else {
+            out[o++] = (char)c;
+        }
+        i++;
+    }
+    return o;
+}
+
+#define RESPONSE_HEADERS_MAX_LINES 128
+
+/* Response headers as a JSON object of lower-case names (the last value of a
+ * repeated name wins), built by hand: jansson's tree and dump cost more than
+ * the rest of recording an attempt. NULL when there are none. */
 static char *headers_to_json(const char *raw, size_t len)
 {
-    json_t *o = json_object();
-    const char *p = raw, *end = raw + len;
-    while (p < end) {
+    struct {
+        const char *name, *value;
+        size_t name_len, value_len;
+    } h[RESPONSE_HEADERS_MAX_LINES];
+    int n = 0;
+    for (const char *p = raw, *end = raw + len; p < end && n < RESPONSE_HEADERS_MAX_LINES;) {
         const char *nl = memchr(p, '\n', (size_t)(end - p));
         const char *le = nl ? nl : end;
         const char *colon = memchr(p, ':', (size_t)(le - p));
         if (colon && colon > p) {
-            char name[128];
-            size_t nl_ =
-                (size_t)(colon - p) < sizeof(name) - 1 ? (size_t)(colon - p) : sizeof(name) - 1;
-            for (size_t i = 0; i < nl_; i++)
-                name[i] = (char)((p[i] >= 'A' && p[i] <= 'Z') ? p[i] + 32 : p[i]);
-            name[nl_] = '\0';
-            const char *v = colon + 1;
-            const char *ve = le;
+            const char *v = colon + 1, *ve = le;
             while (v < ve && (*v == ' ' || *v == '\t'))
                 v++;
             while (ve > v && (ve[-1] == '\r' || ve[-1] == ' '))
                 ve--;
-            json_object_set_new(o, name, json_stringn(v, (size_t)(ve - v)));
+            h[n].name = p;
+            h[n].name_len = utf8_prefix_len(p, (size_t)(colon - p), 127);
+            h[n].value = v;
+            h[n].value_len = (size_t)(ve - v);
+            n++;
         }
         p = le + 1;
     }
-    char *s = json_object_size(o) ? json_dumps(o, JSON_COMPACT) : NULL;
-    json_decref(o);
-    return s;
+    if (n == 0)
+        return NULL;
+    char *out = malloc(6 * len + 8);
+    if (!out)
+        abort();
+    size_t o = 0;
+    out[o++] = '{';
+    for (int i = 0; i < n; i++) {
+        bool repeated = false; /* a later line of the same name wins */
+        for (int k = i + 1; k < n && !repeated; k++)
+            repeated = h[k].name_len == h[i].name_len &&
+                       strncasecmp(h[k].name, h[i].name, h[i].name_len) == 0;
+        if (repeated)
+            continue;
+        if (o > 1)
+            out[o++] = ',';
+        out[o++] = '"';
+        o += json_text(out + o, h[i].name, h[i].name_len, true);
+        memcpy(out + o, "\":\"", 3);
+        o += 3;
+        o += json_text(out + o, h[i].value, h[i].value_len, false);
+        out[o++] = '"';
+    }
+    out[o++] = '}';
+    out[o] = '\0';
+    return out;
 }
 
 bool request_finish(struct request *r, CURLcode result, struct store_attempt *a)

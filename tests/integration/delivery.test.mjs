@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
 import http from 'node:http';
+import net from 'node:net';
 import { setup, setupDelivery } from './lib/hookd.mjs';
 import { RFC3339, UUID36, scaled, waitFor } from './lib/util.mjs';
 
@@ -199,4 +200,32 @@ test('a huge response body is cut after 64 KiB: the answer still counts, the thr
 
     await waitFor(() => answers.length >= 2, { what: 'both connections to close' });
     for (const a of answers) assert.equal(a.finished, false, `hookd stopped reading (${a.sent} bytes written)`);
+});
+
+test('response headers are recorded as JSON: lower-case names, last repeat wins, any bytes made valid text', { timeout: scaled(30_000) }, async (t) => {
+    const raw = Buffer.concat([
+        Buffer.from('HTTP/1.1 200 OK\r\nContent-Length: 0\r\nX-Quote: say "hi" \\ ok\r\n'),
+        Buffer.from('X-Dup: first\r\nx-DUP: second\r\nX-Latin: caf'), Buffer.from([0xe9]),
+        Buffer.from('\r\nX-Utf8: caf'), Buffer.from([0xc3, 0xa9]), Buffer.from('\r\nX-Tab: a\tb\r\n\r\n'),
+    ]);
+    const server = net.createServer((sock) => {
+        sock.once('data', () => sock.end(raw));
+        sock.on('error', () => {});
+    });
+    await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+    t.after(() => server.close());
+    const env = await setup(t);
+    const h = await env.startHookd();
+    const ep = await h.createEndpoint({ url: `http://127.0.0.1:${server.address().port}/h` });
+    const { message_id } = await h.send({ endpoint_id: ep.id, payload: { n: 1 } });
+    await h.waitForMessage(message_id, 'succeeded');
+    const { data } = await h.attempts(message_id);
+    assert.deepEqual(data[0].response_headers, {
+        'content-length': '0',
+        'x-quote': 'say "hi" \\ ok',
+        'x-dup': 'second',
+        'x-latin': 'caf\ufffd',
+        'x-utf8': 'café',
+        'x-tab': 'a\tb',
+    });
 });
