@@ -111,6 +111,21 @@ const char *const store__migrations[] = {
      * per UPDATE of a message, which doubled the cost of recording an attempt. */
     "CREATE INDEX messages_backlog ON messages(endpoint_id, next_attempt_at)"
     "  WHERE status <> 2 AND status <> 4 AND deleted_at IS NULL;",
+    /* 5: attempts keyed by (message_id, id): every read is "the attempts of a message in
+     * id (= time) order", so the table itself serves it and the attempts_message index,
+     * one more B-tree insert per attempt, goes. */
+    "CREATE TABLE attempts_by_message ("
+    "  id TEXT NOT NULL, message_id TEXT NOT NULL, attempt_no INTEGER NOT NULL,"
+    "  created_at INTEGER NOT NULL, response_status INTEGER, latency_ms INTEGER,"
+    "  error_text TEXT, response_body TEXT, response_body_truncated INTEGER NOT NULL DEFAULT 0,"
+    "  response_headers TEXT, request_headers TEXT, retry_type TEXT,"
+    "  retry_after_seconds INTEGER, resolved_ip TEXT, conn_reused INTEGER NOT NULL DEFAULT 0,"
+    "  dns_ms INTEGER, tcp_connect_ms INTEGER, tls_handshake_ms INTEGER, ttfb_ms INTEGER,"
+    "  transfer_ms INTEGER, replay_no INTEGER NOT NULL DEFAULT 0,"
+    "  PRIMARY KEY (message_id, id)) WITHOUT ROWID;"
+    "INSERT INTO attempts_by_message (id, message_id, attempt_no, created_at, response_status, latency_ms, error_text, response_body, response_body_truncated, response_headers, request_headers, retry_type, retry_after_seconds, resolved_ip, conn_reused, dns_ms, tcp_connect_ms, tls_handshake_ms, ttfb_ms, transfer_ms, replay_no) SELECT id, message_id, attempt_no, created_at, response_status, latency_ms, error_text, response_body, response_body_truncated, response_headers, request_headers, retry_type, retry_after_seconds, resolved_ip, conn_reused, dns_ms, tcp_connect_ms, tls_handshake_ms, ttfb_ms, transfer_ms, replay_no FROM attempts;"
+    "DROP TABLE attempts;"
+    "ALTER TABLE attempts_by_message RENAME TO attempts;",
 };
 
 const size_t store__migrations_count = sizeof(store__migrations) / sizeof(store__migrations[0]);
