@@ -434,6 +434,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (g.ready && ++g.runs % FUZZ_RESET_EVERY == 0)
         fuzz_teardown();
     if (!g.ready) {
+        static bool registered;
+        if (!registered) /* libFuzzer ends with exit(): remove the store then */
+            registered = atexit(fuzz_teardown) == 0;
         unsigned long runs = g.runs;
         fuzz_setup();
         g.runs = runs;
