@@ -123,7 +123,14 @@ const char *const store__migrations[] = {
     "  dns_ms INTEGER, tcp_connect_ms INTEGER, tls_handshake_ms INTEGER, ttfb_ms INTEGER,"
     "  transfer_ms INTEGER, replay_no INTEGER NOT NULL DEFAULT 0,"
     "  PRIMARY KEY (message_id, id)) WITHOUT ROWID;"
-    "INSERT INTO attempts_by_message (id, message_id, attempt_no, created_at, response_status, latency_ms, error_text, response_body, response_body_truncated, response_headers, request_headers, retry_type, retry_after_seconds, resolved_ip, conn_reused, dns_ms, tcp_connect_ms, tls_handshake_ms, ttfb_ms, transfer_ms, replay_no) SELECT id, message_id, attempt_no, created_at, response_status, latency_ms, error_text, response_body, response_body_truncated, response_headers, request_headers, retry_type, retry_after_seconds, resolved_ip, conn_reused, dns_ms, tcp_connect_ms, tls_handshake_ms, ttfb_ms, transfer_ms, replay_no FROM attempts;"
+    "INSERT INTO attempts_by_message (id, message_id, attempt_no, created_at, response_status, "
+    "latency_ms, error_text, response_body, response_body_truncated, response_headers, "
+    "request_headers, retry_type, retry_after_seconds, resolved_ip, conn_reused, dns_ms, "
+    "tcp_connect_ms, tls_handshake_ms, ttfb_ms, transfer_ms, replay_no) SELECT id, message_id, "
+    "attempt_no, created_at, response_status, latency_ms, error_text, response_body, "
+    "response_body_truncated, response_headers, request_headers, retry_type, retry_after_seconds, "
+    "resolved_ip, conn_reused, dns_ms, tcp_connect_ms, tls_handshake_ms, ttfb_ms, transfer_ms, "
+    "replay_no FROM attempts;"
     "DROP TABLE attempts;"
     "ALTER TABLE attempts_by_message RENAME TO attempts;",
 };

@@ -21,8 +21,8 @@
  * on. Each input must produce exactly one response with a status in
  * 200..599 whose JSON body parses, and whose body is the error envelope
  * {error:{code,message},meta:{request_id}} when the status is >= 400.
- * The dispatcher is started and stopped at once, so accepted sends never
- * leave the machine. The store is recreated every FUZZ_RESET_EVERY inputs so
+ * The committer has no feed sink, so no delivery thread learns of accepted
+ * sends and nothing leaves the machine. The store is recreated every FUZZ_RESET_EVERY inputs so
  * it stays small over millions of runs.
  *
  * Built with clang -fsanitize=fuzzer by `make fuzz`; with the normal compiler
