@@ -228,6 +228,7 @@ enum err store_open(struct store **out, const char *data_dir, bool do_migrate, s
     struct store *s = calloc(1, sizeof(*s));
     if (!s)
         abort();
+    s->recent_rows = -1;
     int rc = sqlite3_open_v2(
         path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
     enum err e = ERR_OK;
@@ -296,6 +297,7 @@ void store_close(struct store *s)
     for (int i = 0; i < s->ncache; i++)
         sqlite3_finalize(s->cache[i].q);
     sqlite3_close(s->db);
+    store__rollup_release(s);
     free(s);
 }
 
@@ -303,7 +305,8 @@ enum err store_batch_begin(struct store *s, struct err_detail *d)
 {
     enum err e = store__exec(s, store__st(s, S_BEGIN), d, "begin transaction");
     s->in_batch = e == ERR_OK;
-    s->n_batch_rollups = s->n_op_rollups = 0;
+    store__rollup_reset(&s->batch_rollups);
+    store__rollup_reset(&s->op_rollups);
     return e;
 }
 
@@ -319,7 +322,8 @@ enum err store_batch_commit(struct store *s, struct err_detail *d)
 void store_batch_rollback(struct store *s)
 {
     s->in_batch = s->in_op = false;
-    s->n_batch_rollups = s->n_op_rollups = 0;
+    store__rollup_reset(&s->batch_rollups);
+    store__rollup_reset(&s->op_rollups);
     if (!sqlite3_get_autocommit(s->db))
         store__exec(s, store__st(s, S_ROLLBACK), NULL, "rollback");
 }
@@ -328,7 +332,7 @@ enum err store_op_begin(struct store *s, struct err_detail *d)
 {
     enum err e = store__exec(s, store__st(s, S_SAVEPOINT), d, "open savepoint");
     s->in_op = e == ERR_OK;
-    s->n_op_rollups = 0;
+    store__rollup_reset(&s->op_rollups);
     return e;
 }
 
