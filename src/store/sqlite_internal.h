@@ -51,7 +51,7 @@ enum stmt_id {
 #define STORE__CACHE_MAX 128
 /* Rows of rollups_recent that make one batch fold them into rollups (store_rollups.c):
  * bounds what readers scan beside rollups, and how often a fold rewrites rollup pages. */
-#define STORE__ROLLUP_FOLD_ROWS 8192
+#define STORE__ROLLUP_FOLD_ROWS 4096
 
 /* A rollup delta waiting for the end of its op or batch (store_rollups.c). */
 struct store__rollup_pending {
