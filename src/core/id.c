@@ -1,10 +1,16 @@
 /*
  * id - identifiers and secrets; see id.h for the contract.
  *
- * Every random byte comes from getrandom(2) on the kernel CSPRNG; a failure
- * there (other than EINTR) means the system is broken, so we panic rather
- * than hand out predictable ids. Temporary buffers that held secret bytes
- * are wiped with explicit_bzero before returning.
+ * Random bytes come from getrandom(2) on the kernel CSPRNG; a failure there
+ * (other than EINTR) means the system is broken, so we panic rather than
+ * hand out predictable ids. Public ids (message, attempt and request ids,
+ * ep_/sk_/key_ ids) draw from a per-thread pool of ID_POOL_BYTES kernel
+ * bytes, so a send costs no getrandom syscall of its own: each byte is
+ * handed out once and wiped from the pool as it goes. A fork(2) child
+ * drops the pool it inherited (pthread_atfork), so parent and child never
+ * share bytes. Secrets (whsec_ keys, API keys) bypass the pool and read the
+ * kernel directly, so no secret byte ever waits in memory. Temporary
+ * buffers that held secret bytes are wiped with explicit_bzero.
  * SPDX-License-Identifier: MIT
  */
 #include "core/id.h"
@@ -18,9 +24,12 @@
 
 #include "util/log.h"
 
+#define ID_POOL_BYTES 512
+
 static const char hex_digits[] = "0123456789abcdef";
 
-void id_random(void *buf, size_t n)
+/* n bytes straight from the kernel CSPRNG. */
+static void os_random(void *buf, size_t n)
 {
     unsigned char *p = buf;
     while (n > 0) {
@@ -33,6 +42,57 @@ void id_random(void *buf, size_t n)
         p += (size_t)got;
         n -= (size_t)got;
     }
+}
+
+static unsigned long os_reads; /* pool refills, for tests (id_pool_refills) */
+static unsigned fork_generation;
+static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
+
+static void on_fork_child(void)
+{
+    fork_generation++; /* only the forking thread exists now: no race */
+}
+
+static void register_atfork(void)
+{
+    if (pthread_atfork(NULL, NULL, on_fork_child) != 0)
+        PANIC("pthread_atfork failed");
+}
+
+static _Thread_local struct {
+    unsigned char bytes[ID_POOL_BYTES];
+    size_t used; /* bytes[used..] are not handed out yet */
+    unsigned generation;
+    bool filled;
+} pool;
+
+void id_random(void *buf, size_t n)
+{
+    unsigned char *p = buf;
+    if (!pool.filled)
+        pthread_once(&atfork_once, register_atfork);
+    while (n > 0) {
+        if (!pool.filled || pool.used == sizeof(pool.bytes) || pool.generation != fork_generation) {
+            os_random(pool.bytes, sizeof(pool.bytes));
+            __atomic_add_fetch(&os_reads, 1, __ATOMIC_RELAXED);
+            pool.used = 0;
+            pool.generation = fork_generation;
+            pool.filled = true;
+        }
+        size_t k = sizeof(pool.bytes) - pool.used;
+        if (k > n)
+            k = n;
+        memcpy(p, pool.bytes + pool.used, k);
+        explicit_bzero(pool.bytes + pool.used, k);
+        pool.used += k;
+        p += k;
+        n -= k;
+    }
+}
+
+unsigned long id_pool_refills(void)
+{
+    return __atomic_load_n(&os_reads, __ATOMIC_RELAXED);
 }
 
 /* Hex-encode n bytes into out (room for 2n + 1), NUL-terminated. */
@@ -116,7 +176,9 @@ bool id_is_uuid(const char *s)
     return s[ID_UUID_LEN] == '\0';
 }
 
-void id_prefixed_hex(char *out, size_t outlen, const char *prefix, size_t hex_chars)
+/* id_prefixed_hex with the random bytes from fill. */
+static void prefixed_hex(char *out, size_t outlen, const char *prefix, size_t hex_chars,
+                         void (*fill)(void *, size_t))
 {
     size_t plen = strlen(prefix);
     if (plen + hex_chars + 1 > outlen || hex_chars > 2 * ID_MAX)
@@ -125,13 +187,18 @@ void id_prefixed_hex(char *out, size_t outlen, const char *prefix, size_t hex_ch
     unsigned char rnd[ID_MAX];
     char hex[2 * ID_MAX + 1];
     size_t nbytes = (hex_chars + 1) / 2;
-    id_random(rnd, nbytes);
+    fill(rnd, nbytes);
     hex_encode(hex, rnd, nbytes);
     memcpy(out, prefix, plen);
     memcpy(out + plen, hex, hex_chars);
     out[plen + hex_chars] = '\0';
     explicit_bzero(rnd, sizeof(rnd));
     explicit_bzero(hex, sizeof(hex));
+}
+
+void id_prefixed_hex(char *out, size_t outlen, const char *prefix, size_t hex_chars)
+{
+    prefixed_hex(out, outlen, prefix, hex_chars, id_random);
 }
 
 bool id_is_endpoint(const char *s)
@@ -151,7 +218,7 @@ void id_signing_secret(char *out, size_t outlen)
 
     if (outlen < 6 + 32 + 1)
         PANIC("signing secret buffer too small (%zu bytes)", outlen);
-    id_random(key, sizeof(key));
+    os_random(key, sizeof(key));
     int n = EVP_EncodeBlock(b64, key, (int)sizeof(key));
     if (n != 32)
         PANIC("EVP_EncodeBlock returned %d", n);
@@ -169,5 +236,5 @@ void id_api_key(char *out, size_t outlen, const char *mode)
     memcpy(prefix, "hk_", 3);
     memcpy(prefix + 3, mode, 4);
     memcpy(prefix + 7, "_", 2);
-    id_prefixed_hex(out, outlen, prefix, 40);
+    prefixed_hex(out, outlen, prefix, 40, os_random);
 }

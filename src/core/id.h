@@ -2,8 +2,10 @@
  * id - identifiers and secrets: UUIDv7 message ids, prefixed random ids
  * (ep_, sk_, key_, req_), whsec_ signing secrets and hk_live_/hk_test_ API keys.
  *
- * Description: every id comes from the kernel CSPRNG (getrandom). UUIDv7
- * ids are time-ordered, so they double as pagination cursors.
+ * Description: every id comes from the kernel CSPRNG (getrandom): public ids
+ * through a per-thread pool refilled 512 bytes at a time (no syscall per
+ * id), secrets (signing secrets, API keys) directly. UUIDv7 ids are
+ * time-ordered, so they double as pagination cursors.
  * Threading: any thread. Ownership: callers pass the output buffer.
  * Errors: none; a failing getrandom is a broken system and panics.
  * SPDX-License-Identifier: MIT
@@ -18,8 +20,12 @@
 #define ID_UUID_LEN 36 /* without the NUL */
 #define ID_MAX 64      /* room for any id below, NUL included */
 
-/* Fill buf with n random bytes. */
+/* Fill buf with n random bytes from this thread's pool of kernel CSPRNG bytes
+ * (not for secrets: those read the kernel directly, see id_signing_secret). */
 void id_random(void *buf, size_t n);
+
+/* How many times any thread's pool was refilled from the kernel (for tests). */
+unsigned long id_pool_refills(void);
 
 /* A lower-case UUIDv7 for unix_ms into out (>= ID_UUID_LEN + 1 bytes). */
 void id_uuid7(char *out, int64_t unix_ms);

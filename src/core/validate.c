@@ -6,7 +6,10 @@
  * allocation. validate_send does not build a tree of the body: json_scan
  * validates it strictly and finds the raw span of each top-level member, so
  * the payload is kept byte for byte (big integers, "\u0000", 1e400 and 0.1
- * survive unchanged) and only the small fields are decoded by jansson.
+ * survive unchanged). The body is scanned once: string fields without
+ * escapes and integers of up to 18 digits are read from their spans as
+ * they are; only escaped strings, other numbers and the headers object are
+ * decoded by jansson (so the errors stay jansson's).
  * Duplicate object keys are accepted (last one wins), as most servers do;
  * inside the payload they are passed through untouched.
  * Endpoint URLs are parsed with libcurl's URL API, the same parser that
@@ -17,6 +20,7 @@
 
 #include <curl/curl.h>
 #include <openssl/evp.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -159,12 +163,24 @@ enum err validate_headers(const json_t *headers, struct err_detail *d)
     return ERR_OK;
 }
 
+static EVP_MD *sha256_md;
+static pthread_once_t sha256_once = PTHREAD_ONCE_INIT;
+
+/* Fetch SHA-256 once: EVP_sha256() makes EVP_Digest look the algorithm up on every call. */
+static void sha256_fetch(void)
+{
+    sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL);
+    if (!sha256_md)
+        abort(); /* no SHA-256 in libcrypto */
+}
+
 static void sha256_hex(char out[65], const void *buf, size_t len)
 {
     static const char hex[] = "0123456789abcdef";
     unsigned char md[32];
     unsigned int md_len = 0;
-    if (EVP_Digest(buf, len, md, &md_len, EVP_sha256(), NULL) != 1 || md_len != sizeof(md))
+    pthread_once(&sha256_once, sha256_fetch);
+    if (EVP_Digest(buf, len, md, &md_len, sha256_md, NULL) != 1 || md_len != sizeof(md))
         abort(); /* SHA-256 over memory cannot fail short of a broken libcrypto */
     for (size_t i = 0; i < sizeof(md); i++) {
         out[2 * i] = hex[md[i] >> 4];
@@ -240,6 +256,41 @@ static enum err decode_field(json_t **out, const char *body, const struct span *
     return ERR_OK;
 }
 
+/*
+ * A string value with no escape: its bytes between the quotes are already
+ * its decoded UTF-8 (json_scan checked them), so no decoder is needed. False
+ * for anything else, which then goes through decode_field and jansson.
+ */
+static bool plain_string(const char *body, const struct span *sp, const char **str, size_t *len)
+{
+    size_t n = sp->end - sp->start;
+    const char *v = body + sp->start;
+    if (!sp->is_set || n < 2 || v[0] != '"' || memchr(v + 1, '\\', n - 2))
+        return false;
+    *str = v + 1;
+    *len = n - 2;
+    return true;
+}
+
+/* An integer of at most 18 digits, optionally negative (exactly what jansson
+ * would decode to the same json_int_t); false for anything else. */
+static bool plain_integer(const char *body, const struct span *sp, long long *out)
+{
+    const char *v = body + sp->start;
+    size_t n = sp->end - sp->start;
+    size_t i = n > 0 && v[0] == '-' ? 1 : 0;
+    if (n == i || n - i > 18)
+        return false;
+    long long x = 0;
+    for (; i < n; i++) {
+        if (v[i] < '0' || v[i] > '9')
+            return false;
+        x = x * 10 + (v[i] - '0');
+    }
+    *out = v[0] == '-' ? -x : x;
+    return true;
+}
+
 enum err validate_send(struct send_request *out, const char *body, size_t len, struct err_detail *d)
 {
     enum err e = ERR_INVAL;
@@ -270,20 +321,25 @@ enum err validate_send(struct send_request *out, const char *body, size_t len, s
         err_set(d, ERR_INVAL, CODE_REQUEST, "endpoint_id is required");
         goto out;
     }
-    if (decode_field(&ep, body, &f.endpoint_id, "endpoint_id", false, d) != ERR_OK)
-        goto out;
-    if (!json_is_string(ep)) {
-        err_set(d, ERR_INVAL, CODE_REQUEST, "endpoint_id must be a string");
-        goto out;
+    const char *ep_str;
+    size_t ep_len;
+    if (!plain_string(body, &f.endpoint_id, &ep_str, &ep_len)) {
+        if (decode_field(&ep, body, &f.endpoint_id, "endpoint_id", false, d) != ERR_OK)
+            goto out;
+        if (!json_is_string(ep)) {
+            err_set(d, ERR_INVAL, CODE_REQUEST, "endpoint_id must be a string");
+            goto out;
+        }
+        ep_str = json_string_value(ep);
+        ep_len = json_string_length(ep);
     }
-    size_t ep_len = json_string_length(ep);
-    if (ep_len == 0 || ep_len >= sizeof(out->endpoint_id) ||
-        memchr(json_string_value(ep), '\0', ep_len)) {
+    if (ep_len == 0 || ep_len >= sizeof(out->endpoint_id) || memchr(ep_str, '\0', ep_len)) {
         err_set(d, ERR_INVAL, CODE_REQUEST, "endpoint_id must be 1 to %zu characters",
                 sizeof(out->endpoint_id) - 1);
         goto out;
     }
-    memcpy(out->endpoint_id, json_string_value(ep), ep_len + 1);
+    memcpy(out->endpoint_id, ep_str, ep_len);
+    out->endpoint_id[ep_len] = '\0';
 
     if (!f.payload.is_set) {
         err_set(d, ERR_INVAL, CODE_REQUEST, "payload is required");
@@ -300,15 +356,20 @@ enum err validate_send(struct send_request *out, const char *body, size_t len, s
         goto out;
     e = ERR_INVAL;
 
-    if (decode_field(&key, body, &f.idempotency_key, "idempotency_key", true, d) != ERR_OK)
-        goto out;
-    if (key) {
+    const char *k = NULL;
+    size_t klen = 0;
+    if (f.idempotency_key.is_set && !span_is_null(body, &f.idempotency_key) &&
+        !plain_string(body, &f.idempotency_key, &k, &klen)) {
+        if (decode_field(&key, body, &f.idempotency_key, "idempotency_key", true, d) != ERR_OK)
+            goto out;
         if (!json_is_string(key)) {
             err_set(d, ERR_INVAL, CODE_REQUEST, "idempotency_key must be a string");
             goto out;
         }
-        const char *k = json_string_value(key);
-        size_t klen = json_string_length(key);
+        k = json_string_value(key);
+        klen = json_string_length(key);
+    }
+    if (k) {
         bool ok = klen >= 1 && klen <= VALIDATE_MAX_IDEMPOTENCY_KEY;
         for (size_t i = 0; ok && i < klen; i++)
             ok = is_idempotency_char(k[i]);
@@ -318,17 +379,27 @@ enum err validate_send(struct send_request *out, const char *body, size_t len, s
                     VALIDATE_MAX_IDEMPOTENCY_KEY);
             goto out;
         }
-        memcpy(out->idempotency_key, k, klen + 1);
+        memcpy(out->idempotency_key, k, klen);
+        out->idempotency_key[klen] = '\0';
     }
 
-    if (decode_field(&retention, body, &f.retention_hours, "retention_hours", true, d) != ERR_OK)
-        goto out;
-    if (retention) {
-        if (!json_is_integer(retention)) {
-            err_set(d, ERR_INVAL, CODE_REQUEST, "retention_hours must be an integer");
-            goto out;
+    long long h = 0;
+    bool has_retention = false;
+    if (f.retention_hours.is_set && !span_is_null(body, &f.retention_hours)) {
+        has_retention = plain_integer(body, &f.retention_hours, &h);
+        if (!has_retention) {
+            if (decode_field(&retention, body, &f.retention_hours, "retention_hours", true, d) !=
+                ERR_OK)
+                goto out;
+            if (!json_is_integer(retention)) {
+                err_set(d, ERR_INVAL, CODE_REQUEST, "retention_hours must be an integer");
+                goto out;
+            }
+            h = json_integer_value(retention);
+            has_retention = true;
         }
-        json_int_t h = json_integer_value(retention);
+    }
+    if (has_retention) {
         if (h < 0 || h > MAX_RETENTION_HOURS) {
             err_set(d, ERR_INVAL, CODE_REQUEST, "retention_hours must be between 0 and %d",
                     MAX_RETENTION_HOURS);

@@ -133,6 +133,15 @@ const char *const store__migrations[] = {
     "replay_no FROM attempts;"
     "DROP TABLE attempts;"
     "ALTER TABLE attempts_by_message RENAME TO attempts;",
+    /* 6: rollup journal. Each commit batch appends its summed deltas here (no index, so
+     * one right-edge page however many endpoints the batch touched); a batch folds the
+     * journal into rollups once it is STORE__ROLLUP_FOLD_ROWS long (store_rollups.c).
+     * Readers sum both tables. */
+    "CREATE TABLE rollups_recent ("
+    "  mode TEXT NOT NULL, endpoint_id TEXT NOT NULL, bucket_ms INTEGER NOT NULL,"
+    "  total INTEGER NOT NULL DEFAULT 0, succeeded INTEGER NOT NULL DEFAULT 0,"
+    "  failed INTEGER NOT NULL DEFAULT 0, retries INTEGER NOT NULL DEFAULT 0,"
+    "  latency_sum_ms INTEGER NOT NULL DEFAULT 0, latency_count INTEGER NOT NULL DEFAULT 0);",
 };
 
 const size_t store__migrations_count = sizeof(store__migrations) / sizeof(store__migrations[0]);

@@ -50,9 +50,11 @@ enum stmt_id {
 };
 
 #define STORE__CACHE_MAX 128
-#define STORE__ROLLUP_PENDING_MAX 64
+/* Rows of rollups_recent that make one batch fold them into rollups (store_rollups.c):
+ * bounds what readers scan beside rollups, and how often a fold rewrites rollup pages. */
+#define STORE__ROLLUP_FOLD_ROWS 4096
 
-/* A rollup delta waiting for the end of its batch (store_rollups.c). */
+/* A rollup delta waiting for the end of its op or batch (store_rollups.c). */
 struct store__rollup_pending {
     char mode[8];
     char endpoint_id[ID_MAX];
@@ -61,6 +63,13 @@ struct store__rollup_pending {
 };
 
 struct secretbox;
+/* Deltas summed per (mode, endpoint, bucket): items plus an open-addressing index. */
+struct store__rollup_set {
+    struct store__rollup_pending *items;
+    int n, cap;
+    int *slots; /* indexes into items, -1 for empty; nslots is a power of two */
+    int nslots;
+};
 
 struct store {
     sqlite3 *db;
@@ -72,14 +81,12 @@ struct store {
         sqlite3_stmt *q;
     } cache[STORE__CACHE_MAX];
     int ncache;
-    /* Inside a committer batch, rollup deltas are summed in memory and written
+    /* Inside a committer batch, rollup deltas are summed in memory and journaled
      * once per (mode, endpoint, minute) just before COMMIT; the current op's
      * deltas are kept apart so a rolled-back op drops them. */
     bool in_batch, in_op;
-    struct store__rollup_pending batch_rollups[STORE__ROLLUP_PENDING_MAX];
-    int n_batch_rollups;
-    struct store__rollup_pending op_rollups[4];
-    int n_op_rollups;
+    struct store__rollup_set batch_rollups, op_rollups;
+    int64_t recent_rows; /* rows in rollups_recent; -1 until counted */
     /* The completion feed (feed.h): the current op's items, kept apart so a
      * rolled-back op drops them, and the batch's items, taken after COMMIT. */
     struct feed op_feed, batch_feed;
@@ -107,7 +114,12 @@ enum err store__rollup_add(struct store *s, const char *mode, const char *endpoi
 /* The current op's feed, or NULL outside a committer op (nothing to tell). */
 struct feed *store__feed(struct store *s);
 
-/* Write the batch's summed rollup deltas (store_batch_commit, before COMMIT). */
+/* Forget a set's deltas (batch or op start, rollback). */
+void store__rollup_reset(struct store__rollup_set *set);
+/* Free the rollup sets (store_close). */
+void store__rollup_release(struct store *s);
+/* Journal the batch's summed rollup deltas, folding the journal when it is long
+ * enough (store_batch_commit, before COMMIT). */
 enum err store__rollup_flush(struct store *s, struct err_detail *d);
 /* The current op ended: keep (ok) or drop its deltas. */
 enum err store__rollup_op_end(struct store *s, bool ok, struct err_detail *d);

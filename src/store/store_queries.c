@@ -8,7 +8,8 @@
  * milliseconds of creation. So a page costs O(limit) rows wherever it starts,
  * plus the rows skipped for being deleted. Metrics never touch message rows:
  * they sum the per-minute rollups (store_rollups.c) and, for whole hours, the
- * hourly rollups that triggers keep from them (migration 2).
+ * hourly rollups that triggers keep from them (migration 2), each with the
+ * journal of rows not folded into them yet (rollups_recent, migration 3).
  * Threading and errors: see store.h. SPDX-License-Identifier: MIT
  */
 #include <stdio.h>
@@ -35,16 +36,27 @@ static const char SQL_LOG_STATUS[] =
     "coalesce(sum(retries), 0), coalesce(sum(latency_sum_ms), 0), "                                \
     "coalesce(sum(latency_count), 0) "
 
-static const char SQL_HOURLY_SUM[] = "SELECT " SUM_COLS "FROM rollups_hourly "
-                                     "WHERE mode = ?1 AND bucket_ms >= ?2 AND bucket_ms < ?3";
+/* Rollup rows not folded yet (store_rollups.c) count with the minute and hourly rows:
+ * "FROM (<table part> UNION ALL <journal part>)". The journal is small and unindexed. */
+#define ROLLUP_VALS "total, succeeded, failed, retries, latency_sum_ms, latency_count "
+#define RECENT_PART(ep)                                                                            \
+    " UNION ALL SELECT bucket_ms, " ROLLUP_VALS "FROM rollups_recent WHERE mode = ?1 " ep          \
+    "AND bucket_ms >= ?2 AND bucket_ms < ?3"
+
+static const char SQL_HOURLY_SUM[] =
+    "SELECT " SUM_COLS "FROM (SELECT bucket_ms, " ROLLUP_VALS "FROM rollups_hourly "
+    "WHERE mode = ?1 AND bucket_ms >= ?2 AND bucket_ms < ?3" RECENT_PART("") ")";
 static const char SQL_HOURLY_SUM_EP[] =
-    "SELECT " SUM_COLS "FROM rollups_hourly INDEXED BY rollups_hourly_endpoint "
-    "WHERE mode = ?1 AND endpoint_id = ?4 AND bucket_ms >= ?2 AND bucket_ms < ?3";
+    "SELECT " SUM_COLS "FROM (SELECT bucket_ms, " ROLLUP_VALS
+    "FROM rollups_hourly INDEXED BY rollups_hourly_endpoint "
+    "WHERE mode = ?1 AND endpoint_id = ?4 AND bucket_ms >= ?2 AND bucket_ms < ?3" RECENT_PART(
+        "AND endpoint_id = ?4 ") ")";
 
 /* ?1 mode, ?2 from, ?3 to, ?4 bucket size, ?5 endpoint: one row per non-empty bucket. */
 #define SERIES(table, ep)                                                                          \
-    "SELECT (bucket_ms - ?2) / ?4 AS b, " SUM_COLS "FROM " table " WHERE mode = ?1 " ep            \
-    "AND bucket_ms >= ?2 AND bucket_ms < ?3 GROUP BY b"
+    "SELECT (bucket_ms - ?2) / ?4 AS b, " SUM_COLS "FROM (SELECT bucket_ms, " ROLLUP_VALS          \
+    "FROM " table " WHERE mode = ?1 " ep                                                           \
+    "AND bucket_ms >= ?2 AND bucket_ms < ?3" RECENT_PART(ep) ") GROUP BY b"
 static const char SQL_SERIES_MIN[] = SERIES("rollups", "");
 static const char SQL_SERIES_MIN_EP[] = SERIES("rollups", "AND endpoint_id = ?5 ");
 static const char SQL_SERIES_HOUR[] = SERIES("rollups_hourly", "");

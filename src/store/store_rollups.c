@@ -2,31 +2,71 @@
  * store_rollups - per-minute counters per (mode, endpoint) that /v1/metrics
  * and /v1/metrics/timeseries read, maintained in the same transaction as the
  * state change they count, so metrics never scan message rows.
- * See store.h. SPDX-License-Identifier: MIT
+ *
+ * Description: inside a committer batch, deltas are summed in memory per
+ * (mode, endpoint, minute) in a hash table with no size limit, the current
+ * op's deltas apart so a rolled-back op drops them. Just before COMMIT the
+ * batch's sums are appended to rollups_recent (a rowid table with no index:
+ * each row lands on the right-hand edge of one B-tree, so a commit writes
+ * about one page there however many endpoints it touched). Once the journal
+ * holds STORE__ROLLUP_FOLD_ROWS rows, one batch folds it into rollups (one
+ * upsert per distinct (mode, endpoint, minute), which the migration-2
+ * triggers carry on into rollups_hourly) and empties it. Readers sum
+ * rollups (or rollups_hourly) and rollups_recent together, so every count is
+ * exact and durable from the commit that made it; a crash leaves the journal
+ * for the next fold. Outside a batch (tests, tools) a delta goes straight
+ * into rollups.
+ * Threading: as store.h; the batch state belongs to the committer's store.
+ * See also: store.h, sqlite_internal.h, docs/internals/store.md.
+ * SPDX-License-Identifier: MIT
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "store/sqlite_internal.h"
 
+#define ROLLUP_COLS "total, succeeded, failed, retries, latency_sum_ms, latency_count"
+
 static const char SQL_ADD[] =
-    "INSERT INTO rollups (mode, endpoint_id, bucket_ms, total, succeeded, failed, retries, "
-    "latency_sum_ms, latency_count) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) "
+    "INSERT INTO rollups (mode, endpoint_id, bucket_ms, " ROLLUP_COLS ") "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) "
     "ON CONFLICT (mode, endpoint_id, bucket_ms) DO UPDATE SET total = total + ?4, "
     "succeeded = succeeded + ?5, failed = failed + ?6, retries = retries + ?7, "
     "latency_sum_ms = latency_sum_ms + ?8, latency_count = latency_count + ?9";
 
+static const char SQL_RECENT_ADD[] =
+    "INSERT INTO rollups_recent (mode, endpoint_id, bucket_ms, " ROLLUP_COLS ") "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
+
+static const char SQL_RECENT_COUNT[] = "SELECT count(*) FROM rollups_recent";
+
+/* "WHERE true": an upsert's SELECT needs a WHERE to parse (SQLite "parsing ambiguity"). */
+static const char SQL_FOLD[] =
+    "INSERT INTO rollups (mode, endpoint_id, bucket_ms, " ROLLUP_COLS ") "
+    "SELECT mode, endpoint_id, bucket_ms, sum(total), sum(succeeded), sum(failed), "
+    "sum(retries), sum(latency_sum_ms), sum(latency_count) FROM rollups_recent WHERE true "
+    "GROUP BY mode, endpoint_id, bucket_ms "
+    "ON CONFLICT (mode, endpoint_id, bucket_ms) DO UPDATE SET "
+    "total = total + excluded.total, succeeded = succeeded + excluded.succeeded, "
+    "failed = failed + excluded.failed, retries = retries + excluded.retries, "
+    "latency_sum_ms = latency_sum_ms + excluded.latency_sum_ms, "
+    "latency_count = latency_count + excluded.latency_count";
+
+static const char SQL_RECENT_CLEAR[] = "DELETE FROM rollups_recent";
+
+/* Both tables, so a sum is exact before and after a fold. */
+#define SUM_PART(table)                                                                            \
+    "SELECT " ROLLUP_COLS " FROM " table " WHERE mode = ?1 AND (?2 IS NULL OR endpoint_id = ?2) "  \
+    "AND bucket_ms >= ?3 AND bucket_ms < ?4"
 static const char SQL_SUM[] =
     "SELECT coalesce(sum(total), 0), coalesce(sum(succeeded), 0), coalesce(sum(failed), 0), "
     "coalesce(sum(retries), 0), coalesce(sum(latency_sum_ms), 0), coalesce(sum(latency_count), 0) "
-    "FROM rollups WHERE mode = ?1 AND (?2 IS NULL OR endpoint_id = ?2) "
-    "AND bucket_ms >= ?3 AND bucket_ms < ?4";
+    "FROM (" SUM_PART("rollups") " UNION ALL " SUM_PART("rollups_recent") ")";
 
-static enum err write_delta(struct store *s, const char *mode, const char *endpoint_id,
-                            int64_t bucket_ms, const struct store_rollup *delta,
-                            struct err_detail *d)
+static void bind_delta(sqlite3_stmt *q, const char *mode, const char *endpoint_id,
+                       int64_t bucket_ms, const struct store_rollup *delta)
 {
-    sqlite3_stmt *q = store__prepare(s, SQL_ADD);
     store__bind_text(q, 1, mode);
     store__bind_text(q, 2, endpoint_id);
     sqlite3_bind_int64(q, 3, bucket_ms);
@@ -36,7 +76,6 @@ static enum err write_delta(struct store *s, const char *mode, const char *endpo
     sqlite3_bind_int64(q, 7, delta->retries);
     sqlite3_bind_int64(q, 8, delta->latency_sum_ms);
     sqlite3_bind_int64(q, 9, delta->latency_count);
-    return store__exec(s, q, d, "update rollups");
 }
 
 static void sum_into(struct store_rollup *to, const struct store_rollup *from)
@@ -49,67 +88,166 @@ static void sum_into(struct store_rollup *to, const struct store_rollup *from)
     to->latency_count += from->latency_count;
 }
 
-/* Merge into list (of n, capacity cap); false when a new entry does not fit. */
-static bool merge(struct store__rollup_pending *list, int *n, int cap, const char *mode,
-                  const char *endpoint_id, int64_t bucket_ms, const struct store_rollup *delta)
+static void *xrealloc(void *p, size_t n)
 {
-    for (int i = 0; i < *n; i++) {
-        if (list[i].bucket_ms == bucket_ms && !strcmp(list[i].endpoint_id, endpoint_id) &&
-            !strcmp(list[i].mode, mode)) {
-            sum_into(&list[i].delta, delta);
-            return true;
-        }
+    void *q = realloc(p, n);
+    if (!q)
+        abort(); /* as every allocation in hookd: out of memory is fatal */
+    return q;
+}
+
+static uint64_t key_hash(const char *mode, const char *endpoint_id, int64_t bucket_ms)
+{
+    uint64_t h = 1469598103934665603ULL; /* FNV-1a */
+    for (const char *p = mode; *p; p++)
+        h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+    h = (h ^ 0xff) * 1099511628211ULL;
+    for (const char *p = endpoint_id; *p; p++)
+        h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+    return (h ^ (uint64_t)bucket_ms) * 1099511628211ULL;
+}
+
+static bool same_key(const struct store__rollup_pending *p, const char *mode,
+                     const char *endpoint_id, int64_t bucket_ms)
+{
+    return p->bucket_ms == bucket_ms && !strcmp(p->endpoint_id, endpoint_id) &&
+           !strcmp(p->mode, mode);
+}
+
+/* A new entry at the end of set (its index is set->n - 1), growing the array. */
+static struct store__rollup_pending *append(struct store__rollup_set *set, const char *mode,
+                                            const char *endpoint_id, int64_t bucket_ms,
+                                            const struct store_rollup *delta)
+{
+    if (set->n == set->cap) {
+        set->cap = set->cap ? 2 * set->cap : 16;
+        set->items = xrealloc(set->items, sizeof(*set->items) * (size_t)set->cap);
     }
-    if (*n == cap)
-        return false;
-    struct store__rollup_pending *p = &list[(*n)++];
+    struct store__rollup_pending *p = &set->items[set->n++];
     snprintf(p->mode, sizeof(p->mode), "%s", mode);
     snprintf(p->endpoint_id, sizeof(p->endpoint_id), "%s", endpoint_id);
     p->bucket_ms = bucket_ms;
     p->delta = *delta;
-    return true;
+    return p;
+}
+
+/* Rebuild the open-addressing index of set with room for twice its entries. */
+static void rehash(struct store__rollup_set *set)
+{
+    int slots = 64;
+    while (slots < 4 * (set->n + 1))
+        slots *= 2;
+    free(set->slots);
+    set->slots = xrealloc(NULL, sizeof(*set->slots) * (size_t)slots);
+    memset(set->slots, 0xff, sizeof(*set->slots) * (size_t)slots); /* -1: empty */
+    set->nslots = slots;
+    for (int i = 0; i < set->n; i++) {
+        const struct store__rollup_pending *p = &set->items[i];
+        size_t at = (size_t)key_hash(p->mode, p->endpoint_id, p->bucket_ms) & (size_t)(slots - 1);
+        while (set->slots[at] >= 0)
+            at = (at + 1) & (size_t)(slots - 1);
+        set->slots[at] = i;
+    }
+}
+
+/* Add delta to set's entry for the key: O(1) expected, whatever the number of keys. */
+static void merge(struct store__rollup_set *set, const char *mode, const char *endpoint_id,
+                  int64_t bucket_ms, const struct store_rollup *delta)
+{
+    if (2 * (set->n + 1) > set->nslots)
+        rehash(set);
+    size_t mask = (size_t)set->nslots - 1;
+    size_t at = (size_t)key_hash(mode, endpoint_id, bucket_ms) & mask;
+    for (; set->slots[at] >= 0; at = (at + 1) & mask) {
+        struct store__rollup_pending *p = &set->items[set->slots[at]];
+        if (same_key(p, mode, endpoint_id, bucket_ms)) {
+            sum_into(&p->delta, delta);
+            return;
+        }
+    }
+    append(set, mode, endpoint_id, bucket_ms, delta);
+    set->slots[at] = set->n - 1;
+}
+
+void store__rollup_reset(struct store__rollup_set *set)
+{
+    set->n = 0;
+    if (set->slots)
+        memset(set->slots, 0xff, sizeof(*set->slots) * (size_t)set->nslots);
+}
+
+void store__rollup_release(struct store *s)
+{
+    struct store__rollup_set *sets[] = {&s->batch_rollups, &s->op_rollups};
+    for (size_t i = 0; i < sizeof(sets) / sizeof(sets[0]); i++) {
+        free(sets[i]->items);
+        free(sets[i]->slots);
+        memset(sets[i], 0, sizeof(*sets[i]));
+    }
 }
 
 enum err store__rollup_add(struct store *s, const char *mode, const char *endpoint_id,
                            int64_t at_ms, const struct store_rollup *delta, struct err_detail *d)
 {
     int64_t bucket = at_ms - at_ms % STORE_ROLLUP_BUCKET_MS;
-    if (!s->in_batch)
-        return write_delta(s, mode, endpoint_id, bucket, delta, d);
-    if (s->in_op) {
-        if (merge(s->op_rollups, &s->n_op_rollups, 4, mode, endpoint_id, bucket, delta))
-            return ERR_OK;
-        /* XXX: an op touching more than 4 buckets writes the rest directly (the
-         * savepoint still covers them). */
-        return write_delta(s, mode, endpoint_id, bucket, delta, d);
+    if (!s->in_batch) {
+        sqlite3_stmt *q = store__prepare(s, SQL_ADD);
+        bind_delta(q, mode, endpoint_id, bucket, delta);
+        return store__exec(s, q, d, "update rollups");
     }
-    if (merge(s->batch_rollups, &s->n_batch_rollups, STORE__ROLLUP_PENDING_MAX, mode, endpoint_id,
-              bucket, delta))
-        return ERR_OK;
-    return write_delta(s, mode, endpoint_id, bucket, delta, d);
+    merge(s->in_op ? &s->op_rollups : &s->batch_rollups, mode, endpoint_id, bucket, delta);
+    return ERR_OK;
 }
 
 enum err store__rollup_op_end(struct store *s, bool ok, struct err_detail *d)
 {
-    enum err e = ERR_OK;
-    for (int i = 0; ok && i < s->n_op_rollups && e == ERR_OK; i++) {
-        struct store__rollup_pending *p = &s->op_rollups[i];
-        if (!merge(s->batch_rollups, &s->n_batch_rollups, STORE__ROLLUP_PENDING_MAX, p->mode,
-                   p->endpoint_id, p->bucket_ms, &p->delta))
-            e = write_delta(s, p->mode, p->endpoint_id, p->bucket_ms, &p->delta, d);
+    (void)d;
+    for (int i = 0; ok && i < s->op_rollups.n; i++) {
+        const struct store__rollup_pending *p = &s->op_rollups.items[i];
+        merge(&s->batch_rollups, p->mode, p->endpoint_id, p->bucket_ms, &p->delta);
     }
-    s->n_op_rollups = 0;
+    store__rollup_reset(&s->op_rollups);
+    return ERR_OK;
+}
+
+/* Fold the journal into rollups once it is long enough (see the file header). */
+static enum err maybe_fold(struct store *s, struct err_detail *d)
+{
+    if (s->recent_rows < 0) { /* first batch since open: count what a past run left */
+        sqlite3_stmt *q = store__prepare(s, SQL_RECENT_COUNT);
+        int rc = sqlite3_step(q);
+        s->recent_rows = rc == SQLITE_ROW ? sqlite3_column_int64(q, 0) : 0;
+        sqlite3_reset(q);
+        if (rc != SQLITE_ROW)
+            return store__db_err(s, rc, d, "count recent rollups");
+    }
+    if (s->recent_rows < STORE__ROLLUP_FOLD_ROWS)
+        return ERR_OK;
+    enum err e = store__exec(s, store__prepare(s, SQL_FOLD), d, "fold rollups");
+    if (e == ERR_OK)
+        e = store__exec(s, store__prepare(s, SQL_RECENT_CLEAR), d, "clear recent rollups");
+    /* XXX: if this batch then fails to commit, the count is low until the next open; the
+     * journal just folds later (readers include it either way). */
+    if (e == ERR_OK)
+        s->recent_rows = 0;
     return e;
 }
 
 enum err store__rollup_flush(struct store *s, struct err_detail *d)
 {
     enum err e = ERR_OK;
-    for (int i = 0; i < s->n_batch_rollups && e == ERR_OK; i++) {
-        struct store__rollup_pending *p = &s->batch_rollups[i];
-        e = write_delta(s, p->mode, p->endpoint_id, p->bucket_ms, &p->delta, d);
+    for (int i = 0; i < s->batch_rollups.n && e == ERR_OK; i++) {
+        const struct store__rollup_pending *p = &s->batch_rollups.items[i];
+        sqlite3_stmt *q = store__prepare(s, SQL_RECENT_ADD);
+        bind_delta(q, p->mode, p->endpoint_id, p->bucket_ms, &p->delta);
+        e = store__exec(s, q, d, "journal rollups");
     }
-    s->n_batch_rollups = 0;
+    if (e == ERR_OK && s->batch_rollups.n > 0) {
+        if (s->recent_rows >= 0)
+            s->recent_rows += s->batch_rollups.n;
+        e = maybe_fold(s, d);
+    }
+    store__rollup_reset(&s->batch_rollups);
     return e;
 }
 

@@ -277,6 +277,7 @@ enum err store_open(struct store **out, const char *data_dir, bool do_migrate, s
     s->lock_fd = -1;
     if ((e = lock_shared(s, data_dir, d)) != ERR_OK)
         goto out;
+    s->recent_rows = -1;
     int rc = sqlite3_open_v2(
         path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
     if (rc != SQLITE_OK) {
@@ -349,6 +350,7 @@ void store_close(struct store *s)
     sqlite3_close(s->db);
     feed_clear(&s->op_feed);
     feed_clear(&s->batch_feed);
+    store__rollup_release(s);
     store__secrets_detach(s);
     if (s->lock_fd >= 0)
         close(s->lock_fd);
@@ -359,7 +361,8 @@ enum err store_batch_begin(struct store *s, struct err_detail *d)
 {
     enum err e = store__exec(s, store__st(s, S_BEGIN), d, "begin transaction");
     s->in_batch = e == ERR_OK;
-    s->n_batch_rollups = s->n_op_rollups = 0;
+    store__rollup_reset(&s->batch_rollups);
+    store__rollup_reset(&s->op_rollups);
     feed_clear(&s->op_feed);
     feed_clear(&s->batch_feed);
     return e;
@@ -377,7 +380,8 @@ enum err store_batch_commit(struct store *s, struct err_detail *d)
 void store_batch_rollback(struct store *s)
 {
     s->in_batch = s->in_op = false;
-    s->n_batch_rollups = s->n_op_rollups = 0;
+    store__rollup_reset(&s->batch_rollups);
+    store__rollup_reset(&s->op_rollups);
     feed_clear(&s->op_feed);
     feed_clear(&s->batch_feed);
     if (!sqlite3_get_autocommit(s->db))
@@ -388,7 +392,7 @@ enum err store_op_begin(struct store *s, struct err_detail *d)
 {
     enum err e = store__exec(s, store__st(s, S_SAVEPOINT), d, "open savepoint");
     s->in_op = e == ERR_OK;
-    s->n_op_rollups = 0;
+    store__rollup_reset(&s->op_rollups);
     feed_clear(&s->op_feed);
     return e;
 }

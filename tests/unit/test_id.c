@@ -11,6 +11,8 @@
 #include <openssl/evp.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "core/id.h"
 
@@ -172,6 +174,59 @@ static void test_uuid7_monotonic_within_a_millisecond(void **state)
     assert_true(strcmp(prev, cur) < 0);
 }
 
+/* Ids draw from a per-thread pool: a thousand UUIDv7s cost about 20 kernel reads, not 1000. */
+static void test_ids_need_no_syscall_each(void **state)
+{
+    (void)state;
+    char u[ID_MAX];
+    unsigned long before = id_pool_refills();
+    for (int i = 0; i < 1000; i++)
+        id_uuid7(u, 1800000000000LL + i);
+    unsigned long refills = id_pool_refills() - before;
+    assert_true(refills >= 1 && refills <= 1000 * 10 / 512 + 1);
+}
+
+/* Secrets never come from the pool: making them leaves the pool untouched. */
+static void test_secrets_bypass_the_pool(void **state)
+{
+    (void)state;
+    char s[ID_MAX];
+    unsigned char a[8], b[8];
+    id_random(a, sizeof(a)); /* the pool holds bytes now */
+    unsigned long before = id_pool_refills();
+    for (int i = 0; i < 200; i++) {
+        id_signing_secret(s, sizeof(s));
+        id_api_key(s, sizeof(s), "live");
+    }
+    assert_int_equal(id_pool_refills(), before);
+    id_random(b, sizeof(b));
+    assert_memory_not_equal(a, b, sizeof(a));
+}
+
+/* A forked child does not reuse the bytes its parent's pool still holds. */
+static void test_fork_child_gets_other_bytes(void **state)
+{
+    (void)state;
+    unsigned char warm[4], parent[16], child[16];
+    id_random(warm, sizeof(warm));
+    int fds[2];
+    assert_int_equal(pipe(fds), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        id_random(child, sizeof(child));
+        _exit(write(fds[1], child, sizeof(child)) == (ssize_t)sizeof(child) ? 0 : 1);
+    }
+    close(fds[1]);
+    assert_int_equal(read(fds[0], child, sizeof(child)), (ssize_t)sizeof(child));
+    close(fds[0]);
+    int status = 0;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    id_random(parent, sizeof(parent));
+    assert_memory_not_equal(parent, child, sizeof(parent));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -184,6 +239,9 @@ int main(void)
         cmocka_unit_test(test_signing_secret),
         cmocka_unit_test(test_api_key),
         cmocka_unit_test(test_random),
+        cmocka_unit_test(test_ids_need_no_syscall_each),
+        cmocka_unit_test(test_secrets_bypass_the_pool),
+        cmocka_unit_test(test_fork_child_gets_other_bytes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "store/committer.h"
+#include "store/sqlite_internal.h"
 #include "store/store.h"
 #include "store_fixture.h"
 
@@ -346,6 +347,111 @@ static void test_rollups_follow_a_rerun_group(void **state)
     rollups_follow_the_batch(true, "rg");
 }
 
+/* ---- rollups of many endpoints: one journal row per key and commit, folded later ---- */
+
+/* An op adding one delta to each of n endpoints "ep_<i>" at minute bucket at_ms. */
+struct spread_op {
+    struct commit_op op;
+    int n;
+    int64_t at_ms;
+};
+
+static enum err spread_apply(struct store *s, struct commit_op *op)
+{
+    struct spread_op *x = (struct spread_op *)op;
+    struct store_rollup one = {.total = 1, .succeeded = 1, .latency_sum_ms = 3, .latency_count = 1};
+    for (int i = 0; i < x->n; i++) {
+        char ep[ID_MAX];
+        snprintf(ep, sizeof(ep), "ep_%d", i);
+        enum err e = store__rollup_add(s, "live", ep, x->at_ms, &one, &op->detail);
+        if (e != ERR_OK)
+            return e;
+    }
+    return ERR_OK;
+}
+
+static int64_t count_rows(struct store *s, const char *table)
+{
+    char sql[96];
+    snprintf(sql, sizeof(sql), "SELECT count(*) FROM %s", table);
+    sqlite3_stmt *q = NULL;
+    assert_int_equal(sqlite3_prepare_v2(s->db, sql, -1, &q, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+    int64_t n = sqlite3_column_int64(q, 0);
+    sqlite3_finalize(q);
+    return n;
+}
+
+/* Run ops (n of them) as one committer batch on w. */
+static void run_as_one_batch(struct store *w, struct spread_op *ops, int n)
+{
+    struct err_detail d = {0};
+    assert_int_equal(store_batch_begin(w, &d), ERR_OK);
+    for (int i = 0; i < n; i++) {
+        assert_int_equal(store_op_begin(w, &d), ERR_OK);
+        ops[i].op.result = ops[i].op.apply(w, &ops[i].op);
+        assert_int_equal(store_op_end(w, ops[i].op.result == ERR_OK, &ops[i].op.detail), ERR_OK);
+    }
+    assert_int_equal(store_batch_commit(w, &d), ERR_OK);
+}
+
+static void test_rollups_of_many_endpoints(void **state)
+{
+    (void)state;
+    char own[64];
+    assert_int_equal(fixture_setup_dir(own, sizeof(own), "rollups"), 0);
+    struct store *w = fixture_open_store(own);
+    struct err_detail d = {0};
+    const int64_t t = 480000LL * STORE_ROLLUP_HOUR_MS;
+
+    /* 3 ops over the same 1,000 endpoints in one batch: 1,000 journal rows, none in
+     * rollups, every sum exact (readers include the journal). */
+    struct spread_op ops[3];
+    for (int i = 0; i < 3; i++)
+        ops[i] = (struct spread_op){.op.apply = spread_apply, .n = 1000, .at_ms = t + 5};
+    run_as_one_batch(w, ops, 3);
+    assert_int_equal(count_rows(w, "rollups_recent"), 1000);
+    assert_int_equal(count_rows(w, "rollups"), 0);
+    struct store_rollup r;
+    assert_int_equal(store_rollup_sum(w, "live", "ep_999", 0, INT64_MAX, &r, &d), ERR_OK);
+    assert_int_equal(r.total, 3);
+    assert_int_equal(store_metrics_sum(w, "live", NULL, t, t + STORE_ROLLUP_HOUR_MS, &r, &d),
+                     ERR_OK);
+    assert_int_equal(r.total, 3000);
+    assert_int_equal(r.latency_sum_ms, 9000);
+    store_close(w);
+
+    /* Reopened (as after a crash), the journal still counts; the batch that takes it
+     * past STORE__ROLLUP_FOLD_ROWS folds it into rollups and the hourly rows. */
+    w = fixture_open_store(own);
+    struct spread_op big = {.op.apply = spread_apply, .n = STORE__ROLLUP_FOLD_ROWS, .at_ms = t + 5};
+    run_as_one_batch(w, &big, 1);
+    assert_int_equal(count_rows(w, "rollups_recent"), 0);
+    assert_int_equal(count_rows(w, "rollups"), STORE__ROLLUP_FOLD_ROWS);
+    assert_int_equal(store_rollup_sum(w, "live", "ep_999", 0, INT64_MAX, &r, &d), ERR_OK);
+    assert_int_equal(r.total, 4);
+    assert_int_equal(store_rollup_sum(w, "live", NULL, 0, INT64_MAX, &r, &d), ERR_OK);
+    assert_int_equal(r.total, 3000 + STORE__ROLLUP_FOLD_ROWS);
+    /* A window of whole hours reads rollups_hourly, which the fold filled. */
+    assert_int_equal(store_metrics_sum(w, "live", "ep_5", t, t + STORE_ROLLUP_HOUR_MS, &r, &d),
+                     ERR_OK);
+    assert_int_equal(r.total, 4);
+    assert_int_equal(r.latency_count, 4);
+
+    /* A rolled-back op leaves nothing in the journal either. */
+    ops[0] = (struct spread_op){.op.apply = spread_apply, .n = 100, .at_ms = t + 5};
+    assert_int_equal(store_batch_begin(w, &d), ERR_OK);
+    assert_int_equal(store_op_begin(w, &d), ERR_OK);
+    assert_int_equal(ops[0].op.apply(w, &ops[0].op), ERR_OK);
+    assert_int_equal(store_op_end(w, false, &ops[0].op.detail), ERR_OK);
+    assert_int_equal(store_batch_commit(w, &d), ERR_OK);
+    assert_int_equal(count_rows(w, "rollups_recent"), 0);
+    assert_int_equal(store_rollup_sum(w, "live", NULL, 0, INT64_MAX, &r, &d), ERR_OK);
+    assert_int_equal(r.total, 3000 + STORE__ROLLUP_FOLD_ROWS);
+    store_close(w);
+    assert_int_equal(fixture_remove_dir(own), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -355,6 +461,7 @@ int main(void)
         cmocka_unit_test(test_committer_groups_rerunnable_ops),
         cmocka_unit_test(test_rollups_follow_the_batch),
         cmocka_unit_test(test_rollups_follow_a_rerun_group),
+        cmocka_unit_test(test_rollups_of_many_endpoints),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

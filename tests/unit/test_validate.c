@@ -471,6 +471,56 @@ static void test_send_strict_json(void **state)
                    "\xf0\x90\x80\x80\xf4\x8f\xbf\xbf\x7f\"");
 }
 
+/* Decode body (must be OK) into r; the caller releases it. */
+static void decode_ok(struct send_request *r, const char *body)
+{
+    struct err_detail d = {{0}, {0}};
+    enum err got = validate_send(r, body, strlen(body), &d);
+    if (got != ERR_OK)
+        fail_msg("body %.80s: got %s (%s: %s)", body, err_str(got), d.code, d.msg);
+}
+
+/*
+ * Plain strings and integers of up to 18 digits are read straight from the
+ * scanned bytes; escaped strings and other numbers go through jansson. Both
+ * paths give the same values and the same errors.
+ */
+static void test_send_field_decoding_paths(void **state)
+{
+    (void)state;
+    struct send_request r;
+    decode_ok(&r, "{\"endpoint_id\":\"ep_\\u0061b\xc3\xa9\",\"payload\":1,"
+                  "\"idempotency_key\":\"k\\u002d1\",\"retention_hours\":-0}");
+    assert_string_equal(r.endpoint_id, "ep_ab\xc3\xa9");
+    assert_string_equal(r.idempotency_key, "k-1");
+    assert_int_equal(r.retention_hours, 0);
+    send_request_release(&r);
+    decode_ok(&r, "{\"endpoint_id\":\"ep_ab\xc3\xa9\",\"payload\":1,\"idempotency_key\":\"k-1\","
+                  "\"retention_hours\":87600}");
+    assert_string_equal(r.endpoint_id, "ep_ab\xc3\xa9");
+    assert_string_equal(r.idempotency_key, "k-1");
+    assert_int_equal(r.retention_hours, 87600);
+    send_request_release(&r);
+
+    expect_send("{\"endpoint_id\":\"ep_\\u0000\",\"payload\":1}", ERR_INVAL, "INVALID_REQUEST",
+                "cannot decode 'endpoint_id'");
+    expect_send("{\"endpoint_id\":\"\",\"payload\":1}", ERR_INVAL, "INVALID_REQUEST",
+                "endpoint_id must be 1 to");
+    expect_send("{\"endpoint_id\":\"\\u0065\",\"payload\":1,\"idempotency_key\":\"\\u0020\"}",
+                ERR_INVAL, "INVALID_REQUEST", "idempotency_key must be 1 to");
+    /* 18 digits: read directly; 19 or 20 digits and exponents: jansson. */
+    expect_send("{" EP ",\"payload\":1,\"retention_hours\":999999999999999999}", ERR_INVAL,
+                "INVALID_REQUEST", "retention_hours must be between 0 and 87600");
+    expect_send("{" EP ",\"payload\":1,\"retention_hours\":-999999999999999999}", ERR_INVAL,
+                "INVALID_REQUEST", "retention_hours must be between 0 and 87600");
+    expect_send("{" EP ",\"payload\":1,\"retention_hours\":9223372036854775807}", ERR_INVAL,
+                "INVALID_REQUEST", "retention_hours must be between 0 and 87600");
+    expect_send("{" EP ",\"payload\":1,\"retention_hours\":99999999999999999999}", ERR_INVAL,
+                "INVALID_REQUEST", "cannot decode 'retention_hours'");
+    expect_send("{" EP ",\"payload\":1,\"retention_hours\":1e2}", ERR_INVAL, "INVALID_REQUEST",
+                "retention_hours must be an integer");
+}
+
 static void test_send_duplicate_keys(void **state)
 {
     (void)state;
@@ -660,6 +710,7 @@ int main(void)
         cmocka_unit_test(test_send_raw_payload),
         cmocka_unit_test(test_send_strict_json),
         cmocka_unit_test(test_send_duplicate_keys),
+        cmocka_unit_test(test_send_field_decoding_paths),
         cmocka_unit_test(test_send_small_fields),
         cmocka_unit_test(test_send_depth),
         cmocka_unit_test(test_json_scan),
