@@ -405,6 +405,11 @@ enum err api_start(struct api **out, const struct api_deps *deps, struct err_det
      * once by libmicrohttpd), and api_max_connections_per_ip per address.
      */
     unsigned timeout_s = (unsigned)((cfg->api_idle_timeout_ms + 999) / 1000);
+    /* libmicrohttpd clears a connection's whole pool before each keep-alive
+     * request: at 64 KiB that was a third of the instructions of a send. 16 KiB
+     * holds the request line and headers (our ceiling, CONVENTIONS.md) and the
+     * response headers; bodies are copied out as they arrive. */
+    enum { API_CONNECTION_POOL = 16 * 1024 };
     a->daemon = MHD_start_daemon(
         flags, (uint16_t)cfg->listen_port, NULL, NULL, on_request, a, MHD_OPTION_EXTERNAL_LOGGER,
         on_mhd_log, a, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss, MHD_OPTION_THREAD_POOL_SIZE,
@@ -412,7 +417,7 @@ enum err api_start(struct api **out, const struct api_deps *deps, struct err_det
         MHD_OPTION_CONNECTION_TIMEOUT, timeout_s, MHD_OPTION_CONNECTION_LIMIT,
         connection_cap((unsigned)cfg->api_max_connections), MHD_OPTION_PER_IP_CONNECTION_LIMIT,
         (unsigned)cfg->api_max_connections_per_ip, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-        (size_t)(64 * 1024), MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)1024, MHD_OPTION_END);
+        (size_t)API_CONNECTION_POOL, MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)1024, MHD_OPTION_END);
     if (!a->daemon) {
         api__free(a);
         return err_set(d, ERR_IO, "", "cannot listen on %s (address in use or not permitted)",

@@ -159,6 +159,10 @@ test('hostile: errors libmicrohttpd writes itself are answered and hookd keeps s
     // docs/api.md lists these (HTML bodies from libmicrohttpd, not our envelope).
     const big = await rawRequest(h.port, `GET /healthz HTTP/1.1\r\nX-Big: ${'a'.repeat(70_000)}`);
     assert.equal(big.status, 431);
+    // The documented ceiling: request line + headers in a 16 KiB connection pool.
+    const over = await rawRequest(h.port, `GET /healthz HTTP/1.1\r\nX-Big: ${'a'.repeat(17_000)}`);
+    assert.equal(over.status, 431);
+    expectOk(await h.api('GET', '/v1/endpoints', undefined, { headers: { 'x-big': 'a'.repeat(12_000) } }));
     const chunk = await rawRequest(h.port, 'POST /v1/endpoints HTTP/1.1\r\nTransfer-Encoding: chunked', 'zz\r\n',
         { contentLength: false });
     assert.equal(chunk.status, 400);
