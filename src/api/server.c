@@ -417,7 +417,8 @@ enum err api_start(struct api **out, const struct api_deps *deps, struct err_det
         MHD_OPTION_CONNECTION_TIMEOUT, timeout_s, MHD_OPTION_CONNECTION_LIMIT,
         connection_cap((unsigned)cfg->api_max_connections), MHD_OPTION_PER_IP_CONNECTION_LIMIT,
         (unsigned)cfg->api_max_connections_per_ip, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-        (size_t)API_CONNECTION_POOL, MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)1024, MHD_OPTION_END);
+        (size_t)API_CONNECTION_POOL, MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)1024,
+        MHD_OPTION_END);
     if (!a->daemon) {
         api__free(a);
         return err_set(d, ERR_IO, "", "cannot listen on %s (address in use or not permitted)",

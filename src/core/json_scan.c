@@ -8,6 +8,7 @@
  * SPDX-License-Identifier: MIT
  */
 #include "core/json_scan.h"
+#include "util/hex.h"
 
 #include <stdarg.h>
 #include <stdint.h>
@@ -62,17 +63,6 @@ static void skip_ws(struct scanner *sc)
     }
 }
 
-static int hex_value(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Four hex digits at s[at..at+4) into *out; false when short or not hex. */
 static bool read_hex4(const char *s, size_t len, size_t at, uint32_t *out)
 {
@@ -80,7 +70,7 @@ static bool read_hex4(const char *s, size_t len, size_t at, uint32_t *out)
         return false;
     uint32_t v = 0;
     for (size_t i = 0; i < 4; i++) {
-        int h = hex_value(s[at + i]);
+        int h = hex_digit(s[at + i]);
         if (h < 0)
             return false;
         v = v << 4 | (uint32_t)h;

@@ -9,6 +9,7 @@
  * SPDX-License-Identifier: MIT
  */
 #include "core/secretbox.h"
+#include "util/hex.h"
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -49,17 +50,6 @@ static int b64_decode(const char *in, size_t len, uint8_t *out, size_t cap)
     return n < 0 ? -1 : n - (int)pad;
 }
 
-static int hex_val(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 static bool is_space(char c)
 {
     return c == ' ' || c == '\t' || c == '\n' || c == '\r';
@@ -76,7 +66,7 @@ enum err secretbox_key_parse(const char *text, size_t len, uint8_t key[SECRETBOX
         len--;
     if (len == 2 * SECRETBOX_KEY_LEN) {
         for (size_t i = 0; i < SECRETBOX_KEY_LEN; i++) {
-            int hi = hex_val(text[2 * i]), lo = hex_val(text[2 * i + 1]);
+            int hi = hex_digit(text[2 * i]), lo = hex_digit(text[2 * i + 1]);
             if (hi < 0 || lo < 0) {
                 OPENSSL_cleanse(key, SECRETBOX_KEY_LEN);
                 return err_set(d, ERR_INVAL, "INVALID_KEY",

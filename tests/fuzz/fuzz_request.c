@@ -46,6 +46,7 @@
 #include "store/committer.h"
 #include "store/janitor.h"
 #include "store/store.h"
+#include "util/hex.h"
 #include "util/log.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -272,24 +273,13 @@ static char *substitute(const uint8_t *data, size_t size, size_t *len)
     return out;
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Percent-decode s in place (libmicrohttpd's MHD_http_unescape, plus '+' for args). */
 static void unescape(char *s, bool plus)
 {
     char *o = s;
     for (char *p = s; *p; p++) {
         int hi, lo;
-        if (*p == '%' && (hi = hexval(p[1])) >= 0 && (lo = hexval(p[2])) >= 0) {
+        if (*p == '%' && (hi = hex_digit(p[1])) >= 0 && (lo = hex_digit(p[2])) >= 0) {
             *o++ = (char)(hi * 16 + lo);
             p += 2;
         } else {
