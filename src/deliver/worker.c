@@ -205,7 +205,10 @@ enum err worker_start(struct worker **out, const struct dispatcher_config *cfg, 
         free(w);
         return err_set(d, ERR_IO, "INTERNAL_ERROR", "cannot create a curl multi handle");
     }
-    curl_multi_setopt(w->multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long)cfg->endpoint_concurrency);
+    /* Our own caps (per endpoint, per thread) decide what runs; a per-host cap
+     * below the thread's share would only park transfers in libcurl's pending
+     * queue, which it walks again and again, when several endpoints share a host. */
+    curl_multi_setopt(w->multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long)w->max_in_flight);
     curl_multi_setopt(w->multi, CURLMOPT_MAXCONNECTS, (long)w->max_in_flight);
     if (pthread_create(&w->thread, NULL, worker_main, w) != 0) {
         curl_multi_cleanup(w->multi);
