@@ -28,8 +28,7 @@
 
 static const char hex_digits[] = "0123456789abcdef";
 
-/* n bytes straight from the kernel CSPRNG. */
-static void os_random(void *buf, size_t n)
+void id_os_random(void *buf, size_t n)
 {
     unsigned char *p = buf;
     while (n > 0) {
@@ -73,7 +72,7 @@ void id_random(void *buf, size_t n)
         pthread_once(&atfork_once, register_atfork);
     while (n > 0) {
         if (!pool.filled || pool.used == sizeof(pool.bytes) || pool.generation != fork_generation) {
-            os_random(pool.bytes, sizeof(pool.bytes));
+            id_os_random(pool.bytes, sizeof(pool.bytes));
             __atomic_add_fetch(&os_reads, 1, __ATOMIC_RELAXED);
             pool.used = 0;
             pool.generation = fork_generation;
@@ -218,7 +217,7 @@ void id_signing_secret(char *out, size_t outlen)
 
     if (outlen < 6 + 32 + 1)
         PANIC("signing secret buffer too small (%zu bytes)", outlen);
-    os_random(key, sizeof(key));
+    id_os_random(key, sizeof(key));
     int n = EVP_EncodeBlock(b64, key, (int)sizeof(key));
     if (n != 32)
         PANIC("EVP_EncodeBlock returned %d", n);
@@ -236,5 +235,5 @@ void id_api_key(char *out, size_t outlen, const char *mode)
     memcpy(prefix, "hk_", 3);
     memcpy(prefix + 3, mode, 4);
     memcpy(prefix + 7, "_", 2);
-    prefixed_hex(out, outlen, prefix, 40, os_random);
+    prefixed_hex(out, outlen, prefix, 40, id_os_random);
 }

@@ -24,6 +24,10 @@
  * (not for secrets: those read the kernel directly, see id_signing_secret). */
 void id_random(void *buf, size_t n);
 
+/* Fill buf with n bytes straight from the kernel CSPRNG, bypassing the pool:
+ * for keys, secrets and nonces. Panics if the kernel fails. */
+void id_os_random(void *buf, size_t n);
+
 /* How many times any thread's pool was refilled from the kernel (for tests). */
 unsigned long id_pool_refills(void);
 

@@ -9,12 +9,12 @@
  * SPDX-License-Identifier: MIT
  */
 #include "core/secretbox.h"
+#include "core/id.h"
 #include "util/hex.h"
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
-#include <openssl/rand.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -91,8 +91,8 @@ enum err secretbox_key_parse(const char *text, size_t len, uint8_t key[SECRETBOX
 
 enum err secretbox_key_generate(uint8_t key[SECRETBOX_KEY_LEN], struct err_detail *d)
 {
-    if (RAND_bytes(key, SECRETBOX_KEY_LEN) != 1)
-        return err_set(d, ERR_IO, "INTERNAL_ERROR", "cannot draw a random encryption key");
+    (void)d; /* the kernel's CSPRNG cannot fail short of a broken system (it panics) */
+    id_os_random(key, SECRETBOX_KEY_LEN);
     return ERR_OK;
 }
 
@@ -188,10 +188,10 @@ enum err secretbox_seal(struct secretbox *b, const char *aad, const void *plain,
     uint8_t *nonce = raw, *ct = raw + SECRETBOX_NONCE_LEN, *tag = ct + len;
     int n = 0, fin = 0;
     enum err e = ERR_OK;
-    if (RAND_bytes(nonce, SECRETBOX_NONCE_LEN) != 1) {
-        e = err_set(d, ERR_IO, "INTERNAL_ERROR", "cannot draw a random nonce");
-        goto out;
-    }
+    /* The kernel's CSPRNG, not RAND_bytes: libcrypto would keep a random
+     * generator per calling thread (the committer) that outlives its own exit
+     * handler when that thread stops last. */
+    id_os_random(nonce, SECRETBOX_NONCE_LEN);
     if (EVP_EncryptInit_ex(b->seal, NULL, NULL, NULL, nonce) != 1 ||
         !add_aad(b->seal, true, header, aad) ||
         (len && EVP_EncryptUpdate(b->seal, ct, &n, plain, (int)len) != 1) ||
