@@ -59,7 +59,9 @@ test('a backlog larger than the resident cap stays in the store and is paged in,
 
 test('a retry due beyond the paging horizon is paged back in when due', T, async (t) => {
     const env = await setup(t);
-    const h = await env.startHookd({ retrySlow: '3s', extraArgs: ['--delivery-threads', '2'] });
+    // 6 s: the retry leaves memory at once and comes back 2 s (the horizon) before
+    // it is due, so the window in which nothing is resident is about 4 s wide.
+    const h = await env.startHookd({ retrySlow: '6s', extraArgs: ['--delivery-threads', '2'] });
     const rcv = await env.startReceiver({ status: 200 });
     rcv.respond({ status: 503 });
     const ep = await h.createEndpoint({ url: rcv.url('/hook') });
@@ -67,7 +69,7 @@ test('a retry due beyond the paging horizon is paged back in when due', T, async
     await h.waitForMessage(message_id, 'pending_retry');
     // The thread lets go of the job once the attempt is on disk; then it is 0.
     await waitFor(async () => (await metric(h, 'hookd_deliveries_resident')) === 0,
-        { timeout: 2_000, what: 'a retry 3 s away to leave memory' });
+        { timeout: 2_000, what: 'a retry 6 s away to leave memory' });
     assert.equal((await h.getMessage(message_id)).status, 'pending_retry');
     rcv.respond({ status: 200 });
     const m = await h.waitForMessage(message_id, 'succeeded', scaled(15_000));
@@ -94,14 +96,14 @@ test('endpoints spread over several delivery threads all deliver', T, async (t) 
 test('a queued message deleted before its turn is never delivered (its resident job is dropped)', T, async (t) => {
     const env = await setup(t);
     const h = await env.startHookd({ extraArgs: ['--endpoint-concurrency', '1'] });
-    const rcv = await env.startReceiver({ status: 200, delayMs: 100 });
+    const rcv = await env.startReceiver({ status: 200, delayMs: 500 });
     const ep = await h.createEndpoint({ url: rcv.url('/hook') });
     const ids = [];
-    for (let i = 0; i < 12; i++) ids.push((await h.send({ endpoint_id: ep.id, payload: { i } })).message_id);
-    // One at a time, 100 ms each: the last ones are still waiting, payload in hand.
-    expectOk(await h.api('DELETE', `/v1/messages/${ids[10]}`));
-    const got = await rcv.waitForDistinctIds(11, { timeout: 15_000 });
+    for (let i = 0; i < 6; i++) ids.push((await h.send({ endpoint_id: ep.id, payload: { i } })).message_id);
+    // One at a time, 500 ms each: the fifth is still waiting, payload in hand.
+    expectOk(await h.api('DELETE', `/v1/messages/${ids[4]}`));
+    const got = await rcv.waitForDistinctIds(5, { timeout: 15_000 });
     await h.barrier(ep.id);
-    assert.equal(got.has(ids[10]), false, 'the deleted message was not delivered');
-    assert.equal(rcv.requests.length, 12, '11 messages and the barrier');
+    assert.equal(got.has(ids[4]), false, 'the deleted message was not delivered');
+    assert.equal(rcv.requests.length, 6, '5 messages and the barrier');
 });
