@@ -76,26 +76,10 @@ fi
 HOOKD_FLAGS="--shutdown-grace 1s${HOOKD_FLAGS:+ $HOOKD_FLAGS}"
 LIB_TAG=backlog
 LIB_KEEP=${BACKLOG_KEEP_TMP:-0}
+LIB_RUNS_SEP=" · "
 # shellcheck source=bench/lib.sh
 . "$here/lib.sh"
 
-record() { echo "$2" >>"$tmp/res/$1"; }
-median() {
-    [ -s "$tmp/res/$1" ] || {
-        echo "n/a"
-        return
-    }
-    sort -g "$tmp/res/$1" | awk '{ v[NR] = $1 }
-        END { m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2;
-              if (m >= 100 || m == int(m)) printf "%.0f\n", m; else printf "%.2f\n", m }'
-}
-runs_of() {
-    [ -s "$tmp/res/$1" ] || {
-        echo "-"
-        return
-    }
-    awk '{ printf "%s%s", (NR > 1 ? " · " : ""), ($1 >= 100 ? sprintf("%.0f", $1) : $1) }' "$tmp/res/$1"
-}
 kv() { sed -n "s/^$1=//p" "$2" | head -n1; }
 wall_ms() { echo $(($(date +%s%N) / 1000000)); }
 rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status" 2>/dev/null || true; }

@@ -83,26 +83,11 @@ fi
 HOOKD_FLAGS="--shutdown-grace 1s${HOOKD_FLAGS:+ $HOOKD_FLAGS}"
 LIB_TAG=faulty
 LIB_KEEP=${FAULTY_KEEP_TMP:-0}
+LIB_RUNS_SEP=" · "
+LIB_DECIMALS=1
 # shellcheck source=bench/lib.sh
 . "$here/lib.sh"
 
-# record FIGURE VALUE / median FIGURE / runs_of FIGURE, as in run.sh.
-record() { echo "$2" >>"$tmp/res/$1"; }
-median() {
-    [ -s "$tmp/res/$1" ] || {
-        echo "n/a"
-        return
-    }
-    sort -g "$tmp/res/$1" | awk '{ v[NR] = $1 }
-        END { m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2; printf "%.1f\n", m }'
-}
-runs_of() {
-    [ -s "$tmp/res/$1" ] || {
-        echo "-"
-        return
-    }
-    awk '{ printf "%s%.1f", (NR > 1 ? " · " : ""), $1 }' "$tmp/res/$1"
-}
 # wait_line FILE SECONDS PID: first line of FILE once written (empty on timeout/exit).
 wait_line() {
     for _ in $(seq $(($2 * 10))); do

@@ -1,8 +1,11 @@
-# bench/lib.sh - shared by bench/run.sh and bench/scale.sh (sourced, not run).
+# bench/lib.sh - shared by the bench/ scripts (sourced, not run).
 # Before sourcing set: tmp (the run's temp dir), LIB_TAG (log prefix, e.g. "bench")
-# and LIB_KEEP (1 keeps $tmp on exit). Gives: pids (children to stop on exit),
-# problems/notes arrays, log, problem, note, report_notes_and_problems, cpu_busy, note_if_busy,
-# and the exit trap that stops every child and removes $tmp.
+# and LIB_KEEP (1 keeps $tmp on exit); optionally LIB_RUNS_SEP (between the runs
+# runs_of lists, default ", ") and LIB_DECIMALS (fixed decimals for median and
+# runs_of; unset: whole numbers from 100 up, else up to 2). Gives: pids (children to
+# stop on exit), problems/notes arrays, log, problem, note, report_notes_and_problems,
+# cpu_busy, note_if_busy, record/median/runs_of, and the exit trap that stops every
+# child and removes $tmp.
 
 pids=()
 problems=()
@@ -73,4 +76,28 @@ note_if_busy() {
     if [ "$busy" -gt 10 ]; then
         note "$1: the machine was not idle before it: ${busy}% CPU busy over 1 s while nothing of the benchmark ran"
     fi
+}
+
+# record FIGURE VALUE: append one run's value of a figure (the caller makes $tmp/res).
+record() { echo "$2" >>"$tmp/res/$1"; }
+# median FIGURE: median of the recorded values ("n/a" if none).
+median() {
+    [ -s "$tmp/res/$1" ] || {
+        echo "n/a"
+        return
+    }
+    sort -g "$tmp/res/$1" | awk -v dec="${LIB_DECIMALS:-}" '{ v[NR] = $1 }
+        END { m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2;
+              if (dec != "") printf "%.*f\n", dec, m;
+              else if (m >= 100 || m == int(m)) printf "%.0f\n", m; else printf "%.2f\n", m }'
+}
+# runs_of FIGURE: every run's value, in run order ("-" if none).
+runs_of() {
+    [ -s "$tmp/res/$1" ] || {
+        echo "-"
+        return
+    }
+    awk -v sep="${LIB_RUNS_SEP:-, }" -v dec="${LIB_DECIMALS:-}" '{
+        v = dec != "" ? sprintf("%.*f", dec, $1) : ($1 >= 100 ? sprintf("%.0f", $1) : $1);
+        printf "%s%s", (NR > 1 ? sep : ""), v }' "$tmp/res/$1"
 }

@@ -137,26 +137,6 @@ cpu_us_per() {
     [ -n "$1" ] && [ -n "$2" ] && [ "${3:-0}" -gt 0 ] || return 0
     awk -v a="$1" -v b="$2" -v n="$3" -v hz="$CLK_TCK" 'BEGIN { printf "%.1f\n", (b - a) * 1e6 / hz / n }'
 }
-# record FIGURE VALUE: append one run's value of a figure.
-record() { echo "$2" >>"$tmp/res/$1"; }
-# median FIGURE: median of the recorded values ("n/a" if none).
-median() {
-    [ -s "$tmp/res/$1" ] || {
-        echo "n/a"
-        return
-    }
-    sort -g "$tmp/res/$1" | awk '{ v[NR] = $1 }
-        END { if (NR % 2) m = v[(NR + 1) / 2]; else m = (v[NR / 2] + v[NR / 2 + 1]) / 2;
-              if (m >= 100 || m == int(m)) printf "%.0f\n", m; else printf "%.2f\n", m }'
-}
-runs_of() {
-    [ -s "$tmp/res/$1" ] || {
-        echo "-"
-        return
-    }
-    awk '{ printf "%s%s", (NR > 1 ? ", " : ""), ($1 >= 100 ? sprintf("%.0f", $1) : $1) }' \
-        "$tmp/res/$1"
-}
 # kv KEY LINE: value of KEY=... in a key=value line.
 kv() { printf '%s\n' "$2" | tr ' ' '\n' | sed -n "s/^$1=//p" | head -n1; }
 
