@@ -38,12 +38,15 @@ static void job_copy_payload(struct worker *w, struct job *j, const struct store
 {
     if (!p->payload || !p->content_type || w->payload_bytes + p->payload_len > PAYLOAD_BUDGET)
         return;
-    struct feed_item it = {0}; /* the copy a feed item makes, then taken */
-    feed_item_attach(&it, p->payload, p->payload_len, p->content_type, p->headers_json);
-    worker__job_take_payload(w, j, &it);
-    free(it.payload); /* NULL once taken */
-    free(it.content_type);
-    free(it.headers_json);
+    j->payload = malloc(p->payload_len + 1);
+    j->content_type = strdup(p->content_type);
+    j->headers_json = p->headers_json ? strdup(p->headers_json) : NULL;
+    if (!j->payload || !j->content_type || (p->headers_json && !j->headers_json))
+        abort();
+    memcpy(j->payload, p->payload, p->payload_len);
+    j->payload[p->payload_len] = '\0';
+    j->payload_len = p->payload_len;
+    w->payload_bytes += p->payload_len;
 }
 
 void worker__job_take_payload(struct worker *w, struct job *j, struct feed_item *it)
