@@ -145,6 +145,8 @@ void api__respond_take(struct api_request *r, unsigned status, char *body_take, 
  * root NULL (a json_pack that failed) or a document that cannot be serialised
  * answers a fixed 500 INTERNAL_ERROR envelope instead: never an abort. */
 void api__respond_json(struct api_request *r, unsigned status, json_t *root);
+/* The same for a document already serialised (text_take: malloc'ed, taken). */
+void api__respond_json_text(struct api_request *r, unsigned status, char *text_take);
 /* Respond with {data, meta:{request_id, ...extra_meta}}; steals data and extra_meta. */
 void api__respond_data(struct api_request *r, unsigned status, json_t *data, json_t *extra_meta);
 /* Respond with {error:{code,message}, meta:{request_id}}. The formatted message

@@ -42,6 +42,15 @@ void api__respond_json(struct api_request *r, unsigned status, json_t *root)
         respond_fixed_500(r);
         return;
     }
+    api__respond_json_text(r, status, text);
+}
+
+void api__respond_json_text(struct api_request *r, unsigned status, char *text)
+{
+    if (r->abandoned) {
+        free(text);
+        return;
+    }
     struct api_header h[8];
     size_t n = 0;
     char limit[24], remaining[24], reset[24], retry[24];

@@ -81,25 +81,64 @@ static enum err run_group(struct committer *c, struct commit_op *op, struct comm
     return e;
 }
 
-static void run_batch(struct committer *c, struct commit_op *batch)
+/* Apply the batch the careful way: each group of consecutive rerunnable ops
+ * in one savepoint, every other op in its own. */
+static enum err apply_guarded(struct committer *c, struct commit_op *batch, struct err_detail *d)
 {
-    struct err_detail d = {0};
-    enum err e = store_batch_begin(c->store, &d);
-    unsigned long long n = 0;
+    enum err e = ERR_OK;
     for (struct commit_op *op = batch; op && e == ERR_OK;) {
         struct commit_op *end = op->next;
         if (op->rerunnable) {
             int k = 1;
             while (end && end->rerunnable && k < GROUP_MAX)
                 end = end->next, k++;
-            e = k > 1 ? run_group(c, op, end, &d) : run_alone(c, op, &d);
-            n += (unsigned long long)k;
+            e = k > 1 ? run_group(c, op, end, d) : run_alone(c, op, d);
         } else {
-            e = run_alone(c, op, &d);
-            n++;
+            e = run_alone(c, op, d);
         }
         op = end;
     }
+    return e;
+}
+
+/* The fast path for a batch of rerunnable ops: no savepoint at all. An op
+ * refused before it wrote anything (an unknown endpoint, a reused
+ * idempotency key) fails alone; false when one failed after writing, and the
+ * batch must be rolled back and applied again the careful way. */
+static bool apply_unguarded(struct committer *c, struct commit_op *batch)
+{
+    for (struct commit_op *op = batch; op; op = op->next) {
+        op->detail.code[0] = op->detail.msg[0] = '\0';
+        store_op_begin_unguarded(c->store);
+        op->result = op->apply(c->store, op);
+        if (!store_op_end_unguarded(c->store, op->result == ERR_OK))
+            return false;
+    }
+    return true;
+}
+
+static bool all_rerunnable(const struct commit_op *batch, unsigned long long *n)
+{
+    bool all = true;
+    *n = 0;
+    for (const struct commit_op *op = batch; op; op = op->next, ++*n)
+        all = all && op->rerunnable;
+    return all;
+}
+
+static void run_batch(struct committer *c, struct commit_op *batch)
+{
+    struct err_detail d = {0};
+    unsigned long long n;
+    bool fast = all_rerunnable(batch, &n);
+    enum err e = store_batch_begin(c->store, &d);
+    if (e == ERR_OK && fast && !apply_unguarded(c, batch)) {
+        store_batch_rollback(c->store);
+        e = store_batch_begin(c->store, &d);
+        fast = false;
+    }
+    if (e == ERR_OK && !fast)
+        e = apply_guarded(c, batch, &d);
     if (e == ERR_OK)
         e = store_batch_commit(c->store, &d);
     if (e == ERR_OK)

@@ -2,8 +2,8 @@
  * committer - the single writer thread with group commit (ARCHITECTURE §3).
  *
  * Description: producers (API threads, the dispatcher) submit write ops; the
- * committer drains everything queued into one transaction, runs each op's
- * apply() inside its own savepoint, commits once (one fsync for the whole
+ * committer drains everything queued into one transaction, applies each op,
+ * commits once (one fsync for the whole
  * batch), hands what the batch made due to the feed sink (feed.h: the only
  * way work reaches delivery) and then calls each op's done() in submission
  * order, so a request answered in done() is already known to delivery. An op whose
@@ -30,9 +30,12 @@ struct commit_op {
     enum err result;
     struct err_detail detail;
     /* apply may run twice: it reads only its inputs and overwrites its outputs.
-     * Consecutive rerunnable ops share one savepoint (SQLite copies every page
-     * a savepoint touches into its sub-journal, per savepoint); if one of them
-     * fails, the group is rolled back and each op runs again in its own. */
+     * A batch of rerunnable ops runs without any savepoint (SQLite copies every
+     * page a savepoint touches into its sub-journal); an op refused before it
+     * wrote anything fails alone, and one that fails after writing sends the
+     * batch back: rolled back and applied again, consecutive rerunnable ops
+     * sharing a savepoint, each op of a failing group then in its own, as every
+     * batch holding a non-rerunnable op is applied. */
     bool rerunnable;
     struct commit_op *next; /* committer-private */
 };

@@ -85,6 +85,7 @@ struct store {
      * once per (mode, endpoint, minute) just before COMMIT; the current op's
      * deltas are kept apart so a rolled-back op drops them. */
     bool in_batch, in_op;
+    int64_t op_changes; /* sqlite3_total_changes64 when an unguarded op began */
     struct store__rollup_set batch_rollups, op_rollups;
     int64_t recent_rows; /* rows in rollups_recent; -1 until counted */
     /* The completion feed (feed.h): the current op's items, kept apart so a

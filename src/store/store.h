@@ -60,6 +60,13 @@ enum err store_op_begin(struct store *s, struct err_detail *d);
 /* ok: keep the op's writes; returns an error (and rolls the op back) when they
  * could not be completed. */
 enum err store_op_end(struct store *s, bool ok, struct err_detail *d);
+/* An op without a savepoint (the committer's fast path: a savepoint copies every
+ * page it touches into a sub-journal). Its rollups and feed items are kept apart
+ * as in op_begin/op_end, but its writes cannot be undone alone: op_end_unguarded
+ * returns false when a failed op had changed rows, or the transaction is gone,
+ * and the caller must then roll the whole batch back. */
+void store_op_begin_unguarded(struct store *s);
+bool store_op_end_unguarded(struct store *s, bool ok);
 /* After store_batch_commit: move what the batch made due (feed.h) to out. */
 struct feed;
 void store_batch_take_feed(struct store *s, struct feed *out);

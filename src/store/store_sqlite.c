@@ -413,6 +413,28 @@ enum err store_op_end(struct store *s, bool ok, struct err_detail *d)
     return e;
 }
 
+void store_op_begin_unguarded(struct store *s)
+{
+    s->in_op = true;
+    s->op_changes = sqlite3_total_changes64(s->db);
+    store__rollup_reset(&s->op_rollups);
+    feed_clear(&s->op_feed);
+}
+
+bool store_op_end_unguarded(struct store *s, bool ok)
+{
+    s->in_op = false;
+    store__rollup_op_end(s, ok, NULL);
+    if (!ok) {
+        feed_clear(&s->op_feed);
+        /* A single-row statement checks its constraints before it writes, so a
+         * refused one changed nothing; anything else needs the batch undone. */
+        return sqlite3_total_changes64(s->db) == s->op_changes && !sqlite3_get_autocommit(s->db);
+    }
+    feed_move(&s->batch_feed, &s->op_feed);
+    return true;
+}
+
 void store_batch_take_feed(struct store *s, struct feed *out)
 {
     feed_move(out, &s->batch_feed);

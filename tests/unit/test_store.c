@@ -277,11 +277,13 @@ struct send_op {
     struct commit_op op;
     struct store_send in;
     bool fail_after; /* insert, then fail: the savepoint must undo the counts too */
+    int applied;     /* how many times apply ran */
 };
 
 static enum err send_apply(struct store *s, struct commit_op *op)
 {
     struct send_op *x = (struct send_op *)op;
+    x->applied++;
     char existing[ID_MAX];
     bool existed;
     enum err e = store_send_insert(s, &x->in, existing, &existed, &op->detail);
@@ -345,6 +347,69 @@ static void test_rollups_follow_a_rerun_group(void **state)
 {
     (void)state;
     rollups_follow_the_batch(true, "rg");
+}
+
+static int holding;
+
+/* Holds its batch open until the test has queued the next one. */
+static enum err hold_apply(struct store *s, struct commit_op *op)
+{
+    (void)s;
+    (void)op;
+    __atomic_store_n(&holding, 1, __ATOMIC_SEQ_CST);
+    for (int i = 0; i < 10000 && !__atomic_load_n(&all_submitted, __ATOMIC_SEQ_CST); i++)
+        usleep(1000);
+    return ERR_OK;
+}
+
+static void hold_done(struct commit_op *op)
+{
+    (void)op;
+}
+
+/* A batch of rerunnable ops runs without savepoints: one refused before it
+ * wrote (an unknown endpoint) fails alone and nothing runs twice; one that
+ * fails after writing sends the whole batch back to the careful path, with
+ * the same outcome as above. */
+static void test_committer_unguarded_batch(void **state)
+{
+    (void)state;
+    struct store *w = fixture_open_store(dir);
+    struct err_detail d = {0};
+    struct store_rollup before = {0}, after = {0};
+    assert_int_equal(store_rollup_sum(w, "live", "ep_a", 0, INT64_MAX, &before, &d), ERR_OK);
+    struct committer *c = NULL;
+    assert_int_equal(committer_start(&c, w, &d), ERR_OK);
+    static struct send_op ops[10];
+    static char ids[10][16];
+    for (int i = 0; i < 10; i++) {
+        snprintf(ids[i], sizeof(ids[i]), "ug%d", i);
+        ops[i] = (struct send_op){
+            .in = a_send(ids[i], i == 4 ? "ep_nowhere" : "ep_a", "", "{}", "dddd")};
+        ops[i].op.apply = send_apply;
+        ops[i].op.done = send_done;
+        ops[i].op.rerunnable = true;
+    }
+    /* Queued while the committer is inside the hold op's batch, so all ten
+     * share the next one. */
+    __atomic_store_n(&all_submitted, 0, __ATOMIC_SEQ_CST);
+    __atomic_store_n(&holding, 0, __ATOMIC_SEQ_CST);
+    static struct commit_op hold;
+    hold = (struct commit_op){.apply = hold_apply, .done = hold_done};
+    committer_submit(c, &hold);
+    for (int i = 0; i < 10000 && !__atomic_load_n(&holding, __ATOMIC_SEQ_CST); i++)
+        usleep(1000);
+    for (int i = 0; i < 10; i++)
+        committer_submit(c, &ops[i].op);
+    __atomic_store_n(&all_submitted, 1, __ATOMIC_SEQ_CST);
+    committer_stop(c);
+    for (int i = 0; i < 10; i++) {
+        assert_int_equal(ops[i].op.result, i == 4 ? ERR_NOTFOUND : ERR_OK);
+        assert_int_equal(ops[i].applied, 1);
+    }
+    assert_int_equal(store_rollup_sum(w, "live", "ep_a", 0, INT64_MAX, &after, &d), ERR_OK);
+    assert_int_equal(after.total - before.total, 9);
+    store_close(w);
 }
 
 /* ---- rollups of many endpoints: one journal row per key and commit, folded later ---- */
@@ -462,6 +527,7 @@ int main(void)
         cmocka_unit_test(test_rollups_follow_the_batch),
         cmocka_unit_test(test_rollups_follow_a_rerun_group),
         cmocka_unit_test(test_rollups_of_many_endpoints),
+        cmocka_unit_test(test_committer_unguarded_batch),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
