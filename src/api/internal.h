@@ -81,7 +81,7 @@ struct api_request {
     int64_t retry_after_s;   /* > 0: add Retry-After (a 429) */
     unsigned status;         /* the status queued, for the request log line */
     int64_t started_mono_us; /* first callback, for duration_ms */
-    char client_ip[48];      /* the peer address (auth throttling, ratelimit.c) */
+    char client_ip[48];      /* the peer address: "" until api__client_ip formats it */
 };
 
 struct api_stats {
@@ -120,6 +120,9 @@ struct api *api__new(const struct api_deps *deps);
 void api__free(struct api *a);
 /* A new request context for method and url (both borrowed until
  * api__request_free); conn or io says where it came from. */
+/* The client's address as text, formatted on first use (only auth throttling
+ * needs it; inet_ntop on every request cost more than routing it). */
+const char *api__client_ip(struct api_request *r);
 struct api_request *api__request_new(struct api *a, struct MHD_Connection *conn,
                                      const struct api_io *io, const char *method, const char *url);
 /* Append a chunk of the body (bounded by API_MAX_BODY). */

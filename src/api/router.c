@@ -106,7 +106,7 @@ static void key_digest(const char *key, uint8_t digest[32])
 static void auth_failed(struct api_request *r, const char *msg)
 {
     int64_t retry_after_s = 0;
-    if (!api__authfail_take(r->api->authfail, r->client_ip, clock_mono_ms(), &retry_after_s)) {
+    if (!api__authfail_take(r->api->authfail, api__client_ip(r), clock_mono_ms(), &retry_after_s)) {
         r->retry_after_s = retry_after_s;
         api__respond_error(r, MHD_HTTP_TOO_MANY_REQUESTS, "RATE_LIMITED",
                            "too many failed authentication attempts from this address; retry "

@@ -212,6 +212,24 @@ static void log_request(const struct api_request *r)
               r->status ? "request" : "client went away before the response");
 }
 
+const char *api__client_ip(struct api_request *r)
+{
+    if (r->client_ip[0])
+        return r->client_ip;
+    const union MHD_ConnectionInfo *ci =
+        r->conn ? MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS) : NULL;
+    const struct sockaddr *sa = ci ? ci->client_addr : NULL;
+    if (sa && sa->sa_family == AF_INET)
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, r->client_ip,
+                  sizeof(r->client_ip));
+    else if (sa && sa->sa_family == AF_INET6)
+        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr,
+                  r->client_ip, sizeof(r->client_ip));
+    if (!r->client_ip[0])
+        snprintf(r->client_ip, sizeof(r->client_ip), "local");
+    return r->client_ip;
+}
+
 struct api_request *api__request_new(struct api *a, struct MHD_Connection *conn,
                                      const struct api_io *io, const char *method, const char *url)
 {
@@ -226,17 +244,6 @@ struct api_request *api__request_new(struct api *a, struct MHD_Connection *conn,
     r->started_mono_us = mono_us();
     id_prefixed_hex(r->request_id, sizeof(r->request_id), "req_", 24);
     split_path(r, url);
-    const union MHD_ConnectionInfo *ci =
-        conn ? MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS) : NULL;
-    const struct sockaddr *sa = ci ? ci->client_addr : NULL;
-    if (sa && sa->sa_family == AF_INET)
-        inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, r->client_ip,
-                  sizeof(r->client_ip));
-    else if (sa && sa->sa_family == AF_INET6)
-        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr,
-                  r->client_ip, sizeof(r->client_ip));
-    else
-        snprintf(r->client_ip, sizeof(r->client_ip), "local");
     return r;
 }
 

@@ -81,6 +81,7 @@ bool worker__target_load(struct worker *w, struct target *t)
     t->t.headers_json = ep.headers_json;
     t->t.hmac_enabled = ep.hmac_enabled;
     t->paused = ep.paused;
+    snprintf(t->mode, sizeof(t->mode), "%s", ep.mode);
     if (ep.rate_limit_rps != t->rate_limit_rps || ep.burst != t->burst) {
         t->rate_limit_rps = ep.rate_limit_rps;
         t->burst = ep.burst;
@@ -394,6 +395,8 @@ void worker__finish_transfer(struct worker *w, struct transfer *x, CURLcode resu
     id_uuid7(a->attempt.id, clock_now_ms());
     snprintf(a->attempt.message_id, sizeof(a->attempt.message_id), "%s", j->message_id);
     a->attempt.attempt_no = j->attempt_no;
+    snprintf(a->attempt.mode, sizeof(a->attempt.mode), "%s", t->mode);
+    snprintf(a->attempt.endpoint_id, sizeof(a->attempt.endpoint_id), "%s", t->id);
     a->sched_version = j->sched_version;
     __atomic_add_fetch(&w->attempts, 1, __ATOMIC_RELAXED);
 

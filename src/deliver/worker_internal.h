@@ -48,6 +48,7 @@
 
 struct target {
     char id[ID_MAX];
+    char mode[8]; /* the endpoint's, once loaded: its messages' mode */
     struct request_target t;
     bool loaded;
     bool stale;

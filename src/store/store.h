@@ -204,6 +204,12 @@ struct store_attempt {
     char resolved_ip[64];
     bool conn_reused;
     int64_t dns_ms, tcp_connect_ms, tls_handshake_ms, ttfb_ms, transfer_ms; /* -1 = n/a */
+    /* store_attempt_record only, optional ("" = unknown): the message's mode and
+     * endpoint, which delivery knows. With them and sched_version 0 (never
+     * rescheduled, hence never replayed) the message is moved without being
+     * read first. */
+    char mode[8];
+    char endpoint_id[ID_MAX];
 };
 void store_attempt_release(struct store_attempt *a);
 

@@ -174,6 +174,76 @@ static void test_attempts_move_state(void **state)
     store_close(s);
 }
 
+/* Delivery names the message's mode and endpoint: a message never rescheduled
+ * moves without being read, with the same outcome; one rescheduled meanwhile
+ * (retry-now bumps its sched_version) keeps the attempt as history only. */
+static void test_attempts_with_owner_known(void **state)
+{
+    (void)state;
+    struct store *s = fixture_open_store(dir);
+    struct err_detail d = {0};
+    char existing[ID_MAX];
+    bool existed;
+    struct store_send in = a_send("m9", "ep_a", "", "{}", "cccc");
+    assert_int_equal(store_send_insert(s, &in, existing, &existed, &d), ERR_OK);
+    struct store_rollup before = {0}, after = {0};
+    assert_int_equal(store_rollup_sum(s, "live", "ep_a", 0, INT64_MAX, &before, &d), ERR_OK);
+
+    struct store_attempt a = {0};
+    snprintf(a.id, sizeof(a.id), "at91");
+    snprintf(a.message_id, sizeof(a.message_id), "m9");
+    snprintf(a.mode, sizeof(a.mode), "live");
+    snprintf(a.endpoint_id, sizeof(a.endpoint_id), "ep_a");
+    a.attempt_no = 1;
+    a.created_at_ms = 6000;
+    a.response_status = 500;
+    a.latency_ms = 7;
+    a.error_text = (char *)"receiver answered HTTP 500";
+    a.retry_after_seconds = -1;
+    a.dns_ms = a.tcp_connect_ms = a.tls_handshake_ms = a.ttfb_ms = a.transfer_ms = -1;
+    assert_int_equal(store_attempt_record(s, &a, STATUS_PENDING_RETRY, 9000, 0, &d), ERR_OK);
+    struct store_message m;
+    assert_int_equal(store_message_get(s, "live", "m9", &m, &d), ERR_OK);
+    assert_int_equal(m.status, STATUS_PENDING_RETRY);
+    assert_int_equal(m.attempt_count, 1);
+    assert_string_equal(m.last_error, "receiver answered HTTP 500");
+    store_message_release(&m);
+    assert_int_equal(store_rollup_sum(s, "live", "ep_a", 0, INT64_MAX, &after, &d), ERR_OK);
+    assert_int_equal(after.retries - before.retries, 1);
+
+    struct store_resched rs;
+    assert_int_equal(store_message_action(s, "live", "m9", STORE_ACT_RETRY_NOW, 7000, &rs, &d),
+                     ERR_OK);
+    assert_int_equal(rs.sched_version, 1);
+    snprintf(a.id, sizeof(a.id), "at92");
+    a.attempt_no = 2;
+    a.response_status = 200;
+    a.error_text = NULL;
+    assert_int_equal(store_attempt_record(s, &a, STATUS_SUCCEEDED, 0, 0, &d), ERR_OK);
+    assert_int_equal(store_message_get(s, "live", "m9", &m, &d), ERR_OK);
+    assert_int_equal(m.status, STATUS_PENDING_RETRY); /* the older schedule's result */
+    store_message_release(&m);
+
+    snprintf(a.id, sizeof(a.id), "at93");
+    a.attempt_no = 3;
+    assert_int_equal(store_attempt_record(s, &a, STATUS_SUCCEEDED, 0, 1, &d), ERR_OK);
+    assert_int_equal(store_message_get(s, "live", "m9", &m, &d), ERR_OK);
+    assert_int_equal(m.status, STATUS_SUCCEEDED);
+    assert_int_equal(m.attempt_count, 3);
+    store_message_release(&m);
+
+    struct store_attempt list[4];
+    int n = 0;
+    bool more = true;
+    assert_int_equal(store_attempt_list(s, "m9", "", 4, list, &n, &more, &d), ERR_OK);
+    assert_int_equal(n, 3);
+    for (int i = 0; i < n; i++)
+        store_attempt_release(&list[i]);
+    assert_int_equal(store_rollup_sum(s, "live", "ep_a", 0, INT64_MAX, &after, &d), ERR_OK);
+    assert_int_equal(after.succeeded - before.succeeded, 1);
+    store_close(s);
+}
+
 /* ---- committer: failing ops roll back alone, all ops share batches ---- */
 
 struct test_op {
@@ -522,6 +592,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_send_idempotency_and_partition),
         cmocka_unit_test(test_attempts_move_state),
+        cmocka_unit_test(test_attempts_with_owner_known),
         cmocka_unit_test(test_committer_batches),
         cmocka_unit_test(test_committer_groups_rerunnable_ops),
         cmocka_unit_test(test_rollups_follow_the_batch),
