@@ -66,7 +66,14 @@ struct request {
     int64_t started_at_ms;
 };
 
-/* Configure r->easy (already created or reset) for one attempt. */
+/* Create r->easy with the options every attempt shares (callbacks into r,
+ * protocols, no redirects, the CA bundle): set once, as r stays at one
+ * address for the handle's life. False when curl cannot make a handle. */
+bool request_init(struct request *r);
+
+/* Configure r->easy (made by request_init) for one attempt: the URL, body,
+ * headers and timeouts, all set every time, so nothing of the last attempt
+ * carries over. */
 void request_setup(struct request *r, const struct request_target *t, const char *message_id,
                    const char *payload, size_t payload_len, const char *content_type,
                    const char *msg_headers_json, const char *user_agent, int64_t timeout_ms,

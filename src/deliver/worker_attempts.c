@@ -201,16 +201,12 @@ void worker__settle(struct worker *w, struct attempt_op *a)
 static struct transfer *transfer_get(struct worker *w)
 {
     struct transfer *x = w->free_transfers;
-    if (x) {
+    if (x) { /* its handle keeps the shared options (request_init) */
         w->free_transfers = x->next_free;
-        curl_easy_reset(x->req.easy);
         return x;
     }
     x = calloc(1, sizeof(*x));
-    if (!x)
-        abort();
-    x->req.easy = curl_easy_init();
-    if (!x->req.easy)
+    if (!x || !request_init(&x->req))
         abort();
     return x;
 }
