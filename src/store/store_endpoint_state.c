@@ -21,12 +21,12 @@ static const char SQL_SET_PAUSED[] =
     "updated_at = CASE WHEN paused != ?3 THEN ?4 ELSE updated_at END "
     "WHERE id = ?1 AND mode = ?2 AND deleted_at IS NULL";
 
-/* Seeks messages_mode_status over the unfinished statuses of the mode (no
- * per-endpoint index: it would cost every send and every delivery a write,
- * and resume is rare). Status 1 (delivering) is never stored. */
+/* The endpoint's part of messages_backlog: the unfinished messages, whose
+ * WHERE terms the query repeats so SQLite uses that partial index. */
 static const char SQL_COUNT_UNFINISHED[] =
-    "SELECT count(*) FROM messages WHERE mode = ?2 AND status IN (0, 1, 3) "
-    "AND endpoint_id = ?1 AND deleted_at IS NULL";
+    "SELECT count(*) FROM messages INDEXED BY messages_backlog WHERE endpoint_id = ?1 "
+    "AND mode = ?2 AND status <> 2 "
+    "AND status <> 4 AND deleted_at IS NULL";
 
 static const char SQL_EP_LIVE[] =
     "SELECT 1 FROM endpoints WHERE id = ?1 AND mode = ?2 AND deleted_at IS NULL";

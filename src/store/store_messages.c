@@ -40,8 +40,17 @@ static const char SQL_REPLAY[] =
     "sched_version = sched_version + 1 WHERE id = ?1 AND status IN (2, 4) "
     "RETURNING sched_version";
 
+/* By status: as store_queries.c's logs, "status <> 2" repeated for the partial
+ * messages_mode_status, succeeded along messages_mode_id. */
 static const char SQL_SELECT_STATUS[] =
-    "SELECT id FROM messages WHERE mode = ?1 AND status = ?2 AND id >= ?3 AND id < ?4 "
+    "SELECT id FROM messages WHERE mode = ?1 AND status = ?2 AND status <> 2 AND id >= ?3 "
+    "AND id < ?4 "
+    "AND deleted_at IS NULL AND (?5 IS NULL OR endpoint_id = ?5) "
+    "AND (?6 = 0 OR created_at > ?6) AND (?7 = 0 OR created_at < ?7) ORDER BY id LIMIT ?8";
+
+static const char SQL_SELECT_SUCCEEDED[] =
+    "SELECT id FROM messages INDEXED BY messages_mode_id WHERE mode = ?1 AND status = ?2 "
+    "AND id >= ?3 AND id < ?4 "
     "AND deleted_at IS NULL AND (?5 IS NULL OR endpoint_id = ?5) "
     "AND (?6 = 0 OR created_at > ?6) AND (?7 = 0 OR created_at < ?7) ORDER BY id LIMIT ?8";
 
@@ -65,7 +74,7 @@ static const char SQL_DLQ[] =
     "SELECT m.id, m.endpoint_id, ep.url, m.attempt_count, m.created_at, m.failed_at, "
     "m.last_error, m.response_status, m.response_latency_ms "
     "FROM messages m LEFT JOIN endpoints ep ON ep.id = m.endpoint_id "
-    "WHERE m.mode = ?1 AND m.status = 4 AND m.id < ?2 AND m.deleted_at IS NULL "
+    "WHERE m.mode = ?1 AND m.status = 4 AND m.status <> 2 AND m.id < ?2 AND m.deleted_at IS NULL "
     "ORDER BY m.id DESC LIMIT ?3";
 
 static const char SQL_PURGE_FIND[] =
@@ -224,7 +233,9 @@ enum err store_message_select(struct store *s, const struct store_msg_filter *f,
         store_uuid7_floor(lo, f->created_after_ms + 1);
     if (f->created_before_ms)
         store_uuid7_floor(hi, f->created_before_ms);
-    sqlite3_stmt *q = store__prepare(s, f->status >= 0 ? SQL_SELECT_STATUS : SQL_SELECT_ANY);
+    sqlite3_stmt *q = store__prepare(s, f->status < 0                   ? SQL_SELECT_ANY
+                                        : f->status == STATUS_SUCCEEDED ? SQL_SELECT_SUCCEEDED
+                                                                        : SQL_SELECT_STATUS);
     store__bind_text(q, 1, f->mode);
     if (f->status >= 0)
         sqlite3_bind_int(q, 2, f->status);

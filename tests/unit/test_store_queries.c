@@ -312,6 +312,97 @@ static void test_metrics_series_journaled(void **state)
     via_batch = false;
 }
 
+static bool no_pending(const struct store_pending *p, void *ctx)
+{
+    (void)p;
+    (void)ctx;
+    fail_msg("no message is pending");
+    return false;
+}
+
+static bool no_endpoint(const char *endpoint_id, int64_t due_ms, void *ctx)
+{
+    (void)endpoint_id;
+    (void)due_ms;
+    (void)ctx;
+    fail_msg("no endpoint has a backlog");
+    return false;
+}
+
+/* Every status query reaches messages through an index, the partial
+ * messages_mode_status included (migration 7: it holds no succeeded message,
+ * and SQLite uses it only when a query repeats its "status <> 2"): the plan of
+ * each cached statement that reads messages names an index, never a bare scan. */
+static void test_status_queries_use_indexes(void **state)
+{
+    (void)state;
+    struct store *s = fixture_open_store(dir);
+    fixture_make_endpoint(s, "ep_p", "live", "https://example.com/p", FIXTURE_SECRET, 0);
+    struct err_detail d = {0};
+    struct store_log_entry rows[2];
+    int n;
+    bool more;
+    static const int statuses[] = {-1, STATUS_QUEUED, STATUS_SUCCEEDED, STATUS_PENDING_RETRY,
+                                   STATUS_FAILED_PERMANENT};
+    for (size_t i = 0; i < sizeof(statuses) / sizeof(statuses[0]); i++) {
+        struct store_log_filter f = {.mode = "live",
+                                     .status = statuses[i],
+                                     .start_ms = INT64_MIN,
+                                     .end_ms = INT64_MAX,
+                                     .limit = 2};
+        assert_int_equal(store_log_list(s, &f, rows, &n, &more, &d), ERR_OK);
+        for (int k = 0; k < n; k++)
+            store_log_entry_release(&rows[k]);
+        struct store_msg_filter m = {.mode = "live", .status = statuses[i]};
+        char ids[2][ID_MAX];
+        assert_int_equal(store_message_select(s, &m, 2, ids, &n, &d), ERR_OK);
+    }
+    struct store_dlq_item dlq[2];
+    assert_int_equal(store_dlq_list(s, "live", NULL, 2, dlq, &n, &more, &d), ERR_OK);
+    int64_t unfinished = -1;
+    assert_int_equal(store_endpoint_set_paused(s, "live", "ep_p", true, 1000, &unfinished, &d),
+                     ERR_OK);
+    assert_int_equal(unfinished, 0);
+    assert_int_equal(store_backlog_page(s, "ep_p", 10, no_pending, NULL, &d), ERR_OK);
+    assert_int_equal(store_backlog_endpoints(s, no_endpoint, NULL, &d), ERR_OK);
+
+    /* Which index each kind of query must use. */
+    int checked = 0;
+    for (int i = 0; i < s->ncache; i++) {
+        const char *sql = s->cache[i].sql;
+        if (!strstr(sql, "FROM messages") || strncmp(sql, "SELECT", 6) != 0)
+            continue;
+        const char *want = NULL;
+        if (strstr(sql, "status <> 4"))
+            want = "messages_backlog"; /* an endpoint's unfinished messages */
+        else if (strstr(sql, "INDEXED BY messages_mode_id") ||
+                 (!strstr(sql, "status = ?") && !strstr(sql, "status = 4")))
+            want = "messages_mode_id"; /* succeeded, or any status */
+        else
+            want = "messages_mode_status"; /* one status other than succeeded, the DLQ */
+        char explain[2048];
+        snprintf(explain, sizeof(explain), "EXPLAIN QUERY PLAN %s", sql);
+        sqlite3_stmt *q = NULL;
+        assert_int_equal(sqlite3_prepare_v2(s->db, explain, -1, &q, NULL), SQLITE_OK);
+        bool found = false;
+        char plan[1024] = "";
+        while (sqlite3_step(q) == SQLITE_ROW) {
+            const char *detail = (const char *)sqlite3_column_text(q, 3);
+            found = found || strstr(detail, want);
+            strncat(plan, detail, sizeof(plan) - strlen(plan) - 2);
+            strcat(plan, ";");
+        }
+        sqlite3_finalize(q);
+        if (!found) {
+            print_error("not through %s: %s\n  plan: %s\n", want, sql, plan);
+            fail();
+        }
+        checked++;
+    }
+    assert_true(checked >= 5);
+    store_close(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -320,6 +411,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_metrics_sum_journaled, setup, teardown),
         cmocka_unit_test_setup_teardown(test_metrics_series_journaled, setup, teardown),
         cmocka_unit_test_setup_teardown(test_log_list, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_status_queries_use_indexes, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
