@@ -71,6 +71,13 @@ struct store__rollup_set {
     int nslots;
 };
 
+#define STORE__LIVE_EP_SLOTS 64
+struct store__live_ep {
+    char id[ID_MAX];
+    char mode[8];
+    uint64_t gen; /* 0 = empty (ep_gen starts at 1) */
+};
+
 struct store {
     sqlite3 *db;
     struct secretbox *box;       /* the process key's box; NULL without a key (store_secrets.c) */
@@ -91,6 +98,12 @@ struct store {
     /* The completion feed (feed.h): the current op's items, kept apart so a
      * rolled-back op drops them, and the batch's items, taken after COMMIT. */
     struct feed op_feed, batch_feed;
+    /* Endpoints a send found live, so the next send to one does not look again:
+     * an entry holds while ep_gen is what it was when the entry was made, and
+     * ep_gen moves on every change to the endpoints table (an update hook) and
+     * every rollback. Only the writing connection uses it (store_send_insert). */
+    uint64_t ep_gen;
+    struct store__live_ep live_ep[STORE__LIVE_EP_SLOTS];
 };
 
 /* A cached statement for sql (a string with static storage), reset and unbound. */

@@ -269,6 +269,16 @@ static void configure_sqlite(void)
     sqlite3_initialize();
 }
 
+/* Any row of endpoints inserted, updated or deleted: forget what sends found live. */
+static void on_row_change(void *ctx, int op, const char *db, const char *table, sqlite3_int64 row)
+{
+    (void)op;
+    (void)db;
+    (void)row;
+    if (strcmp(table, "endpoints") == 0)
+        ((struct store *)ctx)->ep_gen++;
+}
+
 enum err store_open(struct store **out, const char *data_dir, bool do_migrate, struct err_detail *d)
 {
     static pthread_once_t once = PTHREAD_ONCE_INIT;
@@ -309,6 +319,8 @@ enum err store_open(struct store **out, const char *data_dir, bool do_migrate, s
         sqlite3_free(msg);
         goto out;
     }
+    s->ep_gen = 1;
+    sqlite3_update_hook(s->db, on_row_change, s);
     if (do_migrate && (e = migrate(s, d)) != ERR_OK)
         goto out;
     if ((e = store__secrets_attach(s, do_migrate, d)) != ERR_OK)
@@ -390,6 +402,7 @@ enum err store_batch_commit(struct store *s, struct err_detail *d)
 
 void store_batch_rollback(struct store *s)
 {
+    s->ep_gen++; /* an endpoint written in the batch may be gone again */
     s->in_batch = s->in_op = false;
     store__rollup_reset(&s->batch_rollups);
     store__rollup_reset(&s->op_rollups);
@@ -415,6 +428,7 @@ enum err store_op_end(struct store *s, bool ok, struct err_detail *d)
     if (ok && (e = store__rollup_op_end(s, true, d)) != ERR_OK)
         ok = false; /* its rollup could not be written: undo the whole op */
     if (!ok) {
+        s->ep_gen++;
         store__rollup_op_end(s, false, NULL);
         store__exec(s, store__st(s, S_ROLLBACK_TO), NULL, "roll back savepoint");
         feed_clear(&s->op_feed);
@@ -725,20 +739,43 @@ enum err store_signing_keys_active(struct store *s, const char *endpoint_id,
 
 /* ---- sends and messages ---- */
 
+/* ERR_NOTFOUND unless endpoint id of mode exists and is not deleted; a send to
+ * an endpoint found live since the endpoints last changed reads nothing. */
+static enum err check_endpoint_live(struct store *s, const char *id, const char *mode,
+                                    struct err_detail *d)
+{
+    unsigned h = 2166136261u;
+    for (const char *p = id; *p; p++)
+        h = (h ^ (unsigned char)*p) * 16777619u;
+    struct store__live_ep *slot = &s->live_ep[h % STORE__LIVE_EP_SLOTS];
+    if (slot->gen == s->ep_gen && strcmp(slot->id, id) == 0 && strcmp(slot->mode, mode) == 0)
+        return ERR_OK;
+    sqlite3_stmt *q = store__st(s, S_EP_LIVE);
+    store__bind_text(q, 1, id);
+    store__bind_text(q, 2, mode);
+    int rc = sqlite3_step(q);
+    sqlite3_reset(q);
+    if (rc == SQLITE_DONE)
+        return err_set(d, ERR_NOTFOUND, "ENDPOINT_NOT_FOUND", "endpoint '%s' not found", id);
+    if (rc != SQLITE_ROW)
+        return store__db_err(s, rc, d, "check endpoint");
+    if (strlen(id) < sizeof(slot->id) && strlen(mode) < sizeof(slot->mode)) {
+        strcpy(slot->id, id);
+        strcpy(slot->mode, mode);
+        slot->gen = s->ep_gen;
+    }
+    return ERR_OK;
+}
+
 enum err store_send_insert(struct store *s, const struct store_send *in, char existing_id[ID_MAX],
                            bool *existed, struct err_detail *d)
 {
     *existed = false;
-    sqlite3_stmt *q = store__st(s, S_EP_LIVE);
-    store__bind_text(q, 1, in->endpoint_id);
-    store__bind_text(q, 2, in->mode);
-    int rc = sqlite3_step(q);
-    sqlite3_reset(q);
-    if (rc == SQLITE_DONE)
-        return err_set(d, ERR_NOTFOUND, "ENDPOINT_NOT_FOUND", "endpoint '%s' not found",
-                       in->endpoint_id);
-    if (rc != SQLITE_ROW)
-        return store__db_err(s, rc, d, "check endpoint");
+    enum err e = check_endpoint_live(s, in->endpoint_id, in->mode, d);
+    if (e != ERR_OK)
+        return e;
+    sqlite3_stmt *q;
+    int rc;
 
     bool has_key = in->idempotency_key && in->idempotency_key[0];
     if (has_key) {
@@ -767,7 +804,7 @@ enum err store_send_insert(struct store *s, const struct store_send *in, char ex
     store__bind_text(q, 1, in->content_type);
     sqlite3_bind_blob(q, 2, in->payload, (int)in->payload_len, SQLITE_STATIC);
     sqlite3_bind_int64(q, 3, in->now_ms);
-    enum err e = store__exec(s, q, d, "insert event");
+    e = store__exec(s, q, d, "insert event");
     if (e != ERR_OK)
         return e;
     sqlite3_int64 event_id = sqlite3_last_insert_rowid(s->db);

@@ -244,6 +244,49 @@ static void test_attempts_with_owner_known(void **state)
     store_close(s);
 }
 
+/* Sends remember which endpoints they found live; deleting one, or rolling
+ * back the op or batch that created one, makes the next send look again. */
+static void test_send_endpoint_check_follows_changes(void **state)
+{
+    (void)state;
+    struct store *s = fixture_open_store(dir);
+    struct err_detail d = {0};
+    char existing[ID_MAX];
+    bool existed;
+    fixture_make_endpoint(s, "ep_gone", "live", "https://example.com/gone", FIXTURE_SECRET, 0);
+    struct store_send in = a_send("lv1", "ep_gone", "", "{}", "eeee");
+    assert_int_equal(store_send_insert(s, &in, existing, &existed, &d), ERR_OK);
+    in = a_send("lv2", "ep_gone", "", "{}", "eeee");
+    in.mode = "test"; /* the same id in another mode is another endpoint */
+    assert_int_equal(store_send_insert(s, &in, existing, &existed, &d), ERR_NOTFOUND);
+    assert_int_equal(store_endpoint_delete(s, "live", "ep_gone", 7000, &d), ERR_OK);
+    in = a_send("lv3", "ep_gone", "", "{}", "eeee");
+    assert_int_equal(store_send_insert(s, &in, existing, &existed, &d), ERR_NOTFOUND);
+    assert_string_equal(d.code, "ENDPOINT_NOT_FOUND");
+
+    /* Created and sent to in an op that is rolled back: gone for the next op. */
+    assert_int_equal(store_batch_begin(s, &d), ERR_OK);
+    assert_int_equal(store_op_begin(s, &d), ERR_OK);
+    fixture_make_endpoint(s, "ep_brief", "live", "https://example.com/brief", FIXTURE_SECRET, 0);
+    in = a_send("lv4", "ep_brief", "", "{}", "eeee");
+    assert_int_equal(store_send_insert(s, &in, existing, &existed, &d), ERR_OK);
+    assert_int_equal(store_op_end(s, false, &d), ERR_OK);
+    assert_int_equal(store_op_begin(s, &d), ERR_OK);
+    in = a_send("lv5", "ep_brief", "", "{}", "eeee");
+    assert_int_equal(store_send_insert(s, &in, existing, &existed, &d), ERR_NOTFOUND);
+    assert_int_equal(store_op_end(s, false, &d), ERR_OK);
+    /* ... and when the whole batch is rolled back. */
+    assert_int_equal(store_op_begin(s, &d), ERR_OK);
+    fixture_make_endpoint(s, "ep_brief", "live", "https://example.com/brief", FIXTURE_SECRET, 0);
+    in = a_send("lv6", "ep_brief", "", "{}", "eeee");
+    assert_int_equal(store_send_insert(s, &in, existing, &existed, &d), ERR_OK);
+    assert_int_equal(store_op_end(s, true, &d), ERR_OK);
+    store_batch_rollback(s);
+    in = a_send("lv7", "ep_brief", "", "{}", "eeee");
+    assert_int_equal(store_send_insert(s, &in, existing, &existed, &d), ERR_NOTFOUND);
+    store_close(s);
+}
+
 /* ---- committer: failing ops roll back alone, all ops share batches ---- */
 
 struct test_op {
@@ -593,6 +636,7 @@ int main(void)
         cmocka_unit_test(test_send_idempotency_and_partition),
         cmocka_unit_test(test_attempts_move_state),
         cmocka_unit_test(test_attempts_with_owner_known),
+        cmocka_unit_test(test_send_endpoint_check_follows_changes),
         cmocka_unit_test(test_committer_batches),
         cmocka_unit_test(test_committer_groups_rerunnable_ops),
         cmocka_unit_test(test_rollups_follow_the_batch),
