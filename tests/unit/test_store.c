@@ -98,6 +98,23 @@ static bool find_ep_a(const char *endpoint_id, int64_t due_ms, void *ctx)
     return true;
 }
 
+/* Attempt 1 of message_id at 6000 ms: answered status after latency_ms. */
+static struct store_attempt an_attempt(const char *id, const char *message_id, int status,
+                                       int64_t latency_ms, const char *error_text)
+{
+    struct store_attempt a = {0};
+    snprintf(a.id, sizeof(a.id), "%s", id);
+    snprintf(a.message_id, sizeof(a.message_id), "%s", message_id);
+    a.attempt_no = 1;
+    a.created_at_ms = 6000;
+    a.response_status = status;
+    a.latency_ms = latency_ms;
+    a.error_text = (char *)error_text;
+    a.retry_after_seconds = -1;
+    a.dns_ms = a.tcp_connect_ms = a.tls_handshake_ms = a.ttfb_ms = a.transfer_ms = -1;
+    return a;
+}
+
 static void test_attempts_move_state(void **state)
 {
     (void)state;
@@ -110,17 +127,8 @@ static void test_attempts_move_state(void **state)
     assert_int_equal(store_backlog_endpoints(s, find_ep_a, &due, &d), ERR_OK);
     assert_int_equal(due, 0); /* a new send is due at once */
 
-    struct store_attempt a = {0};
-    snprintf(a.id, sizeof(a.id), "at1");
-    snprintf(a.message_id, sizeof(a.message_id), "m1");
-    a.attempt_no = 1;
-    a.created_at_ms = 6000;
-    a.response_status = 503;
-    a.latency_ms = 12;
-    a.error_text = (char *)"receiver answered HTTP 503";
+    struct store_attempt a = an_attempt("at1", "m1", 503, 12, "receiver answered HTTP 503");
     a.retry_type = "slow";
-    a.retry_after_seconds = -1;
-    a.dns_ms = a.tcp_connect_ms = a.tls_handshake_ms = a.ttfb_ms = a.transfer_ms = -1;
     assert_int_equal(store_attempt_record(s, &a, STATUS_PENDING_RETRY, 9000, 0, &d), ERR_OK);
 
     struct store_message m;
@@ -189,18 +197,9 @@ static void test_attempts_with_owner_known(void **state)
     struct store_rollup before = {0}, after = {0};
     assert_int_equal(store_rollup_sum(s, "live", "ep_a", 0, INT64_MAX, &before, &d), ERR_OK);
 
-    struct store_attempt a = {0};
-    snprintf(a.id, sizeof(a.id), "at91");
-    snprintf(a.message_id, sizeof(a.message_id), "m9");
+    struct store_attempt a = an_attempt("at91", "m9", 500, 7, "receiver answered HTTP 500");
     snprintf(a.mode, sizeof(a.mode), "live");
     snprintf(a.endpoint_id, sizeof(a.endpoint_id), "ep_a");
-    a.attempt_no = 1;
-    a.created_at_ms = 6000;
-    a.response_status = 500;
-    a.latency_ms = 7;
-    a.error_text = (char *)"receiver answered HTTP 500";
-    a.retry_after_seconds = -1;
-    a.dns_ms = a.tcp_connect_ms = a.tls_handshake_ms = a.ttfb_ms = a.transfer_ms = -1;
     assert_int_equal(store_attempt_record(s, &a, STATUS_PENDING_RETRY, 9000, 0, &d), ERR_OK);
     struct store_message m;
     assert_int_equal(store_message_get(s, "live", "m9", &m, &d), ERR_OK);
