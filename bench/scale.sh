@@ -16,6 +16,9 @@
 #       GET /v1/logs?status=failed_permanent        first page of one status
 #       GET /v1/logs?status=…&start_time=…&end_time=…  one status within one day mid-data
 #                                                   (PHP-style +00:00 offsets)
+#       GET /v1/logs?status=succeeded (first page, and 90% down) and status=pending_retry:
+#                                                   succeeded pages walk messages_mode_id,
+#                                                   the others the partial messages_mode_status
 #       GET /v1/dlq/messages                        first DLQ page (100 items)
 #       GET /v1/metrics?window=24h and window=30d
 #       GET /v1/metrics/timeseries?window=24h and window=30d
@@ -123,6 +126,9 @@ requests=(
     "logs, deep cursor=/v1/logs?cursor=$deep"
     "logs, status=failed_permanent=/v1/logs?status=failed_permanent"
     "logs, status + one day mid-data=/v1/logs?status=failed_permanent&start_time=$(enc "$day_from")&end_time=$(enc "$day_to")"
+    "logs, status=succeeded=/v1/logs?status=succeeded"
+    "logs, status=succeeded, deep cursor=/v1/logs?status=succeeded&cursor=$deep"
+    "logs, status=pending_retry=/v1/logs?status=pending_retry"
     "DLQ page=/v1/dlq/messages"
     "metrics, 24h=/v1/metrics?window=24h"
     "metrics, 30d=/v1/metrics?window=30d"
