@@ -132,6 +132,33 @@ now() { date +%s.%N; }
 CLK_TCK=$(getconf CLK_TCK)
 # cpu_ticks PID: user+system CPU time of a process so far, in clock ticks (empty if gone).
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || true; }
+# thread_ticks PID: "api committer delivery other" - CPU ticks of the process's threads
+# grouped by name (libmicrohttpd's MHD-*, the committer, deliver-N, the rest).
+thread_ticks() {
+    local t comm ticks a=0 c=0 d=0 o=0
+    for t in /proc/"$1"/task/*; do
+        comm=$(cat "$t/comm" 2>/dev/null) || continue
+        ticks=$(awk '{ print $14 + $15 }' "$t/stat" 2>/dev/null) || continue
+        case $comm in
+        MHD*) a=$((a + ticks)) ;;
+        committer) c=$((c + ticks)) ;;
+        deliver-*) d=$((d + ticks)) ;;
+        *) o=$((o + ticks)) ;;
+        esac
+    done
+    echo "$a $c $d $o"
+}
+# record_split PREFIX "TICKS0" "TICKS1" COUNT: record µs per item of each thread group
+# (as thread_ticks lists them) under PREFIX_api, PREFIX_committer, ...
+record_split() {
+    local names=(api committer delivery other) i v t0 t1
+    read -r -a t0 <<<"$2"
+    read -r -a t1 <<<"$3"
+    for i in 0 1 2 3; do
+        v=$(cpu_us_per "${t0[$i]:-}" "${t1[$i]:-}" "$4")
+        [ -n "$v" ] && record "$1_${names[$i]}" "$v"
+    done
+}
 # cpu_us_per TICKS0 TICKS1 COUNT: µs of CPU per item (empty if unknown).
 cpu_us_per() {
     [ -n "$1" ] && [ -n "$2" ] && [ "${3:-0}" -gt 0 ] || return 0
@@ -356,11 +383,13 @@ backlog_phase() {
         return 0
     fi
     read -r a0 d0 at0 _ _ <<<"$(metrics "$port")"
-    local c0 c1
+    local c0 c1 s0 s1
     c0=$(cpu_ticks "$pid")
+    s0=$(thread_ticks "$pid")
     run_wrk "$tmp/wrk-paused-$run.txt" "http://127.0.0.1:$port" 202 \
         BENCH_ENDPOINT_ID="$ep_id" BENCH_API_KEY="$key" || problem "$label: wrk exited with status $?"
     c1=$(cpu_ticks "$pid")
+    s1=$(thread_ticks "$pid")
     parse_wrk "$tmp/wrk-paused-$run.txt" paused_sends "$label (1b) sends, endpoint paused" || true
     m=$(metrics "$port" || true)
     if [ -z "$m" ] || [ "$m" = missing ]; then
@@ -374,6 +403,7 @@ backlog_phase() {
     local cpu_send
     cpu_send=$(cpu_us_per "$c0" "$c1" "$((a - a0))")
     [ -n "$cpu_send" ] && record cpu_us_send "$cpu_send"
+    record_split cpu_us_send "$s0" "$s1" "$((a - a0))"
     backlog=$((a - d))
     d_res=$d
     at_res=$at
@@ -382,6 +412,7 @@ backlog_phase() {
         true)
     t_res=$(now)
     c0=$(cpu_ticks "$pid")
+    s0=$(thread_ticks "$pid")
     t=$t_res
     if [ "$code" != 200 ]; then
         problem "$label: resume answered $code: $(head -c 300 "$tmp/resume-$run.json")"
@@ -411,12 +442,14 @@ backlog_phase() {
         read -r a d at _ _ <<<"$m"
     done
     c1=$(cpu_ticks "$pid")
+    s1=$(thread_ticks "$pid")
     if [ "$((at - at_res))" -ne "$((d - d_res))" ]; then
         problem "$label: $((at - at_res - d + d_res)) delivery attempts failed while draining"
     fi
     local cpu_del
     cpu_del=$(cpu_us_per "$c0" "$c1" "$((d - d_res))")
     [ -n "$cpu_del" ] && record cpu_us_delivery "$cpu_del"
+    record_split cpu_us_delivery "$s0" "$s1" "$((d - d_res))"
     log "$label CPU: ${cpu_send:-?} µs per durable send (1b), ${cpu_del:-?} µs per delivery (2b)"
     record backlog_size "$backlog"
     record backlog_drain_rps "$(awk -v n="$((d - d_res))" -v t0="$t_res" -v t="$t" \
@@ -712,6 +745,8 @@ report="$tmp/report.md"
         fi
         if [ -s "$tmp/res/backlog_size" ]; then
             echo "- (1b)/(2b): sends p50 / p99 with the endpoint paused $(median paused_sends_p50_ms) / $(median paused_sends_p99_ms) ms; backlog drained after resume: $(median backlog_size) messages [$(runs_of backlog_size)]"
+            echo "- CPU µs per durable send (1b) by thread (medians): API threads $(median cpu_us_send_api), committer $(median cpu_us_send_committer), delivery threads $(median cpu_us_send_delivery), other $(median cpu_us_send_other)"
+            echo "- CPU µs per delivery (2b) by thread (medians): API threads $(median cpu_us_delivery_api), committer $(median cpu_us_delivery_committer), delivery threads $(median cpu_us_delivery_delivery), other $(median cpu_us_delivery_other)"
         fi
         echo "- undelivered backlog when wrk stopped: $(median backlog_at_wrk_end) messages [$(runs_of backlog_at_wrk_end)]; drain after wrk stopped: $(median drain_s) s [$(runs_of drain_s)]"
     fi
