@@ -27,7 +27,7 @@ FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
 
-.PHONY: all deps run test unit integration check-asan check-format format clean bench bench-deps bench-scale bench-backlog bench-faulty fuzz
+.PHONY: all deps run test unit integration check-asan check-format format clean bench bench-deps bench-scale bench-backlog bench-faulty bench-spread fuzz
 all: hookd
 
 # ---- dependencies ----------------------------------------------------------
@@ -135,6 +135,10 @@ bench-scale: deps bench-deps hookd node_modules/.stamp
 
 bench-backlog: bench-deps hookd
 	./bench/backlog.sh
+
+# CPU per send with the sends spread over 1 and 10,000 endpoints (BENCHMARKS.md)
+bench-spread: bench-deps hookd node_modules/.stamp
+	./bench/spread.sh
 
 # a healthy endpoint's p99 send -> receipt alone and beside 9 faulty endpoints (BENCHMARKS.md)
 bench-faulty: hookd
