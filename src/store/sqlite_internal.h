@@ -100,8 +100,9 @@ struct store {
     struct feed op_feed, batch_feed;
     /* Endpoints a send found live, so the next send to one does not look again:
      * an entry holds while ep_gen is what it was when the entry was made, and
-     * ep_gen moves on every change to the endpoints table (an update hook) and
-     * every rollback. Only the writing connection uses it (store_send_insert). */
+     * ep_gen moves on every change to the endpoints table (an update hook, which
+     * SQLite skips only for a DELETE without WHERE: hookd has none) and every
+     * rollback. Only the writing connection uses it (store_send_insert). */
     uint64_t ep_gen;
     struct store__live_ep live_ep[STORE__LIVE_EP_SLOTS];
 };
