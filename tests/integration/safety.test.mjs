@@ -33,3 +33,28 @@ test('without --allow-private-networks deliveries never reach loopback', { timeo
     }
     assert.deepEqual(rcv.requests.map((r) => r.path), [], 'the loopback receiver was never reached');
 });
+
+// A proxy from hookd's environment would be what the address policy checks, not
+// the receiver (docs/delivery.md): hookd ignores proxy variables and connects directly.
+test('proxy variables in the environment are ignored: deliveries go straight to the receiver', { timeout: scaled(30_000) }, async (t) => {
+    const http = await import('node:http');
+    let proxied = 0;
+    const proxy = http.createServer((req, res) => {
+        proxied++;
+        res.end();
+    });
+    await new Promise((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    t.after(() => { proxy.closeAllConnections(); proxy.close(); });
+    const via = `http://127.0.0.1:${proxy.address().port}`;
+    const env = await setup(t);
+    const h = await env.startHookd({
+        env: { http_proxy: via, https_proxy: via, all_proxy: via, ALL_PROXY: via, no_proxy: '', NO_PROXY: '' },
+    });
+    const rcv = await env.startReceiver({ status: 200 });
+    const ep = await h.createEndpoint({ url: rcv.url('/hook') });
+    const { message_id } = await h.send({ endpoint_id: ep.id, payload: { direct: true } });
+    const m = await h.waitForMessage(message_id, (x) => x.status === 'succeeded' || x.attempt_count >= 1);
+    assert.equal(m.status, 'succeeded');
+    assert.equal(proxied, 0, 'nothing went through the proxy');
+    assert.equal(rcv.requests.length, 1, 'the receiver got the delivery itself');
+});
