@@ -149,6 +149,12 @@ const char *const store__migrations[] = {
      * status query repeats the "status <> 2" term so SQLite can use the index. */
     "DROP INDEX messages_mode_status;"
     "CREATE INDEX messages_mode_status ON messages(mode, status, id) WHERE status <> 2;",
+    /* 8: the hourly rollups are written by the statements that write the minute rows
+     * (store_rollups.c), not by triggers: a fold then upserts each endpoint-hour once
+     * from the whole journal instead of once per endpoint-minute through a trigger
+     * sub-program per row (with thousands of endpoints, 40 % of the committer's work). */
+    "DROP TRIGGER rollups_hourly_insert;"
+    "DROP TRIGGER rollups_hourly_update;",
 };
 
 const size_t store__migrations_count = sizeof(store__migrations) / sizeof(store__migrations[0]);

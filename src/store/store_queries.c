@@ -8,8 +8,8 @@
  * milliseconds of creation. So a page costs O(limit) rows wherever it starts,
  * plus the rows skipped for being deleted. Metrics never touch message rows:
  * they sum the per-minute rollups (store_rollups.c) and, for whole hours, the
- * hourly rollups that triggers keep from them (migration 2), each with the
- * journal of rows not folded into them yet (rollups_recent, migration 3).
+ * hourly rollups written beside them (store_rollups.c), each with the
+ * journal of rows not folded into them yet (rollups_recent, migration 6).
  * Threading and errors: see store.h. SPDX-License-Identifier: MIT
  */
 #include <stdio.h>

@@ -10,8 +10,8 @@
  * each row lands on the right-hand edge of one B-tree, so a commit writes
  * about one page there however many endpoints it touched). Once the journal
  * holds STORE__ROLLUP_FOLD_ROWS rows, one batch folds it into rollups (one
- * upsert per distinct (mode, endpoint, minute), which the migration-2
- * triggers carry on into rollups_hourly) and empties it. Readers sum
+ * upsert per distinct (mode, endpoint, minute)) and rollups_hourly (one per
+ * (mode, endpoint, hour): no triggers since migration 8) and empties it. Readers sum
  * rollups (or rollups_hourly) and rollups_recent together, so every count is
  * exact and durable from the commit that made it; a crash leaves the journal
  * for the next fold. Outside a batch (tests, tools) a delta goes straight
@@ -35,6 +35,14 @@ static const char SQL_ADD[] =
     "succeeded = succeeded + ?5, failed = failed + ?6, retries = retries + ?7, "
     "latency_sum_ms = latency_sum_ms + ?8, latency_count = latency_count + ?9";
 
+/* The same delta into its hour (migration 8: no trigger does it). */
+static const char SQL_ADD_HOURLY[] =
+    "INSERT INTO rollups_hourly (mode, endpoint_id, bucket_ms, " ROLLUP_COLS ") "
+    "VALUES (?1, ?2, ?3 - ?3 % 3600000, ?4, ?5, ?6, ?7, ?8, ?9) "
+    "ON CONFLICT (mode, bucket_ms, endpoint_id) DO UPDATE SET total = total + ?4, "
+    "succeeded = succeeded + ?5, failed = failed + ?6, retries = retries + ?7, "
+    "latency_sum_ms = latency_sum_ms + ?8, latency_count = latency_count + ?9";
+
 static const char SQL_RECENT_ADD[] =
     "INSERT INTO rollups_recent (mode, endpoint_id, bucket_ms, " ROLLUP_COLS ") "
     "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
@@ -48,6 +56,18 @@ static const char SQL_FOLD[] =
     "sum(retries), sum(latency_sum_ms), sum(latency_count) FROM rollups_recent WHERE true "
     "GROUP BY mode, endpoint_id, bucket_ms "
     "ON CONFLICT (mode, endpoint_id, bucket_ms) DO UPDATE SET "
+    "total = total + excluded.total, succeeded = succeeded + excluded.succeeded, "
+    "failed = failed + excluded.failed, retries = retries + excluded.retries, "
+    "latency_sum_ms = latency_sum_ms + excluded.latency_sum_ms, "
+    "latency_count = latency_count + excluded.latency_count";
+
+/* The journal's hours, one upsert per (mode, endpoint, hour). */
+static const char SQL_FOLD_HOURLY[] =
+    "INSERT INTO rollups_hourly (mode, bucket_ms, endpoint_id, " ROLLUP_COLS ") "
+    "SELECT mode, bucket_ms - bucket_ms % 3600000 AS hour, endpoint_id, sum(total), "
+    "sum(succeeded), sum(failed), sum(retries), sum(latency_sum_ms), sum(latency_count) "
+    "FROM rollups_recent WHERE true GROUP BY mode, hour, endpoint_id "
+    "ON CONFLICT (mode, bucket_ms, endpoint_id) DO UPDATE SET "
     "total = total + excluded.total, succeeded = succeeded + excluded.succeeded, "
     "failed = failed + excluded.failed, retries = retries + excluded.retries, "
     "latency_sum_ms = latency_sum_ms + excluded.latency_sum_ms, "
@@ -201,7 +221,12 @@ enum err store__rollup_add(struct store *s, const char *mode, const char *endpoi
     if (!s->in_batch) {
         sqlite3_stmt *q = store__prepare(s, SQL_ADD);
         bind_delta(q, mode, endpoint_id, bucket, delta);
-        return store__exec(s, q, d, "update rollups");
+        enum err e = store__exec(s, q, d, "update rollups");
+        if (e != ERR_OK)
+            return e;
+        q = store__prepare(s, SQL_ADD_HOURLY);
+        bind_delta(q, mode, endpoint_id, bucket, delta);
+        return store__exec(s, q, d, "update hourly rollups");
     }
     merge(s->in_op ? &s->op_rollups : &s->batch_rollups, mode, endpoint_id, bucket, delta);
     return ERR_OK;
@@ -232,6 +257,8 @@ static enum err maybe_fold(struct store *s, struct err_detail *d)
     if (s->recent_rows < STORE__ROLLUP_FOLD_ROWS)
         return ERR_OK;
     enum err e = store__exec(s, store__prepare(s, SQL_FOLD), d, "fold rollups");
+    if (e == ERR_OK)
+        e = store__exec(s, store__prepare(s, SQL_FOLD_HOURLY), d, "fold hourly rollups");
     if (e == ERR_OK)
         e = store__exec(s, store__prepare(s, SQL_RECENT_CLEAR), d, "clear recent rollups");
     /* XXX: if this batch then fails to commit, the count is low until the next open; the
