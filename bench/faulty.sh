@@ -140,20 +140,10 @@ run_once() {
     local run=$1 label="run $1" data logf key pid port out
     data="$tmp/data-$run"
     logf="$tmp/hookd-$run.log"
-    key="hk_live_$(head -c 20 /dev/urandom | od -An -tx1 | tr -d ' \n')"
-    # shellcheck disable=SC2086 # HOOKD_FLAGS is a list of flags
-    HOOKD_BOOTSTRAP_KEY=$key "$HOOKD_BIN" serve --listen 127.0.0.1:0 --data "$data" \
-        --allow-http --allow-private-networks --log-level warn $HOOKD_FLAGS 2>"$logf" &
-    pid=$!
-    pids+=("$pid")
-    port=
-    for _ in $(seq 100); do
-        port=$(grep -o 'listening on http://127\.0\.0\.1:[0-9]*' "$logf" 2>/dev/null |
-            head -n1 | sed 's/.*://' || true)
-        [ -n "$port" ] && break
-        kill -0 "$pid" 2>/dev/null || break
-        sleep 0.1
-    done
+    key=$(new_key)
+    launch_hookd "$data" "$logf" "$key"
+    pid=$hookd_pid
+    port=$hookd_port
     if [ -z "$port" ]; then
         problem "$label: hookd did not report 'listening on' within 10 s: $(tail -n 5 "$logf" | tr '\n' ' ')"
         stop "$pid"

@@ -4,7 +4,8 @@
 # runs_of lists, default ", ") and LIB_DECIMALS (fixed decimals for median and
 # runs_of; unset: whole numbers from 100 up, else up to 2). Gives: pids (children to
 # stop on exit), problems/notes arrays, log, problem, note, report_notes_and_problems,
-# cpu_busy, note_if_busy, record/median/runs_of, and the exit trap that stops every
+# cpu_busy, note_if_busy, record/median/runs_of, new_key, launch_hookd (needs
+# HOOKD_BIN, optionally HOOKD_FLAGS), thread_ticks, and the exit trap that stops every
 # child and removes $tmp.
 
 pids=()
@@ -100,4 +101,44 @@ runs_of() {
     awk -v sep="${LIB_RUNS_SEP:-, }" -v dec="${LIB_DECIMALS:-}" '{
         v = dec != "" ? sprintf("%.*f", dec, $1) : ($1 >= 100 ? sprintf("%.0f", $1) : $1);
         printf "%s%s", (NR > 1 ? sep : ""), v }' "$tmp/res/$1"
+}
+
+# new_key: a random live API key, for HOOKD_BOOTSTRAP_KEY.
+new_key() { echo "hk_live_$(head -c 20 /dev/urandom | od -An -tx1 | tr -d ' \n')"; }
+
+# launch_hookd DATA LOG KEY: start `$HOOKD_BIN serve` on a loopback port with DATA as
+# its store, KEY as bootstrap key and $HOOKD_FLAGS, at log level warn, stderr to LOG.
+# Sets hookd_pid (also in pids) and hookd_port, which stays empty when hookd did not
+# report "listening on" within 10 s (or died); the caller reports and stops it then.
+launch_hookd() {
+    # shellcheck disable=SC2086 # HOOKD_FLAGS is a list of flags
+    HOOKD_BOOTSTRAP_KEY=$3 "$HOOKD_BIN" serve --listen 127.0.0.1:0 --data "$1" \
+        --allow-http --allow-private-networks --log-level warn ${HOOKD_FLAGS:-} 2>"$2" &
+    hookd_pid=$!
+    pids+=("$hookd_pid")
+    hookd_port=
+    for _ in $(seq 100); do
+        hookd_port=$(grep -o 'listening on http://127\.0\.0\.1:[0-9]*' "$2" 2>/dev/null |
+            head -n1 | sed 's/.*://' || true)
+        [ -n "$hookd_port" ] && break
+        kill -0 "$hookd_pid" 2>/dev/null || break
+        sleep 0.1
+    done
+}
+
+# thread_ticks PID: "api committer delivery other" - CPU ticks of the process's threads
+# grouped by name (libmicrohttpd's MHD-*, the committer, deliver-N, the rest).
+thread_ticks() {
+    local t comm ticks a=0 c=0 d=0 o=0
+    for t in /proc/"$1"/task/*; do
+        comm=$(cat "$t/comm" 2>/dev/null) || continue
+        ticks=$(awk '{ print $14 + $15 }' "$t/stat" 2>/dev/null) || continue
+        case $comm in
+        MHD*) a=$((a + ticks)) ;;
+        committer) c=$((c + ticks)) ;;
+        deliver-*) d=$((d + ticks)) ;;
+        *) o=$((o + ticks)) ;;
+        esac
+    done
+    echo "$a $c $d $o"
 }

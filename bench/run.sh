@@ -132,22 +132,6 @@ now() { date +%s.%N; }
 CLK_TCK=$(getconf CLK_TCK)
 # cpu_ticks PID: user+system CPU time of a process so far, in clock ticks (empty if gone).
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || true; }
-# thread_ticks PID: "api committer delivery other" - CPU ticks of the process's threads
-# grouped by name (libmicrohttpd's MHD-*, the committer, deliver-N, the rest).
-thread_ticks() {
-    local t comm ticks a=0 c=0 d=0 o=0
-    for t in /proc/"$1"/task/*; do
-        comm=$(cat "$t/comm" 2>/dev/null) || continue
-        ticks=$(awk '{ print $14 + $15 }' "$t/stat" 2>/dev/null) || continue
-        case $comm in
-        MHD*) a=$((a + ticks)) ;;
-        committer) c=$((c + ticks)) ;;
-        deliver-*) d=$((d + ticks)) ;;
-        *) o=$((o + ticks)) ;;
-        esac
-    done
-    echo "$a $c $d $o"
-}
 # record_split PREFIX "TICKS0" "TICKS1" COUNT: record µs per item of each thread group
 # (as thread_ticks lists them) under PREFIX_api, PREFIX_committer, ...
 record_split() {
@@ -463,20 +447,10 @@ run_hookd() {
     local run=$1 label="hookd run $1" data logf key pid port code ep_id
     data=$(mktemp -d "$tmp/hookd-data.XXXXXX")
     logf="$tmp/hookd-$run.log"
-    key="hk_live_$(head -c 20 /dev/urandom | od -An -tx1 | tr -d ' \n')"
-    # shellcheck disable=SC2086 # HOOKD_FLAGS is a list of flags
-    HOOKD_BOOTSTRAP_KEY=$key "$HOOKD_BIN" serve --listen 127.0.0.1:0 --data "$data" \
-        --allow-http --allow-private-networks --log-level warn $HOOKD_FLAGS 2>"$logf" &
-    pid=$!
-    pids+=("$pid")
-    port=
-    for _ in $(seq 100); do
-        port=$(grep -o 'listening on http://127\.0\.0\.1:[0-9]*' "$logf" 2>/dev/null |
-            head -n1 | sed 's/.*://' || true)
-        [ -n "$port" ] && break
-        kill -0 "$pid" 2>/dev/null || break
-        sleep 0.1
-    done
+    key=$(new_key)
+    launch_hookd "$data" "$logf" "$key"
+    pid=$hookd_pid
+    port=$hookd_port
     if [ -z "$port" ]; then
         problem "$label: hookd did not report 'listening on' within 10 s; log: $(tail -n 5 "$logf" | tr '\n' ' ')"
         stop_hookd "$pid" "$label"

@@ -25,6 +25,7 @@ for tool in wrk node curl jq; do
 done
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/hookd-spread.XXXXXX")
 mkdir -p "$tmp/res"
+HOOKD_FLAGS="--api-rate-limit 0"
 LIB_TAG=spread
 LIB_KEEP=0
 LIB_RUNS_SEP=" · "
@@ -32,16 +33,6 @@ LIB_RUNS_SEP=" · "
 . "$here/lib.sh"
 
 ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
-# group_ticks PID: "api committer delivery" ticks by thread name.
-group_ticks() {
-    local t comm v a=0 c=0 d=0
-    for t in /proc/"$1"/task/*; do
-        comm=$(cat "$t/comm" 2>/dev/null) || continue
-        v=$(awk '{ print $14 + $15 }' "$t/stat" 2>/dev/null) || continue
-        case $comm in MHD*) a=$((a + v)) ;; committer) c=$((c + v)) ;; deliver-*) d=$((d + v)) ;; esac
-    done
-    echo "$a $c $d"
-}
 accepted() {
     curl -s "http://127.0.0.1:$1/metrics" | awk '$1 == "hookd_sends_accepted_total" { print $2 }'
 }
@@ -51,17 +42,10 @@ per_us() { awk -v t="$1" -v n="$2" -v hz="$hz" 'BEGIN { printf "%.1f\n", t * 1e6
 one_run() {
     local n=$1 data key pid port ids t0 t1 g0 g1 a0 a1 rps
     data=$(mktemp -d "$tmp/data.XXXXXX")
-    key="hk_live_$(head -c 20 /dev/urandom | od -An -tx1 | tr -d ' \n')"
-    HOOKD_BOOTSTRAP_KEY=$key "$HOOKD_BIN" serve --listen 127.0.0.1:0 --data "$data" \
-        --allow-http --allow-private-networks --log-level warn --api-rate-limit 0 \
-        2>"$data/log" &
-    pid=$!
-    pids+=("$pid")
-    for _ in $(seq 100); do
-        port=$(grep -o 'listening on http://127\.0\.0\.1:[0-9]*' "$data/log" | sed 's/.*://' || true)
-        [ -n "$port" ] && break
-        sleep 0.1
-    done
+    key=$(new_key)
+    launch_hookd "$data" "$data/log" "$key"
+    pid=$hookd_pid
+    port=$hookd_port
     [ -n "$port" ] || { problem "hookd did not start: $(tail -n 3 "$data/log")"; return 1; }
     ids=$data/ids.txt
     node "$here/make_endpoints.mjs" "$port" "$key" "$n" >"$ids"
@@ -69,12 +53,12 @@ one_run() {
     BENCH_IDS_FILE=$ids BENCH_API_KEY=$key wrk -t2 -c64 -d2s -s "$here/send_many.lua" \
         "http://127.0.0.1:$port" >/dev/null
     t0=$(ticks "$pid")
-    g0=$(group_ticks "$pid")
+    g0=$(thread_ticks "$pid")
     a0=$(accepted "$port")
     BENCH_IDS_FILE=$ids BENCH_API_KEY=$key wrk -t2 -c64 -d"${DURATION}s" \
         -s "$here/send_many.lua" "http://127.0.0.1:$port" >"$data/wrk.txt"
     t1=$(ticks "$pid")
-    g1=$(group_ticks "$pid")
+    g1=$(thread_ticks "$pid")
     a1=$(accepted "$port")
     rps=$(awk '/^Requests\/sec:/ { print $2 }' "$data/wrk.txt")
     grep -q 'Non-2xx' "$data/wrk.txt" && problem "N=$n: wrk saw non-2xx answers"
