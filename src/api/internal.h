@@ -21,8 +21,8 @@
 #include "store/store.h"
 
 #define API_MAX_BODY (2 * 1024 * 1024)
-#define API_PATH_SEGMENTS 8
-#define API_MAX_PARAMS 2
+#define API_PATH_SEGMENTS 12
+#define API_MAX_PARAMS 3
 
 struct api_request;
 
@@ -48,6 +48,11 @@ struct api_io {
 
 /* Called on an MHD thread once the deferred op is done; must respond. */
 typedef void (*api_resume_fn)(struct api_request *r);
+
+/* A surface's error body (surface/svix): status, the HookBridge-style code the
+ * caller chose, the message (valid UTF-8) and r->error_field; must respond. */
+typedef void (*api_error_fn)(struct api_request *r, unsigned status, const char *code,
+                             const char *msg);
 
 struct api_request {
     struct api *api;
@@ -82,6 +87,10 @@ struct api_request {
     unsigned status;         /* the status queued, for the request log line */
     int64_t started_mono_us; /* first callback, for duration_ms */
     char client_ip[48];      /* the peer address: "" until api__client_ip formats it */
+    /* The surface that answers errors (NULL: HookBridge's envelope), and the input
+     * field at fault of the error being answered (err_detail.field; "" if none). */
+    api_error_fn render_error;
+    char error_field[40];
 };
 
 struct api_stats {
@@ -191,6 +200,10 @@ const char *api__query(struct api_request *r, const char *name);
 
 /* ---- routes (router.c); every handler reads its path captures from r->param ---- */
 void api__route(struct api_request *r);
+/* Does the path from segment `first` on match pattern ("a/:x/b")? Fills r->param. */
+bool api__match(struct api_request *r, int first, const char *pattern);
+/* Authenticate the Bearer API key (401/429 answered through r->render_error). */
+bool api__authenticate(struct api_request *r);
 void api__ops_healthz(struct api_request *r);
 void api__ops_metrics(struct api_request *r);
 /* send.c */

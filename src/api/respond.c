@@ -98,6 +98,10 @@ void api__respond_error(struct api_request *r, unsigned status, const char *code
     if (status >= 500)
         log_error("api", "request_id=%s status=%u code=%s: %s", r->request_id, status, safe_code,
                   msg);
+    if (r->render_error) {
+        r->render_error(r, status, safe_code, msg);
+        return;
+    }
     json_t *err = json_pack("{s:s, s:s}", "code", safe_code, "message", msg);
     json_t *meta = json_pack("{s:s}", "request_id", r->request_id);
     api__respond_json(r, status, json_pack("{s:o, s:o}", "error", err, "meta", meta));
@@ -133,6 +137,7 @@ void api__respond_err(struct api_request *r, enum err e, const struct err_detail
     }
     if (d && d->code[0] && status < 500)
         code = d->code;
+    snprintf(r->error_field, sizeof(r->error_field), "%s", d && status < 500 ? d->field : "");
     if (status >= 500) /* never leak SQLite detail to clients; it is logged */
         api__respond_error(r, status, code, "%s (request %s)",
                            status == 503 ? "the store is busy, retry shortly" : "internal error",

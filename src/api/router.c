@@ -12,6 +12,7 @@
 #include <strings.h>
 
 #include "api/internal.h"
+#include "surface/svix/svix.h"
 #include "util/clock.h"
 
 static EVP_MD *sha256_md;
@@ -67,10 +68,9 @@ static const struct route routes[] = {
     {"POST", "dlq/replay/:id", api__dlq_replay},
 };
 
-/* Does the request path after /v1 match pattern? Fills r->param on success. */
-static bool match(struct api_request *r, const char *pattern)
+bool api__match(struct api_request *r, int first, const char *pattern)
 {
-    int i = 1, np = 0;
+    int i = first, np = 0;
     const char *p = pattern;
     while (*p) {
         const char *end = strchr(p, '/');
@@ -117,7 +117,7 @@ static void auth_failed(struct api_request *r, const char *msg)
     api__respond_error(r, MHD_HTTP_UNAUTHORIZED, "UNAUTHORIZED", "%s", msg);
 }
 
-static bool authenticate(struct api_request *r)
+bool api__authenticate(struct api_request *r)
 {
     const char *h = api__header(r, "Authorization");
     if (!h || strncasecmp(h, "Bearer ", 7) != 0 || !h[7]) {
@@ -156,7 +156,7 @@ static void route_v1(struct api_request *r)
 {
     bool path_known = false;
     for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
-        if (!match(r, routes[i].path))
+        if (!api__match(r, 1, routes[i].path))
             continue;
         if (!is(r, routes[i].method)) {
             path_known = true;
@@ -201,8 +201,12 @@ void api__route(struct api_request *r)
         return;
     }
     if (r->nseg >= 1 && !strcmp(r->seg[0], "v1")) {
-        if (authenticate(r))
+        if (api__authenticate(r))
             route_v1(r);
+        return;
+    }
+    if (r->nseg >= 2 && !strcmp(r->seg[0], "api") && !strcmp(r->seg[1], "v1")) {
+        svix_route(r);
         return;
     }
     api__respond_error(r, MHD_HTTP_NOT_FOUND, "NOT_FOUND", "no route for %s %s", r->method, r->url);

@@ -18,6 +18,7 @@
 #include <errno.h>
 #include <openssl/evp.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
@@ -198,6 +199,27 @@ static void prefixed_hex(char *out, size_t outlen, const char *prefix, size_t he
 void id_prefixed_hex(char *out, size_t outlen, const char *prefix, size_t hex_chars)
 {
     prefixed_hex(out, outlen, prefix, hex_chars, id_random);
+}
+
+void id_time_ordered(char *out, size_t outlen, const char *prefix, int64_t unix_ms)
+{
+    static const char b32[] = "0123456789abcdefghjkmnpqrstvwxyz";
+    unsigned char bits[16] = {0}; /* 128 bits; the first 2 stay 0 (26 * 5 = 130) */
+    uint64_t ms = (uint64_t)(unix_ms < 0 ? 0 : unix_ms) & 0xffffffffffffULL;
+    for (int i = 0; i < 6; i++)
+        bits[i] = (unsigned char)(ms >> (40 - 8 * i));
+    id_random(bits + 6, 10);
+    char enc[27];
+    for (int c = 0; c < 26; c++) { /* character c holds bits [5c - 2, 5c + 3) of the 128 */
+        int v = 0;
+        for (int b = 0; b < 5; b++) {
+            int bit = 5 * c + b - 2;
+            v = v << 1 | (bit < 0 ? 0 : (bits[bit / 8] >> (7 - bit % 8)) & 1);
+        }
+        enc[c] = b32[v];
+    }
+    enc[26] = '\0';
+    snprintf(out, outlen, "%s%s", prefix, enc);
 }
 
 bool id_is_endpoint(const char *s)

@@ -40,6 +40,11 @@ bool id_is_uuid(const char *s);
 /* prefix followed by hex_chars random lower-case hex characters, into out (size outlen). */
 void id_prefixed_hex(char *out, size_t outlen, const char *prefix, size_t hex_chars);
 
+/* prefix + 26 lower-case Crockford base32 characters: 48 bits of unix_ms, then 80
+ * random bits (ULID layout), so ids of one prefix sort by creation time
+ * (TENANCY.md §1: "app_<26 base32, time-ordered>"). out needs strlen(prefix) + 27. */
+void id_time_ordered(char *out, size_t outlen, const char *prefix, int64_t unix_ms);
+
 /* "ep_" + 32 hex: the endpoint id format of API.md §3.1. */
 bool id_is_endpoint(const char *s);
 

@@ -155,6 +155,33 @@ const char *const store__migrations[] = {
      * sub-program per row (with thousands of endpoints, 40 % of the committer's work). */
     "DROP TRIGGER rollups_hourly_insert;"
     "DROP TRIGGER rollups_hourly_update;",
+    /* 9: applications (one per customer of the team, per mode) and event types (per
+     * mode), TENANCY.md §1. Every endpoint belongs to an application; those made
+     * through /v1 to the built-in `default` application of their mode, whose ids
+     * are fixed so that no lookup is needed to place one. seq orders lists and
+     * backs the iterators, as for endpoints. */
+    "CREATE TABLE applications ("
+    "  seq INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, mode TEXT NOT NULL, uid TEXT,"
+    "  name TEXT NOT NULL, metadata TEXT, throttle_rate INTEGER,"
+    "  created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL, deleted_at INTEGER);"
+    "CREATE UNIQUE INDEX applications_uid ON applications(mode, uid)"
+    "  WHERE uid IS NOT NULL AND deleted_at IS NULL;"
+    "CREATE INDEX applications_mode ON applications(mode, seq) WHERE deleted_at IS NULL;"
+    "INSERT INTO applications (id, mode, uid, name, created_at, updated_at)"
+    "  SELECT 'app_default_' || m, m, 'default', 'default', t, t FROM (SELECT"
+    "  CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER) AS t),"
+    "  (SELECT 'live' AS m UNION ALL SELECT 'test');"
+    "CREATE TABLE event_types ("
+    "  seq INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, mode TEXT NOT NULL, name TEXT NOT NULL,"
+    "  display_name TEXT, description TEXT NOT NULL DEFAULT '', category TEXT, schemas TEXT,"
+    "  example_payload TEXT, feature_flags TEXT, documentation_url TEXT,"
+    "  archived INTEGER NOT NULL DEFAULT 0, deprecated INTEGER NOT NULL DEFAULT 0,"
+    "  created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL);"
+    "CREATE UNIQUE INDEX event_types_name ON event_types(mode, name);"
+    "ALTER TABLE endpoints ADD COLUMN application_id TEXT;"
+    "UPDATE endpoints SET application_id = 'app_default_' || mode;"
+    "CREATE INDEX endpoints_application ON endpoints(application_id, seq)"
+    "  WHERE deleted_at IS NULL;",
 };
 
 const size_t store__migrations_count = sizeof(store__migrations) / sizeof(store__migrations[0]);

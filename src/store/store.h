@@ -137,6 +137,72 @@ enum err store_endpoint_list(struct store *s, const char *mode, const char *curs
 enum err store_signing_keys_active(struct store *s, const char *endpoint_id,
                                    struct store_signing_key *out, int *n, struct err_detail *d);
 
+/* ---- applications and event types (store_apps.c) ---- */
+/* The built-in application of a mode that /v1 endpoints belong to (migration 9). */
+#define STORE_DEFAULT_APP_PREFIX "app_default_"
+
+struct store_application {
+    char id[ID_MAX];
+    char mode[8];
+    char *uid; /* NULL when unset */
+    char *name;
+    char *metadata_json;   /* a JSON object of strings; NULL = {} */
+    int64_t throttle_rate; /* deliveries/s default for its endpoints; -1 = none */
+    int64_t created_at_ms, updated_at_ms;
+};
+void store_application_release(struct store_application *a);
+/* ERR_CONFLICT (field "uid") when another live application of the mode has its uid. */
+enum err store_application_insert(struct store *s, const struct store_application *a,
+                                  struct err_detail *d);
+/* A live application of mode by id or uid (an id wins). */
+enum err store_application_get(struct store *s, const char *mode, const char *id_or_uid,
+                               struct store_application *out, struct err_detail *d);
+/* Overwrite uid, name, metadata, throttle_rate and updated_at of a live application. */
+enum err store_application_update(struct store *s, const struct store_application *a,
+                                  struct err_detail *d);
+/* Soft-delete it and every live endpoint of it. */
+enum err store_application_delete(struct store *s, const char *mode, const char *id, int64_t now_ms,
+                                  struct err_detail *d);
+/* Live applications of mode in creation order (descending: newest first), after the
+ * one with id after_id (NULL or "": from the start; unknown: ERR_INVAL, field
+ * "iterator"). Up to limit into out (caller array); *has_more. */
+enum err store_application_list(struct store *s, const char *mode, const char *after_id,
+                                bool descending, int limit, struct store_application *out, int *n,
+                                bool *has_more, struct err_detail *d);
+
+struct store_event_type {
+    char id[ID_MAX];
+    char mode[8];
+    char *name;
+    char *display_name;       /* NULL when unset */
+    char *description;        /* "" when unset */
+    char *category;           /* Svix groupName; NULL when unset */
+    char *schemas_json;       /* object: version -> JSON Schema; NULL when unset */
+    char *example_payload;    /* JSON text; NULL when unset */
+    char *feature_flags_json; /* array of strings; NULL when unset */
+    char *documentation_url;  /* NULL when unset */
+    bool archived, deprecated;
+    int64_t created_at_ms, updated_at_ms;
+};
+void store_event_type_release(struct store_event_type *t);
+/* ERR_CONFLICT (field "name") when the mode has a type of that name, archived or not. */
+enum err store_event_type_insert(struct store *s, const struct store_event_type *t,
+                                 struct err_detail *d);
+/* A type of mode by name or id (archived ones too). */
+enum err store_event_type_get(struct store *s, const char *mode, const char *name_or_id,
+                              struct store_event_type *out, struct err_detail *d);
+/* Overwrite every field but id, mode, name and created_at. */
+enum err store_event_type_update(struct store *s, const struct store_event_type *t,
+                                 struct err_detail *d);
+/* Delete the row for good (Svix ?expunge=true). */
+enum err store_event_type_expunge(struct store *s, const char *mode, const char *id,
+                                  struct err_detail *d);
+/* Types of mode in creation order after the one with id after_id, as
+ * store_application_list; archived ones only with include_archived. */
+enum err store_event_type_list(struct store *s, const char *mode, const char *after_id,
+                               bool include_archived, int limit, struct store_event_type *out,
+                               int *n, bool *has_more, struct err_detail *d);
+
 /* ---- sends and messages ---- */
 struct store_send {
     char message_id[ID_MAX]; /* chosen by the caller */

@@ -44,8 +44,8 @@ static const char *const stmt_sql[S_COUNT] = {
                    "WHERE key_sha256 = ?1 AND deleted_at IS NULL",
     [S_KEY_COUNT] = "SELECT count(*) FROM api_keys WHERE deleted_at IS NULL",
     [S_EP_INSERT] = "INSERT INTO endpoints (id, mode, url, description, headers, rate_limit_rps, "
-                    "burst, paused, hmac_enabled, created_at, updated_at) "
-                    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                    "burst, paused, hmac_enabled, created_at, updated_at, application_id) "
+                    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, 'app_default_' || ?2)",
     [S_SK_INSERT] = "INSERT INTO signing_keys (id, endpoint_id, secret, created_at) "
                     "VALUES (?1, ?2, ?3, ?4)",
     [S_EP_GET] = "SELECT " EP_COLS " FROM endpoints WHERE id = ?1 AND (?2 IS NULL OR mode = ?2) "

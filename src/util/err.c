@@ -32,16 +32,36 @@ const char *err_str(enum err e)
     return "unknown error";
 }
 
+static enum err set(struct err_detail *d, enum err e, const char *code, const char *field,
+                    const char *fmt, va_list ap)
+{
+    snprintf(d->code, sizeof(d->code), "%s", code ? code : "");
+    snprintf(d->field, sizeof(d->field), "%s", field ? field : "");
+    int n = vsnprintf(d->msg, sizeof(d->msg), fmt, ap);
+    if (n >= (int)sizeof(d->msg)) /* truncated: never end inside a UTF-8 sequence */
+        d->msg[utf8_trim_partial(d->msg, sizeof(d->msg) - 1)] = '\0';
+    return e;
+}
+
 enum err err_set(struct err_detail *d, enum err e, const char *code, const char *fmt, ...)
 {
     if (!d)
         return e;
-    snprintf(d->code, sizeof(d->code), "%s", code ? code : "");
     va_list ap;
     va_start(ap, fmt);
-    int n = vsnprintf(d->msg, sizeof(d->msg), fmt, ap);
+    set(d, e, code, NULL, fmt, ap);
     va_end(ap);
-    if (n >= (int)sizeof(d->msg)) /* truncated: never end inside a UTF-8 sequence */
-        d->msg[utf8_trim_partial(d->msg, sizeof(d->msg) - 1)] = '\0';
+    return e;
+}
+
+enum err err_set_field(struct err_detail *d, enum err e, const char *code, const char *field,
+                       const char *fmt, ...)
+{
+    if (!d)
+        return e;
+    va_list ap;
+    va_start(ap, fmt);
+    set(d, e, code, field, fmt, ap);
+    va_end(ap);
     return e;
 }

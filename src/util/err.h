@@ -30,6 +30,7 @@ enum err {
 struct err_detail {
     char code[40]; /* API error code, e.g. "INVALID_HEADERS"; may be empty */
     char msg[ERR_DETAIL_MAX];
+    char field[40]; /* the input field at fault, in the domain's name ("uid"); may be empty */
 };
 
 /* Short lower-case name of an error value; static storage. */
@@ -38,5 +39,10 @@ const char *err_str(enum err e);
 /* Fill a detail (NULL-safe) with an API code and a printf-style message; returns e. */
 enum err err_set(struct err_detail *d, enum err e, const char *code, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
+
+/* err_set, naming the input field at fault (surfaces translate it to their own
+ * name, e.g. Svix's 422 "loc"). */
+enum err err_set_field(struct err_detail *d, enum err e, const char *code, const char *field,
+                       const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 
 #endif

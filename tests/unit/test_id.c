@@ -83,6 +83,27 @@ static void test_is_uuid(void **state)
     assert_false(id_is_uuid(NULL));
 }
 
+static void test_time_ordered_id(void **state)
+{
+    (void)state;
+    char a[ID_MAX], b[ID_MAX], c[ID_MAX];
+    id_time_ordered(a, sizeof(a), "app_", 1700000000000);
+    id_time_ordered(b, sizeof(b), "app_", 1700000000001);
+    id_time_ordered(c, sizeof(c), "app_", 1700000000001);
+    assert_int_equal(strlen(a), 4 + 26);
+    assert_int_equal(strncmp(a, "app_", 4), 0);
+    assert_true(strcmp(a, b) < 0);              /* a later millisecond sorts after */
+    assert_string_not_equal(b, c);              /* random bits differ within one */
+    assert_int_equal(strncmp(b, c, 4 + 10), 0); /* 10 chars = 50 bits cover the time */
+    for (const char *p = a + 4; *p; p++)
+        assert_non_null(strchr("0123456789abcdefghjkmnpqrstvwxyz", *p));
+    /* ULID layout: time 0 is ten zeros; the maximal 48-bit time starts with '7' */
+    id_time_ordered(a, sizeof(a), "", 0);
+    assert_int_equal(strncmp(a, "0000000000", 10), 0);
+    id_time_ordered(a, sizeof(a), "", 0xffffffffffffLL);
+    assert_int_equal(strncmp(a, "7zzzzzzzzz", 10), 0);
+}
+
 static void test_endpoint_id(void **state)
 {
     (void)state;
@@ -235,6 +256,7 @@ int main(void)
         cmocka_unit_test(test_uuid7_order),
         cmocka_unit_test(test_uuid7_unique),
         cmocka_unit_test(test_is_uuid),
+        cmocka_unit_test(test_time_ordered_id),
         cmocka_unit_test(test_endpoint_id),
         cmocka_unit_test(test_signing_secret),
         cmocka_unit_test(test_api_key),

@@ -1,0 +1,387 @@
+/*
+ * store_apps - applications and event types (migration 9, TENANCY.md §1).
+ *
+ * Description: both are per mode. An application is found by its id or by
+ * its uid (the user's own id); deleting one soft-deletes it and its endpoints
+ * (each through store_endpoint_delete, so delivery hears of it). Event types
+ * are found by name (or id); "delete" archives unless expunged. Lists are in
+ * creation order (seq) either way, continued after the id of the last item.
+ * Threading and errors: as store.h. SPDX-License-Identifier: MIT
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "store/sqlite_internal.h"
+
+#define APP_COLS "id, mode, uid, name, metadata, throttle_rate, created_at, updated_at"
+
+static const char SQL_APP_INSERT[] =
+    "INSERT INTO applications (id, mode, uid, name, metadata, throttle_rate, created_at, "
+    "updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)";
+static const char SQL_APP_GET[] =
+    "SELECT " APP_COLS " FROM applications "
+    "WHERE mode = ?1 AND deleted_at IS NULL AND (id = ?2 OR uid = ?2) "
+    "ORDER BY id = ?2 DESC LIMIT 1";
+static const char SQL_APP_UPDATE[] =
+    "UPDATE applications SET uid = ?3, name = ?4, metadata = ?5, throttle_rate = ?6, "
+    "updated_at = ?7 WHERE id = ?1 AND mode = ?2 AND deleted_at IS NULL";
+static const char SQL_APP_DELETE[] =
+    "UPDATE applications SET deleted_at = ?3 WHERE id = ?1 AND mode = ?2 "
+    "AND deleted_at IS NULL";
+static const char SQL_APP_ENDPOINTS[] =
+    "SELECT id FROM endpoints WHERE application_id = ?1 AND deleted_at IS NULL";
+static const char SQL_APP_UID_TAKEN[] =
+    "SELECT 1 FROM applications WHERE mode = ?1 AND uid = ?2 AND id <> ?3 AND deleted_at IS NULL";
+static const char SQL_APP_SEQ[] =
+    "SELECT seq FROM applications WHERE id = ?1 AND mode = ?2 AND deleted_at IS NULL";
+static const char SQL_APP_LIST_ASC[] = "SELECT " APP_COLS " FROM applications WHERE mode = ?1 "
+                                       "AND deleted_at IS NULL AND seq > ?2 ORDER BY seq LIMIT ?3";
+static const char SQL_APP_LIST_DESC[] =
+    "SELECT " APP_COLS " FROM applications WHERE mode = ?1 "
+    "AND deleted_at IS NULL AND seq < ?2 ORDER BY seq DESC LIMIT ?3";
+
+#define ET_COLS                                                                                    \
+    "id, mode, name, display_name, description, category, schemas, example_payload, "              \
+    "feature_flags, documentation_url, archived, deprecated, created_at, updated_at"
+
+static const char SQL_ET_INSERT[] =
+    "INSERT INTO event_types (id, mode, name, display_name, description, category, schemas, "
+    "example_payload, feature_flags, documentation_url, archived, deprecated, created_at, "
+    "updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?13)";
+static const char SQL_ET_GET[] = "SELECT " ET_COLS " FROM event_types "
+                                 "WHERE mode = ?1 AND (name = ?2 OR id = ?2) "
+                                 "ORDER BY name = ?2 DESC LIMIT 1";
+static const char SQL_ET_UPDATE[] =
+    "UPDATE event_types SET display_name = ?3, description = ?4, category = ?5, schemas = ?6, "
+    "example_payload = ?7, feature_flags = ?8, documentation_url = ?9, archived = ?10, "
+    "deprecated = ?11, updated_at = ?12 WHERE id = ?1 AND mode = ?2";
+static const char SQL_ET_EXPUNGE[] = "DELETE FROM event_types WHERE id = ?1 AND mode = ?2";
+static const char SQL_ET_SEQ[] = "SELECT seq FROM event_types WHERE id = ?1 AND mode = ?2";
+static const char SQL_ET_LIST[] = "SELECT " ET_COLS " FROM event_types WHERE mode = ?1 "
+                                  "AND seq > ?2 AND (?3 OR archived = 0) ORDER BY seq LIMIT ?4";
+
+void store_application_release(struct store_application *a)
+{
+    free(a->uid);
+    free(a->name);
+    free(a->metadata_json);
+    a->uid = a->name = a->metadata_json = NULL;
+}
+
+static void read_app(sqlite3_stmt *q, struct store_application *out)
+{
+    store__col_copy(out->id, sizeof(out->id), q, 0);
+    store__col_copy(out->mode, sizeof(out->mode), q, 1);
+    out->uid = store__col_dup(q, 2);
+    out->name = store__col_dup(q, 3);
+    out->metadata_json = store__col_dup(q, 4);
+    out->throttle_rate = store__col_opt_int(q, 5, -1);
+    out->created_at_ms = sqlite3_column_int64(q, 6);
+    out->updated_at_ms = sqlite3_column_int64(q, 7);
+}
+
+/* ERR_CONFLICT when another live application of mode has uid. */
+static enum err check_uid(struct store *s, const struct store_application *a, struct err_detail *d)
+{
+    if (!a->uid)
+        return ERR_OK;
+    sqlite3_stmt *q = store__prepare(s, SQL_APP_UID_TAKEN);
+    store__bind_text(q, 1, a->mode);
+    store__bind_text(q, 2, a->uid);
+    store__bind_text(q, 3, a->id);
+    int rc = sqlite3_step(q);
+    sqlite3_reset(q);
+    if (rc == SQLITE_ROW)
+        return err_set_field(d, ERR_CONFLICT, "CONFLICT", "uid",
+                             "an application with uid '%s' already exists", a->uid);
+    return rc == SQLITE_DONE ? ERR_OK : store__db_err(s, rc, d, "check application uid");
+}
+
+static void bind_app_fields(sqlite3_stmt *q, const struct store_application *a)
+{
+    store__bind_text(q, 3, a->uid);
+    store__bind_text(q, 4, a->name);
+    store__bind_text(q, 5, a->metadata_json);
+    store__bind_opt_int(q, 6, a->throttle_rate, -1);
+}
+
+enum err store_application_insert(struct store *s, const struct store_application *a,
+                                  struct err_detail *d)
+{
+    enum err e = check_uid(s, a, d);
+    if (e != ERR_OK)
+        return e;
+    sqlite3_stmt *q = store__prepare(s, SQL_APP_INSERT);
+    store__bind_text(q, 1, a->id);
+    store__bind_text(q, 2, a->mode);
+    bind_app_fields(q, a);
+    sqlite3_bind_int64(q, 7, a->created_at_ms);
+    return store__exec(s, q, d, "insert application");
+}
+
+enum err store_application_get(struct store *s, const char *mode, const char *id_or_uid,
+                               struct store_application *out, struct err_detail *d)
+{
+    sqlite3_stmt *q = store__prepare(s, SQL_APP_GET);
+    store__bind_text(q, 1, mode);
+    store__bind_text(q, 2, id_or_uid);
+    int rc = sqlite3_step(q);
+    enum err e = ERR_OK;
+    if (rc == SQLITE_ROW)
+        read_app(q, out);
+    else if (rc == SQLITE_DONE)
+        e = err_set(d, ERR_NOTFOUND, "NOT_FOUND", "application '%s' not found", id_or_uid);
+    else
+        e = store__db_err(s, rc, d, "read application");
+    sqlite3_reset(q);
+    return e;
+}
+
+enum err store_application_update(struct store *s, const struct store_application *a,
+                                  struct err_detail *d)
+{
+    enum err e = check_uid(s, a, d);
+    if (e != ERR_OK)
+        return e;
+    sqlite3_stmt *q = store__prepare(s, SQL_APP_UPDATE);
+    store__bind_text(q, 1, a->id);
+    store__bind_text(q, 2, a->mode);
+    bind_app_fields(q, a);
+    sqlite3_bind_int64(q, 7, a->updated_at_ms);
+    e = store__exec(s, q, d, "update application");
+    if (e == ERR_OK && sqlite3_changes(s->db) == 0)
+        return err_set(d, ERR_NOTFOUND, "NOT_FOUND", "application '%s' not found", a->id);
+    return e;
+}
+
+enum err store_application_delete(struct store *s, const char *mode, const char *id, int64_t now_ms,
+                                  struct err_detail *d)
+{
+    sqlite3_stmt *q = store__prepare(s, SQL_APP_DELETE);
+    store__bind_text(q, 1, id);
+    store__bind_text(q, 2, mode);
+    sqlite3_bind_int64(q, 3, now_ms);
+    enum err e = store__exec(s, q, d, "delete application");
+    if (e != ERR_OK)
+        return e;
+    if (sqlite3_changes(s->db) == 0)
+        return err_set(d, ERR_NOTFOUND, "NOT_FOUND", "application '%s' not found", id);
+    /* Its endpoints go with it, one by one so that delivery hears of each. The ids
+     * are read first: deleting while the statement walks the index is not allowed. */
+    char(*ids)[ID_MAX] = NULL;
+    size_t n = 0, cap = 0;
+    q = store__prepare(s, SQL_APP_ENDPOINTS);
+    store__bind_text(q, 1, id);
+    int rc;
+    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+        if (n == cap) {
+            cap = cap ? cap * 2 : 16;
+            ids = realloc(ids, cap * sizeof(*ids));
+            if (!ids)
+                abort();
+        }
+        store__col_copy(ids[n++], ID_MAX, q, 0);
+    }
+    sqlite3_reset(q);
+    if (rc != SQLITE_DONE)
+        e = store__db_err(s, rc, d, "list the application's endpoints");
+    for (size_t i = 0; e == ERR_OK && i < n; i++)
+        e = store_endpoint_delete(s, mode, ids[i], now_ms, d);
+    free(ids);
+    return e;
+}
+
+/* The seq of item id of mode in table (via sql), for an iterator: ERR_INVAL when unknown. */
+static enum err iterator_seq(struct store *s, const char *sql, const char *mode, const char *id,
+                             int64_t *out, struct err_detail *d)
+{
+    sqlite3_stmt *q = store__prepare(s, sql);
+    store__bind_text(q, 1, id);
+    store__bind_text(q, 2, mode);
+    int rc = sqlite3_step(q);
+    if (rc == SQLITE_ROW)
+        *out = sqlite3_column_int64(q, 0);
+    sqlite3_reset(q);
+    if (rc == SQLITE_DONE)
+        return err_set_field(d, ERR_INVAL, "INVALID_REQUEST", "iterator",
+                             "'iterator' is not an iterator of this list");
+    return rc == SQLITE_ROW ? ERR_OK : store__db_err(s, rc, d, "read iterator");
+}
+
+enum err store_application_list(struct store *s, const char *mode, const char *after_id,
+                                bool descending, int limit, struct store_application *out, int *n,
+                                bool *has_more, struct err_detail *d)
+{
+    int64_t seq = descending ? INT64_MAX : 0;
+    *n = 0;
+    *has_more = false;
+    if (after_id && after_id[0]) {
+        enum err e = iterator_seq(s, SQL_APP_SEQ, mode, after_id, &seq, d);
+        if (e != ERR_OK)
+            return e;
+    }
+    sqlite3_stmt *q = store__prepare(s, descending ? SQL_APP_LIST_DESC : SQL_APP_LIST_ASC);
+    store__bind_text(q, 1, mode);
+    sqlite3_bind_int64(q, 2, seq);
+    sqlite3_bind_int(q, 3, limit + 1);
+    int rc;
+    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+        if (*n == limit) {
+            *has_more = true;
+            break;
+        }
+        read_app(q, &out[(*n)++]);
+    }
+    sqlite3_reset(q);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+        for (int i = 0; i < *n; i++)
+            store_application_release(&out[i]);
+        *n = 0;
+        return store__db_err(s, rc, d, "list applications");
+    }
+    return ERR_OK;
+}
+
+/* ---- event types ---- */
+
+void store_event_type_release(struct store_event_type *t)
+{
+    char **f[] = {
+        &t->name,         &t->display_name,    &t->description,        &t->category,
+        &t->schemas_json, &t->example_payload, &t->feature_flags_json, &t->documentation_url};
+    for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++) {
+        free(*f[i]);
+        *f[i] = NULL;
+    }
+}
+
+static void read_et(sqlite3_stmt *q, struct store_event_type *out)
+{
+    store__col_copy(out->id, sizeof(out->id), q, 0);
+    store__col_copy(out->mode, sizeof(out->mode), q, 1);
+    out->name = store__col_dup(q, 2);
+    out->display_name = store__col_dup(q, 3);
+    out->description = store__col_dup(q, 4);
+    out->category = store__col_dup(q, 5);
+    out->schemas_json = store__col_dup(q, 6);
+    out->example_payload = store__col_dup(q, 7);
+    out->feature_flags_json = store__col_dup(q, 8);
+    out->documentation_url = store__col_dup(q, 9);
+    out->archived = sqlite3_column_int(q, 10) != 0;
+    out->deprecated = sqlite3_column_int(q, 11) != 0;
+    out->created_at_ms = sqlite3_column_int64(q, 12);
+    out->updated_at_ms = sqlite3_column_int64(q, 13);
+}
+
+enum err store_event_type_insert(struct store *s, const struct store_event_type *t,
+                                 struct err_detail *d)
+{
+    struct store_event_type old = {0};
+    enum err e = store_event_type_get(s, t->mode, t->name, &old, NULL);
+    store_event_type_release(&old);
+    if (e == ERR_OK)
+        return err_set_field(d, ERR_CONFLICT, "CONFLICT", "name",
+                             "an event type named '%s' already exists", t->name);
+    sqlite3_stmt *q = store__prepare(s, SQL_ET_INSERT);
+    store__bind_text(q, 1, t->id);
+    store__bind_text(q, 2, t->mode);
+    store__bind_text(q, 3, t->name);
+    store__bind_text(q, 4, t->display_name);
+    store__bind_text(q, 5, t->description ? t->description : "");
+    store__bind_text(q, 6, t->category);
+    store__bind_text(q, 7, t->schemas_json);
+    store__bind_text(q, 8, t->example_payload);
+    store__bind_text(q, 9, t->feature_flags_json);
+    store__bind_text(q, 10, t->documentation_url);
+    sqlite3_bind_int(q, 11, t->archived);
+    sqlite3_bind_int(q, 12, t->deprecated);
+    sqlite3_bind_int64(q, 13, t->created_at_ms);
+    return store__exec(s, q, d, "insert event type");
+}
+
+enum err store_event_type_get(struct store *s, const char *mode, const char *name_or_id,
+                              struct store_event_type *out, struct err_detail *d)
+{
+    sqlite3_stmt *q = store__prepare(s, SQL_ET_GET);
+    store__bind_text(q, 1, mode);
+    store__bind_text(q, 2, name_or_id);
+    int rc = sqlite3_step(q);
+    enum err e = ERR_OK;
+    if (rc == SQLITE_ROW)
+        read_et(q, out);
+    else if (rc == SQLITE_DONE)
+        e = err_set(d, ERR_NOTFOUND, "NOT_FOUND", "event type '%s' not found", name_or_id);
+    else
+        e = store__db_err(s, rc, d, "read event type");
+    sqlite3_reset(q);
+    return e;
+}
+
+enum err store_event_type_update(struct store *s, const struct store_event_type *t,
+                                 struct err_detail *d)
+{
+    sqlite3_stmt *q = store__prepare(s, SQL_ET_UPDATE);
+    store__bind_text(q, 1, t->id);
+    store__bind_text(q, 2, t->mode);
+    store__bind_text(q, 3, t->display_name);
+    store__bind_text(q, 4, t->description ? t->description : "");
+    store__bind_text(q, 5, t->category);
+    store__bind_text(q, 6, t->schemas_json);
+    store__bind_text(q, 7, t->example_payload);
+    store__bind_text(q, 8, t->feature_flags_json);
+    store__bind_text(q, 9, t->documentation_url);
+    sqlite3_bind_int(q, 10, t->archived);
+    sqlite3_bind_int(q, 11, t->deprecated);
+    sqlite3_bind_int64(q, 12, t->updated_at_ms);
+    enum err e = store__exec(s, q, d, "update event type");
+    if (e == ERR_OK && sqlite3_changes(s->db) == 0)
+        return err_set(d, ERR_NOTFOUND, "NOT_FOUND", "event type '%s' not found", t->name);
+    return e;
+}
+
+enum err store_event_type_expunge(struct store *s, const char *mode, const char *id,
+                                  struct err_detail *d)
+{
+    sqlite3_stmt *q = store__prepare(s, SQL_ET_EXPUNGE);
+    store__bind_text(q, 1, id);
+    store__bind_text(q, 2, mode);
+    enum err e = store__exec(s, q, d, "delete event type");
+    if (e == ERR_OK && sqlite3_changes(s->db) == 0)
+        return err_set(d, ERR_NOTFOUND, "NOT_FOUND", "event type '%s' not found", id);
+    return e;
+}
+
+enum err store_event_type_list(struct store *s, const char *mode, const char *after_id,
+                               bool include_archived, int limit, struct store_event_type *out,
+                               int *n, bool *has_more, struct err_detail *d)
+{
+    int64_t seq = 0;
+    *n = 0;
+    *has_more = false;
+    if (after_id && after_id[0]) {
+        enum err e = iterator_seq(s, SQL_ET_SEQ, mode, after_id, &seq, d);
+        if (e != ERR_OK)
+            return e;
+    }
+    sqlite3_stmt *q = store__prepare(s, SQL_ET_LIST);
+    store__bind_text(q, 1, mode);
+    sqlite3_bind_int64(q, 2, seq);
+    sqlite3_bind_int(q, 3, include_archived);
+    sqlite3_bind_int(q, 4, limit + 1);
+    int rc;
+    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+        if (*n == limit) {
+            *has_more = true;
+            break;
+        }
+        read_et(q, &out[(*n)++]);
+    }
+    sqlite3_reset(q);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+        for (int i = 0; i < *n; i++)
+            store_event_type_release(&out[i]);
+        *n = 0;
+        return store__db_err(s, rc, d, "list event types");
+    }
+    return ERR_OK;
+}

@@ -1,0 +1,53 @@
+/*
+ * svix internal - shared by the files of surface/svix only (svix__ names):
+ * envelopes, iterators, times, and the write-op plumbing onto service/.
+ * SPDX-License-Identifier: MIT
+ */
+#ifndef HOOKD_SURFACE_SVIX_INTERNAL_H
+#define HOOKD_SURFACE_SVIX_INTERNAL_H
+
+#include <jansson.h>
+#include <stdbool.h>
+
+#include "api/internal.h"
+#include "service/service.h"
+#include "surface/svix/svix.h"
+
+#define SVIX_LIST_DEFAULT 50
+
+/* A list page: {data, iterator, prevIterator, done}; steals data. */
+void svix__respond_list(struct api_request *r, json_t *data, const char *last_id, bool has_more);
+/* The JSON body (an empty body reads as {}); NULL after answering the error. */
+json_t *svix__body(struct api_request *r);
+/* Query limit (default 50, 1..250) and iterator; false after answering the error. */
+bool svix__page(struct api_request *r, int *limit, const char **iterator);
+/* A query boolean ("true"/"false"); false after answering the error. */
+bool svix__query_bool(struct api_request *r, const char *name, bool def, bool *out);
+/* RFC 3339 with milliseconds, as Svix writes times. */
+json_t *svix__time(int64_t unix_ms);
+/* A JSON value from stored JSON text (NULL text: fallback, which is stolen). */
+json_t *svix__json_or(const char *text, json_t *fallback);
+
+/* Submit a service op for r; fn answers once it is done. */
+void svix__defer(struct api_request *r, struct service_op *op, api_resume_fn fn);
+/* The op r is waiting for (in fn). */
+static inline void *svix__op(struct api_request *r)
+{
+    return r->op;
+}
+
+/* routes */
+void svix__app_create(struct api_request *r);
+void svix__app_list(struct api_request *r);
+void svix__app_get(struct api_request *r);
+void svix__app_replace(struct api_request *r);
+void svix__app_patch(struct api_request *r);
+void svix__app_delete(struct api_request *r);
+void svix__event_type_create(struct api_request *r);
+void svix__event_type_list(struct api_request *r);
+void svix__event_type_get(struct api_request *r);
+void svix__event_type_replace(struct api_request *r);
+void svix__event_type_patch(struct api_request *r);
+void svix__event_type_delete(struct api_request *r);
+
+#endif

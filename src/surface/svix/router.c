@@ -1,0 +1,222 @@
+/*
+ * svix router - /api/v1 routes, Svix's error bodies, and the envelopes and
+ * iterators every Svix route shares (TENANCY.md §5).
+ * SPDX-License-Identifier: MIT
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "surface/svix/internal.h"
+#include "util/clock.h"
+
+struct route {
+    const char *method;
+    const char *path; /* segments after /api/v1; ":x" captures into r->param */
+    void (*handler)(struct api_request *r);
+};
+
+static void health(struct api_request *r)
+{
+    api__respond_raw(r, MHD_HTTP_NO_CONTENT, "", 0, NULL, 0);
+}
+
+static const struct route routes[] = {
+    {"GET", "health", health},
+    {"HEAD", "health", health},
+    {"POST", "app", svix__app_create},
+    {"GET", "app", svix__app_list},
+    {"GET", "app/:app", svix__app_get},
+    {"PUT", "app/:app", svix__app_replace},
+    {"PATCH", "app/:app", svix__app_patch},
+    {"DELETE", "app/:app", svix__app_delete},
+    {"POST", "event-type", svix__event_type_create},
+    {"GET", "event-type", svix__event_type_list},
+    {"GET", "event-type/:name", svix__event_type_get},
+    {"PUT", "event-type/:name", svix__event_type_replace},
+    {"PATCH", "event-type/:name", svix__event_type_patch},
+    {"DELETE", "event-type/:name", svix__event_type_delete},
+};
+
+/* The wire name of a domain field (err_detail.field) in Svix's bodies. */
+static const char *wire_field(const char *field, char *buf, size_t len)
+{
+    static const struct {
+        const char *domain, *wire;
+    } special[] = {{"category", "groupName"}, {"event_types", "filterTypes"}};
+    for (size_t i = 0; i < sizeof(special) / sizeof(special[0]); i++)
+        if (!strcmp(field, special[i].domain))
+            return special[i].wire;
+    size_t o = 0; /* snake_case to camelCase */
+    for (const char *p = field; *p && o + 1 < len; p++) {
+        if (*p == '_' && p[1]) {
+            p++;
+            buf[o++] = (char)(*p >= 'a' && *p <= 'z' ? *p - 'a' + 'A' : *p);
+        } else {
+            buf[o++] = *p;
+        }
+    }
+    buf[o] = '\0';
+    return buf;
+}
+
+/* Svix's error bodies: {code, detail}, or 422 {detail: [{loc, msg, type}]} when
+ * the fault is a field of the body or query. */
+static void render_error(struct api_request *r, unsigned status, const char *code, const char *msg)
+{
+    r->render_error = NULL; /* answer once, in this shape */
+    if (status == MHD_HTTP_BAD_REQUEST && r->error_field[0]) {
+        char buf[64];
+        const char *field = wire_field(r->error_field, buf, sizeof(buf));
+        const char *where =
+            !strcmp(field, "limit") || !strcmp(field, "iterator") ? "query" : "body";
+        json_t *item = json_pack("{s:[s,s], s:s, s:s}", "loc", where, field, "msg", msg, "type",
+                                 "value_error");
+        api__respond_json(r, 422, json_pack("{s:[o]}", "detail", item));
+        return;
+    }
+    const char *svix_code;
+    switch (status) {
+    case MHD_HTTP_UNAUTHORIZED:
+        svix_code = "authentication_failed";
+        break;
+    case MHD_HTTP_FORBIDDEN:
+        svix_code = "insufficient_access";
+        break;
+    case MHD_HTTP_NOT_FOUND:
+        svix_code = "not_found";
+        break;
+    case MHD_HTTP_METHOD_NOT_ALLOWED:
+        svix_code = "method_not_allowed";
+        break;
+    case MHD_HTTP_CONFLICT:
+        svix_code = "conflict";
+        break;
+    case MHD_HTTP_TOO_MANY_REQUESTS:
+        svix_code = "rate_limited";
+        break;
+    default:
+        svix_code = status >= 500 ? "server_error" : "generic_error";
+    }
+    if (!strcmp(code, "PAYLOAD_TOO_LARGE")) {
+        status = MHD_HTTP_CONTENT_TOO_LARGE;
+        svix_code = "payload_too_large";
+    }
+    api__respond_json(r, status, json_pack("{s:s, s:s}", "code", svix_code, "detail", msg));
+}
+
+void svix_route(struct api_request *r)
+{
+    r->render_error = render_error;
+    if (!api__authenticate(r))
+        return;
+    bool path_known = false;
+    for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
+        if (!api__match(r, 2, routes[i].path))
+            continue;
+        if (strcmp(r->method, routes[i].method) != 0) {
+            path_known = true;
+            continue;
+        }
+        routes[i].handler(r);
+        return;
+    }
+    if (path_known)
+        api__respond_error(r, MHD_HTTP_METHOD_NOT_ALLOWED, "METHOD_NOT_ALLOWED",
+                           "method %s is not allowed on %s", r->method, r->url);
+    else
+        api__respond_error(r, MHD_HTTP_NOT_FOUND, "NOT_FOUND", "no route for %s %s", r->method,
+                           r->url);
+}
+
+/* ---- shared by the route files ---- */
+
+void svix__respond_list(struct api_request *r, json_t *data, const char *last_id, bool has_more)
+{
+    json_t *it = has_more && last_id ? json_string(last_id) : json_null();
+    api__respond_json(r, MHD_HTTP_OK,
+                      json_pack("{s:o, s:o, s:n, s:b}", "data", data, "iterator", it,
+                                "prevIterator", "done", !has_more));
+}
+
+json_t *svix__body(struct api_request *r)
+{
+    struct err_detail d = {0};
+    json_t *body = api__parse_body(r, true, &d);
+    if (!body) {
+        api__respond_err(
+            r, d.code[0] && !strcmp(d.code, "PAYLOAD_TOO_LARGE") ? ERR_LIMIT : ERR_INVAL, &d);
+        return NULL;
+    }
+    if (!json_is_object(body)) {
+        json_decref(body);
+        api__respond_error(r, MHD_HTTP_BAD_REQUEST, "INVALID_REQUEST",
+                           "the request body must be a JSON object");
+        return NULL;
+    }
+    return body;
+}
+
+bool svix__page(struct api_request *r, int *limit, const char **iterator)
+{
+    const char *ls = api__query(r, "limit");
+    *limit = SVIX_LIST_DEFAULT;
+    if (ls) {
+        char *end;
+        long n = strtol(ls, &end, 10);
+        if (!*ls || *end || n < 1 || n > SERVICE_PAGE_MAX) {
+            snprintf(r->error_field, sizeof(r->error_field), "limit");
+            api__respond_error(r, MHD_HTTP_BAD_REQUEST, "INVALID_REQUEST",
+                               "'limit' must be an integer from 1 to %d", SERVICE_PAGE_MAX);
+            return false;
+        }
+        *limit = (int)n;
+    }
+    *iterator = api__query(r, "iterator");
+    return true;
+}
+
+bool svix__query_bool(struct api_request *r, const char *name, bool def, bool *out)
+{
+    const char *v = api__query(r, name);
+    *out = def;
+    if (!v)
+        return true;
+    if (!strcmp(v, "true") || !strcmp(v, "false")) {
+        *out = v[0] == 't';
+        return true;
+    }
+    snprintf(r->error_field, sizeof(r->error_field), "%s", name);
+    api__respond_error(r, MHD_HTTP_BAD_REQUEST, "INVALID_REQUEST", "'%s' must be true or false",
+                       name);
+    return false;
+}
+
+json_t *svix__time(int64_t unix_ms)
+{
+    char buf[40];
+    clock_format_rfc3339(buf, sizeof(buf), unix_ms);
+    return json_string(buf);
+}
+
+json_t *svix__json_or(const char *text, json_t *fallback)
+{
+    json_t *v = text ? json_loads(text, JSON_DECODE_ANY, NULL) : NULL;
+    if (v) {
+        json_decref(fallback);
+        return v;
+    }
+    return fallback;
+}
+
+static void op_done(struct commit_op *op)
+{
+    api__op_finished(((struct service_op *)op)->waiter);
+}
+
+void svix__defer(struct api_request *r, struct service_op *op, api_resume_fn fn)
+{
+    op->waiter = r;
+    op->op.done = op_done;
+    api__defer(r, &op->op, op, fn);
+}
