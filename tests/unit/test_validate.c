@@ -23,7 +23,7 @@
 static void expect_send(const char *body, enum err e, const char *code, const char *msg_part)
 {
     struct send_request r;
-    struct err_detail d = {{0}, {0}};
+    struct err_detail d = {{0}, {0}, {0}};
     enum err got = validate_send(&r, body, strlen(body), &d);
     if (got != e)
         fail_msg("body %.80s: got %s (%s: %s), want %s", body, err_str(got), d.code, d.msg,
@@ -46,7 +46,7 @@ static void test_send_good(void **state)
                        "\"idempotency_key\":\"order-42_A\",\"retention_hours\":0,"
                        "\"unknown\":[1]}";
     struct send_request r;
-    struct err_detail d = {{0}, {0}};
+    struct err_detail d = {{0}, {0}, {0}};
     assert_int_equal(validate_send(&r, body, strlen(body), &d), ERR_OK);
     assert_string_equal(r.endpoint_id, "ep_0123456789abcdef0123456789abcdef");
     /* The payload is kept exactly as sent, inner whitespace included. */
@@ -75,7 +75,7 @@ static void test_send_minimal(void **state)
     const char *body = "{" EP ",\"payload\":\"hello\",\"headers\":null,\"idempotency_key\":null,"
                        "\"retention_hours\":null}";
     struct send_request r;
-    struct err_detail d = {{0}, {0}};
+    struct err_detail d = {{0}, {0}, {0}};
     assert_int_equal(validate_send(&r, body, strlen(body), &d), ERR_OK);
     assert_string_equal(r.payload, "\"hello\"");
     assert_null(r.headers_json);
@@ -330,7 +330,7 @@ static void test_send_headers(void **state)
 static void expect_payload_n(const char *body, size_t len, const char *want, size_t want_len)
 {
     struct send_request r;
-    struct err_detail d = {{0}, {0}};
+    struct err_detail d = {{0}, {0}, {0}};
     enum err got = validate_send(&r, body, len, &d);
     if (got != ERR_OK)
         fail_msg("body %.80s: got %s (%s: %s), want ok", body, err_str(got), d.code, d.msg);
@@ -474,7 +474,7 @@ static void test_send_strict_json(void **state)
 /* Decode body (must be OK) into r; the caller releases it. */
 static void decode_ok(struct send_request *r, const char *body)
 {
-    struct err_detail d = {{0}, {0}};
+    struct err_detail d = {{0}, {0}, {0}};
     enum err got = validate_send(r, body, strlen(body), &d);
     if (got != ERR_OK)
         fail_msg("body %.80s: got %s (%s: %s)", body, err_str(got), d.code, d.msg);
@@ -636,7 +636,7 @@ static void test_json_scan(void **state)
 
 static void expect_url(const char *url, bool allow_http, enum err e, const char *msg_part)
 {
-    struct err_detail d = {{0}, {0}};
+    struct err_detail d = {{0}, {0}, {0}};
     enum err got = validate_endpoint_url(url, allow_http, &d);
     if (got != e)
         fail_msg("url %.80s (allow_http %d): got %s (%s), want %s", url ? url : "(null)",
