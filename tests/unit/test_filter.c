@@ -72,7 +72,7 @@ static void run_match_case(void **state)
     const json_t *headers = json_object_get(c, "headers");
     bool want = json_is_true(json_object_get(c, "match"));
 
-    struct err_detail d = {{0}, {0}};
+    struct err_detail d = {{0}, {0}, {0}};
     enum err e = filter_validate(filter, &d);
     if (e != ERR_OK)
         fail_msg("filter of a match case is invalid: %s", d.msg);
@@ -92,7 +92,7 @@ static void run_invalid_case(void **state)
     const json_t *c = *state;
     const json_t *filter = json_object_get(c, "filter");
     const json_t *want = json_object_get(c, "error_contains");
-    struct err_detail d = {{0}, {0}};
+    struct err_detail d = {{0}, {0}, {0}};
 
     enum err e = filter_validate(filter, &d);
     if (e != ERR_INVAL) {
@@ -200,7 +200,7 @@ static json_t *nested_arrays(int levels)
 static void test_depth_limit(void **state)
 {
     (void)state;
-    struct err_detail d = {{0}, {0}};
+    struct err_detail d = {{0}, {0}, {0}};
     json_t *ok = json_pack("{s:o}", "body", nested_arrays(FILTER_MAX_DEPTH));
     assert_int_equal(filter_validate(ok, &d), ERR_OK);
     json_t *body = nested_arrays(FILTER_MAX_DEPTH);
@@ -234,7 +234,7 @@ static void test_depth_limit(void **state)
 static void test_size_limits(void **state)
 {
     (void)state;
-    struct err_detail d = {{0}, {0}};
+    struct err_detail d = {{0}, {0}, {0}};
 
     /* Values counted: the body object, {"$in": ...}, the array and its items. */
     json_t *list = json_array();
