@@ -4,16 +4,13 @@
  * PATCH happens inside the op so concurrent updates cannot lose each other.
  * SPDX-License-Identifier: MIT
  */
-#include <arpa/inet.h>
-#include <curl/curl.h>
-#include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "api/internal.h"
 #include "core/validate.h"
-#include "deliver/addr_policy.h"
+#include "service/endpoints.h"
 #include "util/clock.h"
 
 #define ENDPOINT_LIST_DEFAULT 50
@@ -44,48 +41,6 @@ static enum err int_field(json_t *v, const char *name, int *out, struct err_deta
     return ERR_OK;
 }
 
-/*
- * Refuse at creation what the dispatcher would refuse at connect time anyway:
- * IP literals outside public space and localhost names. Hostnames are
- * checked again after DNS on every attempt (deliver/addr_policy).
- */
-static enum err check_blocked(const char *url, struct err_detail *d)
-{
-    CURLU *u = curl_url();
-    char *host = NULL;
-    enum err e = ERR_OK;
-    if (!u)
-        abort();
-    if (curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
-        curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK)
-        goto out; /* validate_endpoint_url already accepted it; nothing more to say */
-    size_t hl = strlen(host);
-    char lit[64];
-    struct sockaddr_in in4 = {.sin_family = AF_INET};
-    struct sockaddr_in6 in6 = {.sin6_family = AF_INET6};
-    bool blocked = false;
-    if (!strcasecmp(host, "localhost") || (hl > 10 && !strcasecmp(host + hl - 10, ".localhost"))) {
-        blocked = true;
-    } else if (inet_pton(AF_INET, host, &in4.sin_addr) == 1) {
-        blocked = !addr_policy_is_public((struct sockaddr *)&in4);
-    } else if (host[0] == '[' && hl < sizeof(lit) + 1) {
-        memcpy(lit, host + 1, hl - 2);
-        lit[hl - 2] = '\0';
-        char *zone = strchr(lit, '%');
-        if (zone)
-            *zone = '\0';
-        if (inet_pton(AF_INET6, lit, &in6.sin6_addr) == 1)
-            blocked = !addr_policy_is_public((struct sockaddr *)&in6);
-    }
-    if (blocked)
-        e = err_set(d, ERR_INVAL, "ENDPOINT_BLOCKED",
-                    "endpoint URL targets a private or internal address '%s'", host);
-out:
-    curl_free(host);
-    curl_url_cleanup(u);
-    return e;
-}
-
 static enum err parse_fields(json_t *body, const struct config *cfg, struct ep_fields *f,
                              struct err_detail *d)
 {
@@ -97,9 +52,7 @@ static enum err parse_fields(json_t *body, const struct config *cfg, struct ep_f
     if ((v = json_object_get(body, "url"))) {
         if (!json_is_string(v))
             return err_set(d, ERR_INVAL, "INVALID_ENDPOINT", "'url' must be a string");
-        if ((e = validate_endpoint_url(json_string_value(v), cfg->allow_http, d)) != ERR_OK)
-            return e;
-        if (!cfg->allow_private_networks && (e = check_blocked(json_string_value(v), d)) != ERR_OK)
+        if ((e = service_endpoint_check_url(json_string_value(v), cfg, d)) != ERR_OK)
             return e;
         f->has_url = true;
         f->url = json_string_value(v);
@@ -245,6 +198,7 @@ void api__endpoints_create(struct api_request *r)
     id_prefixed_hex(c->ep.id, sizeof(c->ep.id), "ep_", 32);
     snprintf(c->ep.mode, sizeof(c->ep.mode), "%s", r->key.mode);
     c->ep.hmac_enabled = true;
+    c->ep.all_event_types = true; /* /v1 endpoints receive every event of the default app */
     apply_fields(&c->ep, &f);
     c->ep.created_at_ms = c->ep.updated_at_ms = now;
     id_prefixed_hex(c->key.id, sizeof(c->key.id), "sk_", 24);

@@ -11,7 +11,7 @@
 #include <time.h>
 
 #include "core/signature.h"
-#include "deliver/addr_policy.h"
+#include "core/addr_policy.h"
 #include "util/clock.h"
 #include "util/utf8.h"
 

@@ -182,6 +182,22 @@ const char *const store__migrations[] = {
     "UPDATE endpoints SET application_id = 'app_default_' || mode;"
     "CREATE INDEX endpoints_application ON endpoints(application_id, seq)"
     "  WHERE deleted_at IS NULL;",
+    /* 10: what an endpoint of an application receives (TENANCY.md §1): its uid, the
+     * disabled flag, channels and filter (JSON text), metadata, and its event types:
+     * every type (all_event_types) or the enabled rows of subscriptions, one per
+     * name or wildcard pattern. */
+    "ALTER TABLE endpoints ADD COLUMN uid TEXT;"
+    "ALTER TABLE endpoints ADD COLUMN disabled INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE endpoints ADD COLUMN all_event_types INTEGER NOT NULL DEFAULT 1;"
+    "ALTER TABLE endpoints ADD COLUMN channels TEXT;"
+    "ALTER TABLE endpoints ADD COLUMN filter TEXT;"
+    "ALTER TABLE endpoints ADD COLUMN metadata TEXT;"
+    "CREATE UNIQUE INDEX endpoints_uid ON endpoints(application_id, uid)"
+    "  WHERE uid IS NOT NULL AND deleted_at IS NULL;"
+    "CREATE TABLE subscriptions ("
+    "  id TEXT NOT NULL UNIQUE, endpoint_id TEXT NOT NULL, event_type TEXT NOT NULL,"
+    "  enabled INTEGER NOT NULL DEFAULT 1, created_at INTEGER NOT NULL);"
+    "CREATE UNIQUE INDEX subscriptions_endpoint ON subscriptions(endpoint_id, event_type);",
 };
 
 const size_t store__migrations_count = sizeof(store__migrations) / sizeof(store__migrations[0]);

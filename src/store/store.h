@@ -102,6 +102,15 @@ struct store_endpoint {
     int64_t created_at_ms;
     int64_t updated_at_ms;
     int64_t deleted_at_ms; /* 0 = live */
+    /* its application and what it receives (migrations 9 and 10) */
+    char application_id[ID_MAX]; /* insert: "" = the default application of the mode */
+    char *uid;                   /* NULL when unset */
+    bool disabled;
+    bool all_event_types;   /* every event type; else event_types_json */
+    char *event_types_json; /* JSON array of enabled subscriptions (names, patterns) */
+    char *channels_json;    /* JSON array of strings; NULL = every channel */
+    char *filter_json;      /* core/filter.h document; NULL = none */
+    char *metadata_json;    /* object of strings; NULL = {} */
 };
 void store_endpoint_release(struct store_endpoint *e);
 
@@ -113,17 +122,32 @@ struct store_signing_key {
 
 #define STORE_MAX_ACTIVE_KEYS 2
 
-/* Insert an endpoint with its first signing key. ERR_CONFLICT (DUPLICATE_URL) when
- * another live endpoint of the same mode has the same URL. */
+/* Insert an endpoint with its first signing key (and its subscriptions when not
+ * all_event_types). ERR_CONFLICT (DUPLICATE_URL) when another live endpoint of the
+ * default application of the mode has the same URL (HookBridge's rule; endpoints
+ * of other applications may share URLs); ERR_CONFLICT (field "uid") when its
+ * application has a live endpoint with its uid. */
 enum err store_endpoint_insert(struct store *s, const struct store_endpoint *e,
                                const struct store_signing_key *k, struct err_detail *d);
 /* A live endpoint of mode by id (include_deleted for the dispatcher). */
 enum err store_endpoint_get(struct store *s, const char *mode, const char *id, bool include_deleted,
                             struct store_endpoint *out, struct err_detail *d);
 /* Overwrite the mutable fields of a live endpoint (url, description, headers,
- * rate_limit_rps, burst, hmac_enabled, paused, updated_at); DUPLICATE_URL as above. */
+ * rate_limit_rps, burst, hmac_enabled, paused, updated_at, uid, disabled, channels,
+ * filter, metadata, and its event types: the subscriptions are replaced by
+ * event_types_json unless all_event_types); DUPLICATE_URL as above. */
 enum err store_endpoint_update(struct store *s, const struct store_endpoint *e,
                                struct err_detail *d);
+/* A live endpoint of application app_id (of mode) by id or uid. */
+enum err store_endpoint_find(struct store *s, const char *mode, const char *app_id,
+                             const char *id_or_uid, struct store_endpoint *out,
+                             struct err_detail *d);
+/* Live endpoints of an application in creation order (descending: newest first),
+ * after the one with id after_id, as store_application_list. */
+enum err store_endpoint_list_app(struct store *s, const char *mode, const char *app_id,
+                                 const char *after_id, bool descending, int limit,
+                                 struct store_endpoint *out, int *n, bool *has_more,
+                                 struct err_detail *d);
 /* Soft delete; ERR_NOTFOUND when absent or already deleted. */
 enum err store_endpoint_delete(struct store *s, const char *mode, const char *id, int64_t now_ms,
                                struct err_detail *d);

@@ -29,7 +29,9 @@
 
 #define EP_COLS                                                                                    \
     "id, mode, url, description, headers, rate_limit_rps, burst, paused, hmac_enabled, "           \
-    "created_at, updated_at, deleted_at"
+    "created_at, updated_at, deleted_at, application_id, uid, disabled, all_event_types, "         \
+    "channels, filter, metadata, (SELECT json_group_array(event_type) FROM (SELECT event_type "    \
+    "FROM subscriptions WHERE endpoint_id = endpoints.id ORDER BY rowid))"
 
 static const char *const stmt_sql[S_COUNT] = {
     [S_BEGIN] = "BEGIN IMMEDIATE",
@@ -43,16 +45,21 @@ static const char *const stmt_sql[S_COUNT] = {
     [S_KEY_FIND] = "SELECT id, mode, prefix, label, created_at, last_used_at FROM api_keys "
                    "WHERE key_sha256 = ?1 AND deleted_at IS NULL",
     [S_KEY_COUNT] = "SELECT count(*) FROM api_keys WHERE deleted_at IS NULL",
-    [S_EP_INSERT] = "INSERT INTO endpoints (id, mode, url, description, headers, rate_limit_rps, "
-                    "burst, paused, hmac_enabled, created_at, updated_at, application_id) "
-                    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, 'app_default_' || ?2)",
+    [S_EP_INSERT] =
+        "INSERT INTO endpoints (id, mode, url, description, headers, rate_limit_rps, "
+        "burst, paused, hmac_enabled, created_at, updated_at, application_id, uid, "
+        "disabled, all_event_types, channels, filter, metadata) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, "
+        "coalesce(nullif(?12, ''), 'app_default_' || ?2), ?13, ?14, ?15, ?16, ?17, ?18)",
     [S_SK_INSERT] = "INSERT INTO signing_keys (id, endpoint_id, secret, created_at) "
                     "VALUES (?1, ?2, ?3, ?4)",
     [S_EP_GET] = "SELECT " EP_COLS " FROM endpoints WHERE id = ?1 AND (?2 IS NULL OR mode = ?2) "
                  "AND (?3 OR deleted_at IS NULL)",
     [S_EP_UPDATE] = "UPDATE endpoints SET url = ?2, description = ?3, headers = ?4, "
                     "rate_limit_rps = ?5, burst = ?6, paused = ?7, hmac_enabled = ?8, "
-                    "updated_at = ?9 WHERE id = ?1 AND deleted_at IS NULL",
+                    "updated_at = ?9, uid = ?13, disabled = ?14, all_event_types = ?15, "
+                    "channels = ?16, filter = ?17, metadata = ?18 "
+                    "WHERE id = ?1 AND deleted_at IS NULL",
     [S_EP_DELETE] = "UPDATE endpoints SET deleted_at = ?3, updated_at = ?3 "
                     "WHERE id = ?1 AND mode = ?2 AND deleted_at IS NULL",
     [S_EP_LIST] = "SELECT " EP_COLS " FROM endpoints WHERE mode = ?1 AND deleted_at IS NULL "
@@ -62,8 +69,8 @@ static const char *const stmt_sql[S_COUNT] = {
                         "ORDER BY seq DESC LIMIT ?2",
     [S_SK_ACTIVE] = "SELECT id, secret, created_at FROM signing_keys WHERE endpoint_id = ?1 "
                     "AND deleted_at IS NULL ORDER BY created_at, id LIMIT 2",
-    [S_EP_URL_TAKEN] = "SELECT id FROM endpoints WHERE mode = ?1 AND url = ?2 AND id != ?3 "
-                       "AND deleted_at IS NULL LIMIT 1",
+    [S_EP_URL_TAKEN] = "SELECT id FROM endpoints WHERE application_id = 'app_default_' || ?1 "
+                       "AND url = ?2 AND id != ?3 AND deleted_at IS NULL LIMIT 1",
     [S_EP_CURSOR] = "SELECT 1 FROM endpoints WHERE id = ?1 AND mode = ?2",
     [S_EP_LIVE] = "SELECT 1 FROM endpoints WHERE id = ?1 AND mode = ?2 AND deleted_at IS NULL",
     [S_IDEM_FIND] = "SELECT id, payload_sha256 FROM messages "
@@ -538,7 +545,13 @@ void store_endpoint_release(struct store_endpoint *e)
     free(e->url);
     free(e->description);
     free(e->headers_json);
-    e->url = e->description = e->headers_json = NULL;
+    free(e->uid);
+    free(e->event_types_json);
+    free(e->channels_json);
+    free(e->filter_json);
+    free(e->metadata_json);
+    e->url = e->description = e->headers_json = e->uid = e->event_types_json = NULL;
+    e->channels_json = e->filter_json = e->metadata_json = NULL;
 }
 
 static void read_endpoint(sqlite3_stmt *q, struct store_endpoint *e)
@@ -555,12 +568,97 @@ static void read_endpoint(sqlite3_stmt *q, struct store_endpoint *e)
     e->created_at_ms = sqlite3_column_int64(q, 9);
     e->updated_at_ms = sqlite3_column_int64(q, 10);
     e->deleted_at_ms = store__col_opt_int(q, 11, 0);
+    store__col_copy(e->application_id, sizeof(e->application_id), q, 12);
+    e->uid = store__col_dup(q, 13);
+    e->disabled = sqlite3_column_int(q, 14) != 0;
+    e->all_event_types = sqlite3_column_int(q, 15) != 0;
+    e->channels_json = store__col_dup(q, 16);
+    e->filter_json = store__col_dup(q, 17);
+    e->metadata_json = store__col_dup(q, 18);
+    e->event_types_json = e->all_event_types ? NULL : store__col_dup(q, 19);
+}
+
+static const char SQL_EP_UID_TAKEN[] =
+    "SELECT 1 FROM endpoints WHERE application_id = coalesce(nullif(?1, ''), 'app_default_' || ?2) "
+    "AND uid = ?3 AND id <> ?4 AND deleted_at IS NULL";
+static const char SQL_SUB_KEEP_ONLY[] =
+    "DELETE FROM subscriptions WHERE endpoint_id = ?1 AND (?2 IS NULL OR event_type NOT IN "
+    "(SELECT value FROM json_each(?2)))";
+static const char SQL_SUB_ADD[] =
+    "INSERT OR IGNORE INTO subscriptions (id, endpoint_id, event_type, enabled, created_at) "
+    "VALUES (?1, ?2, ?3, 1, ?4)";
+
+/* ERR_CONFLICT (field "uid") when the endpoint's application has another live
+ * endpoint with its uid. */
+static enum err check_uid_free(struct store *s, const struct store_endpoint *e,
+                               struct err_detail *d)
+{
+    if (!e->uid)
+        return ERR_OK;
+    sqlite3_stmt *q = store__prepare(s, SQL_EP_UID_TAKEN);
+    store__bind_text(q, 1, e->application_id);
+    store__bind_text(q, 2, e->mode);
+    store__bind_text(q, 3, e->uid);
+    store__bind_text(q, 4, e->id);
+    int rc = sqlite3_step(q);
+    sqlite3_reset(q);
+    if (rc == SQLITE_ROW)
+        return err_set_field(d, ERR_CONFLICT, "CONFLICT", "uid",
+                             "an endpoint with uid '%s' already exists in this application",
+                             e->uid);
+    return rc == SQLITE_DONE ? ERR_OK : store__db_err(s, rc, d, "check endpoint uid");
+}
+
+/* The subscriptions of e become its event_types_json (kept rows keep their id and
+ * enabled flag); every row goes when it receives every type. */
+static enum err write_subscriptions(struct store *s, const struct store_endpoint *e,
+                                    struct err_detail *d)
+{
+    const char *list = e->all_event_types ? "[]" : e->event_types_json ? e->event_types_json : "[]";
+    sqlite3_stmt *q = store__prepare(s, SQL_SUB_KEEP_ONLY);
+    store__bind_text(q, 1, e->id);
+    store__bind_text(q, 2, list);
+    enum err r = store__exec(s, q, d, "replace subscriptions");
+    if (r != ERR_OK || e->all_event_types || !e->event_types_json)
+        return r;
+    sqlite3_stmt *each = NULL;
+    if (sqlite3_prepare_v2(s->db, "SELECT value FROM json_each(?1)", -1, &each, NULL) != SQLITE_OK)
+        return store__db_err(s, sqlite3_errcode(s->db), d, "read event types");
+    sqlite3_bind_text(each, 1, list, -1, SQLITE_STATIC);
+    int rc;
+    while (r == ERR_OK && (rc = sqlite3_step(each)) == SQLITE_ROW) {
+        char id[ID_MAX];
+        id_time_ordered(id, sizeof(id), "sub_", e->updated_at_ms);
+        q = store__prepare(s, SQL_SUB_ADD);
+        store__bind_text(q, 1, id);
+        store__bind_text(q, 2, e->id);
+        store__bind_text(q, 3, (const char *)sqlite3_column_text(each, 0));
+        sqlite3_bind_int64(q, 4, e->updated_at_ms);
+        r = store__exec(s, q, d, "add subscription");
+    }
+    sqlite3_finalize(each);
+    return r;
+}
+
+/* The columns of migrations 9 and 10, bound as ?12..?18 of S_EP_INSERT/S_EP_UPDATE. */
+static void bind_tenancy(sqlite3_stmt *q, const struct store_endpoint *e)
+{
+    store__bind_text(q, 12, e->application_id);
+    store__bind_text(q, 13, e->uid);
+    sqlite3_bind_int(q, 14, e->disabled);
+    sqlite3_bind_int(q, 15, e->all_event_types);
+    store__bind_text(q, 16, e->channels_json);
+    store__bind_text(q, 17, e->filter_json);
+    store__bind_text(q, 18, e->metadata_json);
 }
 
 /* ERR_CONFLICT (DUPLICATE_URL) when another live endpoint of the mode has the URL. */
 static enum err check_url_free(struct store *s, const struct store_endpoint *e,
                                struct err_detail *d)
 {
+    if (e->application_id[0] &&
+        strncmp(e->application_id, STORE_DEFAULT_APP_PREFIX, strlen(STORE_DEFAULT_APP_PREFIX)) != 0)
+        return ERR_OK; /* only HookBridge's endpoints have unique URLs */
     sqlite3_stmt *q = store__st(s, S_EP_URL_TAKEN);
     store__bind_text(q, 1, e->mode);
     store__bind_text(q, 2, e->url);
@@ -580,9 +678,12 @@ enum err store_endpoint_insert(struct store *s, const struct store_endpoint *e,
                                const struct store_signing_key *k, struct err_detail *d)
 {
     enum err r = check_url_free(s, e, d);
+    if (r == ERR_OK)
+        r = check_uid_free(s, e, d);
     if (r != ERR_OK)
         return r;
     sqlite3_stmt *q = store__st(s, S_EP_INSERT);
+    bind_tenancy(q, e);
     store__bind_text(q, 1, e->id);
     store__bind_text(q, 2, e->mode);
     store__bind_text(q, 3, e->url);
@@ -600,6 +701,8 @@ enum err store_endpoint_insert(struct store *s, const struct store_endpoint *e,
         return err_set(d, ERR_CONFLICT, "INVALID_REQUEST", "endpoint id already exists");
     if (rc != SQLITE_DONE)
         return store__db_err(s, rc, d, "insert endpoint");
+    if ((r = write_subscriptions(s, e, d)) != ERR_OK)
+        return r;
     char sealed[STORE__SEALED_MAX];
     if ((r = store__seal(s, "signing_keys.secret", k->id, k->secret, sealed, sizeof(sealed), d)) !=
         ERR_OK)
@@ -635,9 +738,12 @@ enum err store_endpoint_update(struct store *s, const struct store_endpoint *e,
                                struct err_detail *d)
 {
     enum err r0 = check_url_free(s, e, d);
+    if (r0 == ERR_OK)
+        r0 = check_uid_free(s, e, d);
     if (r0 != ERR_OK)
         return r0;
     sqlite3_stmt *q = store__st(s, S_EP_UPDATE);
+    bind_tenancy(q, e);
     store__bind_text(q, 1, e->id);
     store__bind_text(q, 2, e->url);
     store__bind_text(q, 3, e->description);
@@ -650,6 +756,8 @@ enum err store_endpoint_update(struct store *s, const struct store_endpoint *e,
     enum err r = store__exec(s, q, d, "update endpoint");
     if (r == ERR_OK && sqlite3_changes(s->db) == 0)
         return err_set(d, ERR_NOTFOUND, "ENDPOINT_NOT_FOUND", "endpoint '%s' not found", e->id);
+    if (r == ERR_OK)
+        r = write_subscriptions(s, e, d);
     if (r == ERR_OK && store__feed(s))
         feed_push_endpoint_changed(store__feed(s), e->id);
     return r;
@@ -668,6 +776,84 @@ enum err store_endpoint_delete(struct store *s, const char *mode, const char *id
     if (r == ERR_OK && store__feed(s))
         feed_push_endpoint_changed(store__feed(s), id);
     return r;
+}
+
+static const char SQL_EP_FIND[] = "SELECT " EP_COLS " FROM endpoints WHERE mode = ?1 "
+                                  "AND application_id = ?2 AND deleted_at IS NULL "
+                                  "AND (id = ?3 OR uid = ?3) ORDER BY id = ?3 DESC LIMIT 1";
+static const char SQL_EP_APP_SEQ[] =
+    "SELECT seq FROM endpoints WHERE id = ?1 AND application_id = ?2 AND deleted_at IS NULL";
+static const char SQL_EP_APP_ASC[] = "SELECT " EP_COLS " FROM endpoints WHERE mode = ?1 "
+                                     "AND application_id = ?2 AND deleted_at IS NULL "
+                                     "AND seq > ?3 ORDER BY seq LIMIT ?4";
+static const char SQL_EP_APP_DESC[] = "SELECT " EP_COLS " FROM endpoints WHERE mode = ?1 "
+                                      "AND application_id = ?2 AND deleted_at IS NULL "
+                                      "AND seq < ?3 ORDER BY seq DESC LIMIT ?4";
+
+enum err store_endpoint_find(struct store *s, const char *mode, const char *app_id,
+                             const char *id_or_uid, struct store_endpoint *out,
+                             struct err_detail *d)
+{
+    sqlite3_stmt *q = store__prepare(s, SQL_EP_FIND);
+    store__bind_text(q, 1, mode);
+    store__bind_text(q, 2, app_id);
+    store__bind_text(q, 3, id_or_uid);
+    int rc = sqlite3_step(q);
+    enum err e = ERR_OK;
+    if (rc == SQLITE_ROW)
+        read_endpoint(q, out);
+    else if (rc == SQLITE_DONE)
+        e = err_set(d, ERR_NOTFOUND, "ENDPOINT_NOT_FOUND", "endpoint '%s' not found", id_or_uid);
+    else
+        e = store__db_err(s, rc, d, "read endpoint");
+    sqlite3_reset(q);
+    return e;
+}
+
+enum err store_endpoint_list_app(struct store *s, const char *mode, const char *app_id,
+                                 const char *after_id, bool descending, int limit,
+                                 struct store_endpoint *out, int *n, bool *has_more,
+                                 struct err_detail *d)
+{
+    int64_t seq = descending ? INT64_MAX : 0;
+    *n = 0;
+    *has_more = false;
+    sqlite3_stmt *q;
+    int rc;
+    if (after_id && after_id[0]) {
+        q = store__prepare(s, SQL_EP_APP_SEQ);
+        store__bind_text(q, 1, after_id);
+        store__bind_text(q, 2, app_id);
+        rc = sqlite3_step(q);
+        if (rc == SQLITE_ROW)
+            seq = sqlite3_column_int64(q, 0);
+        sqlite3_reset(q);
+        if (rc == SQLITE_DONE)
+            return err_set_field(d, ERR_INVAL, "INVALID_REQUEST", "iterator",
+                                 "'iterator' is not an iterator of this list");
+        if (rc != SQLITE_ROW)
+            return store__db_err(s, rc, d, "read iterator");
+    }
+    q = store__prepare(s, descending ? SQL_EP_APP_DESC : SQL_EP_APP_ASC);
+    store__bind_text(q, 1, mode);
+    store__bind_text(q, 2, app_id);
+    sqlite3_bind_int64(q, 3, seq);
+    sqlite3_bind_int(q, 4, limit + 1);
+    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+        if (*n == limit) {
+            *has_more = true;
+            break;
+        }
+        read_endpoint(q, &out[(*n)++]);
+    }
+    sqlite3_reset(q);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+        for (int i = 0; i < *n; i++)
+            store_endpoint_release(&out[i]);
+        *n = 0;
+        return store__db_err(s, rc, d, "list endpoints");
+    }
+    return ERR_OK;
 }
 
 enum err store_endpoint_list(struct store *s, const char *mode, const char *cursor, int limit,

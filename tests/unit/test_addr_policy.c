@@ -13,7 +13,7 @@
 #include <string.h>
 #include <sys/un.h>
 
-#include "deliver/addr_policy.h"
+#include "core/addr_policy.h"
 
 /* Parse a v4 or v6 literal into a sockaddr and ask the policy. */
 static bool is_public(const char *addr)

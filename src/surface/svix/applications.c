@@ -126,14 +126,9 @@ void svix__app_list(struct api_request *r)
     const char *iterator;
     if (!svix__page(r, &limit, &iterator))
         return;
-    const char *order = api__query(r, "order");
-    if (order && strcmp(order, "ascending") != 0 && strcmp(order, "descending") != 0) {
-        snprintf(r->error_field, sizeof(r->error_field), "order");
-        api__respond_error(r, MHD_HTTP_BAD_REQUEST, "INVALID_REQUEST",
-                           "'order' must be ascending or descending");
+    bool descending;
+    if (!svix__order(r, &descending))
         return;
-    }
-    bool descending = order && !strcmp(order, "descending");
     struct store_application *apps = calloc((size_t)limit, sizeof(*apps));
     if (!apps)
         abort();

@@ -21,6 +21,8 @@ void svix__respond_list(struct api_request *r, json_t *data, const char *last_id
 json_t *svix__body(struct api_request *r);
 /* Query limit (default 50, 1..250) and iterator; false after answering the error. */
 bool svix__page(struct api_request *r, int *limit, const char **iterator);
+/* Query order: ascending (the default) or descending; false after answering the error. */
+bool svix__order(struct api_request *r, bool *descending);
 /* A query boolean ("true"/"false"); false after answering the error. */
 bool svix__query_bool(struct api_request *r, const char *name, bool def, bool *out);
 /* RFC 3339 with milliseconds, as Svix writes times. */
@@ -43,6 +45,13 @@ void svix__app_get(struct api_request *r);
 void svix__app_replace(struct api_request *r);
 void svix__app_patch(struct api_request *r);
 void svix__app_delete(struct api_request *r);
+void svix__endpoint_create(struct api_request *r);
+void svix__endpoint_list(struct api_request *r);
+void svix__endpoint_get(struct api_request *r);
+void svix__endpoint_replace(struct api_request *r);
+void svix__endpoint_patch(struct api_request *r);
+void svix__endpoint_delete(struct api_request *r);
+void svix__endpoint_secret(struct api_request *r);
 void svix__event_type_create(struct api_request *r);
 void svix__event_type_list(struct api_request *r);
 void svix__event_type_get(struct api_request *r);

@@ -30,6 +30,13 @@ static const struct route routes[] = {
     {"PUT", "app/:app", svix__app_replace},
     {"PATCH", "app/:app", svix__app_patch},
     {"DELETE", "app/:app", svix__app_delete},
+    {"POST", "app/:app/endpoint", svix__endpoint_create},
+    {"GET", "app/:app/endpoint", svix__endpoint_list},
+    {"GET", "app/:app/endpoint/:ep", svix__endpoint_get},
+    {"PUT", "app/:app/endpoint/:ep", svix__endpoint_replace},
+    {"PATCH", "app/:app/endpoint/:ep", svix__endpoint_patch},
+    {"DELETE", "app/:app/endpoint/:ep", svix__endpoint_delete},
+    {"GET", "app/:app/endpoint/:ep/secret", svix__endpoint_secret},
     {"POST", "event-type", svix__event_type_create},
     {"GET", "event-type", svix__event_type_list},
     {"GET", "event-type/:name", svix__event_type_get},
@@ -43,7 +50,8 @@ static const char *wire_field(const char *field, char *buf, size_t len)
 {
     static const struct {
         const char *domain, *wire;
-    } special[] = {{"category", "groupName"}, {"event_types", "filterTypes"}};
+    } special[] = {
+        {"category", "groupName"}, {"event_types", "eventTypes"}, {"rate_limit", "throttleRate"}};
     for (size_t i = 0; i < sizeof(special) / sizeof(special[0]); i++)
         if (!strcmp(field, special[i].domain))
             return special[i].wire;
@@ -174,6 +182,18 @@ bool svix__page(struct api_request *r, int *limit, const char **iterator)
     }
     *iterator = api__query(r, "iterator");
     return true;
+}
+
+bool svix__order(struct api_request *r, bool *descending)
+{
+    const char *order = api__query(r, "order");
+    *descending = order && !strcmp(order, "descending");
+    if (!order || *descending || !strcmp(order, "ascending"))
+        return true;
+    snprintf(r->error_field, sizeof(r->error_field), "order");
+    api__respond_error(r, MHD_HTTP_BAD_REQUEST, "INVALID_REQUEST",
+                       "'order' must be ascending or descending");
+    return false;
 }
 
 bool svix__query_bool(struct api_request *r, const char *name, bool def, bool *out)

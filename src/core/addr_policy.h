@@ -9,8 +9,8 @@
  * Threading: pure function.
  * SPDX-License-Identifier: MIT
  */
-#ifndef HOOKD_DELIVER_ADDR_POLICY_H
-#define HOOKD_DELIVER_ADDR_POLICY_H
+#ifndef HOOKD_CORE_ADDR_POLICY_H
+#define HOOKD_CORE_ADDR_POLICY_H
 
 #include <stdbool.h>
 #include <sys/socket.h>

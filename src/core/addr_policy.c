@@ -9,7 +9,7 @@
  * is as private as 127.0.0.1.
  * SPDX-License-Identifier: MIT
  */
-#include "deliver/addr_policy.h"
+#include "core/addr_policy.h"
 
 #include <netinet/in.h>
 #include <stdint.h>

@@ -1,0 +1,387 @@
+/* endpoints - see endpoints.h. SPDX-License-Identifier: MIT */
+#include "service/endpoints.h"
+
+#include <arpa/inet.h>
+#include <curl/curl.h>
+#include <netinet/in.h>
+#include <openssl/evp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "core/event_match.h"
+#include "core/filter.h"
+#include "core/names.h"
+#include "core/validate.h"
+#include "core/addr_policy.h"
+#include "util/clock.h"
+
+#define DESCRIPTION_MAX 1024
+#define RATE_MAX 100000
+#define EVENT_TYPES_MAX 100
+#define CHANNELS_MAX 10
+#define CHANNEL_LEN_MAX 128
+
+/* IP literals outside public space and localhost names (what the dispatcher
+ * would refuse at connect time anyway). */
+static enum err check_blocked(const char *url, struct err_detail *d)
+{
+    CURLU *u = curl_url();
+    char *host = NULL;
+    enum err e = ERR_OK;
+    if (!u)
+        abort();
+    if (curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
+        curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK)
+        goto out; /* validate_endpoint_url already accepted it; nothing more to say */
+    size_t hl = strlen(host);
+    char lit[64];
+    struct sockaddr_in in4 = {.sin_family = AF_INET};
+    struct sockaddr_in6 in6 = {.sin6_family = AF_INET6};
+    bool blocked = false;
+    if (!strcasecmp(host, "localhost") || (hl > 10 && !strcasecmp(host + hl - 10, ".localhost"))) {
+        blocked = true;
+    } else if (inet_pton(AF_INET, host, &in4.sin_addr) == 1) {
+        blocked = !addr_policy_is_public((struct sockaddr *)&in4);
+    } else if (host[0] == '[' && hl < sizeof(lit) + 1) {
+        memcpy(lit, host + 1, hl - 2);
+        lit[hl - 2] = '\0';
+        char *zone = strchr(lit, '%');
+        if (zone)
+            *zone = '\0';
+        if (inet_pton(AF_INET6, lit, &in6.sin6_addr) == 1)
+            blocked = !addr_policy_is_public((struct sockaddr *)&in6);
+    }
+    if (blocked)
+        e = err_set_field(d, ERR_INVAL, "ENDPOINT_BLOCKED", "url",
+                          "endpoint URL targets a private or internal address '%s'", host);
+out:
+    curl_free(host);
+    curl_url_cleanup(u);
+    return e;
+}
+
+enum err service_endpoint_check_url(const char *url, const struct config *cfg, struct err_detail *d)
+{
+    enum err e = validate_endpoint_url(url, cfg->allow_http, d);
+    if (e != ERR_OK) {
+        if (d)
+            snprintf(d->field, sizeof(d->field), "url");
+        return e;
+    }
+    return cfg->allow_private_networks ? ERR_OK : check_blocked(url, d);
+}
+
+static char *dup_or_null(const char *s)
+{
+    if (!s)
+        return NULL;
+    char *r = strdup(s);
+    if (!r)
+        abort();
+    return r;
+}
+
+static enum err bad(struct err_detail *d, const char *field, const char *what)
+{
+    return err_set_field(d, ERR_INVAL, "INVALID_REQUEST", field, "'%s' must be %s", field, what);
+}
+
+static bool is_set(const json_t *v)
+{
+    return v && !json_is_null(v);
+}
+
+/* whsec_ + standard base64 of 24 to 64 bytes. */
+static bool secret_ok(const char *s)
+{
+    if (strncmp(s, "whsec_", 6) != 0)
+        return false;
+    const char *b = s + 6;
+    size_t n = strlen(b);
+    if (n == 0 || n % 4 != 0 || n > 88)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (!strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=", b[i]) ||
+            (b[i] == '=' && i < n - 2))
+            return false;
+    unsigned char out[72];
+    int len = EVP_DecodeBlock(out, (const unsigned char *)b, (int)n);
+    len -= (b[n - 1] == '=') + (b[n - 2] == '=');
+    return len >= 24 && len <= 64 && strlen(s) < ID_MAX;
+}
+
+static enum err check_fields(struct service_endpoint_op *x, const struct endpoint_fields *f,
+                             const struct config *cfg, struct err_detail *d)
+{
+    enum err e;
+    bool need_url = x->kind == ENDPOINT_CREATE || x->kind == ENDPOINT_REPLACE;
+    if (need_url && !is_set(f->url))
+        return err_set_field(d, ERR_INVAL, "INVALID_REQUEST", "url", "'url' is required");
+    if (f->url) {
+        if (!json_is_string(f->url))
+            return bad(d, "url", "a string");
+        if ((e = service_endpoint_check_url(json_string_value(f->url), cfg, d)) != ERR_OK)
+            return e;
+    }
+    if (is_set(f->description) &&
+        (!json_is_string(f->description) || json_string_length(f->description) > DESCRIPTION_MAX))
+        return bad(d, "description", "a string of at most 1024 bytes");
+    if (is_set(f->uid) && (!json_is_string(f->uid) ||
+                           (e = names_check_uid(json_string_value(f->uid), "uid", d)) != ERR_OK))
+        return json_is_string(f->uid) ? e : bad(d, "uid", "a string");
+    if (is_set(f->disabled) && !json_is_boolean(f->disabled))
+        return bad(d, "disabled", "a boolean");
+    if (is_set(f->event_types)) {
+        if (!json_is_array(f->event_types) || json_array_size(f->event_types) > EVENT_TYPES_MAX)
+            return bad(d, "event_types", "an array of at most 100 event type names");
+        size_t i;
+        json_t *v;
+        json_array_foreach(f->event_types, i, v)
+        {
+            if (!json_is_string(v) || !event_type_pattern_is_valid(json_string_value(v)))
+                return err_set_field(d, ERR_INVAL, "INVALID_REQUEST", "event_types",
+                                     "'event_types' item %zu is not an event type name or a "
+                                     "pattern such as 'order.*'",
+                                     i);
+        }
+    }
+    if (is_set(f->channels)) {
+        if (!json_is_array(f->channels) || json_array_size(f->channels) > CHANNELS_MAX)
+            return bad(d, "channels", "an array of at most 10 strings");
+        size_t i;
+        json_t *v;
+        json_array_foreach(f->channels, i, v)
+        {
+            if (!json_is_string(v) || json_string_length(v) < 1 ||
+                json_string_length(v) > CHANNEL_LEN_MAX)
+                return bad(d, "channels", "an array of at most 10 strings of 1 to 128 bytes");
+        }
+    }
+    if (is_set(f->filter) && (e = filter_validate(f->filter, d)) != ERR_OK) {
+        snprintf(d->field, sizeof(d->field), "filter");
+        return e;
+    }
+    if (is_set(f->rate_limit) &&
+        (!json_is_integer(f->rate_limit) || json_integer_value(f->rate_limit) < 1 ||
+         json_integer_value(f->rate_limit) > RATE_MAX))
+        return bad(d, "rate_limit", "an integer from 1 to 100000, or null");
+    if (is_set(f->metadata) && (e = names_check_metadata(f->metadata, "metadata", d)) != ERR_OK)
+        return e;
+    if (is_set(f->headers)) {
+        if ((e = validate_headers(f->headers, d)) != ERR_OK) {
+            snprintf(d->field, sizeof(d->field), "headers");
+            return e;
+        }
+    }
+    if (is_set(f->secret)) {
+        if (x->kind != ENDPOINT_CREATE)
+            return bad(d, "secret", "set when the endpoint is created (rotate it to change it)");
+        if (!json_is_string(f->secret) || !secret_ok(json_string_value(f->secret)))
+            return bad(d, "secret", "'whsec_' followed by the base64 of 24 to 64 bytes");
+        snprintf(x->secret, sizeof(x->secret), "%s", json_string_value(f->secret));
+    }
+    x->fields = json_object();
+    const struct {
+        const char *name;
+        const json_t *v;
+    } all[] = {
+        {"url", f->url},           {"description", f->description}, {"uid", f->uid},
+        {"disabled", f->disabled}, {"event_types", f->event_types}, {"channels", f->channels},
+        {"filter", f->filter},     {"rate_limit", f->rate_limit},   {"metadata", f->metadata},
+        {"headers", f->headers}};
+    for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
+        if (all[i].v)
+            json_object_set_new(x->fields, all[i].name, json_deep_copy(all[i].v));
+    return ERR_OK;
+}
+
+/* Text of a JSON field for a column: NULL for absent, null, and what means "none". */
+static char *column_json(const json_t *v, bool empty_is_none)
+{
+    if (!is_set(v))
+        return NULL;
+    if (empty_is_none &&
+        ((json_is_array(v) && !json_array_size(v)) || (json_is_object(v) && !json_object_size(v))))
+        return NULL;
+    char *t = json_dumps(v, JSON_COMPACT);
+    if (!t)
+        abort();
+    return t;
+}
+
+/* Apply the op's fields to e; reset: absent fields go back to their defaults (PUT). */
+static void merge(struct store_endpoint *e, const json_t *fields, bool reset)
+{
+    json_t *v;
+#define FIELD(name) ((v = json_object_get(fields, name)) || reset)
+    if ((v = json_object_get(fields, "url"))) {
+        free(e->url);
+        e->url = dup_or_null(json_string_value(v));
+    }
+    if (FIELD("description")) {
+        free(e->description);
+        e->description = dup_or_null(json_string_value(v));
+    }
+    if ((v = json_object_get(fields, "uid"))) { /* kept on PUT: it is an address */
+        free(e->uid);
+        e->uid = dup_or_null(json_string_value(v));
+    }
+    if (FIELD("disabled"))
+        e->disabled = json_is_true(v);
+    if (FIELD("event_types")) {
+        free(e->event_types_json);
+        e->event_types_json = column_json(v, true);
+        e->all_event_types = e->event_types_json == NULL;
+    }
+    if (FIELD("channels")) {
+        free(e->channels_json);
+        e->channels_json = column_json(v, true);
+    }
+    if (FIELD("filter")) {
+        free(e->filter_json);
+        e->filter_json = column_json(v, true);
+    }
+    if (FIELD("rate_limit"))
+        e->rate_limit_rps = is_set(v) ? (int)json_integer_value(v) : 0;
+    if (FIELD("metadata")) {
+        free(e->metadata_json);
+        e->metadata_json = column_json(v, true);
+    }
+    if (FIELD("headers")) {
+        free(e->headers_json);
+        e->headers_json = column_json(v, true);
+    }
+#undef FIELD
+}
+
+static enum err apply(struct store *s, struct commit_op *op)
+{
+    struct service_endpoint_op *x = (struct service_endpoint_op *)op;
+    struct err_detail *d = &op->detail;
+    store_endpoint_release(&x->ep);
+    memset(&x->ep, 0, sizeof(x->ep));
+    struct store_application app = {0};
+    enum err e = store_application_get(s, x->mode, x->app, &app, d);
+    if (e != ERR_OK)
+        return e;
+    char app_id[ID_MAX];
+    snprintf(app_id, sizeof(app_id), "%s", app.id);
+    store_application_release(&app);
+    if (x->kind == ENDPOINT_CREATE) {
+        struct store_endpoint *ep = &x->ep;
+        int64_t now = clock_now_ms();
+        id_prefixed_hex(ep->id, sizeof(ep->id), "ep_", 32);
+        snprintf(ep->mode, sizeof(ep->mode), "%s", x->mode);
+        snprintf(ep->application_id, sizeof(ep->application_id), "%s", app_id);
+        ep->hmac_enabled = true;
+        ep->all_event_types = true;
+        merge(ep, x->fields, true);
+        ep->created_at_ms = ep->updated_at_ms = now;
+        struct store_signing_key k = {0};
+        id_prefixed_hex(k.id, sizeof(k.id), "sk_", 24);
+        if (!x->secret[0])
+            id_signing_secret(x->secret, sizeof(x->secret));
+        snprintf(k.secret, sizeof(k.secret), "%s", x->secret);
+        k.created_at_ms = now;
+        e = store_endpoint_insert(s, ep, &k, d);
+        explicit_bzero(k.secret, sizeof(k.secret));
+        return e;
+    }
+    if ((e = store_endpoint_find(s, x->mode, app_id, x->target, &x->ep, d)) != ERR_OK)
+        return e;
+    if (x->kind == ENDPOINT_DELETE)
+        return store_endpoint_delete(s, x->mode, x->ep.id, clock_now_ms(), d);
+    merge(&x->ep, x->fields, x->kind == ENDPOINT_REPLACE);
+    x->ep.updated_at_ms = clock_now_ms();
+    return store_endpoint_update(s, &x->ep, d);
+}
+
+enum err service_endpoint_op_init(struct service_endpoint_op *x, enum endpoint_write kind,
+                                  const char *mode, const char *app, const char *target,
+                                  const struct endpoint_fields *f, const struct config *cfg,
+                                  struct err_detail *d)
+{
+    memset(x, 0, sizeof(*x));
+    x->kind = kind;
+    snprintf(x->mode, sizeof(x->mode), "%s", mode);
+    if (kind != ENDPOINT_DELETE) {
+        enum err e = check_fields(x, f, cfg, d);
+        if (e != ERR_OK) {
+            service_endpoint_op_release(x);
+            return e;
+        }
+    }
+    x->app = dup_or_null(app);
+    x->target = dup_or_null(target);
+    x->head.op.apply = apply;
+    return ERR_OK;
+}
+
+void service_endpoint_op_release(struct service_endpoint_op *x)
+{
+    json_decref(x->fields);
+    x->fields = NULL;
+    store_endpoint_release(&x->ep);
+    free(x->app);
+    free(x->target);
+    x->app = x->target = NULL;
+    explicit_bzero(x->secret, sizeof(x->secret));
+}
+
+/* The id of application app (id or uid) of mode. */
+static enum err app_id_of(struct store *s, const char *mode, const char *app, char out[ID_MAX],
+                          struct err_detail *d)
+{
+    struct store_application a = {0};
+    enum err e = store_application_get(s, mode, app, &a, d);
+    if (e == ERR_OK)
+        snprintf(out, ID_MAX, "%s", a.id);
+    store_application_release(&a);
+    return e;
+}
+
+enum err service_endpoint_get(struct store *s, const char *mode, const char *app,
+                              const char *id_or_uid, struct store_endpoint *out,
+                              struct err_detail *d)
+{
+    char app_id[ID_MAX];
+    enum err e = app_id_of(s, mode, app, app_id, d);
+    return e != ERR_OK ? e : store_endpoint_find(s, mode, app_id, id_or_uid, out, d);
+}
+
+enum err service_endpoint_list(struct store *s, const char *mode, const char *app,
+                               const char *iterator, bool descending, int limit,
+                               struct store_endpoint *out, int *n, bool *has_more,
+                               struct err_detail *d)
+{
+    *n = 0;
+    *has_more = false;
+    if (limit < 1 || limit > SERVICE_PAGE_MAX)
+        return err_set_field(d, ERR_INVAL, "INVALID_REQUEST", "limit",
+                             "'limit' must be from 1 to %d", SERVICE_PAGE_MAX);
+    char app_id[ID_MAX];
+    enum err e = app_id_of(s, mode, app, app_id, d);
+    return e != ERR_OK ? e
+                       : store_endpoint_list_app(s, mode, app_id, iterator, descending, limit, out,
+                                                 n, has_more, d);
+}
+
+enum err service_endpoint_secret(struct store *s, const char *mode, const char *app,
+                                 const char *id_or_uid, char secret[ID_MAX], struct err_detail *d)
+{
+    struct store_endpoint ep = {0};
+    enum err e = service_endpoint_get(s, mode, app, id_or_uid, &ep, d);
+    if (e != ERR_OK)
+        return e;
+    struct store_signing_key keys[STORE_MAX_ACTIVE_KEYS];
+    int n = 0;
+    e = store_signing_keys_active(s, ep.id, keys, &n, d);
+    store_endpoint_release(&ep);
+    if (e == ERR_OK && n == 0)
+        e = err_set(d, ERR_NOTFOUND, "NOT_FOUND", "the endpoint has no active signing secret");
+    if (e == ERR_OK)
+        snprintf(secret, ID_MAX, "%s", keys[n - 1].secret);
+    explicit_bzero(keys, sizeof(keys));
+    return e;
+}

@@ -1,0 +1,172 @@
+/*
+ * svix endpoints - /api/v1/app/{app}/endpoint: EndpointIn/EndpointOut onto
+ * service/endpoints (1.x names filterTypes and rateLimit beside 2.x's
+ * eventTypes and throttleRate; hookd's `filter` extension), the secret, and
+ * the custom headers.
+ * SPDX-License-Identifier: MIT
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "service/endpoints.h"
+#include "surface/svix/internal.h"
+
+static json_t *render(const struct store_endpoint *e)
+{
+    json_t *types = svix__json_or(e->all_event_types ? NULL : e->event_types_json, json_null());
+    json_t *rate = e->rate_limit_rps ? json_integer(e->rate_limit_rps) : json_null();
+    return json_pack("{s:s, s:s?, s:s, s:s, s:b, s:O, s:o, s:o, s:O, s:o, s:i, s:o, s:o, s:o, "
+                     "s:o}",
+                     "id", e->id, "uid", e->uid, "url", e->url ? e->url : "", "description",
+                     e->description ? e->description : "", "disabled", e->disabled, "eventTypes",
+                     types, "filterTypes", types, "channels",
+                     svix__json_or(e->channels_json, json_null()), "throttleRate", rate,
+                     "rateLimit", rate, "version", 1, "metadata",
+                     svix__json_or(e->metadata_json, json_object()), "filter",
+                     svix__json_or(e->filter_json, json_null()), "createdAt",
+                     svix__time(e->created_at_ms), "updatedAt", svix__time(e->updated_at_ms));
+}
+
+static void read_fields(json_t *body, struct endpoint_fields *f)
+{
+    memset(f, 0, sizeof(*f));
+    f->url = json_object_get(body, "url");
+    f->description = json_object_get(body, "description");
+    f->uid = json_object_get(body, "uid");
+    f->disabled = json_object_get(body, "disabled");
+    if (!(f->event_types = json_object_get(body, "eventTypes")))
+        f->event_types = json_object_get(body, "filterTypes");
+    f->channels = json_object_get(body, "channels");
+    f->filter = json_object_get(body, "filter");
+    if (!(f->rate_limit = json_object_get(body, "throttleRate")))
+        f->rate_limit = json_object_get(body, "rateLimit");
+    f->metadata = json_object_get(body, "metadata");
+    f->headers = json_object_get(body, "headers");
+    f->secret = json_object_get(body, "secret");
+}
+
+struct ep_op {
+    struct service_endpoint_op svc;
+};
+
+static void write_done(struct api_request *r)
+{
+    struct ep_op *x = svix__op(r);
+    struct commit_op *op = &x->svc.head.op;
+    if (op->result != ERR_OK)
+        api__respond_err(r, op->result, &op->detail);
+    else if (x->svc.kind == ENDPOINT_DELETE)
+        api__respond_raw(r, MHD_HTTP_NO_CONTENT, "", 0, NULL, 0);
+    else
+        api__respond_json(r, x->svc.kind == ENDPOINT_CREATE ? MHD_HTTP_CREATED : MHD_HTTP_OK,
+                          render(&x->svc.ep));
+    service_endpoint_op_release(&x->svc);
+    free(x);
+}
+
+static void submit(struct api_request *r, enum endpoint_write kind)
+{
+    json_t *body = NULL;
+    struct endpoint_fields f = {0};
+    if (kind != ENDPOINT_DELETE) {
+        if (!(body = svix__body(r)))
+            return;
+        read_fields(body, &f);
+        if (kind == ENDPOINT_PATCH && f.secret && !json_is_null(f.secret))
+            f.secret = NULL; /* 1.x may send the current secret back on PATCH: ignored */
+    }
+    struct ep_op *x = calloc(1, sizeof(*x));
+    if (!x)
+        abort();
+    struct err_detail d = {0};
+    enum err e = service_endpoint_op_init(&x->svc, kind, r->key.mode, r->param[0], r->param[1], &f,
+                                          r->api->deps.cfg, &d);
+    json_decref(body);
+    if (e != ERR_OK) {
+        free(x);
+        api__respond_err(r, e, &d);
+        return;
+    }
+    svix__defer(r, &x->svc.head, write_done);
+}
+
+void svix__endpoint_create(struct api_request *r)
+{
+    submit(r, ENDPOINT_CREATE);
+}
+void svix__endpoint_replace(struct api_request *r)
+{
+    submit(r, ENDPOINT_REPLACE);
+}
+void svix__endpoint_patch(struct api_request *r)
+{
+    submit(r, ENDPOINT_PATCH);
+}
+void svix__endpoint_delete(struct api_request *r)
+{
+    submit(r, ENDPOINT_DELETE);
+}
+
+void svix__endpoint_get(struct api_request *r)
+{
+    struct store_endpoint ep = {0};
+    struct err_detail d = {0};
+    struct store *s = api__store_acquire(r->api);
+    enum err e =
+        s ? service_endpoint_get(s, r->key.mode, r->param[0], r->param[1], &ep, &d) : ERR_IO;
+    api__store_release(r->api, s);
+    if (e != ERR_OK) {
+        api__respond_err(r, e, &d);
+        return;
+    }
+    api__respond_json(r, MHD_HTTP_OK, render(&ep));
+    store_endpoint_release(&ep);
+}
+
+void svix__endpoint_list(struct api_request *r)
+{
+    int limit;
+    const char *iterator;
+    bool descending;
+    if (!svix__page(r, &limit, &iterator) || !svix__order(r, &descending))
+        return;
+    struct store_endpoint *eps = calloc((size_t)limit, sizeof(*eps));
+    if (!eps)
+        abort();
+    int n = 0;
+    bool has_more = false;
+    struct err_detail d = {0};
+    struct store *s = api__store_acquire(r->api);
+    enum err e = s ? service_endpoint_list(s, r->key.mode, r->param[0], iterator, descending, limit,
+                                           eps, &n, &has_more, &d)
+                   : ERR_IO;
+    api__store_release(r->api, s);
+    if (e != ERR_OK) {
+        free(eps);
+        api__respond_err(r, e, &d);
+        return;
+    }
+    json_t *data = json_array();
+    for (int i = 0; i < n; i++)
+        json_array_append_new(data, render(&eps[i]));
+    svix__respond_list(r, data, n ? eps[n - 1].id : NULL, has_more);
+    for (int i = 0; i < n; i++)
+        store_endpoint_release(&eps[i]);
+    free(eps);
+}
+
+void svix__endpoint_secret(struct api_request *r)
+{
+    char secret[ID_MAX] = "";
+    struct err_detail d = {0};
+    struct store *s = api__store_acquire(r->api);
+    enum err e =
+        s ? service_endpoint_secret(s, r->key.mode, r->param[0], r->param[1], secret, &d) : ERR_IO;
+    api__store_release(r->api, s);
+    if (e != ERR_OK) {
+        api__respond_err(r, e, &d);
+        return;
+    }
+    api__respond_json(r, MHD_HTTP_OK, json_pack("{s:s}", "key", secret));
+    explicit_bzero(secret, sizeof(secret));
+}
