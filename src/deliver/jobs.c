@@ -11,6 +11,7 @@ void job_free(struct job *j)
     free(j->payload);
     free(j->content_type);
     free(j->headers_json);
+    free(j->webhook_id);
     free(j);
 }
 

@@ -44,6 +44,7 @@ struct job {
     size_t payload_len;
     char *content_type;
     char *headers_json;
+    char *webhook_id;     /* with the payload: the event's public id; NULL = message_id */
     struct job *next;     /* target wait queue */
     struct job *idx_next; /* index chain */
 };

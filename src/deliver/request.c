@@ -10,8 +10,8 @@
 #include <sys/socket.h>
 #include <time.h>
 
-#include "core/signature.h"
 #include "core/addr_policy.h"
+#include "core/signature.h"
 #include "util/clock.h"
 #include "util/utf8.h"
 
@@ -140,7 +140,7 @@ void request_target_clear_keys(struct request_target *t)
     t->n_keys = 0;
 }
 
-void request_setup(struct request *r, const struct request_target *t, const char *message_id,
+void request_setup(struct request *r, const struct request_target *t, const char *webhook_id,
                    const char *payload, size_t payload_len, const char *content_type,
                    const char *msg_headers_json, const char *user_agent, int64_t timeout_ms,
                    bool allow_private)
@@ -166,7 +166,7 @@ void request_setup(struct request *r, const struct request_target *t, const char
         snprintf(ts_s, sizeof(ts_s), "%lld", (long long)ts);
         for (int i = 0; i < t->n_signers; i++) {
             char e1[SIGNATURE_ENTRY_MAX], e2[SIGNATURE_ENTRY_MAX];
-            if (signature_key_v1(&t->signers[i], e1, sizeof(e1), message_id, ts, payload,
+            if (signature_key_v1(&t->signers[i], e1, sizeof(e1), webhook_id, ts, payload,
                                  payload_len) == ERR_OK) {
                 if (sw[0])
                     strcat(sw, " ");
@@ -179,16 +179,16 @@ void request_setup(struct request *r, const struct request_target *t, const char
                 strcat(hb, e2);
             }
         }
-        h = add_header(h, "webhook-id", message_id);
+        h = add_header(h, "webhook-id", webhook_id);
         h = add_header(h, "webhook-timestamp", ts_s);
         h = add_header(h, "webhook-signature", sw);
-        h = add_header(h, "X-Webhook-Id", message_id);
+        h = add_header(h, "X-Webhook-Id", webhook_id);
         h = add_header(h, "X-Webhook-Timestamp", ts_s);
         h = add_header(h, "X-Webhook-Signature", hb);
     } else {
         /* Unsigned endpoints still get the ids receivers dedupe on. */
-        h = add_header(h, "webhook-id", message_id);
-        h = add_header(h, "X-Webhook-Id", message_id);
+        h = add_header(h, "webhook-id", webhook_id);
+        h = add_header(h, "X-Webhook-Id", webhook_id);
     }
     r->headers = h;
 

@@ -74,7 +74,7 @@ bool request_init(struct request *r);
 /* Configure r->easy (made by request_init) for one attempt: the URL, body,
  * headers and timeouts, all set every time, so nothing of the last attempt
  * carries over. */
-void request_setup(struct request *r, const struct request_target *t, const char *message_id,
+void request_setup(struct request *r, const struct request_target *t, const char *webhook_id,
                    const char *payload, size_t payload_len, const char *content_type,
                    const char *msg_headers_json, const char *user_agent, int64_t timeout_ms,
                    bool allow_private);

@@ -237,6 +237,7 @@ static enum readiness job_ready(struct worker *w, struct job *j)
     j->payload_len = dl.payload_len;
     j->content_type = dl.content_type;
     j->headers_json = dl.headers_json;
+    j->webhook_id = dl.webhook_id;
     w->payload_bytes += j->payload_len;
     if (dl.attempt_count + 1 > j->attempt_no)
         j->attempt_no = dl.attempt_count + 1;
@@ -257,9 +258,9 @@ static void start_job(struct worker *w, struct target *t, struct job *j)
     x->job = j;
     x->target = t;
     j->state = JOB_RUNNING;
-    request_setup(&x->req, &t->t, j->message_id, j->payload, j->payload_len, j->content_type,
-                  j->headers_json, w->cfg.user_agent, w->cfg.timeout_ms,
-                  w->cfg.allow_private_networks);
+    request_setup(&x->req, &t->t, j->webhook_id ? j->webhook_id : j->message_id, j->payload,
+                  j->payload_len, j->content_type, j->headers_json, w->cfg.user_agent,
+                  w->cfg.timeout_ms, w->cfg.allow_private_networks);
     curl_easy_setopt(x->req.easy, CURLOPT_PRIVATE, x);
     if (curl_multi_add_handle(w->multi, x->req.easy) != CURLM_OK)
         PANIC("cannot add a transfer to the curl multi handle");

@@ -22,7 +22,8 @@ void worker__job_drop_payload(struct worker *w, struct job *j)
     free(j->payload);
     free(j->content_type);
     free(j->headers_json);
-    j->payload = j->content_type = j->headers_json = NULL;
+    free(j->webhook_id);
+    j->payload = j->content_type = j->headers_json = j->webhook_id = NULL;
     j->payload_len = 0;
 }
 
@@ -41,7 +42,9 @@ static void job_copy_payload(struct worker *w, struct job *j, const struct store
     j->payload = malloc(p->payload_len + 1);
     j->content_type = strdup(p->content_type);
     j->headers_json = p->headers_json ? strdup(p->headers_json) : NULL;
-    if (!j->payload || !j->content_type || (p->headers_json && !j->headers_json))
+    j->webhook_id = p->webhook_id ? strdup(p->webhook_id) : NULL;
+    if (!j->payload || !j->content_type || (p->headers_json && !j->headers_json) ||
+        (p->webhook_id && !j->webhook_id))
         abort();
     memcpy(j->payload, p->payload, p->payload_len);
     j->payload[p->payload_len] = '\0';
@@ -57,7 +60,8 @@ void worker__job_take_payload(struct worker *w, struct job *j, struct feed_item 
     j->payload_len = it->payload_len;
     j->content_type = it->content_type;
     j->headers_json = it->headers_json;
-    it->payload = it->content_type = it->headers_json = NULL;
+    j->webhook_id = it->webhook_id;
+    it->payload = it->content_type = it->headers_json = it->webhook_id = NULL;
     w->payload_bytes += j->payload_len;
 }
 

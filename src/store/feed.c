@@ -48,8 +48,9 @@ static char *dup_or_die(const char *s)
 }
 
 void feed_item_attach(struct feed_item *it, const char *payload, size_t payload_len,
-                      const char *content_type, const char *headers_json)
+                      const char *content_type, const char *headers_json, const char *webhook_id)
 {
+    it->webhook_id = webhook_id ? dup_or_die(webhook_id) : NULL;
     it->payload = malloc(payload_len + 1);
     if (!it->payload)
         abort();
@@ -103,6 +104,7 @@ void feed_item_free(struct feed_item *it)
     if (!it)
         return;
     free(it->payload);
+    free(it->webhook_id);
     free(it->content_type);
     free(it->headers_json);
     free(it);

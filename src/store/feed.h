@@ -45,6 +45,7 @@ struct feed_item {
     size_t payload_len;
     char *content_type;
     char *headers_json; /* NULL = no custom headers */
+    char *webhook_id;   /* the event's public id (webhook-id); NULL = the message id */
 };
 
 struct feed {
@@ -62,7 +63,7 @@ void feed_push_dropped(struct feed *f, const char *message_id, const char *endpo
 void feed_push_endpoint_changed(struct feed *f, const char *endpoint_id);
 /* Copy payload, content_type and headers_json (NULL = none) into it. */
 void feed_item_attach(struct feed_item *it, const char *payload, size_t payload_len,
-                      const char *content_type, const char *headers_json);
+                      const char *content_type, const char *headers_json, const char *webhook_id);
 /* Append a detached item (one from feed_pop). */
 void feed_push_item(struct feed *f, struct feed_item *it);
 /* Move every item of src to the end of dst; src is left empty. */

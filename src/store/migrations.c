@@ -198,6 +198,23 @@ const char *const store__migrations[] = {
     "  id TEXT NOT NULL UNIQUE, endpoint_id TEXT NOT NULL, event_type TEXT NOT NULL,"
     "  enabled INTEGER NOT NULL DEFAULT 1, created_at INTEGER NOT NULL);"
     "CREATE UNIQUE INDEX subscriptions_endpoint ON subscriptions(endpoint_id, event_type);",
+    /* 11: published events (TENANCY.md §1): an event of an application is stored once
+     * with its public id (msg_..., the webhook-id of every delivery of it), its type,
+     * the producer's event id (unique per application), channels and tags; its
+     * messages, one per matching endpoint, reference it. Direct /v1 sends leave these
+     * columns NULL. */
+    "ALTER TABLE events ADD COLUMN public_id TEXT;"
+    "ALTER TABLE events ADD COLUMN mode TEXT;"
+    "ALTER TABLE events ADD COLUMN application_id TEXT;"
+    "ALTER TABLE events ADD COLUMN event_type TEXT;"
+    "ALTER TABLE events ADD COLUMN producer_id TEXT;"
+    "ALTER TABLE events ADD COLUMN channels TEXT;"
+    "ALTER TABLE events ADD COLUMN tags TEXT;"
+    "CREATE UNIQUE INDEX events_public ON events(public_id) WHERE public_id IS NOT NULL;"
+    "CREATE UNIQUE INDEX events_producer ON events(application_id, producer_id)"
+    "  WHERE producer_id IS NOT NULL;"
+    "CREATE INDEX events_application ON events(application_id, id)"
+    "  WHERE application_id IS NOT NULL;",
 };
 
 const size_t store__migrations_count = sizeof(store__migrations) / sizeof(store__migrations[0]);

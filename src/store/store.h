@@ -227,6 +227,69 @@ enum err store_event_type_list(struct store *s, const char *mode, const char *af
                                bool include_archived, int limit, struct store_event_type *out,
                                int *n, bool *has_more, struct err_detail *d);
 
+/* ---- published events and their fan-out (store_publish.c) ---- */
+/* An endpoint of an application as the fan-out rule needs it (live, not disabled). */
+struct store_candidate {
+    char id[ID_MAX];
+    bool all_event_types;
+    char *event_types_json; /* enabled subscriptions (JSON array) */
+    char *channels_json;    /* NULL = every channel */
+    char *filter_json;      /* NULL = none */
+};
+void store_candidates_free(struct store_candidate *c, size_t n);
+/* The application's endpoints in creation order; *out is malloc'ed (free with
+ * store_candidates_free). */
+enum err store_publish_candidates(struct store *s, const char *app_id, struct store_candidate **out,
+                                  size_t *n, struct err_detail *d);
+
+/* An event to store (borrowed fields). */
+struct store_event_in {
+    char public_id[ID_MAX]; /* msg_... */
+    char mode[8];
+    char application_id[ID_MAX];
+    const char *event_type;
+    const char *producer_id; /* the publisher's eventId; NULL when none */
+    const char *payload;
+    size_t payload_len;
+    const char *content_type;
+    const char *payload_sha256; /* hex */
+    const char *channels_json;  /* NULL = none */
+    const char *tags_json;      /* NULL = none */
+    int64_t now_ms;
+    int64_t payload_expires_at_ms;
+};
+/* Insert the event row; *rowid identifies it for its messages. ERR_CONFLICT (field
+ * "event_id") when the application already has an event with its producer id. */
+enum err store_event_insert(struct store *s, const struct store_event_in *ev, int64_t *rowid,
+                            struct err_detail *d);
+/* One message of the event for an endpoint, queued at once and handed to the feed
+ * with the event's public id as webhook-id. */
+enum err store_event_message_insert(struct store *s, const struct store_event_in *ev, int64_t rowid,
+                                    const char *message_id, const char *endpoint_id,
+                                    struct err_detail *d);
+
+/* A stored event (owned strings). */
+struct store_event {
+    int64_t rowid;
+    char public_id[ID_MAX];
+    char mode[8];
+    char application_id[ID_MAX];
+    char *event_type, *producer_id;
+    char *payload; /* NULL once purged */
+    size_t payload_len;
+    char *content_type, *channels_json, *tags_json;
+    int64_t created_at_ms;
+};
+void store_event_release(struct store_event *e);
+/* An event of an application by public id or producer id (a public id wins). */
+enum err store_event_get(struct store *s, const char *app_id, const char *id_or_producer_id,
+                         struct store_event *out, struct err_detail *d);
+/* Events of an application, newest first, after the one with public id
+ * after_public_id; only the types of event_types_json (a JSON array) unless NULL. */
+enum err store_event_list(struct store *s, const char *app_id, const char *after_public_id,
+                          const char *event_types_json, int limit, struct store_event *out, int *n,
+                          bool *has_more, struct err_detail *d);
+
 /* ---- sends and messages ---- */
 struct store_send {
     char message_id[ID_MAX]; /* chosen by the caller */
@@ -335,6 +398,7 @@ struct store_pending {
     size_t payload_len;
     const char *content_type;
     const char *headers_json; /* NULL = none */
+    const char *webhook_id;   /* the event's public id; NULL = the message id */
 };
 
 /* Every endpoint (deleted ones included: they still deliver what was
@@ -357,6 +421,7 @@ struct store_delivery {
     size_t payload_len;
     char *content_type;
     char *headers_json; /* NULL = none */
+    char *webhook_id;   /* the event's public id; NULL = the message id */
     int attempt_count;
     enum store_status status;
 };

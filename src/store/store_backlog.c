@@ -19,7 +19,7 @@ static const char SQL_BACKLOG_ENDPOINTS[] =
 
 static const char SQL_BACKLOG_PAGE[] =
     "SELECT m.id, m.attempt_count, coalesce(m.next_attempt_at, 0), m.sched_version, e.payload, "
-    "e.content_type, m.headers FROM messages m JOIN events e ON e.id = m.event_id "
+    "e.content_type, m.headers, e.public_id FROM messages m JOIN events e ON e.id = m.event_id "
     "WHERE m.endpoint_id = ?1 AND m.status <> 2 AND m.status <> 4 AND m.deleted_at IS NULL "
     "ORDER BY m.next_attempt_at, m.id LIMIT ?2";
 
@@ -60,6 +60,7 @@ enum err store_backlog_page(struct store *s, const char *endpoint_id, int max,
         p.payload_len = (size_t)sqlite3_column_bytes(q, 4);
         p.content_type = (const char *)sqlite3_column_text(q, 5);
         p.headers_json = (const char *)sqlite3_column_text(q, 6);
+        p.webhook_id = (const char *)sqlite3_column_text(q, 7);
         if (!fn(&p, ctx)) {
             rc = SQLITE_DONE;
             break;

@@ -109,7 +109,7 @@ static const char *const stmt_sql[S_COUNT] = {
         "tls_handshake_ms, ttfb_ms, transfer_ms FROM attempts WHERE message_id = ?1 AND id > ?3 "
         "ORDER BY id LIMIT ?2",
     [S_DELIVERY_LOAD] = "SELECT e.payload, e.content_type, m.headers, m.attempt_count, m.status, "
-                        "m.sched_version "
+                        "m.sched_version, e.public_id "
                         "FROM messages m JOIN events e ON e.id = m.event_id "
                         "WHERE m.id = ?1 AND m.deleted_at IS NULL",
 };
@@ -1018,7 +1018,7 @@ enum err store_send_insert(struct store *s, const struct store_send *in, char ex
     struct feed *f = store__feed(s);
     if (f) /* the first attempt needs nothing read back */
         feed_item_attach(feed_push_due(f, in->message_id, in->endpoint_id, 0, in->now_ms),
-                         in->payload, in->payload_len, in->content_type, in->headers_json);
+                         in->payload, in->payload_len, in->content_type, in->headers_json, NULL);
     struct store_rollup delta = {.total = 1};
     return store__rollup_add(s, in->mode, in->endpoint_id, in->now_ms, &delta, d);
 }
@@ -1251,7 +1251,8 @@ void store_delivery_release(struct store_delivery *dl)
     free(dl->payload);
     free(dl->content_type);
     free(dl->headers_json);
-    dl->payload = dl->content_type = dl->headers_json = NULL;
+    free(dl->webhook_id);
+    dl->payload = dl->content_type = dl->headers_json = dl->webhook_id = NULL;
 }
 
 enum err store_delivery_load(struct store *s, const char *message_id, struct store_delivery *out,
@@ -1277,6 +1278,7 @@ enum err store_delivery_load(struct store *s, const char *message_id, struct sto
         out->attempt_count = sqlite3_column_int(q, 3);
         out->status = (enum store_status)sqlite3_column_int(q, 4);
         out->sched_version = sqlite3_column_int64(q, 5);
+        out->webhook_id = store__col_dup(q, 6);
     } else if (rc == SQLITE_DONE) {
         e = err_set(d, ERR_NOTFOUND, "MESSAGE_NOT_FOUND", "message '%s' not found", message_id);
     } else {

@@ -1,0 +1,249 @@
+/* publish - see publish.h. SPDX-License-Identifier: MIT */
+#include "service/publish.h"
+
+#include <openssl/evp.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/event_match.h"
+#include "core/filter.h"
+#include "core/names.h"
+#include "util/clock.h"
+
+#define CHANNELS_MAX 10
+#define TAGS_MAX 20
+#define LABEL_MAX 128
+
+static char *dup_or_null(const char *s)
+{
+    if (!s)
+        return NULL;
+    char *r = strdup(s);
+    if (!r)
+        abort();
+    return r;
+}
+
+static bool is_set(const json_t *v)
+{
+    return v && !json_is_null(v);
+}
+
+/* An array of at most max strings of 1..LABEL_MAX bytes, as JSON text (NULL when empty). */
+static enum err labels(const json_t *v, const char *field, size_t max, char **out,
+                       struct err_detail *d)
+{
+    *out = NULL;
+    if (!is_set(v))
+        return ERR_OK;
+    if (!json_is_array(v) || json_array_size(v) > max)
+        return err_set_field(d, ERR_INVAL, "INVALID_REQUEST", field,
+                             "'%s' must be an array of at most %zu strings", field, max);
+    size_t i;
+    json_t *item;
+    json_array_foreach(v, i, item)
+    {
+        if (!json_is_string(item) || json_string_length(item) < 1 ||
+            json_string_length(item) > LABEL_MAX)
+            return err_set_field(d, ERR_INVAL, "INVALID_REQUEST", field,
+                                 "'%s' items must be strings of 1 to %d bytes", field, LABEL_MAX);
+    }
+    if (json_array_size(v) && !(*out = json_dumps(v, JSON_COMPACT)))
+        abort();
+    return ERR_OK;
+}
+
+static enum err apply(struct store *s, struct commit_op *op);
+
+static void sha256_hex(const char *data, size_t len, char out[65])
+{
+    unsigned char md[32];
+    unsigned int n = 0;
+    EVP_Digest(data, len, md, &n, EVP_sha256(), NULL);
+    for (int i = 0; i < 32; i++)
+        snprintf(out + 2 * i, 3, "%02x", md[i]);
+}
+
+enum err service_publish_op_init(struct service_publish_op *x, const char *mode, const char *app,
+                                 const struct publish_fields *f, int64_t retention_ms,
+                                 struct err_detail *d)
+{
+    memset(x, 0, sizeof(*x));
+    snprintf(x->mode, sizeof(x->mode), "%s", mode);
+    enum err e = ERR_OK;
+    if (!f->event_type || !json_is_string(f->event_type) ||
+        !event_type_name_is_valid(json_string_value(f->event_type)))
+        e = err_set_field(d, ERR_INVAL, "INVALID_REQUEST", "event_type",
+                          "'event_type' is required: 1 to 256 characters of a-z, A-Z, 0-9, '-', "
+                          "'_' and '.'");
+    else if (!f->payload || !f->payload_len)
+        e = err_set_field(d, ERR_INVAL, "INVALID_REQUEST", "payload", "'payload' is required");
+    else if (is_set(f->event_id) &&
+             (!json_is_string(f->event_id) || !names_is_uid(json_string_value(f->event_id))))
+        e = names_check_uid(json_is_string(f->event_id) ? json_string_value(f->event_id) : "",
+                            "event_id", d);
+    if (e == ERR_OK)
+        e = labels(f->channels, "channels", CHANNELS_MAX, &x->channels_json, d);
+    if (e == ERR_OK)
+        e = labels(f->tags, "tags", TAGS_MAX, &x->tags_json, d);
+    if (e != ERR_OK) {
+        service_publish_op_release(x);
+        return e;
+    }
+    x->app = dup_or_null(app);
+    x->event_type = dup_or_null(json_string_value(f->event_type));
+    x->producer_id = is_set(f->event_id) ? dup_or_null(json_string_value(f->event_id)) : NULL;
+    x->payload = malloc(f->payload_len + 1);
+    if (!x->payload)
+        abort();
+    memcpy(x->payload, f->payload, f->payload_len);
+    x->payload[f->payload_len] = '\0';
+    x->payload_len = f->payload_len;
+    sha256_hex(x->payload, x->payload_len, x->payload_sha256);
+    x->payload_doc = json_loadb(x->payload, x->payload_len, JSON_DECODE_ANY, NULL);
+    x->channels = x->channels_json ? json_loads(x->channels_json, 0, NULL) : NULL;
+    x->retention_ms = retention_ms;
+    x->head.op.apply = apply;
+    return ERR_OK;
+}
+
+void service_publish_op_release(struct service_publish_op *x)
+{
+    free(x->app);
+    free(x->event_type);
+    free(x->producer_id);
+    free(x->payload);
+    free(x->channels_json);
+    free(x->tags_json);
+    json_decref(x->payload_doc);
+    json_decref(x->channels);
+    memset(x, 0, sizeof(*x));
+}
+
+/* Does the endpoint receive events of type? */
+static bool receives_type(const struct store_candidate *c, const char *type)
+{
+    if (c->all_event_types)
+        return true;
+    json_t *subs = c->event_types_json ? json_loads(c->event_types_json, 0, NULL) : NULL;
+    bool yes = false;
+    size_t i;
+    json_t *v;
+    json_array_foreach(subs, i, v)
+    {
+        if (json_is_string(v) && event_type_pattern_matches(json_string_value(v), type)) {
+            yes = true;
+            break;
+        }
+    }
+    json_decref(subs);
+    return yes;
+}
+
+/* The strings of a JSON array text, borrowed from doc (set *doc; decref it). */
+static size_t strings_of(const char *json_text, json_t **doc, const char **out, size_t max)
+{
+    *doc = json_text ? json_loads(json_text, 0, NULL) : NULL;
+    size_t n = 0, i;
+    json_t *v;
+    json_array_foreach(*doc, i, v)
+    {
+        if (n < max && json_is_string(v))
+            out[n++] = json_string_value(v);
+    }
+    return n;
+}
+
+static bool matches(const struct service_publish_op *x, const struct store_candidate *c)
+{
+    if (!receives_type(c, x->event_type))
+        return false;
+    const char *ep_ch[CHANNELS_MAX], *ev_ch[CHANNELS_MAX];
+    json_t *ep_doc = NULL, *ev_doc = NULL;
+    size_t n_ep = strings_of(c->channels_json, &ep_doc, ep_ch, CHANNELS_MAX);
+    size_t n_ev = strings_of(x->channels_json, &ev_doc, ev_ch, CHANNELS_MAX);
+    bool ok = event_channels_match(ep_ch, n_ep, ev_ch, n_ev);
+    json_decref(ep_doc);
+    json_decref(ev_doc);
+    if (!ok || !c->filter_json)
+        return ok;
+    json_t *filter = json_loads(c->filter_json, 0, NULL);
+    json_t *headers = json_object(); /* published events carry no headers of their own */
+    ok = filter_match(filter, x->payload_doc, headers);
+    json_decref(filter);
+    json_decref(headers);
+    return ok;
+}
+
+static enum err apply(struct store *s, struct commit_op *op)
+{
+    struct service_publish_op *x = (struct service_publish_op *)op;
+    struct err_detail *d = &op->detail;
+    x->messages = 0;
+    struct store_application app = {0};
+    enum err e = store_application_get(s, x->mode, x->app, &app, d);
+    if (e != ERR_OK)
+        return e;
+    struct store_event_in *ev = &x->ev;
+    memset(ev, 0, sizeof(*ev));
+    ev->now_ms = clock_now_ms();
+    id_time_ordered(ev->public_id, sizeof(ev->public_id), "msg_", ev->now_ms);
+    snprintf(ev->mode, sizeof(ev->mode), "%s", x->mode);
+    snprintf(ev->application_id, sizeof(ev->application_id), "%s", app.id);
+    store_application_release(&app);
+    ev->event_type = x->event_type;
+    ev->producer_id = x->producer_id;
+    ev->payload = x->payload;
+    ev->payload_len = x->payload_len;
+    ev->content_type = "application/json";
+    ev->payload_sha256 = x->payload_sha256;
+    ev->channels_json = x->channels_json;
+    ev->tags_json = x->tags_json;
+    ev->payload_expires_at_ms = ev->now_ms + x->retention_ms;
+    int64_t rowid = 0;
+    if ((e = store_event_insert(s, ev, &rowid, d)) != ERR_OK)
+        return e;
+    struct store_candidate *cands = NULL;
+    size_t n = 0;
+    if ((e = store_publish_candidates(s, ev->application_id, &cands, &n, d)) != ERR_OK)
+        return e;
+    for (size_t i = 0; e == ERR_OK && i < n; i++) {
+        if (!matches(x, &cands[i]))
+            continue;
+        char message_id[ID_MAX];
+        id_uuid7(message_id, ev->now_ms);
+        e = store_event_message_insert(s, ev, rowid, message_id, cands[i].id, d);
+        x->messages++;
+    }
+    store_candidates_free(cands, n);
+    return e;
+}
+
+enum err service_event_get(struct store *s, const char *mode, const char *app,
+                           const char *id_or_event_id, struct store_event *out,
+                           struct err_detail *d)
+{
+    struct store_application a = {0};
+    enum err e = store_application_get(s, mode, app, &a, d);
+    if (e == ERR_OK)
+        e = store_event_get(s, a.id, id_or_event_id, out, d);
+    store_application_release(&a);
+    return e;
+}
+
+enum err service_event_list(struct store *s, const char *mode, const char *app,
+                            const char *iterator, const char *event_types_json, int limit,
+                            struct store_event *out, int *n, bool *has_more, struct err_detail *d)
+{
+    *n = 0;
+    *has_more = false;
+    if (limit < 1 || limit > SERVICE_PAGE_MAX)
+        return err_set_field(d, ERR_INVAL, "INVALID_REQUEST", "limit",
+                             "'limit' must be from 1 to %d", SERVICE_PAGE_MAX);
+    struct store_application a = {0};
+    enum err e = store_application_get(s, mode, app, &a, d);
+    if (e == ERR_OK)
+        e = store_event_list(s, a.id, iterator, event_types_json, limit, out, n, has_more, d);
+    store_application_release(&a);
+    return e;
+}

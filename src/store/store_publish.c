@@ -1,0 +1,245 @@
+/*
+ * store_publish - published events and their fan-out (migration 11,
+ * TENANCY.md §1): the endpoints of an application as the fan-out rule needs
+ * them, the event row, one message per matching endpoint (each handed to the
+ * completion feed with the event's public id as its webhook-id), and reads
+ * of events by public or producer id.
+ * Description: the caller (service/publish.c, inside one committer op)
+ * decides which candidates match; everything an event writes is in that op's
+ * transaction, so an event and all its messages commit together.
+ * Threading and errors: as store.h. SPDX-License-Identifier: MIT
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "store/sqlite_internal.h"
+
+static const char SQL_CANDIDATES[] =
+    "SELECT e.id, e.all_event_types, e.channels, e.filter, "
+    "(SELECT json_group_array(event_type) FROM subscriptions s WHERE s.endpoint_id = e.id "
+    "AND s.enabled) FROM endpoints e WHERE e.application_id = ?1 AND e.deleted_at IS NULL "
+    "AND e.disabled = 0 ORDER BY e.seq";
+static const char SQL_PRODUCER_TAKEN[] =
+    "SELECT public_id FROM events WHERE application_id = ?1 AND producer_id = ?2";
+static const char SQL_EVENT_INSERT[] =
+    "INSERT INTO events (content_type, payload, created_at, public_id, mode, application_id, "
+    "event_type, producer_id, channels, tags) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)";
+
+#define EVENT_COLS                                                                                 \
+    "id, public_id, mode, application_id, event_type, producer_id, payload, content_type, "        \
+    "channels, tags, created_at"
+static const char SQL_EVENT_GET[] = "SELECT " EVENT_COLS " FROM events WHERE application_id = ?1 "
+                                    "AND (public_id = ?2 OR producer_id = ?2) "
+                                    "ORDER BY public_id = ?2 DESC LIMIT 1";
+static const char SQL_EVENT_ROWID[] =
+    "SELECT id FROM events WHERE application_id = ?1 AND public_id = ?2";
+static const char SQL_EVENT_LIST[] = "SELECT " EVENT_COLS " FROM events WHERE application_id = ?1 "
+                                     "AND id < ?2 AND (?3 IS NULL OR event_type IN (SELECT value "
+                                     "FROM json_each(?3))) ORDER BY id DESC LIMIT ?4";
+
+void store_candidates_free(struct store_candidate *c, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(c[i].event_types_json);
+        free(c[i].channels_json);
+        free(c[i].filter_json);
+    }
+    free(c);
+}
+
+enum err store_publish_candidates(struct store *s, const char *app_id, struct store_candidate **out,
+                                  size_t *n, struct err_detail *d)
+{
+    *out = NULL;
+    *n = 0;
+    size_t cap = 0;
+    sqlite3_stmt *q = store__prepare(s, SQL_CANDIDATES);
+    store__bind_text(q, 1, app_id);
+    int rc;
+    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+        if (*n == cap) {
+            cap = cap ? cap * 2 : 16;
+            struct store_candidate *grown = realloc(*out, cap * sizeof(**out));
+            if (!grown)
+                abort();
+            *out = grown;
+        }
+        struct store_candidate *c = &(*out)[(*n)++];
+        memset(c, 0, sizeof(*c));
+        store__col_copy(c->id, sizeof(c->id), q, 0);
+        c->all_event_types = sqlite3_column_int(q, 1) != 0;
+        c->channels_json = store__col_dup(q, 2);
+        c->filter_json = store__col_dup(q, 3);
+        c->event_types_json = store__col_dup(q, 4);
+    }
+    sqlite3_reset(q);
+    if (rc != SQLITE_DONE) {
+        store_candidates_free(*out, *n);
+        *out = NULL;
+        *n = 0;
+        return store__db_err(s, rc, d, "read the application's endpoints");
+    }
+    return ERR_OK;
+}
+
+enum err store_event_insert(struct store *s, const struct store_event_in *ev, int64_t *rowid,
+                            struct err_detail *d)
+{
+    sqlite3_stmt *q;
+    if (ev->producer_id) {
+        q = store__prepare(s, SQL_PRODUCER_TAKEN);
+        store__bind_text(q, 1, ev->application_id);
+        store__bind_text(q, 2, ev->producer_id);
+        int rc = sqlite3_step(q);
+        sqlite3_reset(q);
+        if (rc == SQLITE_ROW)
+            return err_set_field(d, ERR_CONFLICT, "CONFLICT", "event_id",
+                                 "an event with eventId '%s' was already published to this "
+                                 "application",
+                                 ev->producer_id);
+        if (rc != SQLITE_DONE)
+            return store__db_err(s, rc, d, "check the event id");
+    }
+    q = store__prepare(s, SQL_EVENT_INSERT);
+    store__bind_text(q, 1, ev->content_type);
+    sqlite3_bind_blob(q, 2, ev->payload, (int)ev->payload_len, SQLITE_STATIC);
+    sqlite3_bind_int64(q, 3, ev->now_ms);
+    store__bind_text(q, 4, ev->public_id);
+    store__bind_text(q, 5, ev->mode);
+    store__bind_text(q, 6, ev->application_id);
+    store__bind_text(q, 7, ev->event_type);
+    store__bind_text(q, 8, ev->producer_id);
+    store__bind_text(q, 9, ev->channels_json);
+    store__bind_text(q, 10, ev->tags_json);
+    enum err e = store__exec(s, q, d, "insert event");
+    if (e == ERR_OK)
+        *rowid = sqlite3_last_insert_rowid(s->db);
+    return e;
+}
+
+enum err store_event_message_insert(struct store *s, const struct store_event_in *ev, int64_t rowid,
+                                    const char *message_id, const char *endpoint_id,
+                                    struct err_detail *d)
+{
+    sqlite3_stmt *q = store__st(s, S_MSG_INSERT);
+    store__bind_text(q, 1, message_id);
+    sqlite3_bind_int64(q, 2, rowid);
+    store__bind_text(q, 3, endpoint_id);
+    store__bind_text(q, 4, ev->mode);
+    store__bind_text(q, 5, NULL);
+    store__bind_text(q, 6, NULL);
+    store__bind_text(q, 7, ev->payload_sha256);
+    sqlite3_bind_int64(q, 8, (sqlite3_int64)ev->payload_len);
+    store__bind_opt_int(q, 9, -1, -1);
+    sqlite3_bind_int64(q, 10, ev->now_ms);
+    store__bind_opt_int(q, 11, ev->payload_expires_at_ms, 0);
+    enum err e = store__exec(s, q, d, "insert message");
+    if (e != ERR_OK)
+        return e;
+    struct feed *f = store__feed(s);
+    if (f)
+        feed_item_attach(feed_push_due(f, message_id, endpoint_id, 0, ev->now_ms), ev->payload,
+                         ev->payload_len, ev->content_type, NULL, ev->public_id);
+    struct store_rollup delta = {.total = 1};
+    return store__rollup_add(s, ev->mode, endpoint_id, ev->now_ms, &delta, d);
+}
+
+void store_event_release(struct store_event *e)
+{
+    free(e->event_type);
+    free(e->producer_id);
+    free(e->payload);
+    free(e->content_type);
+    free(e->channels_json);
+    free(e->tags_json);
+    memset(e, 0, sizeof(*e));
+}
+
+static void read_event(sqlite3_stmt *q, struct store_event *e)
+{
+    e->rowid = sqlite3_column_int64(q, 0);
+    store__col_copy(e->public_id, sizeof(e->public_id), q, 1);
+    store__col_copy(e->mode, sizeof(e->mode), q, 2);
+    store__col_copy(e->application_id, sizeof(e->application_id), q, 3);
+    e->event_type = store__col_dup(q, 4);
+    e->producer_id = store__col_dup(q, 5);
+    if (sqlite3_column_type(q, 6) != SQLITE_NULL) {
+        int n = sqlite3_column_bytes(q, 6);
+        e->payload = malloc((size_t)n + 1);
+        if (!e->payload)
+            abort();
+        if (n)
+            memcpy(e->payload, sqlite3_column_blob(q, 6), (size_t)n);
+        e->payload[n] = '\0';
+        e->payload_len = (size_t)n;
+    }
+    e->content_type = store__col_dup(q, 7);
+    e->channels_json = store__col_dup(q, 8);
+    e->tags_json = store__col_dup(q, 9);
+    e->created_at_ms = sqlite3_column_int64(q, 10);
+}
+
+enum err store_event_get(struct store *s, const char *app_id, const char *id_or_producer_id,
+                         struct store_event *out, struct err_detail *d)
+{
+    sqlite3_stmt *q = store__prepare(s, SQL_EVENT_GET);
+    store__bind_text(q, 1, app_id);
+    store__bind_text(q, 2, id_or_producer_id);
+    int rc = sqlite3_step(q);
+    enum err e = ERR_OK;
+    memset(out, 0, sizeof(*out));
+    if (rc == SQLITE_ROW)
+        read_event(q, out);
+    else if (rc == SQLITE_DONE)
+        e = err_set(d, ERR_NOTFOUND, "NOT_FOUND", "message '%s' not found", id_or_producer_id);
+    else
+        e = store__db_err(s, rc, d, "read event");
+    sqlite3_reset(q);
+    return e;
+}
+
+enum err store_event_list(struct store *s, const char *app_id, const char *after_public_id,
+                          const char *event_types_json, int limit, struct store_event *out, int *n,
+                          bool *has_more, struct err_detail *d)
+{
+    int64_t before = INT64_MAX;
+    *n = 0;
+    *has_more = false;
+    sqlite3_stmt *q;
+    int rc;
+    if (after_public_id && after_public_id[0]) {
+        q = store__prepare(s, SQL_EVENT_ROWID);
+        store__bind_text(q, 1, app_id);
+        store__bind_text(q, 2, after_public_id);
+        rc = sqlite3_step(q);
+        if (rc == SQLITE_ROW)
+            before = sqlite3_column_int64(q, 0);
+        sqlite3_reset(q);
+        if (rc == SQLITE_DONE)
+            return err_set_field(d, ERR_INVAL, "INVALID_REQUEST", "iterator",
+                                 "'iterator' is not an iterator of this list");
+        if (rc != SQLITE_ROW)
+            return store__db_err(s, rc, d, "read iterator");
+    }
+    q = store__prepare(s, SQL_EVENT_LIST);
+    store__bind_text(q, 1, app_id);
+    sqlite3_bind_int64(q, 2, before);
+    store__bind_text(q, 3, event_types_json);
+    sqlite3_bind_int(q, 4, limit + 1);
+    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+        if (*n == limit) {
+            *has_more = true;
+            break;
+        }
+        memset(&out[*n], 0, sizeof(out[*n]));
+        read_event(q, &out[(*n)++]);
+    }
+    sqlite3_reset(q);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+        for (int i = 0; i < *n; i++)
+            store_event_release(&out[i]);
+        *n = 0;
+        return store__db_err(s, rc, d, "list events");
+    }
+    return ERR_OK;
+}

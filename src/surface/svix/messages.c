@@ -1,0 +1,183 @@
+/*
+ * svix messages - /api/v1/app/{app}/msg: MessageIn onto service/publish
+ * (fan-out), and MessageOut reads. The payload (alias `data`) is taken from
+ * the request body byte for byte; with_content=false answers `payload: {}`
+ * (the 2.x SDK always sends it; the default is true, as 1.x expects).
+ * SPDX-License-Identifier: MIT
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/json_scan.h"
+#include "core/validate.h"
+#include "service/publish.h"
+#include "surface/svix/internal.h"
+
+static json_t *render(const struct store_event *e, bool with_content)
+{
+    json_t *payload = NULL;
+    if (with_content && e->payload)
+        payload = json_loadb(e->payload, e->payload_len, JSON_DECODE_ANY, NULL);
+    return json_pack("{s:s, s:s?, s:s, s:o, s:o, s:o, s:o}", "id", e->public_id, "eventId",
+                     e->producer_id, "eventType", e->event_type ? e->event_type : "", "payload",
+                     payload ? payload : json_object(), "channels",
+                     svix__json_or(e->channels_json, json_null()), "tags",
+                     svix__json_or(e->tags_json, json_null()), "timestamp",
+                     svix__time(e->created_at_ms));
+}
+
+/* Where the body's "payload" (or "data") value is. */
+struct payload_span {
+    size_t start, end;
+    bool found;
+};
+
+static enum err find_payload(void *ctx, const struct json_scan_member *m, struct err_detail *d)
+{
+    (void)d;
+    struct payload_span *p = ctx;
+    if (!p->found && (json_scan_key_equals(m->key, m->key_len, "payload") ||
+                      json_scan_key_equals(m->key, m->key_len, "data"))) {
+        p->start = m->value_start;
+        p->end = m->value_end;
+        p->found = true;
+    }
+    return ERR_OK;
+}
+
+struct publish_op {
+    struct service_publish_op svc;
+    bool with_content;
+};
+
+static void publish_done(struct api_request *r)
+{
+    struct publish_op *x = svix__op(r);
+    struct commit_op *op = &x->svc.head.op;
+    if (op->result != ERR_OK) {
+        api__respond_err(r, op->result, &op->detail);
+    } else {
+        struct store_event e = {.rowid = 0,
+                                .event_type = x->svc.event_type,
+                                .producer_id = x->svc.producer_id,
+                                .payload = x->svc.payload,
+                                .payload_len = x->svc.payload_len,
+                                .channels_json = x->svc.channels_json,
+                                .tags_json = x->svc.tags_json,
+                                .created_at_ms = x->svc.ev.now_ms};
+        snprintf(e.public_id, sizeof(e.public_id), "%s", x->svc.ev.public_id);
+        api__respond_json(r, MHD_HTTP_ACCEPTED, render(&e, x->with_content));
+    }
+    service_publish_op_release(&x->svc);
+    free(x);
+}
+
+void svix__msg_create(struct api_request *r)
+{
+    bool with_content;
+    if (!svix__query_bool(r, "with_content", true, &with_content))
+        return;
+    json_t *body = svix__body(r);
+    if (!body)
+        return;
+    struct payload_span span = {0};
+    struct err_detail d = {0};
+    json_scan_object(r->body, r->body_len, VALIDATE_MAX_JSON_DEPTH, find_payload, &span, &d);
+    struct publish_fields f = {0};
+    f.event_type = json_object_get(body, "eventType");
+    f.event_id = json_object_get(body, "eventId");
+    f.channels = json_object_get(body, "channels");
+    f.tags = json_object_get(body, "tags");
+    json_t *pv = json_object_get(body, "payload");
+    if (!pv)
+        pv = json_object_get(body, "data");
+    if (span.found && pv && !json_is_null(pv)) {
+        f.payload = r->body + span.start;
+        f.payload_len = span.end - span.start;
+    }
+    struct publish_op *x = calloc(1, sizeof(*x));
+    if (!x)
+        abort();
+    x->with_content = with_content;
+    enum err e = service_publish_op_init(&x->svc, r->key.mode, r->param[0], &f,
+                                         r->api->deps.cfg->retention_ms, &d);
+    json_decref(body);
+    if (e != ERR_OK) {
+        free(x);
+        api__respond_err(r, e, &d);
+        return;
+    }
+    svix__defer(r, &x->svc.head, publish_done);
+}
+
+void svix__msg_get(struct api_request *r)
+{
+    bool with_content;
+    if (!svix__query_bool(r, "with_content", true, &with_content))
+        return;
+    struct store_event e = {0};
+    struct err_detail d = {0};
+    struct store *s = api__store_acquire(r->api);
+    enum err err = s ? service_event_get(s, r->key.mode, r->param[0], r->param[1], &e, &d) : ERR_IO;
+    api__store_release(r->api, s);
+    if (err != ERR_OK) {
+        api__respond_err(r, err, &d);
+        return;
+    }
+    api__respond_json(r, MHD_HTTP_OK, render(&e, with_content));
+    store_event_release(&e);
+}
+
+/* "a,b" (how the SDKs send arrays) as a JSON array text; NULL for absent. */
+static char *comma_list(const char *v)
+{
+    if (!v || !*v)
+        return NULL;
+    json_t *arr = json_array();
+    const char *p = v;
+    while (*p) {
+        const char *c = strchr(p, ',');
+        size_t n = c ? (size_t)(c - p) : strlen(p);
+        if (n)
+            json_array_append_new(arr, json_stringn(p, n));
+        p += n + (c ? 1 : 0);
+    }
+    char *t = json_dumps(arr, JSON_COMPACT);
+    json_decref(arr);
+    return t;
+}
+
+void svix__msg_list(struct api_request *r)
+{
+    int limit;
+    const char *iterator;
+    bool with_content;
+    if (!svix__page(r, &limit, &iterator) ||
+        !svix__query_bool(r, "with_content", true, &with_content))
+        return;
+    char *types = comma_list(api__query(r, "event_types"));
+    struct store_event *evs = calloc((size_t)limit, sizeof(*evs));
+    if (!evs)
+        abort();
+    int n = 0;
+    bool has_more = false;
+    struct err_detail d = {0};
+    struct store *s = api__store_acquire(r->api);
+    enum err e = s ? service_event_list(s, r->key.mode, r->param[0], iterator, types, limit, evs,
+                                        &n, &has_more, &d)
+                   : ERR_IO;
+    api__store_release(r->api, s);
+    free(types);
+    if (e != ERR_OK) {
+        free(evs);
+        api__respond_err(r, e, &d);
+        return;
+    }
+    json_t *data = json_array();
+    for (int i = 0; i < n; i++)
+        json_array_append_new(data, render(&evs[i], with_content));
+    svix__respond_list(r, data, n ? evs[n - 1].public_id : NULL, has_more);
+    for (int i = 0; i < n; i++)
+        store_event_release(&evs[i]);
+    free(evs);
+}
