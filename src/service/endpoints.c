@@ -9,11 +9,11 @@
 #include <string.h>
 #include <strings.h>
 
+#include "core/addr_policy.h"
 #include "core/event_match.h"
 #include "core/filter.h"
 #include "core/names.h"
 #include "core/validate.h"
-#include "core/addr_policy.h"
 #include "util/clock.h"
 
 #define DESCRIPTION_MAX 1024
