@@ -247,3 +247,158 @@ enum err service_event_list(struct store *s, const char *mode, const char *app,
     store_application_release(&a);
     return e;
 }
+
+/* The application id, event and (when ep is not NULL) endpoint id that a request names. */
+static enum err resolve(struct store *s, const char *mode, const char *app, const char *msg,
+                        const char *ep, struct store_event *ev, char ep_id[ID_MAX],
+                        struct err_detail *d)
+{
+    enum err e = service_event_get(s, mode, app, msg, ev, d);
+    if (e != ERR_OK || !ep)
+        return e;
+    struct store_endpoint endpoint = {0};
+    e = store_endpoint_find(s, mode, ev->application_id, ep, &endpoint, d);
+    if (e == ERR_OK)
+        snprintf(ep_id, ID_MAX, "%s", endpoint.id);
+    else
+        store_event_release(ev);
+    store_endpoint_release(&endpoint);
+    return e;
+}
+
+enum err service_event_attempts(struct store *s, const char *mode, const char *app, const char *msg,
+                                const char *ep, const char *iterator, int limit,
+                                struct store_event_attempt *out, int *n, bool *has_more,
+                                struct err_detail *d)
+{
+    *n = 0;
+    *has_more = false;
+    if (limit < 1 || limit > SERVICE_PAGE_MAX)
+        return err_set_field(d, ERR_INVAL, "INVALID_REQUEST", "limit",
+                             "'limit' must be from 1 to %d", SERVICE_PAGE_MAX);
+    struct store_event ev = {0};
+    char ep_id[ID_MAX] = "";
+    enum err e = resolve(s, mode, app, msg, ep, &ev, ep_id, d);
+    if (e != ERR_OK)
+        return e;
+    e = store_event_attempts(s, ev.rowid, ep ? ep_id : NULL, iterator, limit, out, n, has_more, d);
+    store_event_release(&ev);
+    return e;
+}
+
+enum err service_event_destinations(struct store *s, const char *mode, const char *app,
+                                    const char *msg, struct store_event_message **out,
+                                    struct store_endpoint **eps, size_t *n, struct err_detail *d)
+{
+    *out = NULL;
+    *eps = NULL;
+    *n = 0;
+    struct store_event ev = {0};
+    enum err e = resolve(s, mode, app, msg, NULL, &ev, NULL, d);
+    if (e != ERR_OK)
+        return e;
+    e = store_event_messages(s, ev.rowid, NULL, out, n, d);
+    store_event_release(&ev);
+    if (e != ERR_OK || *n == 0)
+        return e;
+    *eps = calloc(*n, sizeof(**eps));
+    if (!*eps)
+        abort();
+    for (size_t i = 0; e == ERR_OK && i < *n; i++)
+        e = store_endpoint_get(s, mode, (*out)[i].endpoint_id, true, &(*eps)[i], d);
+    if (e != ERR_OK) {
+        service_destinations_free(*out, *eps, *n);
+        *out = NULL;
+        *eps = NULL;
+        *n = 0;
+    }
+    return e;
+}
+
+void service_destinations_free(struct store_event_message *msgs, struct store_endpoint *eps,
+                               size_t n)
+{
+    for (size_t i = 0; eps && i < n; i++)
+        store_endpoint_release(&eps[i]);
+    free(eps);
+    free(msgs);
+}
+
+static enum err resend_apply(struct store *s, struct commit_op *op)
+{
+    struct service_resend_op *x = (struct service_resend_op *)op;
+    struct err_detail *d = &op->detail;
+    struct store_event ev = {0};
+    char ep_id[ID_MAX] = "";
+    enum err e = resolve(s, x->mode, x->app, x->msg, x->ep, &ev, ep_id, d);
+    if (e != ERR_OK)
+        return e;
+    struct store_event_message *msgs = NULL;
+    size_t n = 0;
+    if ((e = store_event_messages(s, ev.rowid, ep_id, &msgs, &n, d)) != ERR_OK)
+        goto out;
+    int64_t now = clock_now_ms();
+    if (n == 0) { /* the endpoint never had it (made later, or did not match): a new message */
+        if (!ev.payload) {
+            e = err_set(d, ERR_CONFLICT, "RETENTION_EXPIRED",
+                        "the payload of message '%s' is no longer kept", ev.public_id);
+            goto out;
+        }
+        char sha[65];
+        sha256_hex(ev.payload, ev.payload_len, sha);
+        struct store_event_in in = {.event_type = ev.event_type,
+                                    .producer_id = ev.producer_id,
+                                    .payload = ev.payload,
+                                    .payload_len = ev.payload_len,
+                                    .content_type = ev.content_type,
+                                    .payload_sha256 = sha,
+                                    .channels_json = ev.channels_json,
+                                    .tags_json = ev.tags_json,
+                                    .now_ms = now,
+                                    .payload_expires_at_ms = now + x->retention_ms};
+        snprintf(in.public_id, sizeof(in.public_id), "%s", ev.public_id);
+        snprintf(in.mode, sizeof(in.mode), "%s", ev.mode);
+        snprintf(in.application_id, sizeof(in.application_id), "%s", ev.application_id);
+        char message_id[ID_MAX];
+        id_uuid7(message_id, now);
+        e = store_event_message_insert(s, &in, ev.rowid, message_id, ep_id, d);
+        goto out;
+    }
+    struct store_resched r;
+    switch (msgs[0].status) {
+    case STATUS_SUCCEEDED:
+    case STATUS_FAILED_PERMANENT:
+        e = store_message_action(s, x->mode, msgs[0].message_id, STORE_ACT_REPLAY, now, &r, d);
+        break;
+    case STATUS_PENDING_RETRY:
+        e = store_message_action(s, x->mode, msgs[0].message_id, STORE_ACT_RETRY_NOW, now, &r, d);
+        break;
+    default: /* queued or being delivered: an attempt is on its way already */
+        break;
+    }
+out:
+    free(msgs);
+    store_event_release(&ev);
+    return e;
+}
+
+enum err service_resend_op_init(struct service_resend_op *x, const char *mode, const char *app,
+                                const char *msg, const char *ep, int64_t retention_ms)
+{
+    memset(x, 0, sizeof(*x));
+    snprintf(x->mode, sizeof(x->mode), "%s", mode);
+    x->app = dup_or_null(app);
+    x->msg = dup_or_null(msg);
+    x->ep = dup_or_null(ep);
+    x->retention_ms = retention_ms;
+    x->head.op.apply = resend_apply;
+    return ERR_OK;
+}
+
+void service_resend_op_release(struct service_resend_op *x)
+{
+    free(x->app);
+    free(x->msg);
+    free(x->ep);
+    x->app = x->msg = x->ep = NULL;
+}

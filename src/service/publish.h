@@ -59,4 +59,31 @@ enum err service_event_list(struct store *s, const char *mode, const char *app,
                             const char *iterator, const char *event_types_json, int limit,
                             struct store_event *out, int *n, bool *has_more, struct err_detail *d);
 
+/* Attempts of the event's messages (to endpoint ep, id or uid, unless NULL), newest
+ * first, before the attempt id iterator. */
+enum err service_event_attempts(struct store *s, const char *mode, const char *app, const char *msg,
+                                const char *ep, const char *iterator, int limit,
+                                struct store_event_attempt *out, int *n, bool *has_more,
+                                struct err_detail *d);
+/* The endpoints the event was sent to: its messages and, index for index, their
+ * endpoints (both malloc'ed; release with service_destinations_free). */
+enum err service_event_destinations(struct store *s, const char *mode, const char *app,
+                                    const char *msg, struct store_event_message **out,
+                                    struct store_endpoint **eps, size_t *n, struct err_detail *d);
+void service_destinations_free(struct store_event_message *msgs, struct store_endpoint *eps,
+                               size_t n);
+
+/* Resend an event to one endpoint of its application: a finished message starts a
+ * new attempt series, a retrying one is due at once, a queued one is left alone,
+ * and an endpoint that never had the event gets a new message of it. */
+struct service_resend_op {
+    struct service_op head;
+    char mode[8];
+    char *app, *msg, *ep;
+    int64_t retention_ms;
+};
+enum err service_resend_op_init(struct service_resend_op *x, const char *mode, const char *app,
+                                const char *msg, const char *ep, int64_t retention_ms);
+void service_resend_op_release(struct service_resend_op *x);
+
 #endif

@@ -215,6 +215,12 @@ const char *const store__migrations[] = {
     "  WHERE producer_id IS NOT NULL;"
     "CREATE INDEX events_application ON events(application_id, id)"
     "  WHERE application_id IS NOT NULL;",
+    /* 12: the messages of a published event, by event and endpoint (attempts by
+     * message, attempted destinations, resend). Only fan-out messages carry
+     * fanout_event, so /v1 sends pay no index entry for it. */
+    "ALTER TABLE messages ADD COLUMN fanout_event INTEGER;"
+    "CREATE INDEX messages_fanout ON messages(fanout_event, endpoint_id)"
+    "  WHERE fanout_event IS NOT NULL;",
 };
 
 const size_t store__migrations_count = sizeof(store__migrations) / sizeof(store__migrations[0]);

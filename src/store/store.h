@@ -290,6 +290,38 @@ enum err store_event_list(struct store *s, const char *app_id, const char *after
                           const char *event_types_json, int limit, struct store_event *out, int *n,
                           bool *has_more, struct err_detail *d);
 
+/* The message of an event for one endpoint (fan-out messages only). */
+struct store_event_message {
+    char message_id[ID_MAX];
+    char endpoint_id[ID_MAX];
+    enum store_status status;
+    int64_t next_attempt_at_ms; /* 0 = none */
+    int attempt_count;
+};
+/* The live messages of event rowid (of one endpoint unless NULL); *out malloc'ed. */
+enum err store_event_messages(struct store *s, int64_t rowid, const char *endpoint_id,
+                              struct store_event_message **out, size_t *n, struct err_detail *d);
+
+/* An attempt of a message of an event. */
+struct store_event_attempt {
+    char id[ID_MAX];
+    char message_id[ID_MAX];
+    char endpoint_id[ID_MAX];
+    char *url;           /* the endpoint's URL now */
+    char *response_body; /* NULL = none */
+    int response_status; /* 0 = no HTTP answer */
+    int64_t latency_ms;
+    char *error_text; /* NULL = none */
+    int64_t created_at_ms;
+    int replay_no; /* > 0: made by a replay or resend */
+};
+void store_event_attempt_release(struct store_event_attempt *a);
+/* Attempts of the event's messages (of one endpoint unless NULL), newest first,
+ * before attempt before_id (NULL: from the newest). */
+enum err store_event_attempts(struct store *s, int64_t rowid, const char *endpoint_id,
+                              const char *before_id, int limit, struct store_event_attempt *out,
+                              int *n, bool *has_more, struct err_detail *d);
+
 /* ---- sends and messages ---- */
 struct store_send {
     char message_id[ID_MAX]; /* chosen by the caller */

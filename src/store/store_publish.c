@@ -21,6 +21,10 @@ static const char SQL_CANDIDATES[] =
     "AND e.disabled = 0 ORDER BY e.seq";
 static const char SQL_PRODUCER_TAKEN[] =
     "SELECT public_id FROM events WHERE application_id = ?1 AND producer_id = ?2";
+static const char SQL_FANOUT_MSG_INSERT[] =
+    "INSERT INTO messages (id, event_id, endpoint_id, mode, payload_sha256, size_bytes, status, "
+    "created_at, updated_at, payload_expires_at, fanout_event) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0, ?7, ?7, ?8, ?2)";
 static const char SQL_EVENT_INSERT[] =
     "INSERT INTO events (content_type, payload, created_at, public_id, mode, application_id, "
     "event_type, producer_id, channels, tags) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)";
@@ -121,18 +125,15 @@ enum err store_event_message_insert(struct store *s, const struct store_event_in
                                     const char *message_id, const char *endpoint_id,
                                     struct err_detail *d)
 {
-    sqlite3_stmt *q = store__st(s, S_MSG_INSERT);
+    sqlite3_stmt *q = store__prepare(s, SQL_FANOUT_MSG_INSERT);
     store__bind_text(q, 1, message_id);
     sqlite3_bind_int64(q, 2, rowid);
     store__bind_text(q, 3, endpoint_id);
     store__bind_text(q, 4, ev->mode);
-    store__bind_text(q, 5, NULL);
-    store__bind_text(q, 6, NULL);
-    store__bind_text(q, 7, ev->payload_sha256);
-    sqlite3_bind_int64(q, 8, (sqlite3_int64)ev->payload_len);
-    store__bind_opt_int(q, 9, -1, -1);
-    sqlite3_bind_int64(q, 10, ev->now_ms);
-    store__bind_opt_int(q, 11, ev->payload_expires_at_ms, 0);
+    store__bind_text(q, 5, ev->payload_sha256);
+    sqlite3_bind_int64(q, 6, (sqlite3_int64)ev->payload_len);
+    sqlite3_bind_int64(q, 7, ev->now_ms);
+    store__bind_opt_int(q, 8, ev->payload_expires_at_ms, 0);
     enum err e = store__exec(s, q, d, "insert message");
     if (e != ERR_OK)
         return e;
@@ -240,6 +241,102 @@ enum err store_event_list(struct store *s, const char *app_id, const char *after
             store_event_release(&out[i]);
         *n = 0;
         return store__db_err(s, rc, d, "list events");
+    }
+    return ERR_OK;
+}
+
+/* ---- the messages and attempts of an event ---- */
+
+static const char SQL_EVENT_MESSAGES[] =
+    "SELECT id, endpoint_id, status, coalesce(next_attempt_at, 0), attempt_count FROM messages "
+    "WHERE fanout_event = ?1 AND (?2 IS NULL OR endpoint_id = ?2) AND deleted_at IS NULL "
+    "ORDER BY id";
+static const char SQL_EVENT_ATTEMPTS[] =
+    "SELECT a.id, a.message_id, m.endpoint_id, ep.url, a.response_body, a.response_status, "
+    "a.latency_ms, a.error_text, a.created_at, a.replay_no FROM messages m "
+    "JOIN attempts a ON a.message_id = m.id LEFT JOIN endpoints ep ON ep.id = m.endpoint_id "
+    "WHERE m.fanout_event = ?1 AND (?2 IS NULL OR m.endpoint_id = ?2) "
+    "AND (?3 IS NULL OR a.id < ?3) ORDER BY a.id DESC LIMIT ?4";
+
+enum err store_event_messages(struct store *s, int64_t rowid, const char *endpoint_id,
+                              struct store_event_message **out, size_t *n, struct err_detail *d)
+{
+    *out = NULL;
+    *n = 0;
+    size_t cap = 0;
+    sqlite3_stmt *q = store__prepare(s, SQL_EVENT_MESSAGES);
+    sqlite3_bind_int64(q, 1, rowid);
+    store__bind_text(q, 2, endpoint_id);
+    int rc;
+    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+        if (*n == cap) {
+            cap = cap ? cap * 2 : 8;
+            struct store_event_message *grown = realloc(*out, cap * sizeof(**out));
+            if (!grown)
+                abort();
+            *out = grown;
+        }
+        struct store_event_message *m = &(*out)[(*n)++];
+        store__col_copy(m->message_id, sizeof(m->message_id), q, 0);
+        store__col_copy(m->endpoint_id, sizeof(m->endpoint_id), q, 1);
+        m->status = (enum store_status)sqlite3_column_int(q, 2);
+        m->next_attempt_at_ms = sqlite3_column_int64(q, 3);
+        m->attempt_count = sqlite3_column_int(q, 4);
+    }
+    sqlite3_reset(q);
+    if (rc != SQLITE_DONE) {
+        free(*out);
+        *out = NULL;
+        *n = 0;
+        return store__db_err(s, rc, d, "read the event's messages");
+    }
+    return ERR_OK;
+}
+
+void store_event_attempt_release(struct store_event_attempt *a)
+{
+    free(a->url);
+    free(a->response_body);
+    free(a->error_text);
+    a->url = a->response_body = a->error_text = NULL;
+}
+
+enum err store_event_attempts(struct store *s, int64_t rowid, const char *endpoint_id,
+                              const char *before_id, int limit, struct store_event_attempt *out,
+                              int *n, bool *has_more, struct err_detail *d)
+{
+    *n = 0;
+    *has_more = false;
+    sqlite3_stmt *q = store__prepare(s, SQL_EVENT_ATTEMPTS);
+    sqlite3_bind_int64(q, 1, rowid);
+    store__bind_text(q, 2, endpoint_id);
+    store__bind_text(q, 3, before_id && before_id[0] ? before_id : NULL);
+    sqlite3_bind_int(q, 4, limit + 1);
+    int rc;
+    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+        if (*n == limit) {
+            *has_more = true;
+            break;
+        }
+        struct store_event_attempt *a = &out[(*n)++];
+        memset(a, 0, sizeof(*a));
+        store__col_copy(a->id, sizeof(a->id), q, 0);
+        store__col_copy(a->message_id, sizeof(a->message_id), q, 1);
+        store__col_copy(a->endpoint_id, sizeof(a->endpoint_id), q, 2);
+        a->url = store__col_dup(q, 3);
+        a->response_body = store__col_dup(q, 4);
+        a->response_status = (int)store__col_opt_int(q, 5, 0);
+        a->latency_ms = store__col_opt_int(q, 6, 0);
+        a->error_text = store__col_dup(q, 7);
+        a->created_at_ms = sqlite3_column_int64(q, 8);
+        a->replay_no = sqlite3_column_int(q, 9);
+    }
+    sqlite3_reset(q);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+        for (int i = 0; i < *n; i++)
+            store_event_attempt_release(&out[i]);
+        *n = 0;
+        return store__db_err(s, rc, d, "list the event's attempts");
     }
     return ERR_OK;
 }

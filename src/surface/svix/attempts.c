@@ -1,0 +1,197 @@
+/*
+ * svix attempts - the attempts of a message (MessageAttemptOut), the
+ * endpoints it was sent to, and resend (TENANCY.md §5), onto service/publish.
+ * Attempt ids are hookd's attempt ids prefixed "atmpt_"; attempt status 0 is
+ * success (a 2xx answer) and 2 fail; a message's status per endpoint is
+ * 0 success, 1 pending (queued or waiting for a retry), 3 sending, 2 fail.
+ * SPDX-License-Identifier: MIT
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "service/publish.h"
+#include "surface/svix/internal.h"
+
+#define ATTEMPT_PREFIX "atmpt_"
+
+static json_t *render_attempt(const struct store_event_attempt *a, const char *msg_id)
+{
+    char id[ID_MAX + 8];
+    snprintf(id, sizeof(id), ATTEMPT_PREFIX "%s", a->id);
+    bool ok = a->response_status >= 200 && a->response_status < 300;
+    const char *response = a->response_body ? a->response_body : a->error_text ? a->error_text : "";
+    return json_pack("{s:s, s:s, s:s, s:s, s:o, s:i, s:I, s:i, s:s, s:i, s:o}", "id", id, "msgId",
+                     msg_id, "endpointId", a->endpoint_id, "url", a->url ? a->url : "", "response",
+                     api__json_text(response), "responseStatusCode", a->response_status,
+                     "responseDurationMs", (json_int_t)a->latency_ms, "status", ok ? 0 : 2,
+                     "statusText", ok ? "success" : "fail", "triggerType", a->replay_no > 0 ? 1 : 0,
+                     "timestamp", svix__time(a->created_at_ms));
+}
+
+/* The attempts of message param[1] (to endpoint ep unless NULL). */
+static void list(struct api_request *r, const char *ep)
+{
+    int limit;
+    const char *iterator;
+    if (!svix__page(r, &limit, &iterator))
+        return;
+    if (iterator && !strncmp(iterator, ATTEMPT_PREFIX, strlen(ATTEMPT_PREFIX)))
+        iterator += strlen(ATTEMPT_PREFIX);
+    if (!ep)
+        ep = api__query(r, "endpoint_id");
+    struct store_event_attempt *as = calloc((size_t)limit, sizeof(*as));
+    if (!as)
+        abort();
+    struct store_event ev = {0};
+    int n = 0;
+    bool has_more = false;
+    struct err_detail d = {0};
+    struct store *s = api__store_acquire(r->api);
+    enum err e = s ? service_event_get(s, r->key.mode, r->param[0], r->param[1], &ev, &d) : ERR_IO;
+    if (e == ERR_OK)
+        e = service_event_attempts(s, r->key.mode, r->param[0], ev.public_id, ep, iterator, limit,
+                                   as, &n, &has_more, &d);
+    api__store_release(r->api, s);
+    if (e != ERR_OK) {
+        free(as);
+        store_event_release(&ev);
+        api__respond_err(r, e, &d);
+        return;
+    }
+    json_t *data = json_array();
+    for (int i = 0; i < n; i++)
+        json_array_append_new(data, render_attempt(&as[i], ev.public_id));
+    char last[ID_MAX + 8] = "";
+    if (n)
+        snprintf(last, sizeof(last), ATTEMPT_PREFIX "%s", as[n - 1].id);
+    svix__respond_list(r, data, n ? last : NULL, has_more);
+    for (int i = 0; i < n; i++)
+        store_event_attempt_release(&as[i]);
+    free(as);
+    store_event_release(&ev);
+}
+
+void svix__attempts_by_msg(struct api_request *r)
+{
+    list(r, NULL);
+}
+
+void svix__attempt_get(struct api_request *r)
+{
+    const char *want = r->param[2];
+    if (!strncmp(want, ATTEMPT_PREFIX, strlen(ATTEMPT_PREFIX)))
+        want += strlen(ATTEMPT_PREFIX);
+    struct store_event_attempt *as = calloc(SERVICE_PAGE_MAX, sizeof(*as));
+    if (!as)
+        abort();
+    struct store_event ev = {0};
+    int n = 0;
+    bool has_more = false;
+    struct err_detail d = {0};
+    struct store *s = api__store_acquire(r->api);
+    enum err e = s ? service_event_get(s, r->key.mode, r->param[0], r->param[1], &ev, &d) : ERR_IO;
+    char before[ID_MAX] = "";
+    int found = -1;
+    /* newest first, a page at a time, until the attempt is met */
+    while (e == ERR_OK && found < 0) {
+        for (int i = 0; i < n; i++)
+            store_event_attempt_release(&as[i]);
+        e = service_event_attempts(s, r->key.mode, r->param[0], ev.public_id, NULL, before,
+                                   SERVICE_PAGE_MAX, as, &n, &has_more, &d);
+        for (int i = 0; e == ERR_OK && i < n && found < 0; i++)
+            if (!strcmp(as[i].id, want))
+                found = i;
+        if (e != ERR_OK || found >= 0 || !has_more)
+            break;
+        snprintf(before, sizeof(before), "%s", as[n - 1].id);
+    }
+    api__store_release(r->api, s);
+    if (e == ERR_OK && found < 0)
+        e = err_set(&d, ERR_NOTFOUND, "NOT_FOUND", "attempt '%s' not found", r->param[2]);
+    if (e != ERR_OK)
+        api__respond_err(r, e, &d);
+    else
+        api__respond_json(r, MHD_HTTP_OK, render_attempt(&as[found], ev.public_id));
+    for (int i = 0; i < n; i++)
+        store_event_attempt_release(&as[i]);
+    free(as);
+    store_event_release(&ev);
+}
+
+static int message_status(enum store_status st, const char **text)
+{
+    switch (st) {
+    case STATUS_SUCCEEDED:
+        *text = "success";
+        return 0;
+    case STATUS_DELIVERING:
+        *text = "sending";
+        return 3;
+    case STATUS_FAILED_PERMANENT:
+        *text = "fail";
+        return 2;
+    default:
+        *text = "pending";
+        return 1;
+    }
+}
+
+void svix__msg_destinations(struct api_request *r)
+{
+    struct store_event_message *msgs = NULL;
+    struct store_endpoint *eps = NULL;
+    size_t n = 0;
+    struct err_detail d = {0};
+    struct store *s = api__store_acquire(r->api);
+    enum err e = s ? service_event_destinations(s, r->key.mode, r->param[0], r->param[1], &msgs,
+                                                &eps, &n, &d)
+                   : ERR_IO;
+    api__store_release(r->api, s);
+    if (e != ERR_OK) {
+        api__respond_err(r, e, &d);
+        return;
+    }
+    json_t *data = json_array();
+    for (size_t i = 0; i < n; i++) {
+        const struct store_endpoint *ep = &eps[i];
+        const char *text;
+        int status = message_status(msgs[i].status, &text);
+        json_t *item = json_pack(
+            "{s:s, s:s?, s:s, s:s, s:b, s:o, s:i, s:o, s:o, s:i, s:s, s:o}", "id", ep->id, "uid",
+            ep->uid, "url", ep->url ? ep->url : "", "description",
+            ep->description ? ep->description : "", "disabled", ep->disabled, "channels",
+            svix__json_or(ep->channels_json, json_null()), "version", 1, "createdAt",
+            svix__time(ep->created_at_ms), "updatedAt", svix__time(ep->updated_at_ms), "status",
+            status, "statusText", text, "nextAttempt",
+            msgs[i].next_attempt_at_ms ? svix__time(msgs[i].next_attempt_at_ms) : json_null());
+        json_array_append_new(data, item);
+    }
+    service_destinations_free(msgs, eps, n);
+    svix__respond_list(r, data, NULL, false);
+}
+
+struct resend_op {
+    struct service_resend_op svc;
+};
+
+static void resend_done(struct api_request *r)
+{
+    struct resend_op *x = svix__op(r);
+    struct commit_op *op = &x->svc.head.op;
+    if (op->result != ERR_OK)
+        api__respond_err(r, op->result, &op->detail);
+    else
+        api__respond_json(r, MHD_HTTP_ACCEPTED, json_object());
+    service_resend_op_release(&x->svc);
+    free(x);
+}
+
+void svix__msg_resend(struct api_request *r)
+{
+    struct resend_op *x = calloc(1, sizeof(*x));
+    if (!x)
+        abort();
+    service_resend_op_init(&x->svc, r->key.mode, r->param[0], r->param[1], r->param[2],
+                           r->api->deps.cfg->retention_ms);
+    svix__defer(r, &x->svc.head, resend_done);
+}

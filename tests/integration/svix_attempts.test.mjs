@@ -1,0 +1,101 @@
+// Attempts, attempted destinations and resend on the Svix surface, driven by
+// the real `svix` SDK (2.x and 1.x): a failing endpoint retries, its attempts
+// show status fail and the message status pending; resend starts a new attempt
+// series with the same webhook-id; resend to an endpoint that never had the
+// event delivers it there.
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import { Svix as Svix2, ApiException } from 'svix';
+import { Svix as Svix1 } from 'svix1';
+import { setup } from './lib/hookd.mjs';
+import { scaled } from './lib/util.mjs';
+
+const T = { timeout: scaled(60_000) };
+
+function clients(h) {
+    const opts = { serverUrl: `http://127.0.0.1:${h.port}`, retryScheduleInMs: [] };
+    return { v2: new Svix2(h.key, opts), v1: new Svix1(h.key, opts) };
+}
+
+test('svix attempts: list by message, get one, attempted destinations, resend', T, async (t) => {
+    const env = await setup(t);
+    const h = await env.startHookd();
+    const { v1, v2 } = clients(h);
+    const app = await v2.application.create({ name: 'Acme', uid: 'acme' });
+    const ok = await env.startReceiver({ status: 200, body: 'thanks' });
+    const bad = await env.startReceiver({ status: 500, body: 'nope' });
+    const late = await env.startReceiver({ status: 204 });
+    const epOk = await v2.endpoint.create(app.id, { url: ok.url(), uid: 'ok' });
+    const epBad = await v2.endpoint.create(app.id, { url: bad.url(), uid: 'bad' });
+
+    const m = await v2.message.create(app.id, { eventType: 'order.created', payload: { n: 1 } });
+    await ok.waitUntil(() => ok.requests.length === 1, { what: 'ok delivery' });
+    await bad.waitUntil(() => bad.requests.length >= 2, { what: 'two failed attempts', timeout: 20_000 });
+
+    const page = await v2.messageAttempt.listByMsg(app.id, m.id);
+    const okAttempts = page.data.filter((a) => a.endpointId === epOk.id);
+    const badAttempts = page.data.filter((a) => a.endpointId === epBad.id);
+    assert.equal(okAttempts.length, 1);
+    assert.equal(okAttempts[0].status, 0);
+    assert.equal(okAttempts[0].responseStatusCode, 200);
+    assert.equal(okAttempts[0].response, 'thanks');
+    assert.equal(okAttempts[0].msgId, m.id);
+    assert.equal(okAttempts[0].url, ok.url());
+    assert.match(okAttempts[0].id, /^atmpt_/);
+    assert.ok(okAttempts[0].timestamp instanceof Date && !isNaN(okAttempts[0].timestamp));
+    assert.ok(badAttempts.length >= 2);
+    assert.ok(badAttempts.every((a) => a.status === 2 && a.responseStatusCode === 500));
+    // newest first
+    const times = page.data.map((a) => a.timestamp.getTime());
+    assert.deepEqual([...times].sort((a, b) => b - a), times);
+    // one page at a time
+    const p1 = await v2.messageAttempt.listByMsg(app.id, m.id, { limit: 1 });
+    assert.equal(p1.data.length, 1);
+    assert.equal(p1.done, false);
+    const p2 = await v2.messageAttempt.listByMsg(app.id, m.id, { limit: 1, iterator: p1.iterator });
+    assert.notEqual(p2.data[0].id, p1.data[0].id);
+    // filtered by endpoint, and one attempt by id (1.x too)
+    const onlyOk = await v2.messageAttempt.listByMsg(app.id, m.id, { endpointId: epOk.id });
+    assert.deepEqual(onlyOk.data.map((a) => a.id), [okAttempts[0].id]);
+    const one = await v1.messageAttempt.get('acme', m.id, okAttempts[0].id);
+    assert.equal(one.id, okAttempts[0].id);
+    try {
+        await v2.messageAttempt.get(app.id, m.id, 'atmpt_nope');
+        assert.fail('expected 404');
+    } catch (e) {
+        assert.ok(e instanceof ApiException);
+        assert.equal(e.code, 404);
+    }
+
+    // attempted destinations: the ok endpoint succeeded, the bad one is still pending (retrying)
+    const dests = await v2.messageAttempt.listAttemptedDestinations(app.id, m.id);
+    const byId = Object.fromEntries(dests.data.map((x) => [x.id, x]));
+    assert.equal(byId[epOk.id].status, 0);
+    assert.equal(byId[epBad.id].status, 1);
+    assert.equal(byId[epBad.id].url, bad.url());
+
+    // resend to the succeeded endpoint: a new attempt series, same webhook-id
+    await v2.messageAttempt.resend(app.id, m.id, 'ok');
+    await ok.waitUntil(() => ok.requests.length === 2, { what: 'resent delivery' });
+    assert.equal(ok.requests[1].webhookId, m.id);
+    const again = await v2.messageAttempt.listByMsg(app.id, m.id, { endpointId: epOk.id });
+    assert.equal(again.data.length, 2);
+    assert.equal(again.data[0].triggerType, 1);
+
+    // resend to an endpoint created after the publish: it gets the event, once
+    const epLate = await v2.endpoint.create(app.id, { url: late.url() });
+    await v1.messageAttempt.resend('acme', m.id, epLate.id);
+    await late.waitUntil(() => late.requests.length === 1, { what: 'late delivery' });
+    assert.equal(late.requests[0].webhookId, m.id);
+    assert.equal(late.requests[0].text, '{"n":1}');
+
+    // unknown message or endpoint: 404
+    for (const [msg, ep] of [['msg_nope', epOk.id], [m.id, 'ep_nope']]) {
+        try {
+            await v2.messageAttempt.resend(app.id, msg, ep);
+            assert.fail('expected 404');
+        } catch (e) {
+            assert.equal(e.code, 404);
+        }
+    }
+});
