@@ -184,6 +184,10 @@ bool api__parse_limit(struct api_request *r, int def, int max, int *out);
 /* Query name as RFC 3339 into *out_ms (0 when absent); responds 400 and returns false
  * when malformed. */
 bool api__parse_time(struct api_request *r, const char *name, int64_t *out_ms);
+/* The Idempotency-Key header of a POST into key (keylen bytes; "" when absent or
+ * not a POST) and the SHA-256 (hex) of the method, path and body into sha; false
+ * after answering 400 when the key is longer than keylen - 1 bytes. */
+bool api__idempotency(struct api_request *r, char *key, size_t keylen, char sha[65]);
 /* The list meta object: {has_more, next_cursor (string iff has_more, else null)}. */
 json_t *api__page_meta(bool has_more, const char *next_cursor);
 

@@ -3,6 +3,7 @@
  * pagination and time query parameters, list meta (API.md §2 paging rules).
  * SPDX-License-Identifier: MIT
  */
+#include <openssl/evp.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -64,4 +65,32 @@ json_t *api__page_meta(bool has_more, const char *next_cursor)
     bool more = has_more && next_cursor && next_cursor[0];
     return json_pack("{s:b, s:o}", "has_more", more, "next_cursor",
                      more ? json_string(next_cursor) : json_null());
+}
+
+bool api__idempotency(struct api_request *r, char *key, size_t keylen, char sha[65])
+{
+    key[0] = sha[0] = '\0';
+    const char *h = strcmp(r->method, "POST") == 0 ? api__header(r, "Idempotency-Key") : NULL;
+    if (!h || !*h)
+        return true;
+    if (strlen(h) >= keylen) {
+        snprintf(r->error_field, sizeof(r->error_field), "idempotency_key");
+        api__respond_error(r, MHD_HTTP_BAD_REQUEST, "INVALID_REQUEST",
+                           "the Idempotency-Key header is longer than %zu bytes", keylen - 1);
+        return false;
+    }
+    snprintf(key, keylen, "%s", h);
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    unsigned char md[32];
+    unsigned int n = 0;
+    if (!ctx || !EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) ||
+        !EVP_DigestUpdate(ctx, r->method, strlen(r->method) + 1) ||
+        !EVP_DigestUpdate(ctx, r->url, strlen(r->url) + 1) ||
+        !EVP_DigestUpdate(ctx, r->body ? r->body : "", r->body_len) ||
+        !EVP_DigestFinal_ex(ctx, md, &n))
+        abort();
+    EVP_MD_CTX_free(ctx);
+    for (int i = 0; i < 32; i++)
+        snprintf(sha + 2 * i, 3, "%02x", md[i]);
+    return true;
 }

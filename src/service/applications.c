@@ -119,10 +119,19 @@ static enum err apply(struct store *s, struct commit_op *op)
     store_application_release(&x->app);
     x->created = false;
     if (x->kind == APP_CREATE) {
+        struct service_idem *idem = &x->head.idem;
+        enum err e = service_idem_begin(s, x->mode, idem, d);
+        if (e != ERR_OK)
+            return e;
+        if (idem->replayed) {
+            x->created = idem->rec.status == 201;
+            return store_application_get(s, x->mode, idem->rec.resource, &x->app, d);
+        }
         if (x->get_if_exists && x->in.uid &&
             store_application_get(s, x->mode, x->in.uid, &x->app, NULL) == ERR_OK)
-            return ERR_OK;
-        return create(s, x, x->in.uid, d);
+            return service_idem_end(s, x->mode, idem, 200, x->app.id, 0, d);
+        e = create(s, x, x->in.uid, d);
+        return e != ERR_OK ? e : service_idem_end(s, x->mode, idem, 201, x->app.id, 0, d);
     }
     struct store_application a = {0};
     enum err e = store_application_get(s, x->mode, x->target, &a, d);

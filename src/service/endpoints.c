@@ -269,6 +269,11 @@ static enum err apply(struct store *s, struct commit_op *op)
     snprintf(app_id, sizeof(app_id), "%s", app.id);
     store_application_release(&app);
     if (x->kind == ENDPOINT_CREATE) {
+        struct service_idem *idem = &x->head.idem;
+        if ((e = service_idem_begin(s, x->mode, idem, d)) != ERR_OK)
+            return e;
+        if (idem->replayed)
+            return store_endpoint_get(s, x->mode, idem->rec.resource, false, &x->ep, d);
         struct store_endpoint *ep = &x->ep;
         int64_t now = clock_now_ms();
         id_prefixed_hex(ep->id, sizeof(ep->id), "ep_", 32);
@@ -286,7 +291,7 @@ static enum err apply(struct store *s, struct commit_op *op)
         k.created_at_ms = now;
         e = store_endpoint_insert(s, ep, &k, d);
         explicit_bzero(k.secret, sizeof(k.secret));
-        return e;
+        return e != ERR_OK ? e : service_idem_end(s, x->mode, idem, 201, ep->id, 0, d);
     }
     if ((e = store_endpoint_find(s, x->mode, app_id, x->target, &x->ep, d)) != ERR_OK)
         return e;

@@ -181,8 +181,18 @@ static enum err apply(struct store *s, struct commit_op *op)
     store_event_type_release(&x->type);
     x->created = false;
     json_t *name = json_object_get(x->fields, "name");
-    if (x->kind == EVENT_TYPE_CREATE)
-        return create(s, x, json_string_value(name), d);
+    if (x->kind == EVENT_TYPE_CREATE) {
+        struct service_idem *idem = &x->head.idem;
+        enum err e = service_idem_begin(s, x->mode, idem, d);
+        if (e != ERR_OK)
+            return e;
+        if (idem->replayed) {
+            x->created = true;
+            return store_event_type_get(s, x->mode, idem->rec.resource, &x->type, d);
+        }
+        e = create(s, x, json_string_value(name), d);
+        return e != ERR_OK ? e : service_idem_end(s, x->mode, idem, 201, x->type.id, 0, d);
+    }
     struct store_event_type t = {0};
     enum err e = store_event_type_get(s, x->mode, x->target, &t, d);
     if (e == ERR_NOTFOUND && x->kind == EVENT_TYPE_REPLACE && names_is_uid(x->target))

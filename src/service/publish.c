@@ -180,9 +180,17 @@ static enum err apply(struct store *s, struct commit_op *op)
     struct service_publish_op *x = (struct service_publish_op *)op;
     struct err_detail *d = &op->detail;
     x->messages = 0;
-    struct store_application app = {0};
-    enum err e = store_application_get(s, x->mode, x->app, &app, d);
+    struct service_idem *idem = &x->head.idem;
+    enum err e = service_idem_begin(s, x->mode, idem, d);
     if (e != ERR_OK)
+        return e;
+    if (idem->replayed) { /* the same request: the same event, answered again */
+        snprintf(x->ev.public_id, sizeof(x->ev.public_id), "%s", idem->rec.resource);
+        x->ev.now_ms = idem->rec.created_at_ms;
+        return ERR_OK;
+    }
+    struct store_application app = {0};
+    if ((e = store_application_get(s, x->mode, x->app, &app, d)) != ERR_OK)
         return e;
     struct store_event_in *ev = &x->ev;
     memset(ev, 0, sizeof(*ev));
@@ -216,7 +224,7 @@ static enum err apply(struct store *s, struct commit_op *op)
         x->messages++;
     }
     store_candidates_free(cands, n);
-    return e;
+    return e != ERR_OK ? e : service_idem_end(s, x->mode, idem, 202, ev->public_id, ev->now_ms, d);
 }
 
 enum err service_event_get(struct store *s, const char *mode, const char *app,
@@ -328,9 +336,13 @@ static enum err resend_apply(struct store *s, struct commit_op *op)
 {
     struct service_resend_op *x = (struct service_resend_op *)op;
     struct err_detail *d = &op->detail;
+    struct service_idem *idem = &x->head.idem;
+    enum err e = service_idem_begin(s, x->mode, idem, d);
+    if (e != ERR_OK || idem->replayed)
+        return e;
     struct store_event ev = {0};
     char ep_id[ID_MAX] = "";
-    enum err e = resolve(s, x->mode, x->app, x->msg, x->ep, &ev, ep_id, d);
+    e = resolve(s, x->mode, x->app, x->msg, x->ep, &ev, ep_id, d);
     if (e != ERR_OK)
         return e;
     struct store_event_message *msgs = NULL;
@@ -379,7 +391,7 @@ static enum err resend_apply(struct store *s, struct commit_op *op)
 out:
     free(msgs);
     store_event_release(&ev);
-    return e;
+    return e != ERR_OK ? e : service_idem_end(s, x->mode, idem, 202, "", 0, d);
 }
 
 enum err service_resend_op_init(struct service_resend_op *x, const char *mode, const char *app,

@@ -221,6 +221,13 @@ const char *const store__migrations[] = {
     "ALTER TABLE messages ADD COLUMN fanout_event INTEGER;"
     "CREATE INDEX messages_fanout ON messages(fanout_event, endpoint_id)"
     "  WHERE fanout_event IS NOT NULL;",
+    /* 13: idempotency keys of POST requests (TENANCY.md §1): per mode and key, the
+     * SHA-256 of the request (method, path, body), the status answered and the id
+     * of the resource it made, written in the same transaction as the resource. */
+    "CREATE TABLE idempotency ("
+    "  mode TEXT NOT NULL, key TEXT NOT NULL, request_sha256 TEXT NOT NULL,"
+    "  status INTEGER NOT NULL, resource TEXT, created_at INTEGER NOT NULL,"
+    "  PRIMARY KEY (mode, key)) WITHOUT ROWID;",
 };
 
 const size_t store__migrations_count = sizeof(store__migrations) / sizeof(store__migrations[0]);

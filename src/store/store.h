@@ -322,6 +322,21 @@ enum err store_event_attempts(struct store *s, int64_t rowid, const char *endpoi
                               const char *before_id, int limit, struct store_event_attempt *out,
                               int *n, bool *has_more, struct err_detail *d);
 
+/* ---- idempotency keys of POST requests (store_apps.c) ---- */
+#define STORE_IDEM_KEY_MAX 256
+struct store_idem {
+    char request_sha256[65];
+    int status;
+    char resource[ID_MAX]; /* id of what the request made; "" = none */
+    int64_t created_at_ms;
+};
+/* The record of key in mode made at or after since_ms; ERR_NOTFOUND when none. */
+enum err store_idem_find(struct store *s, const char *mode, const char *key, int64_t since_ms,
+                         struct store_idem *out, struct err_detail *d);
+/* Write (or overwrite an expired) record of key. */
+enum err store_idem_put(struct store *s, const char *mode, const char *key,
+                        const struct store_idem *rec, struct err_detail *d);
+
 /* ---- sends and messages ---- */
 struct store_send {
     char message_id[ID_MAX]; /* chosen by the caller */

@@ -385,3 +385,48 @@ enum err store_event_type_list(struct store *s, const char *mode, const char *af
     }
     return ERR_OK;
 }
+
+/* ---- idempotency keys ---- */
+
+static const char SQL_IDEM_FIND[] =
+    "SELECT request_sha256, status, resource, created_at FROM idempotency "
+    "WHERE mode = ?1 AND key = ?2 AND created_at >= ?3";
+static const char SQL_IDEM_PUT[] =
+    "INSERT OR REPLACE INTO idempotency (mode, key, request_sha256, status, resource, created_at) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
+
+enum err store_idem_find(struct store *s, const char *mode, const char *key, int64_t since_ms,
+                         struct store_idem *out, struct err_detail *d)
+{
+    sqlite3_stmt *q = store__prepare(s, SQL_IDEM_FIND);
+    store__bind_text(q, 1, mode);
+    store__bind_text(q, 2, key);
+    sqlite3_bind_int64(q, 3, since_ms);
+    int rc = sqlite3_step(q);
+    enum err e = ERR_OK;
+    if (rc == SQLITE_ROW) {
+        store__col_copy(out->request_sha256, sizeof(out->request_sha256), q, 0);
+        out->status = sqlite3_column_int(q, 1);
+        store__col_copy(out->resource, sizeof(out->resource), q, 2);
+        out->created_at_ms = sqlite3_column_int64(q, 3);
+    } else if (rc == SQLITE_DONE) {
+        e = err_set(d, ERR_NOTFOUND, "NOT_FOUND", "no such idempotency key");
+    } else {
+        e = store__db_err(s, rc, d, "read idempotency key");
+    }
+    sqlite3_reset(q);
+    return e;
+}
+
+enum err store_idem_put(struct store *s, const char *mode, const char *key,
+                        const struct store_idem *rec, struct err_detail *d)
+{
+    sqlite3_stmt *q = store__prepare(s, SQL_IDEM_PUT);
+    store__bind_text(q, 1, mode);
+    store__bind_text(q, 2, key);
+    store__bind_text(q, 3, rec->request_sha256);
+    sqlite3_bind_int(q, 4, rec->status);
+    store__bind_text(q, 5, rec->resource[0] ? rec->resource : NULL);
+    sqlite3_bind_int64(q, 6, rec->created_at_ms);
+    return store__exec(s, q, d, "write idempotency key");
+}

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { Svix as Svix2, ApiException } from 'svix';
 import { Svix as Svix1 } from 'svix1';
 import { setup } from './lib/hookd.mjs';
-import { scaled } from './lib/util.mjs';
+import { scaled, waitFor } from './lib/util.mjs';
 
 const T = { timeout: scaled(60_000) };
 
@@ -19,7 +19,8 @@ function clients(h) {
 
 test('svix attempts: list by message, get one, attempted destinations, resend', T, async (t) => {
     const env = await setup(t);
-    const h = await env.startHookd();
+    // two quick attempts, then a long wait: the failing endpoint stays pending while the test looks
+    const h = await env.startHookd({ retryFast: '200ms,60s', retrySlow: '200ms,60s' });
     const { v1, v2 } = clients(h);
     const app = await v2.application.create({ name: 'Acme', uid: 'acme' });
     const ok = await env.startReceiver({ status: 200, body: 'thanks' });
@@ -32,7 +33,13 @@ test('svix attempts: list by message, get one, attempted destinations, resend', 
     await ok.waitUntil(() => ok.requests.length === 1, { what: 'ok delivery' });
     await bad.waitUntil(() => bad.requests.length >= 2, { what: 'two failed attempts', timeout: 20_000 });
 
-    const page = await v2.messageAttempt.listByMsg(app.id, m.id);
+    // receivers saw them; attempts are listed once the committer has recorded them
+    const page = await waitFor(async () => {
+        const p = await v2.messageAttempt.listByMsg(app.id, m.id);
+        const okN = p.data.filter((a) => a.endpointId === epOk.id).length;
+        const badN = p.data.filter((a) => a.endpointId === epBad.id).length;
+        return okN === 1 && badN >= 2 && p;
+    }, { what: 'the attempts recorded' });
     const okAttempts = page.data.filter((a) => a.endpointId === epOk.id);
     const badAttempts = page.data.filter((a) => a.endpointId === epBad.id);
     assert.equal(okAttempts.length, 1);
@@ -78,8 +85,11 @@ test('svix attempts: list by message, get one, attempted destinations, resend', 
     await v2.messageAttempt.resend(app.id, m.id, 'ok');
     await ok.waitUntil(() => ok.requests.length === 2, { what: 'resent delivery' });
     assert.equal(ok.requests[1].webhookId, m.id);
-    const again = await v2.messageAttempt.listByMsg(app.id, m.id, { endpointId: epOk.id });
-    assert.equal(again.data.length, 2);
+    // the receiver has it; its attempt is recorded once the committer has written it
+    const again = await waitFor(async () => {
+        const p = await v2.messageAttempt.listByMsg(app.id, m.id, { endpointId: epOk.id });
+        return p.data.length === 2 && p;
+    }, { what: 'two attempts of the ok endpoint' });
     assert.equal(again.data[0].triggerType, 1);
 
     // resend to an endpoint created after the publish: it gets the event, once

@@ -202,3 +202,48 @@ test('fan-out is one commit: an event to 300 matching endpoints is acknowledged 
     assert.equal(new Set(rcv.requests.map((x) => x.path)).size, 300);
     assert.ok(rcv.requests.every((x) => x.webhookId === m.id));
 });
+
+test('idempotency-key: the same POST again answers the same resource without making another; another body with the key is 409', T, async (t) => {
+    const env = await setup(t);
+    const h = await env.startHookd();
+    const { v2 } = clients(h);
+    const rcv = await env.startReceiver({ status: 204 });
+    const a1 = await v2.application.create({ name: 'Acme' }, { idempotencyKey: 'app-key-1' });
+    const a2 = await v2.application.create({ name: 'Acme' }, { idempotencyKey: 'app-key-1' });
+    assert.equal(a2.id, a1.id);
+    assert.equal((await v2.application.list({ limit: 250 })).data.length, 2); // default + one
+    const e1 = await v2.endpoint.create(a1.id, { url: rcv.url() }, { idempotencyKey: 'ep-key' });
+    const e2 = await v2.endpoint.create(a1.id, { url: rcv.url() }, { idempotencyKey: 'ep-key' });
+    assert.equal(e2.id, e1.id);
+    const m1 = await v2.message.create(a1.id, { eventType: 'x.y', payload: { n: 1 } }, { idempotencyKey: 'msg-key' });
+    const m2 = await v2.message.create(a1.id, { eventType: 'x.y', payload: { n: 1 } }, { idempotencyKey: 'msg-key' });
+    assert.equal(m2.id, m1.id);
+    assert.equal(m2.timestamp.getTime(), m1.timestamp.getTime());
+    await rcv.waitUntil(() => rcv.requests.length >= 1, { what: 'delivery' });
+    const marker = await v2.message.create(a1.id, { eventType: 'marker', payload: {} });
+    await rcv.waitUntil(() => rcv.requestsFor(marker.id).length === 1, { what: 'marker' });
+    assert.equal(rcv.requestsFor(m1.id).length, 1, 'delivered once');
+    assert.equal((await v2.message.list(a1.id, { limit: 250 })).data.length, 2);
+    // the same key with another body, or on another route
+    for (const call of [
+        () => v2.message.create(a1.id, { eventType: 'x.y', payload: { n: 2 } }, { idempotencyKey: 'msg-key' }),
+        () => v2.application.create({ name: 'Other' }, { idempotencyKey: 'msg-key' }),
+    ]) {
+        try {
+            await call();
+            assert.fail('expected 409');
+        } catch (e) {
+            assert.ok(e instanceof ApiException, String(e));
+            assert.equal(e.code, 409);
+        }
+    }
+    assert.equal((await v2.message.list(a1.id, { limit: 250 })).data.length, 2);
+    // a key that is too long is refused before anything is done
+    const r = await raw(h, 'POST', `/api/v1/app/${a1.id}/msg`, { eventType: 'x.y', payload: {} });
+    assert.equal(r.status, 202);
+    const long = await httpRequest({ port: h.port, method: 'POST', path: `/api/v1/app/${a1.id}/msg`,
+        body: '{"eventType":"x.y","payload":{}}', headers: { authorization: `Bearer ${h.key}`,
+            'content-type': 'application/json', 'idempotency-key': 'k'.repeat(300) } });
+    assert.equal(long.status, 422);
+    assert.equal((await v2.message.list(a1.id, { limit: 250 })).data.length, 3);
+});

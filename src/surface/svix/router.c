@@ -125,6 +125,9 @@ void svix_route(struct api_request *r)
     r->render_error = render_error;
     if (!api__authenticate(r))
         return;
+    char key[STORE_IDEM_KEY_MAX + 1], sha[65];
+    if (!api__idempotency(r, key, sizeof(key), sha))
+        return;
     bool path_known = false;
     for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
         if (!api__match(r, 2, routes[i].path))
@@ -243,6 +246,8 @@ static void op_done(struct commit_op *op)
 
 void svix__defer(struct api_request *r, struct service_op *op, api_resume_fn fn)
 {
+    /* svix_route has refused a key that does not fit: this cannot fail */
+    api__idempotency(r, op->idem.key, sizeof(op->idem.key), op->idem.request_sha256);
     op->waiter = r;
     op->op.done = op_done;
     api__defer(r, &op->op, op, fn);
