@@ -67,8 +67,11 @@ static const char SQL_DELETE[] =
     "coalesce(payload_purged_at, ?2), next_attempt_at = NULL, sched_version = sched_version + 1 "
     "WHERE id = ?1 AND deleted_at IS NULL";
 
-/* XXX: one event per message today (direct sends); fan-out will need a reference check. */
-static const char SQL_EVENT_DROP_PAYLOAD[] = "UPDATE events SET payload = NULL WHERE id = ?1";
+/* The payload of a published event is shared by its messages (migration 12): it goes
+ * with the last of them that still needs it. A direct send's event has one message. */
+static const char SQL_EVENT_DROP_PAYLOAD[] =
+    "UPDATE events SET payload = NULL WHERE id = ?1 AND NOT EXISTS (SELECT 1 FROM messages "
+    "WHERE fanout_event = ?1 AND payload_purged_at IS NULL)";
 
 static const char SQL_DLQ[] =
     "SELECT m.id, m.endpoint_id, ep.url, m.attempt_count, m.created_at, m.failed_at, "
@@ -90,8 +93,10 @@ static const char SQL_HISTORY_FIND[] =
 
 static const char SQL_HISTORY_ATTEMPTS[] = "DELETE FROM attempts WHERE message_id = ?1";
 static const char SQL_HISTORY_MESSAGE[] = "DELETE FROM messages WHERE id = ?1";
-/* XXX: as SQL_EVENT_DROP_PAYLOAD, assumes the event belongs to this message alone. */
-static const char SQL_HISTORY_EVENT[] = "DELETE FROM events WHERE id = ?1";
+/* As SQL_EVENT_DROP_PAYLOAD: a published event goes with the last of its messages. */
+static const char SQL_HISTORY_EVENT[] =
+    "DELETE FROM events WHERE id = ?1 AND NOT EXISTS (SELECT 1 FROM messages "
+    "WHERE fanout_event = ?1)";
 
 void store_uuid7_floor(char out[ID_MAX], int64_t unix_ms)
 {
@@ -381,10 +386,10 @@ enum err store_retention_purge_payloads(struct store *s, int64_t now_ms, int max
     struct victim *v = NULL;
     int found = 0;
     enum err e = collect(s, q, max, &v, &found, d);
-    for (int i = 0; e == ERR_OK && i < found; i++) {
-        e = exec_event(s, SQL_EVENT_DROP_PAYLOAD, v[i].event_id, "drop payload", d);
+    for (int i = 0; e == ERR_OK && i < found; i++) { /* marked first: the drop counts it */
+        e = exec_msg(s, SQL_PURGE_MARK, v[i].id, now_ms, "mark payload purged", d);
         if (e == ERR_OK)
-            e = exec_msg(s, SQL_PURGE_MARK, v[i].id, now_ms, "mark payload purged", d);
+            e = exec_event(s, SQL_EVENT_DROP_PAYLOAD, v[i].event_id, "drop payload", d);
     }
     free(v);
     if (e == ERR_OK)

@@ -187,6 +187,107 @@ static void test_event_types(void **state)
     store_close(s);
 }
 
+/* Publish an event of app_x (payload {"n":1}, purged when finished, at t=now) with
+ * one message per endpoint id. */
+static int64_t publish(struct store *s, const char *const *eps, int n, const char *public_id)
+{
+    struct store_event_in ev = {.event_type = "t.x",
+                                .payload = "{\"n\":1}",
+                                .payload_len = 7,
+                                .content_type = "application/json",
+                                .payload_sha256 = "00",
+                                .now_ms = 1000,
+                                .payload_expires_at_ms = 1000};
+    snprintf(ev.public_id, sizeof(ev.public_id), "%s", public_id);
+    snprintf(ev.mode, sizeof(ev.mode), "live");
+    snprintf(ev.application_id, sizeof(ev.application_id), "app_x");
+    int64_t rowid = 0;
+    struct err_detail d = {0};
+    assert_int_equal(store_event_insert(s, &ev, &rowid, &d), ERR_OK);
+    for (int i = 0; i < n; i++) {
+        char id[ID_MAX]; /* UUID-shaped: the first is old (history), the second new */
+        snprintf(id, sizeof(id), "%s-0000-7000-8000-00000000000%c",
+                 i == 0 ? "00000000" : "ffffffff", public_id[4]);
+        assert_int_equal(store_event_message_insert(s, &ev, rowid, id, eps[i], &d), ERR_OK);
+    }
+    return rowid;
+}
+
+static bool has_payload(struct store *s, const char *message_id)
+{
+    struct store_delivery dl = {0};
+    struct err_detail d = {0};
+    enum err e = store_delivery_load(s, message_id, &dl, &d);
+    bool yes = e == ERR_OK && dl.payload && dl.payload_len > 0;
+    store_delivery_release(&dl);
+    return yes;
+}
+
+/* A published event's payload is shared by its messages: deleting one message, or
+ * purging one that finished, keeps it for the others (it goes with the last). */
+static void test_shared_payload_goes_with_the_last_message(void **state)
+{
+    (void)state;
+    struct store *s = fixture_open_store(dir);
+    make_app(s, "app_x", "live", NULL);
+    fixture_make_endpoint(s, "ep_1", "live", "https://1.example/", FIXTURE_SECRET, 1);
+    fixture_make_endpoint(s, "ep_2", "live", "https://2.example/", FIXTURE_SECRET, 1);
+    const char *eps[] = {"ep_1", "ep_2"};
+    publish(s, eps, 2, "msg_a");
+    struct err_detail d = {0};
+    bool already = false;
+    int64_t at = 0;
+    assert_int_equal(store_message_delete(s, "live", "00000000-0000-7000-8000-00000000000a", 2000,
+                                          &at, &already, &d),
+                     ERR_OK);
+    assert_true(has_payload(s, "ffffffff-0000-7000-8000-00000000000a"));
+    assert_int_equal(store_message_delete(s, "live", "ffffffff-0000-7000-8000-00000000000a", 2000,
+                                          &at, &already, &d),
+                     ERR_OK);
+    struct store_event ev = {0};
+    assert_int_equal(store_event_get(s, "app_x", "msg_a", &ev, &d), ERR_OK);
+    assert_null(ev.payload); /* the last one took it */
+    store_event_release(&ev);
+
+    /* retention: only finished messages are purged, and the payload stays while one waits */
+    publish(s, eps, 2, "msg_b");
+    assert_int_equal(
+        sqlite3_exec(
+            s->db,
+            "UPDATE messages SET status = 2 WHERE id = '00000000-0000-7000-8000-00000000000b'",
+            NULL, NULL, NULL),
+        SQLITE_OK);
+    int n = 0;
+    assert_int_equal(store_retention_purge_payloads(s, 5000, 100, &n, &d), ERR_OK);
+    assert_int_equal(n, 1);
+    assert_true(has_payload(s, "ffffffff-0000-7000-8000-00000000000b"));
+    assert_int_equal(
+        sqlite3_exec(
+            s->db,
+            "UPDATE messages SET status = 2 WHERE id = 'ffffffff-0000-7000-8000-00000000000b'",
+            NULL, NULL, NULL),
+        SQLITE_OK);
+    assert_int_equal(store_retention_purge_payloads(s, 5000, 100, &n, &d), ERR_OK);
+    assert_int_equal(store_event_get(s, "app_x", "msg_b", &ev, &d), ERR_OK);
+    assert_null(ev.payload);
+    store_event_release(&ev);
+
+    /* history: the old message of each event goes; both events stay for the other */
+    assert_int_equal(store_retention_delete_history(s, 1000, 100, &n, &d), ERR_OK);
+    assert_int_equal(n, 2);
+    int left = 0;
+    sqlite3_stmt *q = NULL;
+    assert_int_equal(sqlite3_prepare_v2(s->db,
+                                        "SELECT count(*) FROM events WHERE public_id IS NOT NULL",
+                                        -1, &q, NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+    left = sqlite3_column_int(q, 0);
+    sqlite3_finalize(q);
+    assert_int_equal(left, 2);
+    store_close(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -196,6 +297,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_list_pages_both_ways, setup, teardown),
         cmocka_unit_test_setup_teardown(test_delete_takes_the_endpoints, setup, teardown),
         cmocka_unit_test_setup_teardown(test_event_types, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_shared_payload_goes_with_the_last_message, setup,
+                                        teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
