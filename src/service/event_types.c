@@ -263,3 +263,15 @@ enum err service_event_type_list(struct store *s, const char *mode, const char *
                              "'limit' must be from 1 to %d", SERVICE_PAGE_MAX);
     return store_event_type_list(s, mode, iterator, include_archived, limit, out, n, has_more, d);
 }
+
+char *service_event_type_example(struct store *s, const char *mode, const char *name)
+{
+    struct store_event_type t = {0};
+    char *out = NULL;
+    if (s && store_event_type_get(s, mode, name, &t, NULL) == ERR_OK && t.example_payload) {
+        out = t.example_payload;
+        t.example_payload = NULL;
+    }
+    store_event_type_release(&t);
+    return out ? out : dup_or_null("{}");
+}

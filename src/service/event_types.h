@@ -56,4 +56,8 @@ enum err service_event_type_list(struct store *s, const char *mode, const char *
                                  bool include_archived, int limit, struct store_event_type *out,
                                  int *n, bool *has_more, struct err_detail *d);
 
+/* The example payload of type name (JSON text, malloc'ed): its example_payload, or
+ * "{}" when it has none or does not exist (what send-example sends). */
+char *service_event_type_example(struct store *s, const char *mode, const char *name);
+
 #endif

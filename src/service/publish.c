@@ -86,6 +86,21 @@ enum err service_publish_op_init(struct service_publish_op *x, const char *mode,
         e = labels(f->channels, "channels", CHANNELS_MAX, &x->channels_json, d);
     if (e == ERR_OK)
         e = labels(f->tags, "tags", TAGS_MAX, &x->tags_json, d);
+    if (e == ERR_OK && is_set(f->application)) {
+        const json_t *name = json_object_get(f->application, "name");
+        const json_t *uid = json_object_get(f->application, "uid");
+        if (!json_is_object(f->application) || !json_is_string(name) || !json_string_length(name) ||
+            json_string_length(name) > 256)
+            e = err_set_field(d, ERR_INVAL, "INVALID_REQUEST", "application",
+                              "'application' must be an object with a 'name' of 1 to 256 bytes");
+        else if (is_set(uid) && (!json_is_string(uid) || !names_is_uid(json_string_value(uid))))
+            e = names_check_uid(json_is_string(uid) ? json_string_value(uid) : "", "application",
+                                d);
+        if (e == ERR_OK) {
+            x->new_app_name = dup_or_null(json_string_value(name));
+            x->new_app_uid = is_set(uid) ? dup_or_null(json_string_value(uid)) : NULL;
+        }
+    }
     if (e != ERR_OK) {
         service_publish_op_release(x);
         return e;
@@ -103,6 +118,7 @@ enum err service_publish_op_init(struct service_publish_op *x, const char *mode,
     x->payload_doc = json_loadb(x->payload, x->payload_len, JSON_DECODE_ANY, NULL);
     x->channels = x->channels_json ? json_loads(x->channels_json, 0, NULL) : NULL;
     x->retention_ms = retention_ms;
+    x->only_endpoint = dup_or_null(f->only_endpoint);
     x->head.op.apply = apply;
     return ERR_OK;
 }
@@ -117,6 +133,9 @@ void service_publish_op_release(struct service_publish_op *x)
     free(x->tags_json);
     json_decref(x->payload_doc);
     json_decref(x->channels);
+    free(x->new_app_name);
+    free(x->new_app_uid);
+    free(x->only_endpoint);
     memset(x, 0, sizeof(*x));
 }
 
@@ -190,7 +209,20 @@ static enum err apply(struct store *s, struct commit_op *op)
         return ERR_OK;
     }
     struct store_application app = {0};
-    if ((e = store_application_get(s, x->mode, x->app, &app, d)) != ERR_OK)
+    e = store_application_get(s, x->mode, x->app, &app, d);
+    if (e == ERR_NOTFOUND && x->new_app_name) { /* Svix: `application` makes it */
+        app.name = x->new_app_name;
+        app.uid = x->new_app_uid                                            ? x->new_app_uid
+                  : names_is_uid(x->app) && strncmp(x->app, "app_", 4) != 0 ? x->app
+                                                                            : NULL;
+        snprintf(app.mode, sizeof(app.mode), "%s", x->mode);
+        app.throttle_rate = -1;
+        app.created_at_ms = app.updated_at_ms = clock_now_ms();
+        id_time_ordered(app.id, sizeof(app.id), "app_", app.created_at_ms);
+        e = store_application_insert(s, &app, d);
+        app.name = app.uid = NULL; /* borrowed */
+    }
+    if (e != ERR_OK)
         return e;
     struct store_event_in *ev = &x->ev;
     memset(ev, 0, sizeof(*ev));
@@ -215,8 +247,15 @@ static enum err apply(struct store *s, struct commit_op *op)
     size_t n = 0;
     if ((e = store_publish_candidates(s, ev->application_id, &cands, &n, d)) != ERR_OK)
         return e;
+    char only[ID_MAX] = "";
+    if (x->only_endpoint) {
+        struct store_endpoint ep = {0};
+        e = store_endpoint_find(s, x->mode, ev->application_id, x->only_endpoint, &ep, d);
+        snprintf(only, sizeof(only), "%s", ep.id);
+        store_endpoint_release(&ep);
+    }
     for (size_t i = 0; e == ERR_OK && i < n; i++) {
-        if (!matches(x, &cands[i]))
+        if (only[0] ? strcmp(cands[i].id, only) != 0 : !matches(x, &cands[i]))
             continue;
         char message_id[ID_MAX];
         id_uuid7(message_id, ev->now_ms);
@@ -413,4 +452,32 @@ void service_resend_op_release(struct service_resend_op *x)
     free(x->msg);
     free(x->ep);
     x->app = x->msg = x->ep = NULL;
+}
+
+static enum err erase_apply(struct store *s, struct commit_op *op)
+{
+    struct service_event_erase_op *x = (struct service_event_erase_op *)op;
+    struct store_event ev = {0};
+    enum err e = service_event_get(s, x->mode, x->app, x->msg, &ev, &op->detail);
+    if (e == ERR_OK)
+        e = store_event_erase_payload(s, ev.rowid, clock_now_ms(), &op->detail);
+    store_event_release(&ev);
+    return e;
+}
+
+void service_event_erase_op_init(struct service_event_erase_op *x, const char *mode,
+                                 const char *app, const char *msg)
+{
+    memset(x, 0, sizeof(*x));
+    snprintf(x->mode, sizeof(x->mode), "%s", mode);
+    x->app = dup_or_null(app);
+    x->msg = dup_or_null(msg);
+    x->head.op.apply = erase_apply;
+}
+
+void service_event_erase_op_release(struct service_event_erase_op *x)
+{
+    free(x->app);
+    free(x->msg);
+    x->app = x->msg = NULL;
 }

@@ -28,6 +28,10 @@ struct publish_fields {
     const json_t *event_type, *event_id, *channels, *tags;
     const char *payload; /* the payload value's exact bytes (JSON) */
     size_t payload_len;
+    /* {name, uid?}: make the application when it does not exist (Svix `application`) */
+    const json_t *application;
+    /* send-example: only this endpoint (id or uid) gets it, whatever it subscribes to */
+    const char *only_endpoint;
 };
 
 struct service_publish_op {
@@ -40,6 +44,8 @@ struct service_publish_op {
     json_t *payload_doc; /* the payload parsed, for filters */
     json_t *channels;    /* the event's channels (array) or NULL */
     int64_t retention_ms;
+    char *new_app_name, *new_app_uid; /* make the application when missing */
+    char *only_endpoint;
     /* out */
     struct store_event_in ev; /* public id, application id, time */
     int messages;             /* endpoints the event went to */
@@ -50,6 +56,17 @@ enum err service_publish_op_init(struct service_publish_op *x, const char *mode,
                                  const struct publish_fields *f, int64_t retention_ms,
                                  struct err_detail *d);
 void service_publish_op_release(struct service_publish_op *x);
+
+/* Erase the payload of an event (Svix DELETE .../msg/{msg}/content): its messages
+ * keep their metadata; a replay or resend of them answers RETENTION_EXPIRED. */
+struct service_event_erase_op {
+    struct service_op head;
+    char mode[8];
+    char *app, *msg;
+};
+void service_event_erase_op_init(struct service_event_erase_op *x, const char *mode,
+                                 const char *app, const char *msg);
+void service_event_erase_op_release(struct service_event_erase_op *x);
 
 /* Reads of events of an application (by id or uid). */
 enum err service_event_get(struct store *s, const char *mode, const char *app,

@@ -290,6 +290,10 @@ enum err store_event_list(struct store *s, const char *app_id, const char *after
                           const char *event_types_json, int limit, struct store_event *out, int *n,
                           bool *has_more, struct err_detail *d);
 
+/* Drop the payload of event rowid and mark its messages' payloads purged. */
+enum err store_event_erase_payload(struct store *s, int64_t rowid, int64_t now_ms,
+                                   struct err_detail *d);
+
 /* The message of an event for one endpoint (fan-out messages only). */
 struct store_event_message {
     char message_id[ID_MAX];

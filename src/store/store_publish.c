@@ -340,3 +340,22 @@ enum err store_event_attempts(struct store *s, int64_t rowid, const char *endpoi
     }
     return ERR_OK;
 }
+
+static const char SQL_ERASE_EVENT[] = "UPDATE events SET payload = NULL WHERE id = ?1";
+static const char SQL_ERASE_MESSAGES[] =
+    "UPDATE messages SET payload_purged_at = ?2 WHERE fanout_event = ?1 "
+    "AND payload_purged_at IS NULL";
+
+enum err store_event_erase_payload(struct store *s, int64_t rowid, int64_t now_ms,
+                                   struct err_detail *d)
+{
+    sqlite3_stmt *q = store__prepare(s, SQL_ERASE_EVENT);
+    sqlite3_bind_int64(q, 1, rowid);
+    enum err e = store__exec(s, q, d, "erase the event's payload");
+    if (e != ERR_OK)
+        return e;
+    q = store__prepare(s, SQL_ERASE_MESSAGES);
+    sqlite3_bind_int64(q, 1, rowid);
+    sqlite3_bind_int64(q, 2, now_ms);
+    return store__exec(s, q, d, "mark the event's messages purged");
+}

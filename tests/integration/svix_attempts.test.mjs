@@ -109,3 +109,61 @@ test('svix attempts: list by message, get one, attempted destinations, resend', 
         }
     }
 });
+
+test('svix: recover resends the failed messages of a window; send-example; erasing content; message.create makes its application', T, async (t) => {
+    const env = await setup(t);
+    const h = await env.startHookd({ retryFast: '100ms', retrySlow: '100ms' }); // two attempts, then failed
+    const { v1, v2 } = clients(h);
+    const app = await v2.application.create({ name: 'Acme', uid: 'acme' });
+    let healthy = false;
+    const rcv = await env.startReceiver(() => ({ status: healthy ? 204 : 500 }));
+    const ep = await v2.endpoint.create(app.id, { url: rcv.url(), uid: 'flaky' });
+    const start = new Date();
+    const m1 = await v2.message.create(app.id, { eventType: 'a.b', payload: { n: 1 } });
+    const m2 = await v2.message.create(app.id, { eventType: 'a.b', payload: { n: 2 } });
+    // both fail for good
+    await waitFor(async () => {
+        const d = await v2.messageAttempt.listAttemptedDestinations(app.id, m2.id);
+        const d1 = await v2.messageAttempt.listAttemptedDestinations(app.id, m1.id);
+        return d.data[0]?.status === 2 && d1.data[0]?.status === 2;
+    }, { what: 'both messages failed for good' });
+    const before = rcv.requests.length;
+
+    healthy = true;
+    const bad = await (async () => {
+        try { await v2.endpoint.recover(app.id, ep.id, { since: new Date(Date.now() - 15 * 24 * 3600e3) }); }
+        catch (e) { return e; }
+    })();
+    assert.equal(bad?.code, 422);
+    const task = await v2.endpoint.recover(app.id, 'flaky', { since: start });
+    assert.match(task.id, /^qtask_/);
+    assert.equal(task.status, 'finished');
+    await rcv.waitUntil(() => rcv.requests.length >= before + 2, { what: 'recovered deliveries' });
+    const ids = rcv.requests.slice(before).map((x) => x.webhookId).sort();
+    assert.deepEqual(ids, [m1.id, m2.id].sort());
+
+    // send-example: the type's example payload (or {}), to that endpoint only
+    await v2.eventType.create({ name: 'user.signup', description: 'x' });
+    const other = await env.startReceiver({ status: 204 });
+    await v2.endpoint.create(app.id, { url: other.url() });
+    const ex = await v2.endpoint.sendExample(app.id, ep.id, { eventType: 'user.signup' });
+    assert.match(ex.id, /^msg_/);
+    await rcv.waitUntil(() => rcv.requestsFor(ex.id).length === 1, { what: 'example delivery' });
+    assert.equal(rcv.requestsFor(ex.id)[0].text, '{}');
+    const marker = await v2.message.create(app.id, { eventType: 'marker', payload: {} });
+    await other.waitUntil(() => other.requestsFor(marker.id).length === 1, { what: 'marker' });
+    assert.equal(other.requestsFor(ex.id).length, 0);
+
+    // erasing a message's content: metadata stays, payload goes, resend is refused
+    await v2.message.expungeContent(app.id, m1.id);
+    const got = await v1.message.get('acme', m1.id);
+    assert.deepEqual(got.payload, {});
+    assert.equal(got.eventType, 'a.b');
+
+    // message.create with `application` makes a missing application (uid from the path)
+    const made = await v2.message.create('brand-new', { eventType: 'x.y', payload: {}, application: { name: 'Brand new' } });
+    assert.match(made.id, /^msg_/);
+    const newApp = await v2.application.get('brand-new');
+    assert.equal(newApp.name, 'Brand new');
+    assert.equal((await v2.message.get('brand-new', made.id)).id, made.id);
+});

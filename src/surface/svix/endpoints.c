@@ -9,7 +9,9 @@
 #include <string.h>
 
 #include "service/endpoints.h"
+#include "service/recover.h"
 #include "surface/svix/internal.h"
+#include "util/clock.h"
 
 static json_t *render(const struct store_endpoint *e)
 {
@@ -169,4 +171,65 @@ void svix__endpoint_secret(struct api_request *r)
     }
     api__respond_json(r, MHD_HTTP_OK, json_pack("{s:s}", "key", secret));
     explicit_bzero(secret, sizeof(secret));
+}
+
+struct recover_op {
+    struct service_recover_op svc;
+};
+
+static void recover_done(struct api_request *r)
+{
+    struct recover_op *x = svix__op(r);
+    struct commit_op *op = &x->svc.head.op;
+    if (op->result != ERR_OK) {
+        api__respond_err(r, op->result, &op->detail);
+    } else {
+        char id[ID_MAX];
+        id_time_ordered(id, sizeof(id), "qtask_", clock_now_ms());
+        api__respond_json(r, MHD_HTTP_ACCEPTED,
+                          json_pack("{s:s, s:s, s:s, s:o, s:i}", "id", id, "status", "finished",
+                                    "task", "endpoint.recover", "updatedAt",
+                                    svix__time(clock_now_ms()), "recovered", x->svc.recovered));
+    }
+    service_recover_op_release(&x->svc);
+    free(x);
+}
+
+/* A body time (RFC 3339 string) into *ms (0 when absent); false after answering. */
+static bool body_time(struct api_request *r, json_t *body, const char *name, int64_t *ms)
+{
+    json_t *v = json_object_get(body, name);
+    *ms = 0;
+    if (!v || json_is_null(v))
+        return true;
+    if (json_is_string(v) && clock_parse_rfc3339(json_string_value(v), ms))
+        return true;
+    snprintf(r->error_field, sizeof(r->error_field), "%s", name);
+    api__respond_error(r, MHD_HTTP_BAD_REQUEST, "INVALID_REQUEST", "'%s' must be an RFC 3339 time",
+                       name);
+    return false;
+}
+
+void svix__endpoint_recover(struct api_request *r)
+{
+    json_t *body = svix__body(r);
+    if (!body)
+        return;
+    int64_t since = 0, until = 0;
+    bool ok = body_time(r, body, "since", &since) && body_time(r, body, "until", &until);
+    json_decref(body);
+    if (!ok)
+        return;
+    struct recover_op *x = calloc(1, sizeof(*x));
+    if (!x)
+        abort();
+    struct err_detail d = {0};
+    enum err e =
+        service_recover_op_init(&x->svc, r->key.mode, r->param[0], r->param[1], since, until, &d);
+    if (e != ERR_OK) {
+        free(x);
+        api__respond_err(r, e, &d);
+        return;
+    }
+    svix__defer(r, &x->svc.head, recover_done);
 }

@@ -10,6 +10,7 @@
 
 #include "core/json_scan.h"
 #include "core/validate.h"
+#include "service/event_types.h"
 #include "service/publish.h"
 #include "surface/svix/internal.h"
 
@@ -88,6 +89,7 @@ void svix__msg_create(struct api_request *r)
     f.event_id = json_object_get(body, "eventId");
     f.channels = json_object_get(body, "channels");
     f.tags = json_object_get(body, "tags");
+    f.application = json_object_get(body, "application");
     json_t *pv = json_object_get(body, "payload");
     if (!pv)
         pv = json_object_get(body, "data");
@@ -180,4 +182,64 @@ void svix__msg_list(struct api_request *r)
     for (int i = 0; i < n; i++)
         store_event_release(&evs[i]);
     free(evs);
+}
+
+struct erase_op {
+    struct service_event_erase_op svc;
+};
+
+static void erase_done(struct api_request *r)
+{
+    struct erase_op *x = svix__op(r);
+    struct commit_op *op = &x->svc.head.op;
+    if (op->result != ERR_OK)
+        api__respond_err(r, op->result, &op->detail);
+    else
+        api__respond_raw(r, MHD_HTTP_NO_CONTENT, "", 0, NULL, 0);
+    service_event_erase_op_release(&x->svc);
+    free(x);
+}
+
+void svix__msg_erase(struct api_request *r)
+{
+    struct erase_op *x = calloc(1, sizeof(*x));
+    if (!x)
+        abort();
+    service_event_erase_op_init(&x->svc, r->key.mode, r->param[0], r->param[1]);
+    svix__defer(r, &x->svc.head, erase_done);
+}
+
+/* POST .../endpoint/{ep}/send-example {eventType}: an event of that type with its
+ * example payload, to that endpoint only. */
+void svix__endpoint_send_example(struct api_request *r)
+{
+    json_t *body = svix__body(r);
+    if (!body)
+        return;
+    struct publish_fields f = {0};
+    f.event_type = json_object_get(body, "eventType");
+    f.only_endpoint = r->param[1];
+    struct store *s = api__store_acquire(r->api);
+    char *example =
+        json_is_string(f.event_type)
+            ? service_event_type_example(s, r->key.mode, json_string_value(f.event_type))
+            : NULL;
+    api__store_release(r->api, s);
+    f.payload = example;
+    f.payload_len = example ? strlen(example) : 0;
+    struct publish_op *x = calloc(1, sizeof(*x));
+    if (!x)
+        abort();
+    x->with_content = true;
+    struct err_detail d = {0};
+    enum err e = service_publish_op_init(&x->svc, r->key.mode, r->param[0], &f,
+                                         r->api->deps.cfg->retention_ms, &d);
+    json_decref(body);
+    free(example);
+    if (e != ERR_OK) {
+        free(x);
+        api__respond_err(r, e, &d);
+        return;
+    }
+    svix__defer(r, &x->svc.head, publish_done);
 }
