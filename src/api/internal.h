@@ -91,6 +91,11 @@ struct api_request {
      * field at fault of the error being answered (err_detail.field; "" if none). */
     api_error_fn render_error;
     char error_field[40];
+    /* Authenticated with a portal token (service/portal_tokens.h) instead of an
+     * API key: it acts for portal_app only, writing only with portal_write. */
+    bool portal;
+    bool portal_write;
+    char portal_app[ID_MAX];
 };
 
 struct api_stats {

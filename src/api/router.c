@@ -12,6 +12,7 @@
 #include <strings.h>
 
 #include "api/internal.h"
+#include "service/portal_tokens.h"
 #include "surface/svix/svix.h"
 #include "util/clock.h"
 
@@ -117,6 +118,34 @@ static void auth_failed(struct api_request *r, const char *msg)
     api__respond_error(r, MHD_HTTP_UNAUTHORIZED, "UNAUTHORIZED", "%s", msg);
 }
 
+/* A portal token: the request acts for its application only (mode from the token). */
+static bool authenticate_portal(struct api_request *r, const char *token)
+{
+    struct store_portal_token t = {0};
+    struct err_detail d = {0};
+    struct store *s = api__store_acquire(r->api);
+    enum err e = s ? service_portal_authenticate(s, token, &t, &d) : ERR_IO;
+    api__store_release(r->api, s);
+    if (e == ERR_NOTFOUND) {
+        auth_failed(r, d.msg[0] ? d.msg : "invalid portal token");
+        return false;
+    }
+    if (e != ERR_OK) {
+        api__respond_err(r, e, &d);
+        return false;
+    }
+    memset(&r->key, 0, sizeof(r->key));
+    snprintf(r->key.id, sizeof(r->key.id), "%s", t.id);
+    snprintf(r->key.mode, sizeof(r->key.mode), "%s", t.mode);
+    snprintf(r->key.prefix, sizeof(r->key.prefix), "whpt");
+    r->portal = true;
+    r->portal_write = service_portal_can_write(&t);
+    snprintf(r->portal_app, sizeof(r->portal_app), "%s", t.application_id);
+    store_portal_token_release(&t);
+    r->authenticated = true;
+    return api__ratelimit_check(r);
+}
+
 bool api__authenticate(struct api_request *r)
 {
     const char *h = api__header(r, "Authorization");
@@ -127,6 +156,8 @@ bool api__authenticate(struct api_request *r)
     const char *key = h + 7;
     while (*key == ' ')
         key++;
+    if (!strncmp(key, PORTAL_TOKEN_PREFIX, strlen(PORTAL_TOKEN_PREFIX)))
+        return authenticate_portal(r, key);
     uint8_t digest[32];
     key_digest(key, digest);
     int64_t now_mono = clock_mono_ms();
@@ -154,6 +185,11 @@ bool api__authenticate(struct api_request *r)
 
 static void route_v1(struct api_request *r)
 {
+    if (r->portal) {
+        api__respond_error(r, MHD_HTTP_FORBIDDEN, "FORBIDDEN",
+                           "a portal token acts only for its application, not on /v1");
+        return;
+    }
     bool path_known = false;
     for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
         if (!api__match(r, 1, routes[i].path))

@@ -228,6 +228,14 @@ const char *const store__migrations[] = {
     "  mode TEXT NOT NULL, key TEXT NOT NULL, request_sha256 TEXT NOT NULL,"
     "  status INTEGER NOT NULL, resource TEXT, created_at INTEGER NOT NULL,"
     "  PRIMARY KEY (mode, key)) WITHOUT ROWID;",
+    /* 14: portal tokens (TENANCY.md §1, §4): act for one application with their
+     * scopes until they expire or are revoked; only the SHA-256 of a token is kept. */
+    "CREATE TABLE portal_tokens ("
+    "  id TEXT PRIMARY KEY, mode TEXT NOT NULL, application_id TEXT NOT NULL,"
+    "  token_sha256 BLOB NOT NULL UNIQUE, name TEXT, scopes TEXT NOT NULL,"
+    "  allowed_ips TEXT, expires_at INTEGER NOT NULL, revoked_at INTEGER,"
+    "  created_at INTEGER NOT NULL);"
+    "CREATE INDEX portal_tokens_application ON portal_tokens(application_id);",
 };
 
 const size_t store__migrations_count = sizeof(store__migrations) / sizeof(store__migrations[0]);

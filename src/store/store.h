@@ -326,6 +326,24 @@ enum err store_event_attempts(struct store *s, int64_t rowid, const char *endpoi
                               const char *before_id, int limit, struct store_event_attempt *out,
                               int *n, bool *has_more, struct err_detail *d);
 
+/* ---- portal tokens (store_apps.c) ---- */
+struct store_portal_token {
+    char id[ID_MAX];
+    char mode[8];
+    char application_id[ID_MAX];
+    char name[128];
+    char scopes[32];        /* "read" or "read,write" */
+    char *allowed_ips_json; /* JSON array of addresses/CIDRs; NULL = any */
+    int64_t expires_at_ms, revoked_at_ms, created_at_ms;
+};
+void store_portal_token_release(struct store_portal_token *t);
+enum err store_portal_token_insert(struct store *s, const struct store_portal_token *t,
+                                   const uint8_t token_sha256[32], struct err_detail *d);
+/* A token by the SHA-256 of its secret (expired and revoked ones too: the caller
+ * decides); ERR_NOTFOUND when unknown. */
+enum err store_portal_token_find(struct store *s, const uint8_t token_sha256[32],
+                                 struct store_portal_token *out, struct err_detail *d);
+
 /* ---- idempotency keys of POST requests (store_apps.c) ---- */
 #define STORE_IDEM_KEY_MAX 256
 struct store_idem {

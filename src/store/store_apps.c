@@ -430,3 +430,61 @@ enum err store_idem_put(struct store *s, const char *mode, const char *key,
     sqlite3_bind_int64(q, 6, rec->created_at_ms);
     return store__exec(s, q, d, "write idempotency key");
 }
+
+/* ---- portal tokens ---- */
+
+static const char SQL_PTOK_INSERT[] =
+    "INSERT INTO portal_tokens (id, mode, application_id, token_sha256, name, scopes, "
+    "allowed_ips, expires_at, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
+static const char SQL_PTOK_FIND[] =
+    "SELECT id, mode, application_id, name, scopes, allowed_ips, expires_at, revoked_at, "
+    "created_at FROM portal_tokens WHERE token_sha256 = ?1";
+
+void store_portal_token_release(struct store_portal_token *t)
+{
+    free(t->allowed_ips_json);
+    t->allowed_ips_json = NULL;
+}
+
+enum err store_portal_token_insert(struct store *s, const struct store_portal_token *t,
+                                   const uint8_t token_sha256[32], struct err_detail *d)
+{
+    sqlite3_stmt *q = store__prepare(s, SQL_PTOK_INSERT);
+    store__bind_text(q, 1, t->id);
+    store__bind_text(q, 2, t->mode);
+    store__bind_text(q, 3, t->application_id);
+    sqlite3_bind_blob(q, 4, token_sha256, 32, SQLITE_STATIC);
+    store__bind_text(q, 5, t->name[0] ? t->name : NULL);
+    store__bind_text(q, 6, t->scopes);
+    store__bind_text(q, 7, t->allowed_ips_json);
+    sqlite3_bind_int64(q, 8, t->expires_at_ms);
+    sqlite3_bind_int64(q, 9, t->created_at_ms);
+    return store__exec(s, q, d, "insert portal token");
+}
+
+enum err store_portal_token_find(struct store *s, const uint8_t token_sha256[32],
+                                 struct store_portal_token *out, struct err_detail *d)
+{
+    sqlite3_stmt *q = store__prepare(s, SQL_PTOK_FIND);
+    sqlite3_bind_blob(q, 1, token_sha256, 32, SQLITE_STATIC);
+    int rc = sqlite3_step(q);
+    enum err e = ERR_OK;
+    memset(out, 0, sizeof(*out));
+    if (rc == SQLITE_ROW) {
+        store__col_copy(out->id, sizeof(out->id), q, 0);
+        store__col_copy(out->mode, sizeof(out->mode), q, 1);
+        store__col_copy(out->application_id, sizeof(out->application_id), q, 2);
+        store__col_copy(out->name, sizeof(out->name), q, 3);
+        store__col_copy(out->scopes, sizeof(out->scopes), q, 4);
+        out->allowed_ips_json = store__col_dup(q, 5);
+        out->expires_at_ms = sqlite3_column_int64(q, 6);
+        out->revoked_at_ms = store__col_opt_int(q, 7, 0);
+        out->created_at_ms = sqlite3_column_int64(q, 8);
+    } else if (rc == SQLITE_DONE) {
+        e = err_set(d, ERR_NOTFOUND, "UNAUTHORIZED", "unknown portal token");
+    } else {
+        e = store__db_err(s, rc, d, "look up portal token");
+    }
+    sqlite3_reset(q);
+    return e;
+}

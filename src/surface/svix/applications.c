@@ -122,6 +122,22 @@ void svix__app_get(struct api_request *r)
 
 void svix__app_list(struct api_request *r)
 {
+    if (r->portal) { /* a portal token sees its own application only */
+        struct store_application a = {0};
+        struct err_detail d = {0};
+        struct store *s = api__store_acquire(r->api);
+        enum err e = s ? service_app_get(s, r->key.mode, r->portal_app, &a, &d) : ERR_IO;
+        api__store_release(r->api, s);
+        if (e != ERR_OK) {
+            api__respond_err(r, e, &d);
+            return;
+        }
+        json_t *data = json_array();
+        json_array_append_new(data, render(&a));
+        store_application_release(&a);
+        svix__respond_list(r, data, NULL, false);
+        return;
+    }
     int limit;
     const char *iterator;
     if (!svix__page(r, &limit, &iterator))

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "service/applications.h"
 #include "surface/svix/internal.h"
 #include "util/clock.h"
 
@@ -47,6 +48,7 @@ static const struct route routes[] = {
     {"DELETE", "app/:app/msg/:msg/content", svix__msg_erase},
     {"POST", "app/:app/endpoint/:ep/send-example", svix__endpoint_send_example},
     {"POST", "app/:app/endpoint/:ep/recover", svix__endpoint_recover},
+    {"POST", "auth/app-portal-access/:app", svix__app_portal_access},
     {"POST", "event-type", svix__event_type_create},
     {"GET", "event-type", svix__event_type_list},
     {"GET", "event-type/:name", svix__event_type_get},
@@ -123,13 +125,43 @@ static void render_error(struct api_request *r, unsigned status, const char *cod
     api__respond_json(r, status, json_pack("{s:s, s:s}", "code", svix_code, "detail", msg));
 }
 
+/* What a portal token may do here (TENANCY.md §4): read the event types, list its own
+ * application, and work inside it (writing only with the write scope); everything
+ * else (other applications, making or changing applications, event-type writes,
+ * portal access) is 403. True when the request may go on; false after answering. */
+static bool portal_allows(struct api_request *r)
+{
+    if (!r->portal)
+        return true;
+    bool read = !strcmp(r->method, "GET") || !strcmp(r->method, "HEAD");
+    const char *top = r->nseg > 2 ? r->seg[2] : "";
+    bool ok = false;
+    if (!strcmp(top, "health") || (!strcmp(top, "event-type") && read)) {
+        ok = true;
+    } else if (!strcmp(top, "app") && r->nseg == 3) {
+        ok = read; /* the list shows its own application only */
+    } else if (!strcmp(top, "app") && r->nseg >= 4 && (r->nseg > 4 || read)) {
+        struct store_application a = {0};
+        struct store *s = api__store_acquire(r->api);
+        bool mine = s && service_app_get(s, r->key.mode, r->seg[3], &a, NULL) == ERR_OK &&
+                    !strcmp(a.id, r->portal_app);
+        api__store_release(r->api, s);
+        store_application_release(&a);
+        ok = mine && (read || r->portal_write);
+    }
+    if (!ok)
+        api__respond_error(r, MHD_HTTP_FORBIDDEN, "FORBIDDEN", "this portal token may not %s %s",
+                           r->method, r->url);
+    return ok;
+}
+
 void svix_route(struct api_request *r)
 {
     r->render_error = render_error;
     if (!api__authenticate(r))
         return;
     char key[STORE_IDEM_KEY_MAX + 1], sha[65];
-    if (!api__idempotency(r, key, sizeof(key), sha))
+    if (!portal_allows(r) || !api__idempotency(r, key, sizeof(key), sha))
         return;
     bool path_known = false;
     for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {

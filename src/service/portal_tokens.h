@@ -1,0 +1,45 @@
+/*
+ * portal_tokens - tokens that act for one application (TENANCY.md §1, §4):
+ * made through Svix's app-portal-access (and later Hookbase's portal routes),
+ * shown once, kept only as a SHA-256, valid until they expire or are revoked,
+ * with the scopes read or read+write.
+ * Errors: ERR_INVAL (field named), ERR_NOTFOUND, ERR_IO.
+ * SPDX-License-Identifier: MIT
+ */
+#ifndef HOOKD_SERVICE_PORTAL_TOKENS_H
+#define HOOKD_SERVICE_PORTAL_TOKENS_H
+
+#include <stdbool.h>
+
+#include "service/service.h"
+
+#define PORTAL_TOKEN_PREFIX "whpt_"
+#define PORTAL_TOKEN_MAX 64
+#define PORTAL_EXPIRY_MIN_S 3600
+#define PORTAL_EXPIRY_MAX_S (365 * 24 * 3600)
+#define PORTAL_EXPIRY_DEFAULT_S (7 * 24 * 3600)
+
+/* Make a token for application app (id or uid) of mode. */
+struct service_portal_token_op {
+    struct service_op head;
+    char mode[8];
+    char *app;
+    int64_t expiry_s;
+    bool read_only;
+    /* out */
+    struct store_portal_token token;
+    char secret[PORTAL_TOKEN_MAX]; /* the token itself: shown once */
+};
+/* expiry_s 0 = the default (7 days); else PORTAL_EXPIRY_MIN_S..PORTAL_EXPIRY_MAX_S. */
+enum err service_portal_token_op_init(struct service_portal_token_op *x, const char *mode,
+                                      const char *app, int64_t expiry_s, bool read_only,
+                                      struct err_detail *d);
+void service_portal_token_op_release(struct service_portal_token_op *x);
+
+/* The live token secret names (ERR_NOTFOUND when unknown, expired or revoked). */
+enum err service_portal_authenticate(struct store *s, const char *secret,
+                                     struct store_portal_token *out, struct err_detail *d);
+/* Does the token allow writes? */
+bool service_portal_can_write(const struct store_portal_token *t);
+
+#endif
