@@ -72,6 +72,8 @@ static const struct param params[] = {
      "messages and attempts older than this are deleted entirely"},
     {"janitor-interval", P_DURATION, "60s", OFF(janitor_interval_ms), 0, 100, 86400000,
      "how often expired payloads and old history are purged"},
+    {"portal-origins", P_STRING, "*", OFF(portal_origins), SZ(portal_origins), 0, 0,
+     "origins browsers may call /api/v1 from (CORS): * or a comma list"},
     {"log-level", P_STRING, "info", OFF(log_level), SZ(log_level), 0, 0,
      "error, warn, info or debug"},
     {"print-config", P_BOOL, "false", OFF(print_config), 0, 0, 0,

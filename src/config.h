@@ -42,6 +42,7 @@ struct config {
     int64_t retention_ms;           /* default payload retention */
     int64_t history_retention_ms;   /* messages and attempts are deleted after this */
     int64_t janitor_interval_ms;    /* how often retention runs */
+    char portal_origins[1024];      /* CORS: "*" or a comma list of origins */
     char log_level[16];
     bool print_config;
 };

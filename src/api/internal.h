@@ -96,6 +96,8 @@ struct api_request {
     bool portal;
     bool portal_write;
     char portal_app[ID_MAX];
+    /* CORS: the Access-Control-Allow-Origin every answer carries ("" = none) */
+    char cors_origin[256];
 };
 
 struct api_stats {

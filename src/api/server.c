@@ -108,6 +108,10 @@ static void respond(struct api_request *r, unsigned status, char *body, size_t l
     }
     for (size_t i = 0; i < nheaders; i++)
         MHD_add_response_header(resp, headers[i].name, headers[i].value);
+    if (r->cors_origin[0]) {
+        MHD_add_response_header(resp, "Access-Control-Allow-Origin", r->cors_origin);
+        MHD_add_response_header(resp, "Vary", "Origin");
+    }
     if (MHD_queue_response(r->conn, status, resp) != MHD_YES)
         log_warn("api", "request_id=%s cannot queue the %u response", r->request_id, status);
     MHD_destroy_response(resp);

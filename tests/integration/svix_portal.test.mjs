@@ -72,3 +72,33 @@ test('svix app-portal-access: scoped, read-only, and never reaching /v1 or other
     assert.equal(await code(admin.authentication.appPortalAccess('acme', { expiry: 5 })), 422);
     assert.equal(await code(admin.authentication.appPortalAccess('nope', {})), 404);
 });
+
+test('svix CORS: preflights answered without a token; every answer, errors included, carries the allowed origin', T, async (t) => {
+    const env = await setup(t);
+    const h = await env.startHookd({ extraArgs: ['--portal-origins', 'https://portal.example, https://b.example'] });
+    const req = (method, path, origin, key = h.key) => httpRequest({ port: h.port, method, path, validate: false,
+        headers: { origin, ...(key ? { authorization: `Bearer ${key}` } : {}) } });
+    let r = await req('OPTIONS', '/api/v1/app/acme/endpoint', 'https://portal.example', null);
+    assert.equal(r.status, 204);
+    assert.equal(r.headers['access-control-allow-origin'], 'https://portal.example');
+    assert.match(r.headers['access-control-allow-headers'], /Authorization/);
+    assert.match(r.headers['access-control-allow-headers'], /Idempotency-Key/);
+    assert.match(r.headers['access-control-allow-methods'], /PATCH/);
+    r = await req('GET', '/api/v1/app', 'https://b.example');
+    assert.equal(r.status, 200);
+    assert.equal(r.headers['access-control-allow-origin'], 'https://b.example');
+    r = await req('GET', '/api/v1/app/nope', 'https://portal.example');
+    assert.equal(r.status, 404);
+    assert.equal(r.headers['access-control-allow-origin'], 'https://portal.example');
+    r = await req('GET', '/api/v1/app', 'https://portal.example', 'whpt_' + '1'.repeat(48));
+    assert.equal(r.status, 401);
+    assert.equal(r.headers['access-control-allow-origin'], 'https://portal.example');
+    r = await req('GET', '/api/v1/app', 'https://evil.example');
+    assert.equal(r.status, 200);
+    assert.equal(r.headers['access-control-allow-origin'], undefined);
+
+    const any = await env.startHookd(); // default: any origin
+    r = await httpRequest({ port: any.port, method: 'GET', path: '/api/v1/app', validate: false,
+        headers: { origin: 'https://x.example', authorization: `Bearer ${any.key}` } });
+    assert.equal(r.headers['access-control-allow-origin'], '*');
+});

@@ -155,9 +155,44 @@ static bool portal_allows(struct api_request *r)
     return ok;
 }
 
+/* CORS (TENANCY.md §4): which origin the answers allow, from --portal-origins. */
+static void cors(struct api_request *r)
+{
+    const char *origin = api__header(r, "Origin");
+    const char *allowed = r->api->deps.cfg->portal_origins;
+    if (!origin || !*origin || strlen(origin) >= sizeof(r->cors_origin))
+        return;
+    if (!strcmp(allowed, "*")) {
+        snprintf(r->cors_origin, sizeof(r->cors_origin), "*");
+        return;
+    }
+    size_t n = strlen(origin);
+    for (const char *p = allowed; *p;) {
+        const char *c = strchr(p, ',');
+        size_t len = c ? (size_t)(c - p) : strlen(p);
+        while (len && *p == ' ')
+            p++, len--;
+        if (len == n && !strncmp(p, origin, n)) {
+            snprintf(r->cors_origin, sizeof(r->cors_origin), "%s", origin);
+            return;
+        }
+        p += len + (c ? 1 : 0);
+    }
+}
+
 void svix_route(struct api_request *r)
 {
     r->render_error = render_error;
+    cors(r);
+    if (!strcmp(r->method, "OPTIONS")) { /* a preflight: answered without a token */
+        static const struct api_header h[] = {
+            {"Access-Control-Allow-Methods", "GET, POST, PUT, PATCH, DELETE"},
+            {"Access-Control-Allow-Headers",
+             "Authorization, Content-Type, Idempotency-Key, svix-req-id"},
+            {"Access-Control-Max-Age", "600"}};
+        api__respond_raw(r, MHD_HTTP_NO_CONTENT, "", 0, h, sizeof(h) / sizeof(h[0]));
+        return;
+    }
     if (!api__authenticate(r))
         return;
     char key[STORE_IDEM_KEY_MAX + 1], sha[65];
