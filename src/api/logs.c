@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "api/internal.h"
+#include "service/applications.h"
 
 #define LOGS_DEFAULT_LIMIT 50
 
@@ -72,10 +73,26 @@ void api__logs_list(struct api_request *r)
     }
     if (!parse_bound(r, "start_time", &f.start_ms) || !parse_bound(r, "end_time", &f.end_ms))
         return;
+
     if (f.start_ms > f.end_ms) {
         api__respond_error(r, MHD_HTTP_BAD_REQUEST, "INVALID_REQUEST",
                            "'start_time' must not be after 'end_time'");
         return;
+    }
+
+    struct store_application app = {0};
+    const char *app_q = api__query(r, "application_id");
+    if (app_q) { /* id or uid of an application of the key's mode */
+        struct store *s = api__store_acquire(r->api);
+        bool known = s && service_app_get(s, r->key.mode, app_q, &app, NULL) == ERR_OK;
+        api__store_release(r->api, s);
+        if (!known) {
+            store_application_release(&app);
+            api__respond_error(r, MHD_HTTP_BAD_REQUEST, "INVALID_REQUEST",
+                               "'application_id' is not an application of this key's mode");
+            return;
+        }
+        f.application_id = app.id;
     }
 
     struct store_log_entry *rows = calloc((size_t)f.limit, sizeof(*rows));
@@ -87,6 +104,7 @@ void api__logs_list(struct api_request *r)
     struct store *s = api__store_acquire(r->api);
     enum err e = s ? store_log_list(s, &f, rows, &n, &has_more, &d) : ERR_IO;
     api__store_release(r->api, s);
+    store_application_release(&app);
     if (e != ERR_OK) {
         free(rows);
         api__respond_err(r, e, &d);

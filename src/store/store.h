@@ -659,11 +659,12 @@ void store_uuid7_floor(char out[ID_MAX], int64_t unix_ms);
 /* A /v1/logs page request. Ids are UUIDv7, so the time range becomes an id range. */
 struct store_log_filter {
     const char *mode;
-    int status;         /* an enum store_status, or -1 for any */
-    int64_t start_ms;   /* inclusive; INT64_MIN = unbounded */
-    int64_t end_ms;     /* exclusive; INT64_MAX = unbounded */
-    const char *cursor; /* NULL = first page; else the id of the previous page's last row */
-    int limit;          /* 1..STORE_LOG_MAX_LIMIT */
+    int status;                 /* an enum store_status, or -1 for any */
+    int64_t start_ms;           /* inclusive; INT64_MIN = unbounded */
+    int64_t end_ms;             /* exclusive; INT64_MAX = unbounded */
+    const char *cursor;         /* NULL = first page; else the id of the previous page's last row */
+    int limit;                  /* 1..STORE_LOG_MAX_LIMIT */
+    const char *application_id; /* only messages to its endpoints; NULL = any */
 };
 
 struct store_log_entry {

@@ -26,18 +26,20 @@
 
 static const char SQL_LOG_ANY[] =
     LOG_COLS "WHERE m.mode = ?1 AND m.id >= ?2 AND m.id < ?3 AND m.deleted_at IS NULL "
-             "ORDER BY m.id DESC LIMIT ?4";
+             "AND (?6 IS NULL OR e.application_id = ?6) ORDER BY m.id DESC LIMIT ?4";
 
 /* Any status but succeeded: through the partial messages_mode_status (migration 7),
  * whose own "status <> 2" the query must repeat for SQLite to use it. */
 static const char SQL_LOG_STATUS[] =
     LOG_COLS "WHERE m.mode = ?1 AND m.status = ?5 AND m.status <> 2 AND m.id >= ?2 AND m.id < ?3 "
-             "AND m.deleted_at IS NULL ORDER BY m.id DESC LIMIT ?4";
+             "AND m.deleted_at IS NULL AND (?6 IS NULL OR e.application_id = ?6) "
+             "ORDER BY m.id DESC LIMIT ?4";
 /* Succeeded: along messages_mode_id, where nearly every message is one. */
 static const char SQL_LOG_SUCCEEDED[] = LOG_COLS_FROM(
     "INDEXED BY messages_mode_id ") "WHERE m.mode = ?1 AND m.status = ?5 AND m.id >= ?2 "
-                                    "AND m.id < ?3 AND m.deleted_at IS NULL ORDER BY m.id DESC "
-                                    "LIMIT ?4";
+                                    "AND m.id < ?3 AND m.deleted_at IS NULL "
+                                    "AND (?6 IS NULL OR e.application_id = ?6) "
+                                    "ORDER BY m.id DESC LIMIT ?4";
 
 #define SUM_COLS                                                                                   \
     "coalesce(sum(total), 0), coalesce(sum(succeeded), 0), coalesce(sum(failed), 0), "             \
@@ -149,6 +151,7 @@ enum err store_log_list(struct store *s, const struct store_log_filter *f,
     store__bind_text(q, 2, lo);
     store__bind_text(q, 3, upper);
     sqlite3_bind_int(q, 4, f->limit + 1); /* one extra row tells has_more */
+    store__bind_text(q, 6, f->application_id);
     if (f->status >= 0)
         sqlite3_bind_int(q, 5, f->status);
     int rc;

@@ -247,3 +247,38 @@ test('idempotency-key: the same POST again answers the same resource without mak
     assert.equal(long.status, 422);
     assert.equal((await v2.message.list(a1.id, { limit: 250 })).data.length, 3);
 });
+
+test('HookBridge /v1 sees the messages of every application: logs (with application_id), messages/{id}', T, async (t) => {
+    const env = await setup(t);
+    const h = await env.startHookd();
+    const { v2 } = clients(h);
+    const rcv = await env.startReceiver({ status: 204 });
+    const a = await v2.application.create({ name: 'A', uid: 'a' });
+    const b = await v2.application.create({ name: 'B', uid: 'b' });
+    const epA = await v2.endpoint.create(a.id, { url: rcv.url('/a') });
+    await v2.endpoint.create(b.id, { url: rcv.url('/b') });
+    const v1ep = await h.createEndpoint({ url: rcv.url('/v1') });
+    const mA = await v2.message.create(a.id, { eventType: 'x.y', payload: { a: 1 } });
+    await v2.message.create(b.id, { eventType: 'x.y', payload: { b: 1 } });
+    const sent = await h.api('POST', '/v1/webhooks/send', { endpoint_id: v1ep.id, payload: { v: 1 } });
+    assert.equal(sent.status, 202);
+    await rcv.waitUntil(() => rcv.requests.length >= 3, { what: 'three deliveries' });
+
+    const all = await h.api('GET', '/v1/logs');
+    assert.equal(all.status, 200);
+    assert.equal(all.json.data.length, 3);
+    const onlyA = await h.api('GET', '/v1/logs?application_id=a');
+    assert.deepEqual(onlyA.json.data.map((x) => x.endpoint_id), [epA.id]);
+    const byId = await h.api('GET', `/v1/logs?application_id=${b.id}`);
+    assert.equal(byId.json.data.length, 1);
+    const v1only = await h.api('GET', '/v1/logs?application_id=default');
+    assert.deepEqual(v1only.json.data.map((x) => x.endpoint_id), [v1ep.id]);
+    const bad = await h.api('GET', '/v1/logs?application_id=nope');
+    assert.equal(bad.status, 400);
+
+    const msgId = onlyA.json.data[0].message_id;
+    const got = await h.api('GET', `/v1/messages/${msgId}`);
+    assert.equal(got.status, 200);
+    assert.equal(got.json.data.endpoint_id, epA.id);
+    assert.ok(rcv.requests.some((x) => x.webhookId === mA.id));
+});
