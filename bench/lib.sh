@@ -5,7 +5,8 @@
 # runs_of; unset: whole numbers from 100 up, else up to 2). Gives: pids (children to
 # stop on exit), problems/notes arrays, log, problem, note, report_notes_and_problems,
 # cpu_busy, note_if_busy, record/median/runs_of, new_key, launch_hookd (needs
-# HOOKD_BIN, optionally HOOKD_FLAGS), thread_ticks, and the exit trap that stops every
+# HOOKD_BIN, optionally HOOKD_FLAGS), thread_ticks, free_port and start_nginx (an nginx
+# answering 204 on NGINX_PORT; needs $tmp/nginx/logs), and the exit trap that stops every
 # child and removes $tmp.
 
 pids=()
@@ -141,4 +142,60 @@ thread_ticks() {
         esac
     done
     echo "$a $c $d $o"
+}
+
+# ---- nginx receiver (needs $tmp/nginx/logs; sets NGINX_PORT) ----------------------
+# A loopback port that nothing listens on now (nginx retries with another if it races).
+free_port() {
+    local p
+    while :; do
+        p=$((20000 + RANDOM % 40000))
+        if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
+            echo "$p"
+            return
+        fi
+    done
+}
+
+start_nginx() {
+    local port pid
+    for _ in 1 2 3 4 5; do
+        port=$(free_port)
+        cat >"$tmp/nginx/nginx.conf" <<EOF
+worker_processes 1;
+pid $tmp/nginx/nginx.pid;
+error_log $tmp/nginx/logs/error.log warn;
+events { worker_connections 4096; }
+http {
+    access_log off;
+    client_body_temp_path $tmp/nginx/body;
+    keepalive_requests 10000000;
+    keepalive_timeout 120s;
+    server {
+        listen 127.0.0.1:$port backlog=4096;
+        location / { return 204; }
+    }
+}
+EOF
+        nginx -p "$tmp/nginx/" -c "$tmp/nginx/nginx.conf" -g 'daemon off;' \
+            2>>"$tmp/nginx/logs/stderr.log" &
+        pid=$!
+        for _ in $(seq 50); do
+            if ! kill -0 "$pid" 2>/dev/null; then
+                break
+            fi
+            if [ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 1 -X POST -d '{}' \
+                "http://127.0.0.1:$port/hook" || true)" = 204 ]; then
+                pids+=("$pid")
+                NGINX_PORT=$port
+                return 0
+            fi
+            sleep 0.1
+        done
+        kill "$pid" 2>/dev/null || true
+        wait "$pid" 2>/dev/null || true
+    done
+    echo "$LIB_TAG: nginx did not start; see below" >&2
+    cat "$tmp/nginx/logs/"*.log >&2 || true
+    exit 1
 }

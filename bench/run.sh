@@ -164,62 +164,6 @@ gcc -O2 -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -Wall -Wextra -o "$
 gcc -O2 -std=c11 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -o "$tmp/sqlite_ceiling" \
     "$here/sqlite_ceiling.c" "${sqlite_flags[@]}"
 
-# ---- nginx receiver ---------------------------------------------------------------
-# A loopback port that nothing listens on now (nginx retries with another if it races).
-free_port() {
-    local p
-    while :; do
-        p=$((20000 + RANDOM % 40000))
-        if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
-            echo "$p"
-            return
-        fi
-    done
-}
-
-start_nginx() {
-    local port pid
-    for _ in 1 2 3 4 5; do
-        port=$(free_port)
-        cat >"$tmp/nginx/nginx.conf" <<EOF
-worker_processes 1;
-pid $tmp/nginx/nginx.pid;
-error_log $tmp/nginx/logs/error.log warn;
-events { worker_connections 4096; }
-http {
-    access_log off;
-    client_body_temp_path $tmp/nginx/body;
-    keepalive_requests 10000000;
-    keepalive_timeout 120s;
-    server {
-        listen 127.0.0.1:$port backlog=4096;
-        location / { return 204; }
-    }
-}
-EOF
-        nginx -p "$tmp/nginx/" -c "$tmp/nginx/nginx.conf" -g 'daemon off;' \
-            2>>"$tmp/nginx/logs/stderr.log" &
-        pid=$!
-        for _ in $(seq 50); do
-            if ! kill -0 "$pid" 2>/dev/null; then
-                break
-            fi
-            if [ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 1 -X POST -d '{}' \
-                "http://127.0.0.1:$port/hook" || true)" = 204 ]; then
-                pids+=("$pid")
-                NGINX_PORT=$port
-                return 0
-            fi
-            sleep 0.1
-        done
-        kill "$pid" 2>/dev/null || true
-        wait "$pid" 2>/dev/null || true
-    done
-    echo "run.sh: nginx did not start; see below" >&2
-    cat "$tmp/nginx/logs/"*.log >&2 || true
-    exit 1
-}
-
 # ---- wrk --------------------------------------------------------------------------
 # run_wrk OUTFILE URL EXPECT [env...]: run wrk with send.lua; leaves its output in OUTFILE.
 run_wrk() {
