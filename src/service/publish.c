@@ -115,11 +115,12 @@ enum err service_publish_op_init(struct service_publish_op *x, const char *mode,
     x->payload[f->payload_len] = '\0';
     x->payload_len = f->payload_len;
     sha256_hex(x->payload, x->payload_len, x->payload_sha256);
-    x->payload_doc = json_loadb(x->payload, x->payload_len, JSON_DECODE_ANY, NULL);
     x->channels = x->channels_json ? json_loads(x->channels_json, 0, NULL) : NULL;
     x->retention_ms = retention_ms;
     x->only_endpoint = dup_or_null(f->only_endpoint);
     x->head.op.apply = apply;
+    /* apply reads only its inputs and sets every output afresh: no savepoint needed */
+    x->head.op.rerunnable = true;
     return ERR_OK;
 }
 
@@ -173,7 +174,7 @@ static size_t strings_of(const char *json_text, json_t **doc, const char **out, 
     return n;
 }
 
-static bool matches(const struct service_publish_op *x, const struct store_candidate *c)
+static bool matches(struct service_publish_op *x, const struct store_candidate *c)
 {
     if (!receives_type(c, x->event_type))
         return false;
@@ -186,6 +187,8 @@ static bool matches(const struct service_publish_op *x, const struct store_candi
     json_decref(ev_doc);
     if (!ok || !c->filter_json)
         return ok;
+    if (!x->payload_doc) /* parsed once, and only when a filter needs it */
+        x->payload_doc = json_loadb(x->payload, x->payload_len, JSON_DECODE_ANY, NULL);
     json_t *filter = json_loads(c->filter_json, 0, NULL);
     json_t *headers = json_object(); /* published events carry no headers of their own */
     ok = filter_match(filter, x->payload_doc, headers);

@@ -41,7 +41,7 @@ struct service_publish_op {
     char *event_type, *producer_id, *payload, *channels_json, *tags_json;
     size_t payload_len;
     char payload_sha256[65];
-    json_t *payload_doc; /* the payload parsed, for filters */
+    json_t *payload_doc; /* the payload parsed, once a filter needs it (else NULL) */
     json_t *channels;    /* the event's channels (array) or NULL */
     int64_t retention_ms;
     char *new_app_name, *new_app_uid; /* make the application when missing */

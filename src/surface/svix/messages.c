@@ -14,10 +14,13 @@
 #include "service/publish.h"
 #include "surface/svix/internal.h"
 
-static json_t *render(const struct store_event *e, bool with_content)
+/* MessageOut; parsed: the payload already parsed (borrowed), or NULL to parse it. */
+static json_t *render_parsed(const struct store_event *e, bool with_content, json_t *parsed)
 {
     json_t *payload = NULL;
-    if (with_content && e->payload)
+    if (with_content && parsed)
+        payload = json_incref(parsed);
+    else if (with_content && e->payload)
         payload = json_loadb(e->payload, e->payload_len, JSON_DECODE_ANY, NULL);
     return json_pack("{s:s, s:s?, s:s, s:o, s:o, s:o, s:o}", "id", e->public_id, "eventId",
                      e->producer_id, "eventType", e->event_type ? e->event_type : "", "payload",
@@ -25,6 +28,11 @@ static json_t *render(const struct store_event *e, bool with_content)
                      svix__json_or(e->channels_json, json_null()), "tags",
                      svix__json_or(e->tags_json, json_null()), "timestamp",
                      svix__time(e->created_at_ms));
+}
+
+static json_t *render(const struct store_event *e, bool with_content)
+{
+    return render_parsed(e, with_content, NULL);
 }
 
 /* Where the body's "payload" (or "data") value is. */
@@ -49,6 +57,7 @@ static enum err find_payload(void *ctx, const struct json_scan_member *m, struct
 struct publish_op {
     struct service_publish_op svc;
     bool with_content;
+    json_t *payload_doc; /* the payload as the request's body parse read it */
 };
 
 static void publish_done(struct api_request *r)
@@ -67,9 +76,10 @@ static void publish_done(struct api_request *r)
                                 .tags_json = x->svc.tags_json,
                                 .created_at_ms = x->svc.ev.now_ms};
         snprintf(e.public_id, sizeof(e.public_id), "%s", x->svc.ev.public_id);
-        api__respond_json(r, MHD_HTTP_ACCEPTED, render(&e, x->with_content));
+        api__respond_json(r, MHD_HTTP_ACCEPTED, render_parsed(&e, x->with_content, x->payload_doc));
     }
     service_publish_op_release(&x->svc);
+    json_decref(x->payload_doc);
     free(x);
 }
 
@@ -101,10 +111,12 @@ void svix__msg_create(struct api_request *r)
     if (!x)
         abort();
     x->with_content = with_content;
+    x->payload_doc = pv ? json_incref(pv) : NULL;
     enum err e = service_publish_op_init(&x->svc, r->key.mode, r->param[0], &f,
                                          r->api->deps.cfg->retention_ms, &d);
     json_decref(body);
     if (e != ERR_OK) {
+        json_decref(x->payload_doc);
         free(x);
         api__respond_err(r, e, &d);
         return;
