@@ -117,9 +117,9 @@ void api__signing_keys_list(struct api_request *r)
     int n = 0;
     struct err_detail d = {0};
     struct store *s = api__store_acquire(r->api);
-    enum err e =
-        s ? store_signing_key_list(s, r->key.mode, r->param[0], keys, STORE_MAX_ACTIVE_KEYS, &n, &d)
-          : ERR_IO;
+    enum err e = s ? store_signing_key_list(s, r->key.mode, r->param[0], clock_now_ms(), keys,
+                                            STORE_MAX_ACTIVE_KEYS, &n, &d)
+                   : ERR_IO;
     api__store_release(r->api, s);
     if (e != ERR_OK) {
         api__respond_err(r, e, &d);

@@ -128,7 +128,7 @@ void request_target_prepare(struct request_target *t)
     t->n_signers = 0;
     for (int i = 0; i < t->n_keys; i++)
         if (signature_key_init(&t->signers[t->n_signers], t->keys[i].secret) == ERR_OK)
-            t->n_signers++;
+            t->signer_expires_ms[t->n_signers++] = t->keys[i].expires_at_ms;
 }
 
 void request_target_clear_keys(struct request_target *t)
@@ -166,6 +166,8 @@ void request_setup(struct request *r, const struct request_target *t, const char
         snprintf(ts_s, sizeof(ts_s), "%lld", (long long)ts);
         for (int i = 0; i < t->n_signers; i++) {
             char e1[SIGNATURE_ENTRY_MAX], e2[SIGNATURE_ENTRY_MAX];
+            if (t->signer_expires_ms[i] && r->started_at_ms >= t->signer_expires_ms[i])
+                continue; /* rotated away and past its overlap (the cache may be older) */
             if (signature_key_v1(&t->signers[i], e1, sizeof(e1), webhook_id, ts, payload,
                                  payload_len) == ERR_OK) {
                 if (sw[0])

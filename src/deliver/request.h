@@ -39,8 +39,11 @@ struct request_target {
     struct store_signing_key keys[STORE_MAX_ACTIVE_KEYS];
     int n_keys;
     /* keys[] prepared for signing (request_target_prepare); a key whose
-     * secret is malformed has no prepared twin and signs nothing. */
+     * secret is malformed has no prepared twin and signs nothing. A signer
+     * whose key expires (a key rotated away) signs only attempts started
+     * before signer_expires_ms (0 = no expiry). */
     struct signature_key signers[STORE_MAX_ACTIVE_KEYS];
+    int64_t signer_expires_ms[STORE_MAX_ACTIVE_KEYS];
     int n_signers;
 };
 

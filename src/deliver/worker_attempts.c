@@ -60,8 +60,9 @@ struct target *worker__target_get(struct worker *w, const char *id)
 /* Make sure t holds current settings; false when the endpoint cannot be read. */
 bool worker__target_load(struct worker *w, struct target *t)
 {
-    if (t->loaded && !t->stale)
-        return true;
+    int64_t now = clock_now_ms();
+    if (t->loaded && !t->stale && !(t->keys_expire_ms && now >= t->keys_expire_ms))
+        return true; /* past a key's expiry: read the keys again, so its secret leaves memory */
     worker__target_clear(t);
     t->stale = false;
     struct store_endpoint ep = {0};
@@ -71,12 +72,17 @@ bool worker__target_load(struct worker *w, struct target *t)
         log_warn("dispatcher", "cannot load endpoint %s: %s", t->id, d.msg);
         return false;
     }
-    if (store_signing_keys_active(w->store, t->id, t->t.keys, &t->t.n_keys, &d) != ERR_OK) {
+    if (store_signing_keys_active(w->store, t->id, now, t->t.keys, &t->t.n_keys, &d) != ERR_OK) {
         log_warn("dispatcher", "cannot load signing keys of endpoint %s: %s", t->id, d.msg);
         store_endpoint_release(&ep);
         return false;
     }
     request_target_prepare(&t->t);
+    t->keys_expire_ms = 0;
+    for (int i = 0; i < t->t.n_keys; i++)
+        if (t->t.keys[i].expires_at_ms &&
+            (!t->keys_expire_ms || t->t.keys[i].expires_at_ms < t->keys_expire_ms))
+            t->keys_expire_ms = t->t.keys[i].expires_at_ms;
     t->t.url = ep.url;
     t->t.headers_json = ep.headers_json;
     t->t.hmac_enabled = ep.hmac_enabled;

@@ -52,6 +52,7 @@ struct target {
     struct request_target t;
     bool loaded;
     bool stale;
+    int64_t keys_expire_ms; /* the earliest expiry of the loaded keys; 0 = none */
     bool paused;
     int rate_limit_rps; /* 0 = unlimited */
     int burst;

@@ -92,8 +92,7 @@ static bool is_set(const json_t *v)
     return v && !json_is_null(v);
 }
 
-/* whsec_ + standard base64 of 24 to 64 bytes. */
-static bool secret_ok(const char *s)
+bool service_endpoint_secret_ok(const char *s)
 {
     if (strncmp(s, "whsec_", 6) != 0)
         return false;
@@ -177,7 +176,7 @@ static enum err check_fields(struct service_endpoint_op *x, const struct endpoin
     if (is_set(f->secret)) {
         if (x->kind != ENDPOINT_CREATE)
             return bad(d, "secret", "set when the endpoint is created (rotate it to change it)");
-        if (!json_is_string(f->secret) || !secret_ok(json_string_value(f->secret)))
+        if (!json_is_string(f->secret) || !service_endpoint_secret_ok(json_string_value(f->secret)))
             return bad(d, "secret", "'whsec_' followed by the base64 of 24 to 64 bytes");
         snprintf(x->secret, sizeof(x->secret), "%s", json_string_value(f->secret));
     }
@@ -381,7 +380,7 @@ enum err service_endpoint_secret(struct store *s, const char *mode, const char *
         return e;
     struct store_signing_key keys[STORE_MAX_ACTIVE_KEYS];
     int n = 0;
-    e = store_signing_keys_active(s, ep.id, keys, &n, d);
+    e = store_signing_keys_active(s, ep.id, clock_now_ms(), keys, &n, d);
     store_endpoint_release(&ep);
     if (e == ERR_OK && n == 0)
         e = err_set(d, ERR_NOTFOUND, "NOT_FOUND", "the endpoint has no active signing secret");

@@ -30,6 +30,10 @@
 enum err service_endpoint_check_url(const char *url, const struct config *cfg,
                                     struct err_detail *d);
 
+/* Whether s is a signing secret hookd accepts: whsec_ + standard base64 of 24
+ * to 64 bytes. */
+bool service_endpoint_secret_ok(const char *s);
+
 /* An endpoint's settable fields as a surface read them: borrowed JSON values,
  * NULL when absent; JSON null clears. */
 struct endpoint_fields {

@@ -118,6 +118,7 @@ struct store_signing_key {
     char id[ID_MAX];
     char secret[ID_MAX];
     int64_t created_at_ms;
+    int64_t expires_at_ms; /* 0 = until retired; from then on the key is not active */
 };
 
 #define STORE_MAX_ACTIVE_KEYS 2
@@ -157,8 +158,10 @@ enum err store_endpoint_delete(struct store *s, const char *mode, const char *id
 enum err store_endpoint_list(struct store *s, const char *mode, const char *cursor, int limit,
                              struct store_endpoint *out, int *n, bool *has_more,
                              struct err_detail *d);
-/* Active signing keys of an endpoint, oldest first, at most STORE_MAX_ACTIVE_KEYS. */
-enum err store_signing_keys_active(struct store *s, const char *endpoint_id,
+/* Signing keys of an endpoint active at now_ms (not retired, and not past their
+ * expires_at: a key rotated away keeps signing only until then), oldest first, at
+ * most STORE_MAX_ACTIVE_KEYS. */
+enum err store_signing_keys_active(struct store *s, const char *endpoint_id, int64_t now_ms,
                                    struct store_signing_key *out, int *n, struct err_detail *d);
 
 /* ---- applications and event types (store_apps.c) ---- */
@@ -552,21 +555,40 @@ struct store_signing_key_info {
     int64_t created_at_ms;
 };
 
-/* Add k as an active signing key of the live endpoint endpoint_id of mode.
- * ERR_NOTFOUND (ENDPOINT_NOT_FOUND); ERR_CONFLICT (SIGNING_KEY_LIMIT) when the
- * endpoint already has STORE_MAX_ACTIVE_KEYS active keys. */
+/* In this section a key is active while it is not retired and (when it has an
+ * expiry) k->created_at_ms / now_ms is before its expires_at. */
+
+/* Add k as an active signing key of the live endpoint endpoint_id of mode
+ * (k->created_at_ms is now). ERR_NOTFOUND (ENDPOINT_NOT_FOUND); ERR_CONFLICT
+ * (SIGNING_KEY_LIMIT) when the endpoint already has STORE_MAX_ACTIVE_KEYS active
+ * keys. */
 enum err store_signing_key_add(struct store *s, const char *mode, const char *endpoint_id,
                                const struct store_signing_key *k, struct err_detail *d);
 
-/* The active signing keys of a live endpoint of mode, oldest first, up to max
- * into out (caller array); *n the count. ERR_NOTFOUND (ENDPOINT_NOT_FOUND). */
+/*
+ * Rotate: make k (k->created_at_ms is now; its expires_at_ms is ignored) the
+ * newest signing key of the live endpoint endpoint_id of mode, in one step.
+ * Keys past their expiry are retired. The key that was the newest stays active
+ * beside k until now + overlap_ms (or its own earlier expiry), so receivers can
+ * move to k; any older active key is retired at once (at most
+ * STORE_MAX_ACTIVE_KEYS active, as on /v1), and with overlap_ms 0 the newest
+ * is retired too. Retired keys have their secret erased. The dispatcher is
+ * told (endpoint changed). ERR_NOTFOUND (ENDPOINT_NOT_FOUND).
+ */
+enum err store_signing_key_rotate(struct store *s, const char *mode, const char *endpoint_id,
+                                  const struct store_signing_key *k, int64_t overlap_ms,
+                                  struct err_detail *d);
+
+/* The signing keys of a live endpoint of mode active at now_ms, oldest first, up
+ * to max into out (caller array); *n the count. ERR_NOTFOUND (ENDPOINT_NOT_FOUND). */
 enum err store_signing_key_list(struct store *s, const char *mode, const char *endpoint_id,
-                                struct store_signing_key_info *out, int max, int *n,
+                                int64_t now_ms, struct store_signing_key_info *out, int max, int *n,
                                 struct err_detail *d);
 
 /* Retire an active signing key of a live endpoint of mode; its secret is
  * erased from the row. ERR_NOTFOUND (ENDPOINT_NOT_FOUND, SIGNING_KEY_NOT_FOUND);
- * ERR_CONFLICT (LAST_SIGNING_KEY) when it is the endpoint's only active key. */
+ * ERR_CONFLICT (LAST_SIGNING_KEY) when no other active key would be left, or
+ * only one that expires (rotated away). */
 enum err store_signing_key_delete(struct store *s, const char *mode, const char *endpoint_id,
                                   const char *key_id, int64_t now_ms, struct err_detail *d);
 
@@ -702,6 +724,25 @@ enum err store_metrics_sum(struct store *s, const char *mode, const char *endpoi
 enum err store_metrics_series(struct store *s, const char *mode, const char *endpoint_id,
                               int64_t from_ms, int64_t bucket_ms, int nbuckets,
                               struct store_rollup *out, struct err_detail *d);
+
+/* An endpoint's deliveries by state over a time window (store_endpoint_stats). */
+struct store_endpoint_stats {
+    int64_t succeeded, failed; /* messages that reached the state in the window */
+    int64_t waiting;           /* unfinished, created in the window: queued or pending_retry */
+    int64_t delivering;        /* unfinished, created in the window, marked delivering */
+};
+
+/*
+ * Count endpoint_id's deliveries (of mode) over [from_ms, to_ms), without
+ * walking its history: succeeded and failed are the rollup counters
+ * (store_metrics_sum, minute resolution), so they count what finished in the
+ * window, once per delivery series (a replay that succeeds again counts
+ * again; a cancel counts as failed). waiting and delivering count its
+ * unfinished messages by created_at, along messages_backlog: O(its backlog).
+ */
+enum err store_endpoint_stats(struct store *s, const char *mode, const char *endpoint_id,
+                              int64_t from_ms, int64_t to_ms, struct store_endpoint_stats *out,
+                              struct err_detail *d);
 
 /* ---- secrets at rest (store_secrets.c) ---- */
 #define STORE_SECRET_KEY_LEN 32

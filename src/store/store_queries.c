@@ -1,6 +1,7 @@
 /*
  * store_queries - the read side of the observability API: /v1/logs pages
- * and the rollup sums behind /v1/metrics and /v1/metrics/timeseries.
+ * and the rollup sums behind /v1/metrics and /v1/metrics/timeseries, and an
+ * endpoint's counts by state (Svix's endpoint stats).
  *
  * Description: log pages walk the messages_mode_id / messages_mode_status
  * indexes backwards from a cursor; a time range becomes an id range because
@@ -75,6 +76,14 @@ static const char SQL_SERIES_HOUR_EP[] =
     SERIES("rollups_hourly INDEXED BY rollups_hourly_endpoint", "AND endpoint_id = ?5 ");
 
 #define UUID7_MAX_MS ((int64_t)0xffffffffffff) /* the 48-bit time field */
+
+/* An endpoint's unfinished messages by status: its part of messages_backlog,
+ * whose WHERE terms the query repeats so SQLite uses that partial index (no
+ * index serves an endpoint's finished messages: those come from the rollups). */
+static const char SQL_EP_UNFINISHED[] =
+    "SELECT status, count(*) FROM messages INDEXED BY messages_backlog WHERE endpoint_id = ?1 "
+    "AND mode = ?2 AND status <> 2 AND status <> 4 AND deleted_at IS NULL "
+    "AND created_at >= ?3 AND created_at < ?4 GROUP BY status";
 
 void store_log_entry_release(struct store_log_entry *e)
 {
@@ -273,5 +282,35 @@ enum err store_metrics_series(struct store *s, const char *mode, const char *end
     sqlite3_reset(q);
     if (rc != SQLITE_DONE)
         return store__db_err(s, rc, d, "read rollup series");
+    return ERR_OK;
+}
+
+enum err store_endpoint_stats(struct store *s, const char *mode, const char *endpoint_id,
+                              int64_t from_ms, int64_t to_ms, struct store_endpoint_stats *out,
+                              struct err_detail *d)
+{
+    memset(out, 0, sizeof(*out));
+    struct store_rollup sum;
+    enum err e = store_metrics_sum(s, mode, endpoint_id, from_ms, to_ms, &sum, d);
+    if (e != ERR_OK)
+        return e;
+    out->succeeded = sum.succeeded;
+    out->failed = sum.failed;
+    sqlite3_stmt *q = store__prepare(s, SQL_EP_UNFINISHED);
+    store__bind_text(q, 1, endpoint_id);
+    store__bind_text(q, 2, mode);
+    sqlite3_bind_int64(q, 3, from_ms);
+    sqlite3_bind_int64(q, 4, to_ms);
+    int rc;
+    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+        int64_t n = sqlite3_column_int64(q, 1);
+        if (sqlite3_column_int(q, 0) == STATUS_DELIVERING)
+            out->delivering += n;
+        else
+            out->waiting += n;
+    }
+    sqlite3_reset(q);
+    if (rc != SQLITE_DONE)
+        return store__db_err(s, rc, d, "count unfinished messages");
     return ERR_OK;
 }

@@ -67,8 +67,10 @@ static const char *const stmt_sql[S_COUNT] = {
     [S_EP_LIST_AFTER] = "SELECT " EP_COLS " FROM endpoints WHERE mode = ?1 AND deleted_at IS NULL "
                         "AND seq < (SELECT seq FROM endpoints WHERE id = ?3) "
                         "ORDER BY seq DESC LIMIT ?2",
-    [S_SK_ACTIVE] = "SELECT id, secret, created_at FROM signing_keys WHERE endpoint_id = ?1 "
-                    "AND deleted_at IS NULL ORDER BY created_at, id LIMIT 2",
+    [S_SK_ACTIVE] = "SELECT id, secret, created_at, expires_at FROM signing_keys "
+                    "WHERE endpoint_id = ?1 AND deleted_at IS NULL "
+                    "AND (expires_at IS NULL OR expires_at > ?2) "
+                    "ORDER BY created_at, rowid LIMIT 2",
     [S_EP_URL_TAKEN] = "SELECT id FROM endpoints WHERE application_id = 'app_default_' || ?1 "
                        "AND url = ?2 AND id != ?3 AND deleted_at IS NULL LIMIT 1",
     [S_EP_CURSOR] = "SELECT 1 FROM endpoints WHERE id = ?1 AND mode = ?2",
@@ -900,11 +902,12 @@ enum err store_endpoint_list(struct store *s, const char *mode, const char *curs
     return ERR_OK;
 }
 
-enum err store_signing_keys_active(struct store *s, const char *endpoint_id,
+enum err store_signing_keys_active(struct store *s, const char *endpoint_id, int64_t now_ms,
                                    struct store_signing_key *out, int *n, struct err_detail *d)
 {
     sqlite3_stmt *q = store__st(s, S_SK_ACTIVE);
     store__bind_text(q, 1, endpoint_id);
+    sqlite3_bind_int64(q, 2, now_ms);
     int rc;
     *n = 0;
     enum err e = ERR_OK;
@@ -916,6 +919,7 @@ enum err store_signing_keys_active(struct store *s, const char *endpoint_id,
         if (e != ERR_OK)
             break;
         out[*n].created_at_ms = sqlite3_column_int64(q, 2);
+        out[*n].expires_at_ms = sqlite3_column_int64(q, 3); /* NULL reads 0: none */
         (*n)++;
     }
     sqlite3_reset(q);

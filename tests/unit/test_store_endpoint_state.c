@@ -127,7 +127,7 @@ static void test_signing_keys(void **state)
 
     struct store_signing_key_info list[STORE_MAX_ACTIVE_KEYS];
     int n = -1;
-    assert_int_equal(store_signing_key_list(s, "live", "ep_k", list, 2, &n, &d), ERR_OK);
+    assert_int_equal(store_signing_key_list(s, "live", "ep_k", 0, list, 2, &n, &d), ERR_OK);
     assert_int_equal(n, 1);
     assert_string_equal(list[0].id, "sk_ep_k");
     assert_string_equal(list[0].key_hint, "irst");
@@ -143,13 +143,13 @@ static void test_signing_keys(void **state)
     assert_string_equal(d.code, "ENDPOINT_NOT_FOUND");
 
     /* Same created_at: insertion order decides. The dispatcher sees both. */
-    assert_int_equal(store_signing_key_list(s, "live", "ep_k", list, 2, &n, &d), ERR_OK);
+    assert_int_equal(store_signing_key_list(s, "live", "ep_k", 0, list, 2, &n, &d), ERR_OK);
     assert_int_equal(n, 2);
     assert_string_equal(list[0].id, "sk_ep_k");
     assert_string_equal(list[1].id, "sk_two");
     assert_string_equal(list[1].key_hint, "cond");
     struct store_signing_key active[STORE_MAX_ACTIVE_KEYS];
-    assert_int_equal(store_signing_keys_active(s, "ep_k", active, &n, &d), ERR_OK);
+    assert_int_equal(store_signing_keys_active(s, "ep_k", 0, active, &n, &d), ERR_OK);
     assert_int_equal(n, 2);
 
     /* Delete: unknown key, a key of another endpoint, then a real one. */
@@ -159,7 +159,7 @@ static void test_signing_keys(void **state)
     assert_int_equal(store_signing_key_delete(s, "live", "ep_k", "sk_ep_o", 4000, &d),
                      ERR_NOTFOUND);
     assert_int_equal(store_signing_key_delete(s, "live", "ep_k", "sk_ep_k", 4000, &d), ERR_OK);
-    assert_int_equal(store_signing_keys_active(s, "ep_k", active, &n, &d), ERR_OK);
+    assert_int_equal(store_signing_keys_active(s, "ep_k", 0, active, &n, &d), ERR_OK);
     assert_int_equal(n, 1);
     assert_string_equal(active[0].id, "sk_two");
     assert_string_equal(active[0].secret, "whsec_BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBsecond");
@@ -172,15 +172,78 @@ static void test_signing_keys(void **state)
 
     /* A slot is free again. */
     assert_int_equal(store_signing_key_add(s, "live", "ep_k", &k3, &d), ERR_OK);
-    assert_int_equal(store_signing_key_list(s, "live", "ep_k", list, 2, &n, &d), ERR_OK);
+    assert_int_equal(store_signing_key_list(s, "live", "ep_k", 0, list, 2, &n, &d), ERR_OK);
     assert_int_equal(n, 2);
     assert_string_equal(list[1].id, "sk_three");
 
     /* A deleted endpoint has no keys to list. */
     assert_int_equal(store_endpoint_delete(s, "live", "ep_o", 5000, &d), ERR_OK);
-    assert_int_equal(store_signing_key_list(s, "live", "ep_o", list, 2, &n, &d), ERR_NOTFOUND);
+    assert_int_equal(store_signing_key_list(s, "live", "ep_o", 0, list, 2, &n, &d), ERR_NOTFOUND);
     assert_string_equal(d.code, "ENDPOINT_NOT_FOUND");
-    assert_int_equal(store_signing_key_list(s, "test", "ep_k", list, 2, &n, &d), ERR_NOTFOUND);
+    assert_int_equal(store_signing_key_list(s, "test", "ep_k", 0, list, 2, &n, &d), ERR_NOTFOUND);
+    store_close(s);
+}
+
+/* Rotation: the key that was newest keeps signing until its expiry, beside the
+ * new one; a third key drops the oldest at once; expired keys are not active
+ * for anything (signing, listing, the two-key limit, the last-key rule). */
+static void test_signing_key_rotate(void **state)
+{
+    (void)state;
+    struct store *s = fixture_open_store(dir);
+    struct err_detail d = {0};
+    fixture_make_endpoint(s, "ep_r", "live", "https://example.com/r", FIRST_SECRET, 1000);
+    struct store_signing_key active[STORE_MAX_ACTIVE_KEYS];
+    struct store_signing_key_info list[STORE_MAX_ACTIVE_KEYS];
+    int n = -1;
+
+    struct store_signing_key k2 =
+        a_key("sk_r2", "whsec_BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBsecond", 2000);
+    assert_int_equal(store_signing_key_rotate(s, "test", "ep_r", &k2, 1000, &d), ERR_NOTFOUND);
+    assert_int_equal(store_signing_key_rotate(s, "live", "ep_r", &k2, 1000, &d), ERR_OK);
+    assert_int_equal(store_signing_keys_active(s, "ep_r", 2999, active, &n, &d), ERR_OK);
+    assert_int_equal(n, 2);
+    assert_string_equal(active[0].id, "sk_ep_r");
+    assert_int_equal(active[0].expires_at_ms, 3000);
+    assert_string_equal(active[1].id, "sk_r2");
+    assert_int_equal(active[1].expires_at_ms, 0);
+    /* the new key is not the last one that lasts: the overlapping one expires */
+    assert_int_equal(store_signing_key_delete(s, "live", "ep_r", "sk_r2", 2500, &d), ERR_CONFLICT);
+    assert_string_equal(d.code, "LAST_SIGNING_KEY");
+    assert_int_equal(store_signing_key_add(s, "live", "ep_r", &k2, &d), ERR_CONFLICT);
+    assert_string_equal(d.code, "SIGNING_KEY_LIMIT");
+    /* at its expiry the old key is gone everywhere */
+    assert_int_equal(store_signing_keys_active(s, "ep_r", 3000, active, &n, &d), ERR_OK);
+    assert_int_equal(n, 1);
+    assert_string_equal(active[0].id, "sk_r2");
+    assert_int_equal(store_signing_key_list(s, "live", "ep_r", 3000, list, 2, &n, &d), ERR_OK);
+    assert_int_equal(n, 1);
+    assert_int_equal(store_signing_key_delete(s, "live", "ep_r", "sk_ep_r", 3000, &d),
+                     ERR_NOTFOUND);
+
+    /* two active (the overlap): a rotation drops the older at once */
+    struct store_signing_key k3 =
+        a_key("sk_r3", "whsec_CCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCthird", 2500);
+    assert_int_equal(store_signing_key_rotate(s, "live", "ep_r", &k3, 1000, &d), ERR_OK);
+    assert_int_equal(store_signing_keys_active(s, "ep_r", 2600, active, &n, &d), ERR_OK);
+    assert_int_equal(n, 2);
+    assert_string_equal(active[0].id, "sk_r2");
+    assert_int_equal(active[0].expires_at_ms, 3500);
+    assert_string_equal(active[1].id, "sk_r3");
+    assert_string_equal(active[1].secret, "whsec_CCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCthird");
+
+    /* past the overlap a /v1 key fits again: the expired one does not count */
+    struct store_signing_key k4 =
+        a_key("sk_r4", "whsec_DDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDfourth", 3600);
+    assert_int_equal(store_signing_key_add(s, "live", "ep_r", &k4, &d), ERR_OK);
+
+    /* no overlap: every other key is retired at once */
+    struct store_signing_key k5 =
+        a_key("sk_r5", "whsec_EEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEfifth", 3700);
+    assert_int_equal(store_signing_key_rotate(s, "live", "ep_r", &k5, 0, &d), ERR_OK);
+    assert_int_equal(store_signing_keys_active(s, "ep_r", 0, active, &n, &d), ERR_OK);
+    assert_int_equal(n, 1);
+    assert_string_equal(active[0].id, "sk_r5");
     store_close(s);
 }
 
@@ -189,6 +252,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_pause_resume),
         cmocka_unit_test(test_signing_keys),
+        cmocka_unit_test(test_signing_key_rotate),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -333,6 +333,64 @@ static bool no_endpoint(const char *endpoint_id, int64_t due_ms, void *ctx)
  * messages_mode_status included (migration 7: it holds no succeeded message,
  * and SQLite uses it only when a query repeats its "status <> 2"): the plan of
  * each cached statement that reads messages names an index, never a bare scan. */
+/* Record an attempt of message id at at_ms that moves it to st. */
+static void attempt(struct store *s, const char *id, int64_t at_ms, enum store_status st,
+                    int64_t next_ms)
+{
+    static int seq;
+    struct store_attempt a = {0};
+    snprintf(a.id, sizeof(a.id), "att_stats_%d", seq++);
+    snprintf(a.message_id, sizeof(a.message_id), "%s", id);
+    a.attempt_no = 1;
+    a.created_at_ms = at_ms;
+    a.response_status = st == STATUS_SUCCEEDED ? 200 : 500;
+    a.latency_ms = 5;
+    a.retry_after_seconds = -1;
+    a.dns_ms = a.tcp_connect_ms = a.tls_handshake_ms = a.ttfb_ms = a.transfer_ms = -1;
+    struct err_detail d = {0};
+    assert_int_equal(store_attempt_record(s, &a, st, next_ms, 0, &d), ERR_OK);
+}
+
+/* Svix's endpoint stats: finished deliveries from the rollups (by when they
+ * finished), unfinished ones from the backlog (by when they were made). */
+static void test_endpoint_stats(void **state)
+{
+    (void)state;
+    struct store *s = fixture_open_store(dir);
+    fixture_make_endpoint(s, "ep_s", "live", "https://example.com/s", FIXTURE_SECRET, 0);
+    fixture_make_endpoint(s, "ep_t", "live", "https://example.com/t", FIXTURE_SECRET, 0);
+    const int64_t base = 1767225600000LL; /* 2026-01-01T00:00:00Z */
+    const int64_t hour = 3600000;
+    char ids[6][ID_MAX], other[ID_MAX];
+    for (int i = 0; i < 6; i++)
+        send_at(s, "live", "ep_s", base + i * hour, ids[i]);
+    send_at(s, "live", "ep_t", base, other);
+    attempt(s, ids[0], base + 1000, STATUS_SUCCEEDED, 0);
+    attempt(s, ids[1], base + hour + 1000, STATUS_SUCCEEDED, 0);
+    attempt(s, ids[2], base + 2 * hour + 1000, STATUS_FAILED_PERMANENT, 0);
+    attempt(s, ids[3], base + 3 * hour + 1000, STATUS_PENDING_RETRY, base + 4 * hour);
+    attempt(s, other, base + 1000, STATUS_SUCCEEDED, 0);
+    /* ids[4] and ids[5] stay queued */
+
+    struct store_endpoint_stats st;
+    struct err_detail d = {0};
+    assert_int_equal(store_endpoint_stats(s, "live", "ep_s", 0, base + 10 * hour, &st, &d), ERR_OK);
+    assert_int_equal(st.succeeded, 2);
+    assert_int_equal(st.failed, 1);
+    assert_int_equal(st.waiting, 3); /* pending_retry and two queued */
+    assert_int_equal(st.delivering, 0);
+    /* a window: the second hour up to the fifth */
+    assert_int_equal(store_endpoint_stats(s, "live", "ep_s", base + hour, base + 4 * hour, &st, &d),
+                     ERR_OK);
+    assert_int_equal(st.succeeded, 1);
+    assert_int_equal(st.failed, 1);
+    assert_int_equal(st.waiting, 1); /* ids[3]; ids[4] was made at the window's end */
+    /* the other mode sees nothing */
+    assert_int_equal(store_endpoint_stats(s, "test", "ep_s", 0, base + 10 * hour, &st, &d), ERR_OK);
+    assert_int_equal(st.succeeded + st.failed + st.waiting + st.delivering, 0);
+    store_close(s);
+}
+
 static void test_status_queries_use_indexes(void **state)
 {
     (void)state;
@@ -365,6 +423,8 @@ static void test_status_queries_use_indexes(void **state)
     assert_int_equal(unfinished, 0);
     assert_int_equal(store_backlog_page(s, "ep_p", 10, no_pending, NULL, &d), ERR_OK);
     assert_int_equal(store_backlog_endpoints(s, no_endpoint, NULL, &d), ERR_OK);
+    struct store_endpoint_stats st;
+    assert_int_equal(store_endpoint_stats(s, "live", "ep_p", 0, 1000, &st, &d), ERR_OK);
 
     /* Which index each kind of query must use. */
     int checked = 0;
@@ -411,6 +471,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_metrics_sum_journaled, setup, teardown),
         cmocka_unit_test_setup_teardown(test_metrics_series_journaled, setup, teardown),
         cmocka_unit_test_setup_teardown(test_log_list, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_endpoint_stats, setup, teardown),
         cmocka_unit_test_setup_teardown(test_status_queries_use_indexes, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -117,7 +117,7 @@ static void expect_secrets(struct store *s, const char *ep, const char *want1, c
     struct store_signing_key keys[STORE_MAX_ACTIVE_KEYS];
     int n = 0;
     struct err_detail d = {0};
-    assert_int_equal(store_signing_keys_active(s, ep, keys, &n, &d), ERR_OK);
+    assert_int_equal(store_signing_keys_active(s, ep, 0, keys, &n, &d), ERR_OK);
     assert_int_equal(n, want2 ? 2 : 1);
     assert_string_equal(keys[0].secret, want1);
     if (want2)
@@ -134,7 +134,7 @@ static void test_sealed_in_the_row(void **state)
     struct store_signing_key_info info[STORE_MAX_ACTIVE_KEYS];
     int n = 0;
     struct err_detail d = {0};
-    assert_int_equal(store_signing_key_list(s, "live", "ep_a", info, 2, &n, &d), ERR_OK);
+    assert_int_equal(store_signing_key_list(s, "live", "ep_a", 0, info, 2, &n, &d), ERR_OK);
     assert_int_equal(n, 2);
     assert_string_equal(info[0].key_hint, "LaSw");
     assert_string_equal(info[1].key_hint, "b7oD");
@@ -171,11 +171,11 @@ static void test_swapped_or_tampered_value_fails(void **state)
     struct store_signing_key keys[STORE_MAX_ACTIVE_KEYS];
     int n = 9;
     struct err_detail d = {0};
-    assert_int_equal(store_signing_keys_active(s, "ep_a", keys, &n, &d), ERR_IO);
+    assert_int_equal(store_signing_keys_active(s, "ep_a", 0, keys, &n, &d), ERR_IO);
     assert_int_equal(n, 0);
     assert_non_null(strstr(d.msg, "cannot decrypt signing_keys.secret of 'sk_ep_a'"));
     struct store_signing_key_info info[STORE_MAX_ACTIVE_KEYS];
-    assert_int_equal(store_signing_key_list(s, "live", "ep_a", info, 2, &n, &d), ERR_IO);
+    assert_int_equal(store_signing_key_list(s, "live", "ep_a", 0, info, 2, &n, &d), ERR_IO);
     expect_secrets(s, "ep_b", SECRET_2, NULL);
     store_close(s);
 
@@ -184,7 +184,7 @@ static void test_swapped_or_tampered_value_fails(void **state)
              "CASE substr(secret, 41, 1) WHEN 'A' THEN 'B' ELSE 'A' END || substr(secret, 42) "
              "WHERE id = 'sk_ep_b'");
     s = fixture_open_store(dir);
-    assert_int_equal(store_signing_keys_active(s, "ep_b", keys, &n, &d), ERR_IO);
+    assert_int_equal(store_signing_keys_active(s, "ep_b", 0, keys, &n, &d), ERR_IO);
     /* A plaintext value slipped into a row is refused too. */
     store_close(s);
     raw_exec("UPDATE signing_keys SET secret = '" SECRET_1 "' WHERE id = 'sk_ep_b'");
@@ -193,7 +193,7 @@ static void test_swapped_or_tampered_value_fails(void **state)
     store_close(s);
     raw_exec("UPDATE signing_keys SET secret = '" SECRET_1 "' WHERE id = 'sk_ep_b'");
     assert_int_equal(open_with(FIXTURE_KEY, false, &s, &d), ERR_OK); /* a reader does not */
-    assert_int_equal(store_signing_keys_active(s, "ep_b", keys, &n, &d), ERR_IO);
+    assert_int_equal(store_signing_keys_active(s, "ep_b", 0, keys, &n, &d), ERR_IO);
     assert_non_null(strstr(d.msg, "is not encrypted"));
     store_close(s);
 }
@@ -229,7 +229,7 @@ static void test_wrong_or_missing_key(void **state)
     assert_string_equal(got, kid);
     struct store_signing_key keys[STORE_MAX_ACTIVE_KEYS];
     int n = 0;
-    assert_int_equal(store_signing_keys_active(s, "ep_a", keys, &n, &d), ERR_IO);
+    assert_int_equal(store_signing_keys_active(s, "ep_a", 0, keys, &n, &d), ERR_IO);
     assert_non_null(strstr(d.msg, "no encryption key"));
     struct store_signing_key k = {.id = "sk_x", .secret = SECRET_2, .created_at_ms = 1};
     assert_int_equal(store_signing_key_add(s, "live", "ep_a", &k, &d), ERR_IO);
