@@ -484,3 +484,53 @@ void service_event_erase_op_release(struct service_event_erase_op *x)
     free(x->msg);
     x->app = x->msg = NULL;
 }
+
+/* The id of endpoint ep (id or uid) of application app (id or uid). */
+static enum err endpoint_of(struct store *s, const char *mode, const char *app, const char *ep,
+                            char out[ID_MAX], struct err_detail *d)
+{
+    struct store_application a = {0};
+    struct store_endpoint e = {0};
+    enum err err = store_application_get(s, mode, app, &a, d);
+    if (err == ERR_OK)
+        err = store_endpoint_find(s, mode, a.id, ep, &e, d);
+    if (err == ERR_OK)
+        snprintf(out, ID_MAX, "%s", e.id);
+    store_endpoint_release(&e);
+    store_application_release(&a);
+    return err;
+}
+
+enum err service_endpoint_messages(struct store *s, const char *mode, const char *app,
+                                   const char *ep, const char *iterator, int limit,
+                                   struct store_endpoint_message *out, int *n, bool *has_more,
+                                   struct err_detail *d)
+{
+    *n = 0;
+    *has_more = false;
+    if (limit < 1 || limit > SERVICE_PAGE_MAX)
+        return err_set_field(d, ERR_INVAL, "INVALID_REQUEST", "limit",
+                             "'limit' must be from 1 to %d", SERVICE_PAGE_MAX);
+    char ep_id[ID_MAX];
+    enum err e = endpoint_of(s, mode, app, ep, ep_id, d);
+    return e != ERR_OK
+               ? e
+               : store_endpoint_event_messages(s, ep_id, iterator, limit, out, n, has_more, d);
+}
+
+enum err service_endpoint_attempts(struct store *s, const char *mode, const char *app,
+                                   const char *ep, const char *iter_msg, const char *iter_attempt,
+                                   int limit, struct store_event_attempt *out, int *n,
+                                   bool *has_more, struct err_detail *d)
+{
+    *n = 0;
+    *has_more = false;
+    if (limit < 1 || limit > SERVICE_PAGE_MAX)
+        return err_set_field(d, ERR_INVAL, "INVALID_REQUEST", "limit",
+                             "'limit' must be from 1 to %d", SERVICE_PAGE_MAX);
+    char ep_id[ID_MAX];
+    enum err e = endpoint_of(s, mode, app, ep, ep_id, d);
+    return e != ERR_OK ? e
+                       : store_endpoint_event_attempts(s, ep_id, iter_msg, iter_attempt, limit, out,
+                                                       n, has_more, d);
+}

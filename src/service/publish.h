@@ -90,6 +90,17 @@ enum err service_event_destinations(struct store *s, const char *mode, const cha
 void service_destinations_free(struct store_event_message *msgs, struct store_endpoint *eps,
                                size_t n);
 
+/* The fan-out messages of endpoint ep (id or uid) of application app, newest first,
+ * before message iterator; and their attempts, before (iter_msg, iter_attempt). */
+enum err service_endpoint_messages(struct store *s, const char *mode, const char *app,
+                                   const char *ep, const char *iterator, int limit,
+                                   struct store_endpoint_message *out, int *n, bool *has_more,
+                                   struct err_detail *d);
+enum err service_endpoint_attempts(struct store *s, const char *mode, const char *app,
+                                   const char *ep, const char *iter_msg, const char *iter_attempt,
+                                   int limit, struct store_event_attempt *out, int *n,
+                                   bool *has_more, struct err_detail *d);
+
 /* Resend an event to one endpoint of its application: a finished message starts a
  * new attempt series, a retrying one is due at once, a queued one is left alone,
  * and an endpoint that never had the event gets a new message of it. */

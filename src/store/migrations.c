@@ -236,6 +236,10 @@ const char *const store__migrations[] = {
     "  allowed_ips TEXT, expires_at INTEGER NOT NULL, revoked_at INTEGER,"
     "  created_at INTEGER NOT NULL);"
     "CREATE INDEX portal_tokens_application ON portal_tokens(application_id);",
+    /* 15: the fan-out messages of an endpoint, newest first (Svix attempts by endpoint
+     * and messages by endpoint); /v1 sends pay nothing for it. */
+    "CREATE INDEX messages_fanout_endpoint ON messages(endpoint_id, id)"
+    "  WHERE fanout_event IS NOT NULL;",
 };
 
 const size_t store__migrations_count = sizeof(store__migrations) / sizeof(store__migrations[0]);

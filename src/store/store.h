@@ -320,7 +320,8 @@ struct store_event_attempt {
     int64_t latency_ms;
     char *error_text; /* NULL = none */
     int64_t created_at_ms;
-    int replay_no; /* > 0: made by a replay or resend */
+    int replay_no;                /* > 0: made by a replay or resend */
+    char event_public_id[ID_MAX]; /* store_endpoint_event_attempts only */
 };
 void store_event_attempt_release(struct store_event_attempt *a);
 /* Attempts of the event's messages (of one endpoint unless NULL), newest first,
@@ -361,6 +362,25 @@ enum err store_idem_find(struct store *s, const char *mode, const char *key, int
 /* Write (or overwrite an expired) record of key. */
 enum err store_idem_put(struct store *s, const char *mode, const char *key,
                         const struct store_idem *rec, struct err_detail *d);
+
+/* A fan-out message of an endpoint with its event. */
+struct store_endpoint_message {
+    char message_id[ID_MAX];
+    enum store_status status;
+    int64_t next_attempt_at_ms; /* 0 = none */
+    struct store_event event;   /* release with store_event_release */
+};
+/* The endpoint's fan-out messages, newest first, before message before_message_id. */
+enum err store_endpoint_event_messages(struct store *s, const char *endpoint_id,
+                                       const char *before_message_id, int limit,
+                                       struct store_endpoint_message *out, int *n, bool *has_more,
+                                       struct err_detail *d);
+/* The attempts of the endpoint's fan-out messages, newest message first (its
+ * attempts newest first), after (before_message_id, before_attempt_id). */
+enum err store_endpoint_event_attempts(struct store *s, const char *endpoint_id,
+                                       const char *before_message_id, const char *before_attempt_id,
+                                       int limit, struct store_event_attempt *out, int *n,
+                                       bool *has_more, struct err_detail *d);
 
 /* ---- sends and messages ---- */
 struct store_send {

@@ -359,3 +359,118 @@ enum err store_event_erase_payload(struct store *s, int64_t rowid, int64_t now_m
     sqlite3_bind_int64(q, 2, now_ms);
     return store__exec(s, q, d, "mark the event's messages purged");
 }
+
+/* ---- the fan-out messages and attempts of an endpoint ---- */
+
+static const char SQL_EP_MESSAGES[] =
+    "SELECT m.id, m.status, coalesce(m.next_attempt_at, 0), e.id, e.public_id, e.mode, "
+    "e.application_id, e.event_type, e.producer_id, e.payload, e.content_type, e.channels, "
+    "e.tags, e.created_at FROM messages m INDEXED BY messages_fanout_endpoint "
+    "JOIN events e ON e.id = m.fanout_event WHERE m.endpoint_id = ?1 "
+    "AND m.fanout_event IS NOT NULL AND m.deleted_at IS NULL AND (?2 IS NULL OR m.id < ?2) "
+    "ORDER BY m.id DESC LIMIT ?3";
+static const char SQL_EP_ATTEMPTS[] =
+    "SELECT a.id, a.message_id, m.endpoint_id, ep.url, a.response_body, a.response_status, "
+    "a.latency_ms, a.error_text, a.created_at, a.replay_no, ev.public_id "
+    "FROM messages m INDEXED BY messages_fanout_endpoint "
+    "JOIN attempts a ON a.message_id = m.id JOIN events ev ON ev.id = m.fanout_event "
+    "LEFT JOIN endpoints ep ON ep.id = m.endpoint_id WHERE m.endpoint_id = ?1 "
+    "AND m.fanout_event IS NOT NULL AND (?2 IS NULL OR m.id < ?2 OR (m.id = ?2 AND a.id < ?3)) "
+    "ORDER BY m.id DESC, a.id DESC LIMIT ?4";
+
+enum err store_endpoint_event_messages(struct store *s, const char *endpoint_id,
+                                       const char *before_message_id, int limit,
+                                       struct store_endpoint_message *out, int *n, bool *has_more,
+                                       struct err_detail *d)
+{
+    *n = 0;
+    *has_more = false;
+    sqlite3_stmt *q = store__prepare(s, SQL_EP_MESSAGES);
+    store__bind_text(q, 1, endpoint_id);
+    store__bind_text(q, 2, before_message_id && before_message_id[0] ? before_message_id : NULL);
+    sqlite3_bind_int(q, 3, limit + 1);
+    int rc;
+    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+        if (*n == limit) {
+            *has_more = true;
+            break;
+        }
+        struct store_endpoint_message *m = &out[(*n)++];
+        memset(m, 0, sizeof(*m));
+        store__col_copy(m->message_id, sizeof(m->message_id), q, 0);
+        m->status = (enum store_status)sqlite3_column_int(q, 1);
+        m->next_attempt_at_ms = sqlite3_column_int64(q, 2);
+        struct store_event *e = &m->event;
+        e->rowid = sqlite3_column_int64(q, 3);
+        store__col_copy(e->public_id, sizeof(e->public_id), q, 4);
+        store__col_copy(e->mode, sizeof(e->mode), q, 5);
+        store__col_copy(e->application_id, sizeof(e->application_id), q, 6);
+        e->event_type = store__col_dup(q, 7);
+        e->producer_id = store__col_dup(q, 8);
+        if (sqlite3_column_type(q, 9) != SQLITE_NULL) {
+            int len = sqlite3_column_bytes(q, 9);
+            e->payload = malloc((size_t)len + 1);
+            if (!e->payload)
+                abort();
+            if (len)
+                memcpy(e->payload, sqlite3_column_blob(q, 9), (size_t)len);
+            e->payload[len] = '\0';
+            e->payload_len = (size_t)len;
+        }
+        e->content_type = store__col_dup(q, 10);
+        e->channels_json = store__col_dup(q, 11);
+        e->tags_json = store__col_dup(q, 12);
+        e->created_at_ms = sqlite3_column_int64(q, 13);
+    }
+    sqlite3_reset(q);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+        for (int i = 0; i < *n; i++)
+            store_event_release(&out[i].event);
+        *n = 0;
+        return store__db_err(s, rc, d, "list the endpoint's messages");
+    }
+    return ERR_OK;
+}
+
+enum err store_endpoint_event_attempts(struct store *s, const char *endpoint_id,
+                                       const char *before_message_id, const char *before_attempt_id,
+                                       int limit, struct store_event_attempt *out, int *n,
+                                       bool *has_more, struct err_detail *d)
+{
+    *n = 0;
+    *has_more = false;
+    sqlite3_stmt *q = store__prepare(s, SQL_EP_ATTEMPTS);
+    store__bind_text(q, 1, endpoint_id);
+    bool after = before_message_id && before_message_id[0];
+    store__bind_text(q, 2, after ? before_message_id : NULL);
+    store__bind_text(q, 3, after ? before_attempt_id : NULL);
+    sqlite3_bind_int(q, 4, limit + 1);
+    int rc;
+    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+        if (*n == limit) {
+            *has_more = true;
+            break;
+        }
+        struct store_event_attempt *a = &out[(*n)++];
+        memset(a, 0, sizeof(*a));
+        store__col_copy(a->id, sizeof(a->id), q, 0);
+        store__col_copy(a->message_id, sizeof(a->message_id), q, 1);
+        store__col_copy(a->endpoint_id, sizeof(a->endpoint_id), q, 2);
+        a->url = store__col_dup(q, 3);
+        a->response_body = store__col_dup(q, 4);
+        a->response_status = (int)store__col_opt_int(q, 5, 0);
+        a->latency_ms = store__col_opt_int(q, 6, 0);
+        a->error_text = store__col_dup(q, 7);
+        a->created_at_ms = sqlite3_column_int64(q, 8);
+        a->replay_no = sqlite3_column_int(q, 9);
+        store__col_copy(a->event_public_id, sizeof(a->event_public_id), q, 10);
+    }
+    sqlite3_reset(q);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+        for (int i = 0; i < *n; i++)
+            store_event_attempt_release(&out[i]);
+        *n = 0;
+        return store__db_err(s, rc, d, "list the endpoint's attempts");
+    }
+    return ERR_OK;
+}

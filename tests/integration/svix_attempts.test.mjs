@@ -167,3 +167,43 @@ test('svix: recover resends the failed messages of a window; send-example; erasi
     assert.equal(newApp.name, 'Brand new');
     assert.equal((await v2.message.get('brand-new', made.id)).id, made.id);
 });
+
+test('svix: attempts by endpoint and messages by endpoint, newest first, paged', T, async (t) => {
+    const env = await setup(t);
+    const h = await env.startHookd();
+    const { v1, v2 } = clients(h);
+    const app = await v2.application.create({ name: 'Acme', uid: 'acme' });
+    const rcv = await env.startReceiver({ status: 204 });
+    const other = await env.startReceiver({ status: 204 });
+    const ep = await v2.endpoint.create(app.id, { url: rcv.url(), uid: 'mine', eventTypes: ['a.*'] });
+    await v2.endpoint.create(app.id, { url: other.url() });
+    const ids = [];
+    for (let i = 0; i < 5; i++) ids.push((await v2.message.create(app.id, { eventType: i === 2 ? 'b.x' : 'a.x', payload: { i } })).id);
+    const mine = ids.filter((_, i) => i !== 2); // b.x does not reach 'mine'
+    await waitFor(async () => (await v2.messageAttempt.listByEndpoint(app.id, ep.id)).data.length === 4,
+        { what: 'four attempts recorded' });
+
+    const msgs = await v2.messageAttempt.listAttemptedMessages(app.id, 'mine', { withContent: true });
+    assert.deepEqual(msgs.data.map((m) => m.id), [...mine].reverse());
+    assert.ok(msgs.data.every((m) => m.status === 0 && m.statusText === 'success'));
+    assert.deepEqual(msgs.data[0].payload, { i: 4 });
+    const p1 = await v1.messageAttempt.listAttemptedMessages('acme', ep.id, { limit: 3 });
+    assert.equal(p1.data.length, 3);
+    assert.equal(p1.done, false);
+    const p2 = await v1.messageAttempt.listAttemptedMessages('acme', ep.id, { limit: 3, iterator: p1.iterator });
+    assert.deepEqual([...p1.data, ...p2.data].map((m) => m.id), [...mine].reverse());
+    assert.equal(p2.done, true);
+
+    const seen = [];
+    let iterator = null;
+    for (let page = 0; page < 10; page++) {
+        const p = await v2.messageAttempt.listByEndpoint(app.id, ep.id, { limit: 1, iterator });
+        seen.push(...p.data);
+        if (p.done) break;
+        iterator = p.iterator;
+    }
+    assert.deepEqual(seen.map((a) => a.msgId), [...mine].reverse());
+    assert.ok(seen.every((a) => a.endpointId === ep.id && a.status === 0 && a.url === rcv.url()));
+    const bad = await (async () => { try { await v2.messageAttempt.listByEndpoint(app.id, ep.id, { iterator: 'nope' }); } catch (e) { return e; } })();
+    assert.equal(bad?.code, 422);
+});

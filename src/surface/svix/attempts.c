@@ -195,3 +195,102 @@ void svix__msg_resend(struct api_request *r)
                            r->api->deps.cfg->retention_ms);
     svix__defer(r, &x->svc.head, resend_done);
 }
+
+/* GET .../attempt/endpoint/{ep}: the iterator is "<message id>.<attempt id>". */
+void svix__attempts_by_endpoint(struct api_request *r)
+{
+    int limit;
+    const char *iterator;
+    if (!svix__page(r, &limit, &iterator))
+        return;
+    char it_msg[ID_MAX] = "", it_att[ID_MAX] = "";
+    if (iterator) {
+        const char *dot = strchr(iterator, '.');
+        if (!dot || (size_t)(dot - iterator) >= sizeof(it_msg) ||
+            strlen(dot + 1) >= sizeof(it_att)) {
+            snprintf(r->error_field, sizeof(r->error_field), "iterator");
+            api__respond_error(r, MHD_HTTP_BAD_REQUEST, "INVALID_REQUEST",
+                               "'iterator' is not an iterator of this list");
+            return;
+        }
+        snprintf(it_msg, sizeof(it_msg), "%.*s", (int)(dot - iterator), iterator);
+        snprintf(it_att, sizeof(it_att), "%s", dot + 1);
+    }
+    struct store_event_attempt *as = calloc((size_t)limit, sizeof(*as));
+    if (!as)
+        abort();
+    int n = 0;
+    bool has_more = false;
+    struct err_detail d = {0};
+    struct store *s = api__store_acquire(r->api);
+    enum err e = s ? service_endpoint_attempts(s, r->key.mode, r->param[0], r->param[1], it_msg,
+                                               it_att, limit, as, &n, &has_more, &d)
+                   : ERR_IO;
+    api__store_release(r->api, s);
+    if (e != ERR_OK) {
+        free(as);
+        api__respond_err(r, e, &d);
+        return;
+    }
+    json_t *data = json_array();
+    for (int i = 0; i < n; i++)
+        json_array_append_new(data, render_attempt(&as[i], as[i].event_public_id));
+    char last[2 * ID_MAX + 2] = "";
+    if (n)
+        snprintf(last, sizeof(last), "%s.%s", as[n - 1].message_id, as[n - 1].id);
+    svix__respond_list(r, data, n ? last : NULL, has_more);
+    for (int i = 0; i < n; i++)
+        store_event_attempt_release(&as[i]);
+    free(as);
+}
+
+/* GET .../endpoint/{ep}/msg: EndpointMessageOut, newest first; the iterator is the
+ * message id of the last item. */
+void svix__endpoint_messages(struct api_request *r)
+{
+    int limit;
+    const char *iterator;
+    bool with_content;
+    if (!svix__page(r, &limit, &iterator) ||
+        !svix__query_bool(r, "with_content", true, &with_content))
+        return;
+    struct store_endpoint_message *ms = calloc((size_t)limit, sizeof(*ms));
+    if (!ms)
+        abort();
+    int n = 0;
+    bool has_more = false;
+    struct err_detail d = {0};
+    struct store *s = api__store_acquire(r->api);
+    enum err e = s ? service_endpoint_messages(s, r->key.mode, r->param[0], r->param[1], iterator,
+                                               limit, ms, &n, &has_more, &d)
+                   : ERR_IO;
+    api__store_release(r->api, s);
+    if (e != ERR_OK) {
+        free(ms);
+        api__respond_err(r, e, &d);
+        return;
+    }
+    json_t *data = json_array();
+    for (int i = 0; i < n; i++) {
+        const struct store_event *ev = &ms[i].event;
+        json_t *payload = with_content && ev->payload
+                              ? json_loadb(ev->payload, ev->payload_len, JSON_DECODE_ANY, NULL)
+                              : NULL;
+        const char *text;
+        int status = message_status(ms[i].status, &text);
+        json_array_append_new(
+            data,
+            json_pack(
+                "{s:s, s:s?, s:s, s:o, s:o, s:o, s:o, s:i, s:s, s:o}", "id", ev->public_id,
+                "eventId", ev->producer_id, "eventType", ev->event_type ? ev->event_type : "",
+                "payload", payload ? payload : json_object(), "channels",
+                svix__json_or(ev->channels_json, json_null()), "tags",
+                svix__json_or(ev->tags_json, json_null()), "timestamp",
+                svix__time(ev->created_at_ms), "status", status, "statusText", text, "nextAttempt",
+                ms[i].next_attempt_at_ms ? svix__time(ms[i].next_attempt_at_ms) : json_null()));
+    }
+    svix__respond_list(r, data, n ? ms[n - 1].message_id : NULL, has_more);
+    for (int i = 0; i < n; i++)
+        store_event_release(&ms[i].event);
+    free(ms);
+}

@@ -68,6 +68,8 @@ void svix__msg_erase(struct api_request *r);
 void svix__endpoint_send_example(struct api_request *r);
 void svix__endpoint_recover(struct api_request *r);
 void svix__app_portal_access(struct api_request *r);
+void svix__attempts_by_endpoint(struct api_request *r);
+void svix__endpoint_messages(struct api_request *r);
 void svix__event_type_create(struct api_request *r);
 void svix__event_type_list(struct api_request *r);
 void svix__event_type_get(struct api_request *r);

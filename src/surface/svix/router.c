@@ -54,6 +54,8 @@ static const struct route routes[] = {
     {"POST", "app/:app/endpoint/:ep/send-example", svix__endpoint_send_example},
     {"POST", "app/:app/endpoint/:ep/recover", svix__endpoint_recover},
     {"POST", "auth/app-portal-access/:app", svix__app_portal_access},
+    {"GET", "app/:app/attempt/endpoint/:ep", svix__attempts_by_endpoint},
+    {"GET", "app/:app/endpoint/:ep/msg", svix__endpoint_messages},
     {"POST", "event-type", svix__event_type_create},
     {"GET", "event-type", svix__event_type_list},
     {"GET", "event-type/:name", svix__event_type_get},
