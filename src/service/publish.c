@@ -282,7 +282,7 @@ enum err service_event_get(struct store *s, const char *mode, const char *app,
 }
 
 enum err service_event_list(struct store *s, const char *mode, const char *app,
-                            const char *iterator, const char *event_types_json, int limit,
+                            const char *iterator, const struct store_event_filter *f, int limit,
                             struct store_event *out, int *n, bool *has_more, struct err_detail *d)
 {
     *n = 0;
@@ -293,7 +293,7 @@ enum err service_event_list(struct store *s, const char *mode, const char *app,
     struct store_application a = {0};
     enum err e = store_application_get(s, mode, app, &a, d);
     if (e == ERR_OK)
-        e = store_event_list(s, a.id, iterator, event_types_json, limit, out, n, has_more, d);
+        e = store_event_list(s, a.id, iterator, f, limit, out, n, has_more, d);
     store_application_release(&a);
     return e;
 }

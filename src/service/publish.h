@@ -73,7 +73,7 @@ enum err service_event_get(struct store *s, const char *mode, const char *app,
                            const char *id_or_event_id, struct store_event *out,
                            struct err_detail *d);
 enum err service_event_list(struct store *s, const char *mode, const char *app,
-                            const char *iterator, const char *event_types_json, int limit,
+                            const char *iterator, const struct store_event_filter *f, int limit,
                             struct store_event *out, int *n, bool *has_more, struct err_detail *d);
 
 /* Attempts of the event's messages (to endpoint ep, id or uid, unless NULL), newest

@@ -287,11 +287,18 @@ void store_event_release(struct store_event *e);
 /* An event of an application by public id or producer id (a public id wins). */
 enum err store_event_get(struct store *s, const char *app_id, const char *id_or_producer_id,
                          struct store_event *out, struct err_detail *d);
+/* Which events a list holds (every field optional: NULL or 0). */
+struct store_event_filter {
+    const char *event_types_json; /* JSON array of type names */
+    const char *channel;          /* events with this channel */
+    const char *tag;              /* events with this tag */
+    int64_t before_ms, after_ms;  /* created before / after (exclusive) */
+};
 /* Events of an application, newest first, after the one with public id
- * after_public_id; only the types of event_types_json (a JSON array) unless NULL. */
+ * after_public_id, that pass f (NULL: all). */
 enum err store_event_list(struct store *s, const char *app_id, const char *after_public_id,
-                          const char *event_types_json, int limit, struct store_event *out, int *n,
-                          bool *has_more, struct err_detail *d);
+                          const struct store_event_filter *f, int limit, struct store_event *out,
+                          int *n, bool *has_more, struct err_detail *d);
 
 /* Drop the payload of event rowid and mark its messages' payloads purged. */
 enum err store_event_erase_payload(struct store *s, int64_t rowid, int64_t now_ms,

@@ -37,9 +37,13 @@ static const char SQL_EVENT_GET[] = "SELECT " EVENT_COLS " FROM events WHERE app
                                     "ORDER BY public_id = ?2 DESC LIMIT 1";
 static const char SQL_EVENT_ROWID[] =
     "SELECT id FROM events WHERE application_id = ?1 AND public_id = ?2";
-static const char SQL_EVENT_LIST[] = "SELECT " EVENT_COLS " FROM events WHERE application_id = ?1 "
-                                     "AND id < ?2 AND (?3 IS NULL OR event_type IN (SELECT value "
-                                     "FROM json_each(?3))) ORDER BY id DESC LIMIT ?4";
+static const char SQL_EVENT_LIST[] =
+    "SELECT " EVENT_COLS " FROM events WHERE application_id = ?1 AND id < ?2 "
+    "AND (?3 IS NULL OR event_type IN (SELECT value FROM json_each(?3))) "
+    "AND (?5 IS NULL OR EXISTS (SELECT 1 FROM json_each(events.channels) WHERE value = ?5)) "
+    "AND (?6 IS NULL OR EXISTS (SELECT 1 FROM json_each(events.tags) WHERE value = ?6)) "
+    "AND (?7 = 0 OR created_at < ?7) AND (?8 = 0 OR created_at > ?8) "
+    "ORDER BY id DESC LIMIT ?4";
 
 void store_candidates_free(struct store_candidate *c, size_t n)
 {
@@ -200,9 +204,12 @@ enum err store_event_get(struct store *s, const char *app_id, const char *id_or_
 }
 
 enum err store_event_list(struct store *s, const char *app_id, const char *after_public_id,
-                          const char *event_types_json, int limit, struct store_event *out, int *n,
-                          bool *has_more, struct err_detail *d)
+                          const struct store_event_filter *f, int limit, struct store_event *out,
+                          int *n, bool *has_more, struct err_detail *d)
 {
+    static const struct store_event_filter none;
+    if (!f)
+        f = &none;
     int64_t before = INT64_MAX;
     *n = 0;
     *has_more = false;
@@ -225,8 +232,12 @@ enum err store_event_list(struct store *s, const char *app_id, const char *after
     q = store__prepare(s, SQL_EVENT_LIST);
     store__bind_text(q, 1, app_id);
     sqlite3_bind_int64(q, 2, before);
-    store__bind_text(q, 3, event_types_json);
+    store__bind_text(q, 3, f->event_types_json);
     sqlite3_bind_int(q, 4, limit + 1);
+    store__bind_text(q, 5, f->channel);
+    store__bind_text(q, 6, f->tag);
+    sqlite3_bind_int64(q, 7, f->before_ms);
+    sqlite3_bind_int64(q, 8, f->after_ms);
     while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
         if (*n == limit) {
             *has_more = true;

@@ -13,6 +13,7 @@
 #include "service/event_types.h"
 #include "service/publish.h"
 #include "surface/svix/internal.h"
+#include "util/clock.h"
 
 /* MessageOut; parsed: the payload already parsed (borrowed), or NULL to parse it. */
 static json_t *render_parsed(const struct store_event *e, bool with_content, json_t *parsed)
@@ -161,6 +162,19 @@ static char *comma_list(const char *v)
     return t;
 }
 
+/* A query time (RFC 3339) into *ms (0 when absent); false after answering 422. */
+static bool query_time(struct api_request *r, const char *name, int64_t *ms)
+{
+    const char *v = api__query(r, name);
+    *ms = 0;
+    if (!v || clock_parse_rfc3339(v, ms))
+        return true;
+    snprintf(r->error_field, sizeof(r->error_field), "%s", name);
+    api__respond_error(r, MHD_HTTP_BAD_REQUEST, "INVALID_REQUEST", "'%s' must be an RFC 3339 time",
+                       name);
+    return false;
+}
+
 void svix__msg_list(struct api_request *r)
 {
     int limit;
@@ -169,7 +183,12 @@ void svix__msg_list(struct api_request *r)
     if (!svix__page(r, &limit, &iterator) ||
         !svix__query_bool(r, "with_content", true, &with_content))
         return;
+    struct store_event_filter f = {.channel = api__query(r, "channel"),
+                                   .tag = api__query(r, "tag")};
+    if (!query_time(r, "before", &f.before_ms) || !query_time(r, "after", &f.after_ms))
+        return;
     char *types = comma_list(api__query(r, "event_types"));
+    f.event_types_json = types;
     struct store_event *evs = calloc((size_t)limit, sizeof(*evs));
     if (!evs)
         abort();
@@ -177,8 +196,8 @@ void svix__msg_list(struct api_request *r)
     bool has_more = false;
     struct err_detail d = {0};
     struct store *s = api__store_acquire(r->api);
-    enum err e = s ? service_event_list(s, r->key.mode, r->param[0], iterator, types, limit, evs,
-                                        &n, &has_more, &d)
+    enum err e = s ? service_event_list(s, r->key.mode, r->param[0], iterator, &f, limit, evs, &n,
+                                        &has_more, &d)
                    : ERR_IO;
     api__store_release(r->api, s);
     free(types);

@@ -93,10 +93,17 @@ static void render_error(struct api_request *r, unsigned status, const char *cod
 {
     r->render_error = NULL; /* answer once, in this shape */
     if (status == MHD_HTTP_BAD_REQUEST && r->error_field[0]) {
+        /* query parameters keep their (snake_case) names; body fields are camelCase */
+        static const char *const query_fields[] = {
+            "limit",        "iterator",         "order",   "before",       "after",
+            "with_content", "include_archived", "expunge", "get_if_exists"};
+        const char *where = "body";
+        for (size_t i = 0; i < sizeof(query_fields) / sizeof(query_fields[0]); i++)
+            if (!strcmp(r->error_field, query_fields[i]))
+                where = "query";
         char buf[64];
-        const char *field = wire_field(r->error_field, buf, sizeof(buf));
-        const char *where =
-            !strcmp(field, "limit") || !strcmp(field, "iterator") ? "query" : "body";
+        const char *field =
+            strcmp(where, "query") ? wire_field(r->error_field, buf, sizeof(buf)) : r->error_field;
         json_t *item = json_pack("{s:[s,s], s:s, s:s}", "loc", where, field, "msg", msg, "type",
                                  "value_error");
         api__respond_json(r, 422, json_pack("{s:[o]}", "detail", item));
