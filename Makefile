@@ -28,7 +28,7 @@ FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
 
-.PHONY: all deps run test unit integration check-asan check-format format clean bench bench-deps bench-scale bench-backlog bench-faulty bench-spread bench-fanout fuzz
+.PHONY: all deps run test unit integration check-asan check-format format clean bench bench-deps bench-scale bench-backlog bench-faulty bench-spread bench-fanout bench-tenants fuzz
 all: hookd
 
 # ---- dependencies ----------------------------------------------------------
@@ -144,6 +144,9 @@ bench-spread: bench-deps hookd node_modules/.stamp
 # a healthy endpoint's p99 send -> receipt alone and beside 9 faulty endpoints (BENCHMARKS.md)
 bench-fanout: bench-deps hookd
 	bench/fanout.sh
+
+bench-tenants: bench-deps hookd node_modules/.stamp
+	bench/tenants.sh
 
 bench-faulty: hookd
 	./bench/faulty.sh

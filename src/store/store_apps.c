@@ -18,10 +18,12 @@
 static const char SQL_APP_INSERT[] =
     "INSERT INTO applications (id, mode, uid, name, metadata, throttle_rate, created_at, "
     "updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)";
-static const char SQL_APP_GET[] =
-    "SELECT " APP_COLS " FROM applications "
-    "WHERE mode = ?1 AND deleted_at IS NULL AND (id = ?2 OR uid = ?2) "
-    "ORDER BY id = ?2 DESC LIMIT 1";
+/* By id, else by uid: two lookups, each on its own index (an OR of the two made
+ * SQLite walk every application of the mode). */
+static const char SQL_APP_GET_ID[] = "SELECT " APP_COLS " FROM applications "
+                                     "WHERE id = ?2 AND mode = ?1 AND deleted_at IS NULL";
+static const char SQL_APP_GET_UID[] = "SELECT " APP_COLS " FROM applications "
+                                      "WHERE mode = ?1 AND uid = ?2 AND deleted_at IS NULL";
 static const char SQL_APP_UPDATE[] =
     "UPDATE applications SET uid = ?3, name = ?4, metadata = ?5, throttle_rate = ?6, "
     "updated_at = ?7 WHERE id = ?1 AND mode = ?2 AND deleted_at IS NULL";
@@ -122,19 +124,21 @@ enum err store_application_insert(struct store *s, const struct store_applicatio
 enum err store_application_get(struct store *s, const char *mode, const char *id_or_uid,
                                struct store_application *out, struct err_detail *d)
 {
-    sqlite3_stmt *q = store__prepare(s, SQL_APP_GET);
-    store__bind_text(q, 1, mode);
-    store__bind_text(q, 2, id_or_uid);
-    int rc = sqlite3_step(q);
-    enum err e = ERR_OK;
+    int rc = SQLITE_DONE;
+    for (int pass = 0; pass < 2 && rc == SQLITE_DONE; pass++) {
+        sqlite3_stmt *q = store__prepare(s, pass == 0 ? SQL_APP_GET_ID : SQL_APP_GET_UID);
+        store__bind_text(q, 1, mode);
+        store__bind_text(q, 2, id_or_uid);
+        rc = sqlite3_step(q);
+        if (rc == SQLITE_ROW)
+            read_app(q, out);
+        sqlite3_reset(q);
+    }
     if (rc == SQLITE_ROW)
-        read_app(q, out);
-    else if (rc == SQLITE_DONE)
-        e = err_set(d, ERR_NOTFOUND, "NOT_FOUND", "application '%s' not found", id_or_uid);
-    else
-        e = store__db_err(s, rc, d, "read application");
-    sqlite3_reset(q);
-    return e;
+        return ERR_OK;
+    if (rc == SQLITE_DONE)
+        return err_set(d, ERR_NOTFOUND, "NOT_FOUND", "application '%s' not found", id_or_uid);
+    return store__db_err(s, rc, d, "read application");
 }
 
 enum err store_application_update(struct store *s, const struct store_application *a,

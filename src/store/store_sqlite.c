@@ -780,9 +780,11 @@ enum err store_endpoint_delete(struct store *s, const char *mode, const char *id
     return r;
 }
 
-static const char SQL_EP_FIND[] = "SELECT " EP_COLS " FROM endpoints WHERE mode = ?1 "
-                                  "AND application_id = ?2 AND deleted_at IS NULL "
-                                  "AND (id = ?3 OR uid = ?3) ORDER BY id = ?3 DESC LIMIT 1";
+/* By id, else by uid, each on its own index (as store_application_get). */
+static const char SQL_EP_FIND_ID[] = "SELECT " EP_COLS " FROM endpoints WHERE id = ?3 "
+                                     "AND mode = ?1 AND application_id = ?2 AND deleted_at IS NULL";
+static const char SQL_EP_FIND_UID[] = "SELECT " EP_COLS " FROM endpoints WHERE application_id = ?2 "
+                                      "AND uid = ?3 AND mode = ?1 AND deleted_at IS NULL";
 static const char SQL_EP_APP_SEQ[] =
     "SELECT seq FROM endpoints WHERE id = ?1 AND application_id = ?2 AND deleted_at IS NULL";
 static const char SQL_EP_APP_ASC[] = "SELECT " EP_COLS " FROM endpoints WHERE mode = ?1 "
@@ -796,20 +798,22 @@ enum err store_endpoint_find(struct store *s, const char *mode, const char *app_
                              const char *id_or_uid, struct store_endpoint *out,
                              struct err_detail *d)
 {
-    sqlite3_stmt *q = store__prepare(s, SQL_EP_FIND);
-    store__bind_text(q, 1, mode);
-    store__bind_text(q, 2, app_id);
-    store__bind_text(q, 3, id_or_uid);
-    int rc = sqlite3_step(q);
-    enum err e = ERR_OK;
+    int rc = SQLITE_DONE;
+    for (int pass = 0; pass < 2 && rc == SQLITE_DONE; pass++) {
+        sqlite3_stmt *q = store__prepare(s, pass == 0 ? SQL_EP_FIND_ID : SQL_EP_FIND_UID);
+        store__bind_text(q, 1, mode);
+        store__bind_text(q, 2, app_id);
+        store__bind_text(q, 3, id_or_uid);
+        rc = sqlite3_step(q);
+        if (rc == SQLITE_ROW)
+            read_endpoint(q, out);
+        sqlite3_reset(q);
+    }
     if (rc == SQLITE_ROW)
-        read_endpoint(q, out);
-    else if (rc == SQLITE_DONE)
-        e = err_set(d, ERR_NOTFOUND, "ENDPOINT_NOT_FOUND", "endpoint '%s' not found", id_or_uid);
-    else
-        e = store__db_err(s, rc, d, "read endpoint");
-    sqlite3_reset(q);
-    return e;
+        return ERR_OK;
+    if (rc == SQLITE_DONE)
+        return err_set(d, ERR_NOTFOUND, "ENDPOINT_NOT_FOUND", "endpoint '%s' not found", id_or_uid);
+    return store__db_err(s, rc, d, "read endpoint");
 }
 
 enum err store_endpoint_list_app(struct store *s, const char *mode, const char *app_id,

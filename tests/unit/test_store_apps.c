@@ -288,6 +288,76 @@ static void test_shared_payload_goes_with_the_last_message(void **state)
     store_close(s);
 }
 
+/* The plan of sql has a line containing want (EXPLAIN QUERY PLAN). */
+static bool plan_has(struct store *s, const char *sql, const char *want, char *plan, size_t len)
+{
+    char explain[2048];
+    snprintf(explain, sizeof(explain), "EXPLAIN QUERY PLAN %s", sql);
+    sqlite3_stmt *q = NULL;
+    assert_int_equal(sqlite3_prepare_v2(s->db, explain, -1, &q, NULL), SQLITE_OK);
+    bool found = false;
+    plan[0] = '\0';
+    while (sqlite3_step(q) == SQLITE_ROW) {
+        const char *detail = (const char *)sqlite3_column_text(q, 3);
+        found = found || strstr(detail, want);
+        strncat(plan, detail, len - strlen(plan) - 2);
+        strncat(plan, ";", len - strlen(plan) - 1);
+    }
+    sqlite3_finalize(q);
+    return found;
+}
+
+/* Lookups by id or uid go through their unique indexes, whatever the number of
+ * applications (an OR of id and uid once made SQLite walk every application of the
+ * mode on every publish). */
+static void test_lookups_use_their_indexes(void **state)
+{
+    (void)state;
+    struct store *s = fixture_open_store(dir);
+    make_app(s, "app_x", "live", "ux");
+    fixture_make_endpoint(s, "ep_1", "live", "https://1.example/", FIXTURE_SECRET, 1);
+    struct err_detail d = {0};
+    struct store_application a = {0};
+    assert_int_equal(store_application_get(s, "live", "ux", &a, &d), ERR_OK); /* both passes */
+    store_application_release(&a);
+    struct store_endpoint e = {0};
+    assert_int_equal(store_endpoint_find(s, "live", "app_default_live", "nope", &e, &d),
+                     ERR_NOTFOUND);
+    struct store_event ev = {0};
+    assert_int_equal(store_event_get(s, "app_x", "msg_nope", &ev, &d), ERR_NOTFOUND);
+    struct store_event_type t = {0};
+    assert_int_equal(store_event_type_get(s, "live", "nope", &t, &d), ERR_NOTFOUND);
+    struct store_candidate *c = NULL;
+    size_t nc = 0;
+    assert_int_equal(store_publish_candidates(s, "app_x", &c, &nc, &d), ERR_OK);
+    store_candidates_free(c, nc);
+    static const struct {
+        const char *sql_has, *plan_has;
+    } want[] = {
+        {"FROM applications WHERE id = ?2", "sqlite_autoindex_applications_1"},
+        {"FROM applications WHERE mode = ?1 AND uid = ?2", "applications_uid"},
+        {"FROM endpoints WHERE id = ?3", "sqlite_autoindex_endpoints_1"},
+        {"FROM endpoints WHERE application_id = ?2 AND uid = ?3", "endpoints_uid"},
+        {"FROM events WHERE application_id = ?1 AND (public_id", "events_public"},
+        {"FROM event_types WHERE mode = ?1 AND (name", "event_types_name"},
+        {"FROM endpoints e WHERE e.application_id = ?1", "endpoints_application"},
+    };
+    for (size_t w = 0; w < sizeof(want) / sizeof(want[0]); w++) {
+        bool seen = false;
+        for (int i = 0; i < s->ncache; i++) {
+            if (!strstr(s->cache[i].sql, want[w].sql_has))
+                continue;
+            seen = true;
+            char plan[1024];
+            if (!plan_has(s, s->cache[i].sql, want[w].plan_has, plan, sizeof(plan)))
+                fail_msg("%s: plan '%s' does not use %s", s->cache[i].sql, plan, want[w].plan_has);
+        }
+        if (!seen)
+            fail_msg("no statement with '%s' was prepared", want[w].sql_has);
+    }
+    store_close(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -299,6 +369,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_event_types, setup, teardown),
         cmocka_unit_test_setup_teardown(test_shared_payload_goes_with_the_last_message, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_lookups_use_their_indexes, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
