@@ -87,6 +87,9 @@ static const char *wire_field(const char *field, char *buf, size_t len)
     return buf;
 }
 
+/* A query parameter as r->error_field: "query:<name>" (names stay as sent). */
+#define QUERY_FIELD "query:"
+
 /* Svix's error bodies: {code, detail}, or 422 {detail: [{loc, msg, type}]} when
  * the fault is a field of the body or query. */
 static void render_error(struct api_request *r, unsigned status, const char *code, const char *msg)
@@ -94,9 +97,11 @@ static void render_error(struct api_request *r, unsigned status, const char *cod
     r->render_error = NULL; /* answer once, in this shape */
     if (status == MHD_HTTP_BAD_REQUEST && r->error_field[0]) {
         char buf[64];
-        const char *field = wire_field(r->error_field, buf, sizeof(buf));
+        bool query = !strncmp(r->error_field, QUERY_FIELD, strlen(QUERY_FIELD));
+        const char *field = query ? r->error_field + strlen(QUERY_FIELD)
+                                  : wire_field(r->error_field, buf, sizeof(buf));
         const char *where =
-            !strcmp(field, "limit") || !strcmp(field, "iterator") ? "query" : "body";
+            query || !strcmp(field, "limit") || !strcmp(field, "iterator") ? "query" : "body";
         json_t *item = json_pack("{s:[s,s], s:s, s:s}", "loc", where, field, "msg", msg, "type",
                                  "value_error");
         api__respond_json(r, 422, json_pack("{s:[o]}", "detail", item));
@@ -277,7 +282,7 @@ bool svix__order(struct api_request *r, bool *descending)
     *descending = order && !strcmp(order, "descending");
     if (!order || *descending || !strcmp(order, "ascending"))
         return true;
-    snprintf(r->error_field, sizeof(r->error_field), "order");
+    snprintf(r->error_field, sizeof(r->error_field), QUERY_FIELD "order");
     api__respond_error(r, MHD_HTTP_BAD_REQUEST, "INVALID_REQUEST",
                        "'order' must be ascending or descending");
     return false;
@@ -293,7 +298,7 @@ bool svix__query_bool(struct api_request *r, const char *name, bool def, bool *o
         *out = v[0] == 't';
         return true;
     }
-    snprintf(r->error_field, sizeof(r->error_field), "%s", name);
+    snprintf(r->error_field, sizeof(r->error_field), QUERY_FIELD "%s", name);
     api__respond_error(r, MHD_HTTP_BAD_REQUEST, "INVALID_REQUEST", "'%s' must be true or false",
                        name);
     return false;
