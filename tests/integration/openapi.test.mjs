@@ -1,7 +1,9 @@
 // docs/openapi.yaml itself: it parses, every $ref resolves and every response
-// schema compiles; its operations are exactly the routes of src/api/router.c;
-// and the response validator used by every API call of the suite
-// (lib/openapi.mjs) really rejects wrong bodies, statuses and routes.
+// schema compiles; its operations are exactly the routes of src/api/router.c
+// (/v1, operator routes) and src/surface/svix/router.c (/api/v1, plus a CORS
+// preflight on every /api/v1 path); and the response validator used by every
+// API call of the suite (lib/openapi.mjs) really rejects wrong bodies,
+// statuses and routes, in HookBridge's shapes and in Svix's.
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -13,6 +15,7 @@ import {
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const ROUTER_C = path.resolve(here, '../../src/api/router.c');
+const SVIX_ROUTER_C = path.resolve(here, '../../src/surface/svix/router.c');
 const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'];
 
 const ptr = (s) => s.replace(/~/g, '~0').replace(/\//g, '~1');
@@ -85,6 +88,22 @@ test('openapi: the document parses, is OpenAPI 3.1, every $ref resolves, every r
                 assert.ok(Array.isArray(media['x-error-codes']) && media['x-error-codes'].length,
                     `${method} ${p} ${status} lists its error codes`);
             }
+            if (p.startsWith('/api/v1/') && Number(status) >= 400) {
+                const media = r.content?.['application/json'];
+                assert.ok(media, `${method} ${p} ${status}: JSON error body (the SDKs parse every 4xx body)`);
+                if (status === '422') {
+                    assert.equal(resolvePointer(doc, media.schema.$ref), doc.components.schemas.SvixHttpValidationError,
+                        `${method} ${p} 422 uses Svix's HTTPValidationError`);
+                } else {
+                    assert.equal(resolvePointer(doc, media.schema.$ref), doc.components.schemas.SvixError,
+                        `${method} ${p} ${status} uses Svix's {code, detail}`);
+                    assert.ok(Array.isArray(media['x-svix-error-codes']) && media['x-svix-error-codes'].length,
+                        `${method} ${p} ${status} lists its codes`);
+                }
+            }
+            if (p.startsWith('/api/v1/') && Number(status) < 300) {
+                assert.equal(!r.content, status === '204', `${method} ${p} ${status}: a body exactly when not 204`);
+            }
             for (const ctype of Object.keys(r.content ?? {})) {
                 // Compiles (throws on a broken schema) and is not vacuous.
                 const errs = validateAgainst(`${at}/content/${ptr(ctype)}/schema`, Symbol.for('x'));
@@ -92,11 +111,23 @@ test('openapi: the document parses, is OpenAPI 3.1, every $ref resolves, every r
                 compiled++;
             }
         }
-        if (p.startsWith('/v1/')) {
-            for (const s of ['401', '429', '500', '503']) {
+        if (p.startsWith('/v1/') || (p.startsWith('/api/v1/') && method !== 'OPTIONS')) {
+            for (const s of ['401', '403', '429', '500', '503']) {
                 assert.ok(op.responses[s], `${method} ${p} documents ${s}`);
             }
         }
+        if (p.startsWith('/api/v1/') && method === 'POST') {
+            for (const s of ['409', '422']) {
+                assert.ok(op.responses[s], `${method} ${p} documents ${s} (Idempotency-Key)`);
+            }
+        }
+        if (p.startsWith('/api/v1/') && method === 'OPTIONS') {
+            assert.deepEqual(Object.keys(op.responses), ['204'], `${method} ${p}: a preflight answers 204`);
+            assert.equal(op.responses['204'].$ref, '#/components/responses/SvixPreflight');
+        }
+    }
+    for (const [p, item] of Object.entries(doc.paths)) {
+        if (p.startsWith('/api/v1/')) assert.ok(item.options, `${p} documents its CORS preflight (OPTIONS)`);
     }
     assert.ok(compiled >= 100, `compiled ${compiled} response schemas`);
 });
@@ -115,7 +146,16 @@ test('openapi: every route of src/api/router.c has an operation and every operat
         for (const m of methods) routes.push(routeKey(m, `/${seg}`));
     }
     assert.ok(routes.includes('GET /healthz') && routes.includes('GET /metrics'), `operator routes: ${routes}`);
-    const specRoutes = operations(doc).map(({ method, path: p }) => routeKey(method, p));
+    // The Svix surface: src/surface/svix/router.c's table, under /api/v1.
+    const svixSrc = fs.readFileSync(SVIX_ROUTER_C, 'utf8');
+    const svixTable = svixSrc.slice(svixSrc.indexOf('routes[] = {'), svixSrc.indexOf('};', svixSrc.indexOf('routes[] = {')));
+    const svixRoutes = [...svixTable.matchAll(/\{\s*"([A-Z]+)"\s*,\s*"([^"]+)"\s*,\s*(\w+)\s*\}/g)]
+        .map(([, method, p]) => routeKey(method, `/api/v1/${p}`));
+    assert.ok(svixRoutes.length >= 38, `parsed ${svixRoutes.length} routes from src/surface/svix/router.c`);
+    routes.push(...svixRoutes);
+    // OPTIONS on /api/v1 is the CORS preflight svix_route answers before routing.
+    const specRoutes = operations(doc).filter(({ method, path: p }) => !(method === 'OPTIONS' && p.startsWith('/api/v1/')))
+        .map(({ method, path: p }) => routeKey(method, p));
     const missing = routes.filter((r) => !specRoutes.includes(r));
     const extra = specRoutes.filter((r) => !routes.includes(r));
     assert.deepEqual(missing, [], 'routes of router.c without an operation in docs/openapi.yaml');
@@ -130,6 +170,13 @@ test('openapi: operations are found the way the router matches (literal segments
     assert.equal(findOperation('GET', '//v1//endpoints/').op.operationId, 'listEndpoints');
     assert.deepEqual(findOperation('GET', '/v1/nope'), { unrouted: 404 });
     assert.deepEqual(findOperation('DELETE', '/v1/webhooks/send'), { unrouted: 405 });
+    assert.equal(findOperation('GET', '/api/v1/app/acme/msg/msg_1/attempt/atmpt_2?expanded_statuses=true').op.operationId, 'svixGetAttempt');
+    assert.equal(findOperation('GET', '/api/v1/app/acme/attempt/msg/msg_1').op.operationId, 'svixListAttemptsByMessage');
+    assert.equal(findOperation('GET', '/api/v1/app/acme/endpoint/ep_1/msg').op.operationId, 'svixListEndpointMessages');
+    assert.equal(findOperation('GET', '/api/v1/app/acme/msg/msg_1/endpoint').op.operationId, 'svixListAttemptedDestinations');
+    assert.equal(findOperation('OPTIONS', '/api/v1/app/acme').op.operationId, 'svixPreflightAppId');
+    assert.deepEqual(findOperation('GET', '/api/v1/nope'), { unrouted: 404 });
+    assert.deepEqual(findOperation('DELETE', '/api/v1/app'), { unrouted: 405 });
 });
 
 test('openapi: the validator accepts documented responses and rejects wrong ones', () => {
@@ -213,4 +260,112 @@ test('openapi: the validator accepts documented responses and rejects wrong ones
     bad('GET', '/v1/logs', json(501, err('NOT_IMPLEMENTED')), /501/);
     bad('GET', '/v1/logs', json(501, err('OTHER')), /501/);
     bad('GET', '/v1/logs', json(501, { oops: true }), /501/);
+
+    // /v1 refuses portal tokens (403 FORBIDDEN), and only portal tokens get that 403.
+    const portal = { headers: { authorization: `Bearer whpt_${'a'.repeat(48)}` } };
+    const apiKey = { headers: { Authorization: 'Bearer hk_live_x' } };
+    const okReq = (method, p, res, req) => assert.doesNotThrow(() => validateResponse(method, p, res, req));
+    const badReq = (method, p, res, req, re) => assert.throws(() => validateResponse(method, p, res, req), re);
+    okReq('GET', '/v1/endpoints', json(403, err('FORBIDDEN')), portal);
+    okReq('GET', '/v1/nope', json(403, err('FORBIDDEN')), portal);
+    badReq('GET', '/v1/endpoints', json(403, err('FORBIDDEN')), apiKey, /portal token/);
+    bad('GET', '/v1/endpoints', json(403, err('FORBIDDEN')), /portal token/);
+    badReq('GET', '/v1/endpoints', json(403, err('INSUFFICIENT_ACCESS')), portal, /error\.code/);
+    okReq('POST', '/v1/api-keys', json(403, err('FORBIDDEN')), apiKey); // its own 403 (test key asking for live)
+});
+
+test('openapi: the validator checks the Svix surface (/api/v1) in Svix\'s shapes', () => {
+    const ok = (method, p, res, req) => assert.doesNotThrow(() => validateResponse(method, p, res, req));
+    const bad = (method, p, res, re, req) => assert.throws(() => validateResponse(method, p, res, req), re);
+    const portal = { headers: { authorization: `Bearer whpt_${'a'.repeat(48)}` } };
+    const app = {
+        id: 'app_01jq3vm5x9k2g7h8n0p4r6t8wy', uid: 'acme', name: 'Acme', throttleRate: null, rateLimit: null,
+        metadata: { plan: 'pro' }, createdAt: T0, updatedAt: T0,
+    };
+    const svixErr = (code) => ({ code, detail: 'x' });
+    // Svix bodies carry no meta; X-Request-Id is still on every JSON answer.
+    const sjson = (status, body) => {
+        const r = json(status, body);
+        r.headers['x-request-id'] = REQ;
+        return r;
+    };
+    const noContent = { status: 204, headers: {}, text: '' };
+
+    ok('GET', '/api/v1/app/acme', sjson(200, app));
+    ok('GET', '/api/v1/app/app_default_live', sjson(200, { ...app, id: 'app_default_live', uid: 'default' }));
+    bad('GET', '/api/v1/app/acme', sjson(200, { ...app, filter: null }), /filter/);
+    bad('GET', '/api/v1/app/acme', sjson(200, { ...app, id: 'app_1' }), /id/);
+    const { rateLimit: _, ...no1x } = app;
+    bad('GET', '/api/v1/app/acme', sjson(200, no1x), /rateLimit/);
+    bad('GET', '/api/v1/app/acme', sjson(200, { ...app, createdAt: '2026-01-02T03:04:05' }), /createdAt/);
+    bad('GET', '/api/v1/app/acme', sjson(200, { data: app, meta: { request_id: REQ } }), /required property 'id'/);
+    ok('POST', '/api/v1/app?get_if_exists=true', sjson(200, app));
+    ok('POST', '/api/v1/app', sjson(201, app));
+    bad('PATCH', '/api/v1/app/acme', sjson(201, app), /status 201 is not documented/);
+
+    // Lists: done is false exactly when iterator is set; prevIterator is null.
+    const list = (extra) => sjson(200, { data: [app], iterator: null, prevIterator: null, done: true, ...extra });
+    ok('GET', '/api/v1/app', list());
+    ok('GET', '/api/v1/app?limit=1', list({ iterator: app.id, done: false }));
+    bad('GET', '/api/v1/app', list({ done: false }), /oneOf/);
+    bad('GET', '/api/v1/app', list({ iterator: app.id }), /oneOf/);
+    bad('GET', '/api/v1/app', list({ data: undefined }), /data/);
+    bad('GET', '/api/v1/app', list({ prevIterator: 'x' }), /prevIterator/);
+    bad('GET', '/api/v1/app', list({ data: [{ ...app, extra: 1 }] }), /extra/);
+
+    // 204 answers have no body; the SDKs need a JSON body on every other 2xx.
+    ok('DELETE', '/api/v1/app/acme', noContent);
+    ok('GET', '/api/v1/health', noContent);
+    ok('HEAD', '/api/v1/health', noContent);
+    bad('DELETE', '/api/v1/app/acme', sjson(200, {}), /status 200 is not documented/);
+    ok('POST', '/api/v1/app/acme/msg/msg_1/endpoint/ep_1/resend', sjson(202, {}));
+    bad('POST', '/api/v1/app/acme/msg/msg_1/endpoint/ep_1/resend', { status: 202, headers: { 'content-type': 'application/json' }, text: '' }, /not JSON/);
+    bad('POST', '/api/v1/app/acme/msg/msg_1/endpoint/ep_1/resend', sjson(202, { ok: true }), /ok/);
+
+    // Errors: Svix's {code, detail} with the code of the status; 422 names a field.
+    ok('GET', '/api/v1/app/nope', sjson(404, svixErr('not_found')));
+    bad('GET', '/api/v1/app/nope', sjson(404, svixErr('conflict')), /code 'conflict' is not documented/);
+    bad('GET', '/api/v1/app/nope', sjson(404, { error: { code: 'NOT_FOUND', message: 'x' }, meta: { request_id: REQ } }), /additional|code/);
+    bad('GET', '/api/v1/app/nope', sjson(404, { code: 'not_found' }), /detail/);
+    ok('POST', '/api/v1/app', sjson(409, svixErr('conflict')));
+    ok('POST', '/api/v1/app', sjson(413, svixErr('payload_too_large')));
+    ok('POST', '/api/v1/app', sjson(400, svixErr('generic_error')));
+    const v422 = (loc) => sjson(422, { detail: [{ loc, msg: 'bad', type: 'value_error' }] });
+    ok('POST', '/api/v1/app', v422(['body', 'uid']));
+    ok('GET', '/api/v1/app?limit=0', v422(['query', 'limit']));
+    bad('GET', '/api/v1/app', v422(['header', 'limit']), /loc/);
+    bad('GET', '/api/v1/app', v422(['body']), /loc/);
+    bad('GET', '/api/v1/app/acme', v422(['query', 'limit']), /status 422 is not documented/);
+    bad('POST', '/api/v1/app', sjson(422, svixErr('generic_error')), /detail/);
+    ok('GET', '/api/v1/app', sjson(401, svixErr('authentication_failed')));
+    bad('GET', '/api/v1/app', sjson(401, { error: { code: 'UNAUTHORIZED', message: 'x' }, meta: { request_id: REQ } }), /additional|code/);
+    const limited = sjson(429, svixErr('rate_limited'));
+    bad('GET', '/api/v1/app', limited, /Retry-After/);
+    limited.headers['retry-after'] = '2';
+    ok('GET', '/api/v1/app', limited);
+    ok('GET', '/api/v1/app', sjson(503, svixErr('server_error')));
+
+    // 403 insufficient_access: portal tokens only.
+    ok('POST', '/api/v1/app', sjson(403, svixErr('insufficient_access')), portal);
+    bad('POST', '/api/v1/app', sjson(403, svixErr('insufficient_access')), /portal token/);
+
+    // Not routed: OPTIONS is a preflight anywhere; else auth, portal scope, 404 / 405.
+    const preflight = { status: 204, text: '', headers: {
+        'access-control-allow-methods': 'GET, POST, PUT, PATCH, DELETE',
+        'access-control-allow-headers': 'Authorization, Content-Type, Idempotency-Key, svix-req-id',
+        'access-control-max-age': '600' } };
+    ok('OPTIONS', '/api/v1/app/acme/endpoint', preflight);
+    ok('OPTIONS', '/api/v1/nope/at/all', preflight);
+    bad('OPTIONS', '/api/v1/app', { ...preflight, headers: { ...preflight.headers, 'access-control-max-age': '5' } }, /Max-Age/);
+    bad('OPTIONS', '/api/v1/app', noContent, /required header/);
+    ok('GET', '/api/v1/nope', sjson(404, svixErr('not_found')));
+    ok('GET', '/api/v1/nope', sjson(401, svixErr('authentication_failed')));
+    ok('GET', '/api/v1/nope', sjson(403, svixErr('insufficient_access')), portal);
+    bad('GET', '/api/v1/nope', sjson(403, svixErr('insufficient_access')), /portal token/);
+    bad('GET', '/api/v1/nope', sjson(200, {}), /no operation/);
+    ok('DELETE', '/api/v1/app', sjson(405, svixErr('method_not_allowed')));
+    bad('DELETE', '/api/v1/app', sjson(404, svixErr('not_found')), /expected 405/);
+    bad('DELETE', '/api/v1/app', sjson(405, { error: { code: 'METHOD_NOT_ALLOWED', message: 'x' }, meta: { request_id: REQ } }), /additional|code/);
+    ok('POST', '/api/v1/nope', sjson(422, { detail: [{ loc: ['body', 'idempotencyKey'], msg: 'too long', type: 'value_error' }] }));
+    bad('GET', '/api/v1/nope', sjson(422, { detail: [{ loc: ['body', 'idempotencyKey'], msg: 'too long', type: 'value_error' }] }), /expected 404/);
 });

@@ -5,17 +5,12 @@
 // event delivers it there.
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { Svix as Svix2, ApiException } from 'svix';
-import { Svix as Svix1 } from 'svix1';
+import { ApiException } from 'svix';
 import { setup } from './lib/hookd.mjs';
+import { clients } from './lib/svix.mjs';
 import { scaled, waitFor } from './lib/util.mjs';
 
 const T = { timeout: scaled(60_000) };
-
-function clients(h) {
-    const opts = { serverUrl: `http://127.0.0.1:${h.port}`, retryScheduleInMs: [] };
-    return { v2: new Svix2(h.key, opts), v1: new Svix1(h.key, opts) };
-}
 
 test('svix attempts: list by message, get one, attempted destinations, resend', T, async (t) => {
     const env = await setup(t);

@@ -4,8 +4,8 @@
 // endpoint receives an event it does not match.
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { Svix } from 'svix';
 import { setup } from './lib/hookd.mjs';
+import { clients } from './lib/svix.mjs';
 import { scaled } from './lib/util.mjs';
 
 const ENDPOINTS = 5; // each event matches 3 of them (below)
@@ -14,7 +14,7 @@ const CONCURRENCY = 8;
 test('kill -9 while publishing fan-out events: every acknowledged event reaches every matching endpoint', { timeout: scaled(120_000) }, async (t) => {
     const env = await setup(t);
     const h = await env.startHookd();
-    const svix = (hk) => new Svix(hk.key, { serverUrl: `http://127.0.0.1:${hk.port}`, retryScheduleInMs: [] });
+    const svix = (hk) => clients(hk).v2;
     const client = svix(h);
     const app = await client.application.create({ name: 'Crash', uid: 'crash' });
     // receivers hang until the restart, so the deliveries are in flight at the kill

@@ -7,17 +7,12 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
-import { Svix as Svix2, Webhook, WebhookVerificationError, ApiException } from 'svix';
-import { Svix as Svix1 } from 'svix1';
+import { Webhook, WebhookVerificationError, ApiException } from 'svix';
 import { setup } from './lib/hookd.mjs';
+import { clients } from './lib/svix.mjs';
 import { httpRequest, scaled, sleep, waitFor } from './lib/util.mjs';
 
 const T = { timeout: scaled(60_000) };
-
-function clients(h) {
-    const opts = { serverUrl: `http://127.0.0.1:${h.port}`, retryScheduleInMs: [] };
-    return { v2: new Svix2(h.key, opts), v1: new Svix1(h.key, opts) };
-}
 
 async function raw(h, method, path, body, headers = {}) {
     const payload = body === undefined ? '' : JSON.stringify(body);

@@ -2,8 +2,9 @@
 // tag, before, after and event_types, through the real SDK.
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { Svix, ApiException } from 'svix';
+import { ApiException } from 'svix';
 import { setup } from './lib/hookd.mjs';
+import { clients } from './lib/svix.mjs';
 import { scaled } from './lib/util.mjs';
 
 const T = { timeout: scaled(30_000) };
@@ -11,7 +12,7 @@ const T = { timeout: scaled(30_000) };
 test('svix message list: channel, tag, before, after, event_types', T, async (t) => {
     const env = await setup(t);
     const h = await env.startHookd();
-    const svix = new Svix(h.key, { serverUrl: `http://127.0.0.1:${h.port}`, retryScheduleInMs: [] });
+    const svix = clients(h).v2; // every answer checked against docs/openapi.yaml
     const app = await svix.application.create({ name: 'Acme' });
     const m1 = await svix.message.create(app.id, { eventType: 'a.x', payload: {}, channels: ['eu', 'vip'], tags: ['t1'] });
     await new Promise((resolve) => setTimeout(resolve, 20)); // distinct creation milliseconds

@@ -3,12 +3,13 @@
 // it never reaches /v1 or another application.
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { Svix, ApiException } from 'svix';
+import { ApiException } from 'svix';
 import { setup } from './lib/hookd.mjs';
+import { clients } from './lib/svix.mjs';
 import { httpRequest, scaled } from './lib/util.mjs';
 
 const T = { timeout: scaled(30_000) };
-const sdk = (h, token) => new Svix(token, { serverUrl: `http://127.0.0.1:${h.port}`, retryScheduleInMs: [] });
+const sdk = (h, token) => clients(h, token).v2;
 
 async function code(promise) {
     try {
@@ -52,9 +53,9 @@ test('svix app-portal-access: scoped, read-only, and never reaching /v1 or other
     assert.equal(await code(p.application.delete('acme')), 403);
     assert.equal(await code(p.eventType.create({ name: 'x.y', description: 'x' })), 403);
     assert.equal(await code(p.authentication.appPortalAccess('acme', {})), 403);
-    let r = await httpRequest({ port: h.port, method: 'GET', path: '/v1/endpoints', validate: false, headers: { authorization: `Bearer ${access.token}` } });
+    let r = await httpRequest({ port: h.port, method: 'GET', path: '/v1/endpoints', headers: { authorization: `Bearer ${access.token}` } });
     assert.equal(r.status, 403);
-    r = await httpRequest({ port: h.port, method: 'GET', path: '/v1/api-keys', validate: false, headers: { authorization: `Bearer ${access.token}` } });
+    r = await httpRequest({ port: h.port, method: 'GET', path: '/v1/api-keys', headers: { authorization: `Bearer ${access.token}` } });
     assert.equal(r.status, 403);
 
     // a read-only token (readOnly, or only View* capabilities) reads but never writes
@@ -76,7 +77,7 @@ test('svix app-portal-access: scoped, read-only, and never reaching /v1 or other
 test('svix CORS: preflights answered without a token; every answer, errors included, carries the allowed origin', T, async (t) => {
     const env = await setup(t);
     const h = await env.startHookd({ extraArgs: ['--portal-origins', 'https://portal.example, https://b.example'] });
-    const req = (method, path, origin, key = h.key) => httpRequest({ port: h.port, method, path, validate: false,
+    const req = (method, path, origin, key = h.key) => httpRequest({ port: h.port, method, path,
         headers: { origin, ...(key ? { authorization: `Bearer ${key}` } : {}) } });
     let r = await req('OPTIONS', '/api/v1/app/acme/endpoint', 'https://portal.example', null);
     assert.equal(r.status, 204);
@@ -98,7 +99,7 @@ test('svix CORS: preflights answered without a token; every answer, errors inclu
     assert.equal(r.headers['access-control-allow-origin'], undefined);
 
     const any = await env.startHookd(); // default: any origin
-    r = await httpRequest({ port: any.port, method: 'GET', path: '/api/v1/app', validate: false,
+    r = await httpRequest({ port: any.port, method: 'GET', path: '/api/v1/app',
         headers: { origin: 'https://x.example', authorization: `Bearer ${any.key}` } });
     assert.equal(r.headers['access-control-allow-origin'], '*');
 });

@@ -156,11 +156,16 @@ void svix__msg_destinations(struct api_request *r)
         const struct store_endpoint *ep = &eps[i];
         const char *text;
         int status = message_status(msgs[i].status, &text);
+        /* MessageEndpointOut: EndpointOut's fields (both SDKs' names) plus the status */
+        json_t *types =
+            svix__json_or(ep->all_event_types ? NULL : ep->event_types_json, json_null());
+        json_t *rate = ep->rate_limit_rps ? json_integer(ep->rate_limit_rps) : json_null();
         json_t *item = json_pack(
-            "{s:s, s:s?, s:s, s:s, s:b, s:o, s:i, s:o, s:o, s:i, s:s, s:o}", "id", ep->id, "uid",
-            ep->uid, "url", ep->url ? ep->url : "", "description",
-            ep->description ? ep->description : "", "disabled", ep->disabled, "channels",
-            svix__json_or(ep->channels_json, json_null()), "version", 1, "createdAt",
+            "{s:s, s:s?, s:s, s:s, s:b, s:O, s:o, s:o, s:O, s:o, s:i, s:o, s:o, s:i, s:s, s:o}",
+            "id", ep->id, "uid", ep->uid, "url", ep->url ? ep->url : "", "description",
+            ep->description ? ep->description : "", "disabled", ep->disabled, "eventTypes", types,
+            "filterTypes", types, "channels", svix__json_or(ep->channels_json, json_null()),
+            "throttleRate", rate, "rateLimit", rate, "version", 1, "createdAt",
             svix__time(ep->created_at_ms), "updatedAt", svix__time(ep->updated_at_ms), "status",
             status, "statusText", text, "nextAttempt",
             msgs[i].next_attempt_at_ms ? svix__time(msgs[i].next_attempt_at_ms) : json_null());

@@ -87,23 +87,27 @@ static const char *wire_field(const char *field, char *buf, size_t len)
     return buf;
 }
 
+/* A query parameter as r->error_field: "query:<name>" (names stay as sent). */
+#define QUERY_FIELD "query:"
+
 /* Svix's error bodies: {code, detail}, or 422 {detail: [{loc, msg, type}]} when
  * the fault is a field of the body or query. */
 static void render_error(struct api_request *r, unsigned status, const char *code, const char *msg)
 {
     r->render_error = NULL; /* answer once, in this shape */
     if (status == MHD_HTTP_BAD_REQUEST && r->error_field[0]) {
-        /* query parameters keep their (snake_case) names; body fields are camelCase */
+        /* query parameters keep their names as sent ("query:<name>", or a name below
+         * that the store or service sets); body fields are camelCase */
         static const char *const query_fields[] = {
             "limit",        "iterator",         "order",   "before",       "after",
             "with_content", "include_archived", "expunge", "get_if_exists"};
-        const char *where = "body";
-        for (size_t i = 0; i < sizeof(query_fields) / sizeof(query_fields[0]); i++)
-            if (!strcmp(r->error_field, query_fields[i]))
-                where = "query";
+        bool query = !strncmp(r->error_field, QUERY_FIELD, strlen(QUERY_FIELD));
+        const char *name = query ? r->error_field + strlen(QUERY_FIELD) : r->error_field;
+        for (size_t i = 0; !query && i < sizeof(query_fields) / sizeof(query_fields[0]); i++)
+            query = !strcmp(name, query_fields[i]);
         char buf[64];
-        const char *field =
-            strcmp(where, "query") ? wire_field(r->error_field, buf, sizeof(buf)) : r->error_field;
+        const char *field = query ? name : wire_field(name, buf, sizeof(buf));
+        const char *where = query ? "query" : "body";
         json_t *item = json_pack("{s:[s,s], s:s, s:s}", "loc", where, field, "msg", msg, "type",
                                  "value_error");
         api__respond_json(r, 422, json_pack("{s:[o]}", "detail", item));
@@ -284,7 +288,7 @@ bool svix__order(struct api_request *r, bool *descending)
     *descending = order && !strcmp(order, "descending");
     if (!order || *descending || !strcmp(order, "ascending"))
         return true;
-    snprintf(r->error_field, sizeof(r->error_field), "order");
+    snprintf(r->error_field, sizeof(r->error_field), QUERY_FIELD "order");
     api__respond_error(r, MHD_HTTP_BAD_REQUEST, "INVALID_REQUEST",
                        "'order' must be ascending or descending");
     return false;
@@ -300,7 +304,7 @@ bool svix__query_bool(struct api_request *r, const char *name, bool def, bool *o
         *out = v[0] == 't';
         return true;
     }
-    snprintf(r->error_field, sizeof(r->error_field), "%s", name);
+    snprintf(r->error_field, sizeof(r->error_field), QUERY_FIELD "%s", name);
     api__respond_error(r, MHD_HTTP_BAD_REQUEST, "INVALID_REQUEST", "'%s' must be true or false",
                        name);
     return false;

@@ -1,9 +1,13 @@
 // Response validation against docs/openapi.yaml. Every response the suite
-// receives from hookd (see httpRequest in util.mjs) goes through
-// validateResponse(): the (method, path, status) must be an operation's
-// documented response (or one of the document's x-hookd-unrouted-responses
-// for paths/methods hookd does not route), and the body must match that
-// response's schema, including the x-error-codes list of error responses.
+// receives from hookd (see httpRequest in util.mjs, and the validating fetch
+// the `svix` SDK clients of svix.mjs use) goes through validateResponse(): the
+// (method, path, status) must be an operation's documented response (or one of
+// the document's x-hookd-unrouted-responses, or x-hookd-svix-unrouted-responses
+// under /api/v1, for paths/methods hookd does not route), and the body must
+// match that response's schema, including the x-error-codes (HookBridge
+// `error.code`) or x-svix-error-codes (Svix `code`) list of error responses. A
+// response marked x-hookd-portal-token-only is only valid for a request whose
+// Authorization is a portal token (`Bearer whpt_…`).
 // Schemas are compiled with Ajv (JSON Schema 2020-12, as OpenAPI 3.1 uses)
 // against the whole document, so '#/components/schemas/X' refs resolve.
 import fs from 'node:fs';
@@ -115,12 +119,45 @@ function formatErrors(errors) {
     }).join('\n    ');
 }
 
+/** Is this a path of the Svix surface (/api/v1/...)? */
+export function isSvixPath(urlPath) {
+    const segs = splitPath(urlPath);
+    return segs[0] === 'api' && segs[1] === 'v1';
+}
+
+/** Does a request with these headers carry a portal token (`Authorization: Bearer whpt_…`)? */
+function portalRequest(headers = {}) {
+    const auth = Object.entries(headers).find(([k]) => k.toLowerCase() === 'authorization')?.[1];
+    return /^bearer\s+whpt_/i.test(String(auth ?? ''));
+}
+
+/**
+ * What hookd may answer, before or instead of routing, to a request that
+ * matches no operation: {allowedKey, statuses, expected}.
+ */
+function unroutedRule(method, urlPath, found) {
+    const m = method.toUpperCase();
+    if (isSvixPath(urlPath)) {
+        // svix_route: OPTIONS is a preflight on any path; else authenticate (401/429),
+        // portal scope (403), Idempotency-Key of a POST (422), then 404/405.
+        if (m === 'OPTIONS') return { key: 'x-hookd-svix-unrouted-responses', statuses: ['204'], expected: 204 };
+        const statuses = [String(found.unrouted), '401', '403', '429', '500', '503'];
+        if (m === 'POST') statuses.push('422');
+        return { key: 'x-hookd-svix-unrouted-responses', statuses, expected: found.unrouted };
+    }
+    // 401 and 403 (a portal token) are only possible before routing on /v1 paths; 404/405 per the router.
+    const statuses = [String(found.unrouted), '503'];
+    if (splitPath(urlPath)[0] === 'v1') statuses.push('401', '403');
+    return { key: 'x-hookd-unrouted-responses', statuses, expected: found.unrouted };
+}
+
 /**
  * Throws unless the response {status, headers, text} to method + urlPath is
- * described by docs/openapi.yaml. Returns the name of what it was checked
+ * described by docs/openapi.yaml. req: the request's {headers} (for responses
+ * only a portal token may get). Returns the name of what it was checked
  * against (operationId or 'unrouted').
  */
-export function validateResponse(method, urlPath, res) {
+export function validateResponse(method, urlPath, res, req = {}) {
     const { doc } = getState();
     const found = findOperation(method, urlPath);
     const status = String(res.status);
@@ -129,16 +166,13 @@ export function validateResponse(method, urlPath, res) {
     let opName;
     if (found.unrouted) {
         opName = `unrouted ${method} ${urlPath.split('?')[0]}`;
-        const allowed = doc['x-hookd-unrouted-responses'] ?? {};
-        // 401 is only possible before routing on /v1 paths; 404/405 per the router.
-        const ok = status === String(found.unrouted) ||
-            (status === '401' && splitPath(urlPath)[0] === 'v1') || status === '503';
-        if (!ok || !allowed[status]) {
+        const rule = unroutedRule(method, urlPath, found);
+        const allowed = doc[rule.key] ?? {};
+        if (!rule.statuses.includes(status) || !allowed[status]) {
             fail(opName, `hookd has no operation for ${method} ${urlPath} in docs/openapi.yaml, ` +
-                `and ${status} is not the router's answer for it (expected ${found.unrouted})`, res);
+                `and ${status} is not the router's answer for it (expected ${rule.expected})`, res);
         }
-        ({ obj: response, pointer: respPointer } = deref(allowed[status],
-            `#/x-hookd-unrouted-responses/${status}`));
+        ({ obj: response, pointer: respPointer } = deref(allowed[status], `#/${rule.key}/${status}`));
     } else {
         opName = `${found.op.operationId} (${method} ${found.tpl})`;
         const responses = found.op.responses ?? {};
@@ -150,6 +184,9 @@ export function validateResponse(method, urlPath, res) {
             `${found.pointer}/responses/${status}`));
     }
     const where = `${opName} -> ${status}`;
+    if (response['x-hookd-portal-token-only'] && !portalRequest(req.headers)) {
+        fail(where, 'only a request with a portal token (Bearer whpt_…) may get this response', res);
+    }
     const content = response.content;
     const bodyless = method.toUpperCase() === 'HEAD' || res.status === 204 || res.status === 304;
     if (!content || bodyless) {
@@ -167,6 +204,10 @@ export function validateResponse(method, urlPath, res) {
     const codes = media['x-error-codes'];
     if (codes && !codes.includes(value?.error?.code)) {
         fail(where, `error.code '${value?.error?.code}' is not documented for this response (documented: ${codes.join(', ')})`, res);
+    }
+    const svixCodes = media['x-svix-error-codes'];
+    if (svixCodes && !svixCodes.includes(value?.code)) {
+        fail(where, `code '${value?.code}' is not documented for this response (documented: ${svixCodes.join(', ')})`, res);
     }
     checkHeaders(where, response, respPointer, res);
     return opName;
@@ -210,5 +251,6 @@ function parseJson(res, where = 'response') {
 /** Is this request path one of hookd's (so its response must be validated)? */
 export function isHookdPath(urlPath) {
     const segs = splitPath(urlPath);
-    return segs[0] === 'v1' || (segs.length === 1 && (segs[0] === 'healthz' || segs[0] === 'metrics'));
+    return segs[0] === 'v1' || isSvixPath(urlPath) ||
+        (segs.length === 1 && (segs[0] === 'healthz' || segs[0] === 'metrics'));
 }

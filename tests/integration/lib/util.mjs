@@ -47,7 +47,7 @@ export async function closedPort() {
  * the raw body; never rejects on HTTP status, only on transport errors.
  * validate: check the response against docs/openapi.yaml (lib/openapi.mjs)
  * and reject if it does not match; default: for hookd's paths (/v1/...,
- * /healthz, /metrics). Hookd#api always validates.
+ * /api/v1/..., /healthz, /metrics). Hookd#api always validates.
  */
 export function httpRequest({ port, method = 'GET', path = '/', headers = {}, body, timeout = 15_000,
     validate = isHookdPath(path) }) {
@@ -60,7 +60,7 @@ export function httpRequest({ port, method = 'GET', path = '/', headers = {}, bo
                     const out = { status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks) };
                     if (validate) {
                         try {
-                            validateResponse(method, path, { ...out, text: out.body.toString('utf8') });
+                            validateResponse(method, path, { ...out, text: out.body.toString('utf8') }, { headers });
                         } catch (e) {
                             reject(e);
                             return;
