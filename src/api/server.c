@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include "api/internal.h"
+#include "surface/svix/svix.h"
 #include "util/log.h"
 
 struct store *api__store_acquire(struct api *a)
@@ -256,6 +257,7 @@ void api__request_handle(struct api_request *r)
     struct api *a = r->api;
     __atomic_add_fetch(&a->stats.requests, 1, __ATOMIC_RELAXED);
     __atomic_add_fetch(&a->active_submitters, 1, __ATOMIC_SEQ_CST);
+    svix_claim(r); /* errors before routing answer in the Svix shape under /api/v1 */
     if (__atomic_load_n(&a->draining, __ATOMIC_SEQ_CST))
         api__respond_error(r, MHD_HTTP_SERVICE_UNAVAILABLE, "SHUTTING_DOWN",
                            "hookd is shutting down; retry against another node or later");

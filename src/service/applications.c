@@ -135,12 +135,11 @@ static enum err apply(struct store *s, struct commit_op *op)
     }
     struct store_application a = {0};
     enum err e = store_application_get(s, x->mode, x->target, &a, d);
-    if (e == ERR_NOTFOUND && x->kind == APP_REPLACE) /* PUT creates; the path names its uid */
-        return create(s, x,
-                      x->has_uid                                                      ? x->in.uid
-                      : names_is_uid(x->target) && strncmp(x->target, "app_", 4) != 0 ? x->target
-                                                                                      : NULL,
-                      d);
+    /* PUT creates an application the path names by uid; an id hookd did not make
+     * cannot be created (a repeated PUT would make a new one each time): 404 */
+    if (e == ERR_NOTFOUND && x->kind == APP_REPLACE && names_is_uid(x->target) &&
+        strncmp(x->target, "app_", 4) != 0)
+        return create(s, x, x->has_uid ? x->in.uid : x->target, d);
     if (e != ERR_OK)
         return e;
     if (x->kind == APP_DELETE) {

@@ -254,6 +254,35 @@ static void merge(struct store_endpoint *e, const json_t *fields, bool reset)
 #undef FIELD
 }
 
+/* A new endpoint of app_id from the op's fields (uid: the fields', else uid). */
+static enum err create_endpoint(struct store *s, struct service_endpoint_op *x, const char *app_id,
+                                const char *uid, struct err_detail *d)
+{
+    struct store_endpoint *ep = &x->ep;
+    store_endpoint_release(ep);
+    memset(ep, 0, sizeof(*ep));
+    int64_t now = clock_now_ms();
+    id_prefixed_hex(ep->id, sizeof(ep->id), "ep_", 32);
+    snprintf(ep->mode, sizeof(ep->mode), "%s", x->mode);
+    snprintf(ep->application_id, sizeof(ep->application_id), "%s", app_id);
+    ep->hmac_enabled = true;
+    ep->all_event_types = true;
+    merge(ep, x->fields, true);
+    if (!ep->uid && uid)
+        ep->uid = dup_or_null(uid);
+    ep->created_at_ms = ep->updated_at_ms = now;
+    struct store_signing_key k = {0};
+    id_prefixed_hex(k.id, sizeof(k.id), "sk_", 24);
+    if (!x->secret[0])
+        id_signing_secret(x->secret, sizeof(x->secret));
+    snprintf(k.secret, sizeof(k.secret), "%s", x->secret);
+    k.created_at_ms = now;
+    enum err e = store_endpoint_insert(s, ep, &k, d);
+    explicit_bzero(k.secret, sizeof(k.secret));
+    x->created = e == ERR_OK;
+    return e;
+}
+
 static enum err apply(struct store *s, struct commit_op *op)
 {
     struct service_endpoint_op *x = (struct service_endpoint_op *)op;
@@ -271,28 +300,18 @@ static enum err apply(struct store *s, struct commit_op *op)
         struct service_idem *idem = &x->head.idem;
         if ((e = service_idem_begin(s, x->mode, idem, d)) != ERR_OK)
             return e;
-        if (idem->replayed)
+        if (idem->replayed) {
+            x->created = idem->rec.status == 201;
             return store_endpoint_get(s, x->mode, idem->rec.resource, false, &x->ep, d);
-        struct store_endpoint *ep = &x->ep;
-        int64_t now = clock_now_ms();
-        id_prefixed_hex(ep->id, sizeof(ep->id), "ep_", 32);
-        snprintf(ep->mode, sizeof(ep->mode), "%s", x->mode);
-        snprintf(ep->application_id, sizeof(ep->application_id), "%s", app_id);
-        ep->hmac_enabled = true;
-        ep->all_event_types = true;
-        merge(ep, x->fields, true);
-        ep->created_at_ms = ep->updated_at_ms = now;
-        struct store_signing_key k = {0};
-        id_prefixed_hex(k.id, sizeof(k.id), "sk_", 24);
-        if (!x->secret[0])
-            id_signing_secret(x->secret, sizeof(x->secret));
-        snprintf(k.secret, sizeof(k.secret), "%s", x->secret);
-        k.created_at_ms = now;
-        e = store_endpoint_insert(s, ep, &k, d);
-        explicit_bzero(k.secret, sizeof(k.secret));
-        return e != ERR_OK ? e : service_idem_end(s, x->mode, idem, 201, ep->id, 0, d);
+        }
+        e = create_endpoint(s, x, app_id, NULL, d);
+        return e != ERR_OK ? e : service_idem_end(s, x->mode, idem, 201, x->ep.id, 0, d);
     }
-    if ((e = store_endpoint_find(s, x->mode, app_id, x->target, &x->ep, d)) != ERR_OK)
+    e = store_endpoint_find(s, x->mode, app_id, x->target, &x->ep, d);
+    if (e == ERR_NOTFOUND && x->kind == ENDPOINT_REPLACE && names_is_uid(x->target) &&
+        strncmp(x->target, "ep_", 3) != 0) /* PUT creates; the path names its uid */
+        return create_endpoint(s, x, app_id, x->target, d);
+    if (e != ERR_OK)
         return e;
     if (x->kind == ENDPOINT_DELETE)
         return store_endpoint_delete(s, x->mode, x->ep.id, clock_now_ms(), d);

@@ -43,7 +43,7 @@ struct endpoint_fields {
 
 enum endpoint_write {
     ENDPOINT_CREATE,  /* url required */
-    ENDPOINT_REPLACE, /* PUT: url required, absent fields reset */
+    ENDPOINT_REPLACE, /* PUT: url required, absent fields reset; creates a missing uid */
     ENDPOINT_PATCH,   /* only present fields change */
     ENDPOINT_DELETE,
 };
@@ -58,6 +58,7 @@ struct service_endpoint_op {
     char secret[ID_MAX]; /* CREATE: the first signing secret (given or made) */
     /* out */
     struct store_endpoint ep;
+    bool created; /* a new endpoint (CREATE, or a PUT naming a missing uid) */
 };
 
 enum err service_endpoint_op_init(struct service_endpoint_op *x, enum endpoint_write kind,

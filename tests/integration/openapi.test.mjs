@@ -333,7 +333,8 @@ test('openapi: the validator checks the Svix surface (/api/v1) in Svix\'s shapes
     const v422 = (loc) => sjson(422, { detail: [{ loc, msg: 'bad', type: 'value_error' }] });
     ok('POST', '/api/v1/app', v422(['body', 'uid']));
     ok('GET', '/api/v1/app?limit=0', v422(['query', 'limit']));
-    bad('GET', '/api/v1/app', v422(['header', 'limit']), /loc/);
+    ok('POST', '/api/v1/app', v422(['header', 'idempotency-key']));
+    bad('GET', '/api/v1/app', v422(['cookie', 'limit']), /loc/);
     bad('GET', '/api/v1/app', v422(['body']), /loc/);
     bad('GET', '/api/v1/app/acme', v422(['query', 'limit']), /status 422 is not documented/);
     bad('POST', '/api/v1/app', sjson(422, svixErr('generic_error')), /detail/);

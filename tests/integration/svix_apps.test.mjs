@@ -256,3 +256,19 @@ test('svix: event types with both SDKs: create, 409, get, upsert, patch, archive
     assert.equal(r.text, '');
     await rejectsWith(v2.eventType.get('order.shipped'), ApiException2, 404);
 });
+
+test('svix upserts: PUT makes an application or endpoint named by a missing uid, never one with a chosen id', T, async (t) => {
+    const env = await setup(t);
+    const h = await env.startHookd();
+    const { v2 } = clients(h);
+    const app = await v2.application.upsert('made-by-put', { name: 'Made' });
+    assert.equal(app.uid, 'made-by-put');
+    await rejectsWith(v2.application.upsert('app_01m8zzzzzzzzzzzzzzzzzzzzzz', { name: 'x' }), ApiException2, 404);
+    const ep = await v2.endpoint.upsert(app.id, 'ep-by-put', { url: 'https://example.com/hook' });
+    assert.equal(ep.uid, 'ep-by-put');
+    const again = await v2.endpoint.upsert(app.id, 'ep-by-put', { url: 'https://example.com/other' });
+    assert.equal(again.id, ep.id);
+    assert.equal(again.url, 'https://example.com/other');
+    await rejectsWith(v2.endpoint.upsert(app.id, 'ep_0123456789abcdef0123456789abcdef', { url: 'https://example.com/x' }), ApiException2, 404);
+    assert.equal((await v2.endpoint.list(app.id)).data.length, 1);
+});

@@ -60,8 +60,7 @@ static void write_done(struct api_request *r)
     else if (x->svc.kind == ENDPOINT_DELETE)
         api__respond_raw(r, MHD_HTTP_NO_CONTENT, "", 0, NULL, 0);
     else
-        api__respond_json(r, x->svc.kind == ENDPOINT_CREATE ? MHD_HTTP_CREATED : MHD_HTTP_OK,
-                          render(&x->svc.ep));
+        api__respond_json(r, x->svc.created ? MHD_HTTP_CREATED : MHD_HTTP_OK, render(&x->svc.ep));
     service_endpoint_op_release(&x->svc);
     free(x);
 }

@@ -108,6 +108,10 @@ static void render_error(struct api_request *r, unsigned status, const char *cod
         char buf[64];
         const char *field = query ? name : wire_field(name, buf, sizeof(buf));
         const char *where = query ? "query" : "body";
+        if (!strcmp(name, "idempotency_key")) { /* the Idempotency-Key header */
+            where = "header";
+            field = "idempotency-key";
+        }
         json_t *item = json_pack("{s:[s,s], s:s, s:s}", "loc", where, field, "msg", msg, "type",
                                  "value_error");
         api__respond_json(r, 422, json_pack("{s:[o]}", "detail", item));
@@ -196,6 +200,12 @@ static void cors(struct api_request *r)
         }
         p += len + (c ? 1 : 0);
     }
+}
+
+void svix_claim(struct api_request *r)
+{
+    if (r->nseg >= 2 && !strcmp(r->seg[0], "api") && !strcmp(r->seg[1], "v1"))
+        r->render_error = render_error;
 }
 
 void svix_route(struct api_request *r)

@@ -14,5 +14,8 @@
 struct api_request;
 
 void svix_route(struct api_request *r);
+/* When r's path is under /api/v1, make its errors Svix's from now on (before routing:
+ * a 503 while shutting down, a method that is not a token). */
+void svix_claim(struct api_request *r);
 
 #endif
