@@ -20,7 +20,8 @@
  * variable (woken by the op's done() on the committer thread), never slept
  * on. Each input must produce exactly one response with a status in
  * 200..599 whose JSON body parses, and whose body is the error envelope
- * {error:{code,message},meta:{request_id}} when the status is >= 400.
+ * {error:{code,message},meta:{request_id}} when the status is >= 400 (under
+ * /api/v1, Svix's {code, detail} or 422 {detail: [{loc, msg, ...}]}).
  * The committer has no feed sink, so no delivery thread learns of accepted
  * sends and nothing leaves the machine. The store is recreated every FUZZ_RESET_EVERY inputs so
  * it stays small over millions of runs.
@@ -334,7 +335,15 @@ static void check_response(const struct api_request *r, const struct fake *f)
     json_error_t jerr;
     json_t *root = json_loadb(f->body, f->body_len, 0, &jerr);
     check(root != NULL, "response body is not JSON", f);
-    if (f->status >= 400) {
+    bool svix = r->nseg >= 2 && !strcmp(r->seg[0], "api") && !strcmp(r->seg[1], "v1");
+    if (f->status >= 400 && svix) { /* Svix's shapes: {code, detail}, 422 {detail: [...]} */
+        json_t *detail = json_object_get(root, "detail");
+        json_t *item = json_array_get(detail, 0);
+        check((json_is_string(json_object_get(root, "code")) && json_is_string(detail)) ||
+                  (f->status == 422 && json_is_array(json_object_get(item, "loc")) &&
+                   json_is_string(json_object_get(item, "msg"))),
+              "Svix error without code/detail", f);
+    } else if (f->status >= 400) {
         json_t *err = json_object_get(root, "error");
         const char *code = json_string_value(json_object_get(err, "code"));
         const char *rid =
