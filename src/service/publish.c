@@ -317,7 +317,8 @@ static enum err resolve(struct store *s, const char *mode, const char *app, cons
 }
 
 enum err service_event_attempts(struct store *s, const char *mode, const char *app, const char *msg,
-                                const char *ep, const char *iterator, int limit,
+                                const char *ep, const char *iterator,
+                                const struct store_attempt_filter *f, int limit,
                                 struct store_event_attempt *out, int *n, bool *has_more,
                                 struct err_detail *d)
 {
@@ -331,7 +332,8 @@ enum err service_event_attempts(struct store *s, const char *mode, const char *a
     enum err e = resolve(s, mode, app, msg, ep, &ev, ep_id, d);
     if (e != ERR_OK)
         return e;
-    e = store_event_attempts(s, ev.rowid, ep ? ep_id : NULL, iterator, limit, out, n, has_more, d);
+    e = store_event_attempts(s, ev.rowid, ep ? ep_id : NULL, iterator, f, limit, out, n, has_more,
+                             d);
     store_event_release(&ev);
     return e;
 }
@@ -520,8 +522,9 @@ enum err service_endpoint_messages(struct store *s, const char *mode, const char
 
 enum err service_endpoint_attempts(struct store *s, const char *mode, const char *app,
                                    const char *ep, const char *iter_msg, const char *iter_attempt,
-                                   int limit, struct store_event_attempt *out, int *n,
-                                   bool *has_more, struct err_detail *d)
+                                   const struct store_attempt_filter *f, int limit,
+                                   struct store_event_attempt *out, int *n, bool *has_more,
+                                   struct err_detail *d)
 {
     *n = 0;
     *has_more = false;
@@ -531,6 +534,6 @@ enum err service_endpoint_attempts(struct store *s, const char *mode, const char
     char ep_id[ID_MAX];
     enum err e = endpoint_of(s, mode, app, ep, ep_id, d);
     return e != ERR_OK ? e
-                       : store_endpoint_event_attempts(s, ep_id, iter_msg, iter_attempt, limit, out,
-                                                       n, has_more, d);
+                       : store_endpoint_event_attempts(s, ep_id, iter_msg, iter_attempt, f, limit,
+                                                       out, n, has_more, d);
 }

@@ -79,7 +79,8 @@ enum err service_event_list(struct store *s, const char *mode, const char *app,
 /* Attempts of the event's messages (to endpoint ep, id or uid, unless NULL), newest
  * first, before the attempt id iterator. */
 enum err service_event_attempts(struct store *s, const char *mode, const char *app, const char *msg,
-                                const char *ep, const char *iterator, int limit,
+                                const char *ep, const char *iterator,
+                                const struct store_attempt_filter *f, int limit,
                                 struct store_event_attempt *out, int *n, bool *has_more,
                                 struct err_detail *d);
 /* The endpoints the event was sent to: its messages and, index for index, their
@@ -98,8 +99,9 @@ enum err service_endpoint_messages(struct store *s, const char *mode, const char
                                    struct err_detail *d);
 enum err service_endpoint_attempts(struct store *s, const char *mode, const char *app,
                                    const char *ep, const char *iter_msg, const char *iter_attempt,
-                                   int limit, struct store_event_attempt *out, int *n,
-                                   bool *has_more, struct err_detail *d);
+                                   const struct store_attempt_filter *f, int limit,
+                                   struct store_event_attempt *out, int *n, bool *has_more,
+                                   struct err_detail *d);
 
 /* Resend an event to one endpoint of its application: a finished message starts a
  * new attempt series, a retrying one is due at once, a queued one is left alone,

@@ -331,11 +331,19 @@ struct store_event_attempt {
     char event_public_id[ID_MAX]; /* store_endpoint_event_attempts only */
 };
 void store_event_attempt_release(struct store_event_attempt *a);
+/* Which attempts a list holds (NULL filter: all). */
+struct store_attempt_filter {
+    int status;                   /* Svix attempt status: 0 success, 2 fail, else none; -1 = any */
+    int code_class;               /* 0 (no answer), 100, 200, ... 500; -1 = any */
+    int64_t before_ms, after_ms;  /* created before / after (exclusive); 0 = unbounded */
+    const char *event_types_json; /* JSON array of type names; NULL = any */
+};
 /* Attempts of the event's messages (of one endpoint unless NULL), newest first,
- * before attempt before_id (NULL: from the newest). */
+ * before attempt before_id (NULL: from the newest), passing f. */
 enum err store_event_attempts(struct store *s, int64_t rowid, const char *endpoint_id,
-                              const char *before_id, int limit, struct store_event_attempt *out,
-                              int *n, bool *has_more, struct err_detail *d);
+                              const char *before_id, const struct store_attempt_filter *f,
+                              int limit, struct store_event_attempt *out, int *n, bool *has_more,
+                              struct err_detail *d);
 
 /* ---- portal tokens (store_apps.c) ---- */
 struct store_portal_token {
@@ -386,8 +394,9 @@ enum err store_endpoint_event_messages(struct store *s, const char *endpoint_id,
  * attempts newest first), after (before_message_id, before_attempt_id). */
 enum err store_endpoint_event_attempts(struct store *s, const char *endpoint_id,
                                        const char *before_message_id, const char *before_attempt_id,
-                                       int limit, struct store_event_attempt *out, int *n,
-                                       bool *has_more, struct err_detail *d);
+                                       const struct store_attempt_filter *f, int limit,
+                                       struct store_event_attempt *out, int *n, bool *has_more,
+                                       struct err_detail *d);
 
 /* ---- sends and messages ---- */
 struct store_send {

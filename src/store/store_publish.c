@@ -262,12 +262,35 @@ static const char SQL_EVENT_MESSAGES[] =
     "SELECT id, endpoint_id, status, coalesce(next_attempt_at, 0), attempt_count FROM messages "
     "WHERE fanout_event = ?1 AND (?2 IS NULL OR endpoint_id = ?2) AND deleted_at IS NULL "
     "ORDER BY id";
+/* struct store_attempt_filter as ?5..?9: Svix status (0 success, 2 fail; a finished
+ * attempt is never 1, 3 or 4), status code class (0: no answer), time bounds, types. */
+#define ATTEMPT_FILTER                                                                             \
+    "AND (?5 < 0 OR (?5 = 0 AND coalesce(a.response_status, 0) BETWEEN 200 AND 299) "              \
+    "OR (?5 = 2 AND coalesce(a.response_status, 0) NOT BETWEEN 200 AND 299)) "                     \
+    "AND (?6 < 0 OR (?6 = 0 AND coalesce(a.response_status, 0) = 0) "                              \
+    "OR (?6 > 0 AND a.response_status >= ?6 AND a.response_status < ?6 + 100)) "                   \
+    "AND (?7 = 0 OR a.created_at < ?7) AND (?8 = 0 OR a.created_at > ?8) "                         \
+    "AND (?9 IS NULL OR ev.event_type IN (SELECT value FROM json_each(?9))) "
+
 static const char SQL_EVENT_ATTEMPTS[] =
     "SELECT a.id, a.message_id, m.endpoint_id, ep.url, a.response_body, a.response_status, "
     "a.latency_ms, a.error_text, a.created_at, a.replay_no FROM messages m "
-    "JOIN attempts a ON a.message_id = m.id LEFT JOIN endpoints ep ON ep.id = m.endpoint_id "
+    "JOIN attempts a ON a.message_id = m.id JOIN events ev ON ev.id = m.fanout_event "
+    "LEFT JOIN endpoints ep ON ep.id = m.endpoint_id "
     "WHERE m.fanout_event = ?1 AND (?2 IS NULL OR m.endpoint_id = ?2) "
-    "AND (?3 IS NULL OR a.id < ?3) ORDER BY a.id DESC LIMIT ?4";
+    "AND (?3 IS NULL OR a.id < ?3) " ATTEMPT_FILTER "ORDER BY a.id DESC LIMIT ?4";
+
+static void bind_attempt_filter(sqlite3_stmt *q, const struct store_attempt_filter *f)
+{
+    static const struct store_attempt_filter none = {.status = -1, .code_class = -1};
+    if (!f)
+        f = &none;
+    sqlite3_bind_int(q, 5, f->status);
+    sqlite3_bind_int(q, 6, f->code_class);
+    sqlite3_bind_int64(q, 7, f->before_ms);
+    sqlite3_bind_int64(q, 8, f->after_ms);
+    store__bind_text(q, 9, f->event_types_json);
+}
 
 enum err store_event_messages(struct store *s, int64_t rowid, const char *endpoint_id,
                               struct store_event_message **out, size_t *n, struct err_detail *d)
@@ -313,8 +336,9 @@ void store_event_attempt_release(struct store_event_attempt *a)
 }
 
 enum err store_event_attempts(struct store *s, int64_t rowid, const char *endpoint_id,
-                              const char *before_id, int limit, struct store_event_attempt *out,
-                              int *n, bool *has_more, struct err_detail *d)
+                              const char *before_id, const struct store_attempt_filter *f,
+                              int limit, struct store_event_attempt *out, int *n, bool *has_more,
+                              struct err_detail *d)
 {
     *n = 0;
     *has_more = false;
@@ -323,6 +347,7 @@ enum err store_event_attempts(struct store *s, int64_t rowid, const char *endpoi
     store__bind_text(q, 2, endpoint_id);
     store__bind_text(q, 3, before_id && before_id[0] ? before_id : NULL);
     sqlite3_bind_int(q, 4, limit + 1);
+    bind_attempt_filter(q, f);
     int rc;
     while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
         if (*n == limit) {
@@ -386,8 +411,8 @@ static const char SQL_EP_ATTEMPTS[] =
     "FROM messages m INDEXED BY messages_fanout_endpoint "
     "JOIN attempts a ON a.message_id = m.id JOIN events ev ON ev.id = m.fanout_event "
     "LEFT JOIN endpoints ep ON ep.id = m.endpoint_id WHERE m.endpoint_id = ?1 "
-    "AND m.fanout_event IS NOT NULL AND (?2 IS NULL OR m.id < ?2 OR (m.id = ?2 AND a.id < ?3)) "
-    "ORDER BY m.id DESC, a.id DESC LIMIT ?4";
+    "AND m.fanout_event IS NOT NULL AND (?2 IS NULL OR m.id < ?2 OR (m.id = ?2 AND a.id < "
+    "?3)) " ATTEMPT_FILTER "ORDER BY m.id DESC, a.id DESC LIMIT ?4";
 
 enum err store_endpoint_event_messages(struct store *s, const char *endpoint_id,
                                        const char *before_message_id, int limit,
@@ -445,8 +470,9 @@ enum err store_endpoint_event_messages(struct store *s, const char *endpoint_id,
 
 enum err store_endpoint_event_attempts(struct store *s, const char *endpoint_id,
                                        const char *before_message_id, const char *before_attempt_id,
-                                       int limit, struct store_event_attempt *out, int *n,
-                                       bool *has_more, struct err_detail *d)
+                                       const struct store_attempt_filter *f, int limit,
+                                       struct store_event_attempt *out, int *n, bool *has_more,
+                                       struct err_detail *d)
 {
     *n = 0;
     *has_more = false;
@@ -456,6 +482,7 @@ enum err store_endpoint_event_attempts(struct store *s, const char *endpoint_id,
     store__bind_text(q, 2, after ? before_message_id : NULL);
     store__bind_text(q, 3, after ? before_attempt_id : NULL);
     sqlite3_bind_int(q, 4, limit + 1);
+    bind_attempt_filter(q, f);
     int rc;
     while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
         if (*n == limit) {

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { ApiException } from 'svix';
 import { setup } from './lib/hookd.mjs';
 import { clients } from './lib/svix.mjs';
-import { scaled } from './lib/util.mjs';
+import { scaled, waitFor } from './lib/util.mjs';
 
 const T = { timeout: scaled(30_000) };
 
@@ -41,4 +41,39 @@ test('svix message list: channel, tag, before, after, event_types', T, async (t)
         assert.ok(e instanceof ApiException);
         assert.equal(e.code, 404);
     }
+});
+
+test('svix attempt lists: status, status_code_class, before, after, event_types', T, async (t) => {
+    const env = await setup(t);
+    const h = await env.startHookd({ retryFast: '60s', retrySlow: '60s' }); // one attempt each here
+    const { v2 } = clients(h);
+    const app = await v2.application.create({ name: 'Acme' });
+    const ok = await env.startReceiver({ status: 200 });
+    const bad = await env.startReceiver({ status: 503 });
+    const epOk = await v2.endpoint.create(app.id, { url: ok.url() });
+    const epBad = await v2.endpoint.create(app.id, { url: bad.url() });
+    const m = await v2.message.create(app.id, { eventType: 'a.x', payload: {} });
+    const m2 = await v2.message.create(app.id, { eventType: 'b.x', payload: {} });
+    const all = await waitFor(async () => {
+        const p = await v2.messageAttempt.listByMsg(app.id, m.id);
+        return p.data.length === 2 && p;
+    }, { what: 'both attempts of the first message' });
+    await waitFor(async () => (await v2.messageAttempt.listByEndpoint(app.id, epOk.id)).data.length === 2,
+        { what: 'both attempts at the ok endpoint' });
+    const ends = async (opts) => (await v2.messageAttempt.listByMsg(app.id, m.id, opts)).data.map((a) => a.endpointId).sort();
+    assert.deepEqual(await ends({ status: 0 }), [epOk.id]);
+    assert.deepEqual(await ends({ status: 2 }), [epBad.id]);
+    assert.deepEqual(await ends({ status: 1 }), []); // a finished attempt is never pending
+    assert.deepEqual(await ends({ statusCodeClass: 200 }), [epOk.id]);
+    assert.deepEqual(await ends({ statusCodeClass: 500 }), [epBad.id]);
+    assert.deepEqual(await ends({ statusCodeClass: 400 }), []);
+    const t0 = new Date(Math.min(...all.data.map((a) => a.timestamp.getTime())) - 1);
+    assert.equal((await ends({ after: t0 })).length, 2);
+    assert.equal((await ends({ before: t0 })).length, 0);
+    const byType = await v2.messageAttempt.listByEndpoint(app.id, epOk.id, { eventTypes: ['b.x'] });
+    assert.deepEqual(byType.data.map((a) => a.msgId), [m2.id]);
+    const r = await fetch(`http://127.0.0.1:${h.port}/api/v1/app/${app.id}/attempt/msg/${m.id}?status=9`,
+        { headers: { authorization: `Bearer ${h.key}` } });
+    assert.equal(r.status, 422);
+    assert.deepEqual((await r.json()).detail[0].loc, ['query', 'status']);
 });

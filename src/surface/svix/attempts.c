@@ -28,12 +28,49 @@ static json_t *render_attempt(const struct store_event_attempt *a, const char *m
                      "timestamp", svix__time(a->created_at_ms));
 }
 
+/* The attempt filters of a list query (status, status_code_class, before, after,
+ * event_types); *types is malloc'ed. False after answering 422. */
+static bool attempt_filter(struct api_request *r, struct store_attempt_filter *f, char **types)
+{
+    memset(f, 0, sizeof(*f));
+    f->status = f->code_class = -1;
+    *types = NULL;
+    const struct {
+        const char *name;
+        int *out;
+        int max;
+    } ints[] = {{"status", &f->status, 4}, {"status_code_class", &f->code_class, 500}};
+    for (size_t i = 0; i < sizeof(ints) / sizeof(ints[0]); i++) {
+        const char *v = api__query(r, ints[i].name);
+        if (!v)
+            continue;
+        char *end;
+        long n = strtol(v, &end, 10);
+        if (!*v || *end || n < 0 || n > ints[i].max) {
+            snprintf(r->error_field, sizeof(r->error_field), "query:%s", ints[i].name);
+            api__respond_error(r, MHD_HTTP_BAD_REQUEST, "INVALID_REQUEST",
+                               "'%s' must be an integer from 0 to %d", ints[i].name, ints[i].max);
+            return false;
+        }
+        *ints[i].out = (int)n;
+    }
+    if (!svix__query_time(r, "before", &f->before_ms) ||
+        !svix__query_time(r, "after", &f->after_ms))
+        return false;
+    f->event_types_json = *types = svix__comma_list(api__query(r, "event_types"));
+    return true;
+}
+
 /* The attempts of message param[1] (to endpoint ep unless NULL). */
 static void list(struct api_request *r, const char *ep)
 {
     int limit;
     const char *iterator;
     if (!svix__page(r, &limit, &iterator))
+        return;
+    struct store_attempt_filter f;
+    char *types;
+    if (!attempt_filter(r, &f, &types))
         return;
     if (iterator && !strncmp(iterator, ATTEMPT_PREFIX, strlen(ATTEMPT_PREFIX)))
         iterator += strlen(ATTEMPT_PREFIX);
@@ -49,12 +86,13 @@ static void list(struct api_request *r, const char *ep)
     struct store *s = api__store_acquire(r->api);
     enum err e = s ? service_event_get(s, r->key.mode, r->param[0], r->param[1], &ev, &d) : ERR_IO;
     if (e == ERR_OK)
-        e = service_event_attempts(s, r->key.mode, r->param[0], ev.public_id, ep, iterator, limit,
-                                   as, &n, &has_more, &d);
+        e = service_event_attempts(s, r->key.mode, r->param[0], ev.public_id, ep, iterator, &f,
+                                   limit, as, &n, &has_more, &d);
     api__store_release(r->api, s);
     if (e != ERR_OK) {
         free(as);
         store_event_release(&ev);
+        free(types);
         api__respond_err(r, e, &d);
         return;
     }
@@ -68,6 +106,7 @@ static void list(struct api_request *r, const char *ep)
     for (int i = 0; i < n; i++)
         store_event_attempt_release(&as[i]);
     free(as);
+    free(types);
     store_event_release(&ev);
 }
 
@@ -96,7 +135,7 @@ void svix__attempt_get(struct api_request *r)
     while (e == ERR_OK && found < 0) {
         for (int i = 0; i < n; i++)
             store_event_attempt_release(&as[i]);
-        e = service_event_attempts(s, r->key.mode, r->param[0], ev.public_id, NULL, before,
+        e = service_event_attempts(s, r->key.mode, r->param[0], ev.public_id, NULL, before, NULL,
                                    SERVICE_PAGE_MAX, as, &n, &has_more, &d);
         for (int i = 0; e == ERR_OK && i < n && found < 0; i++)
             if (!strcmp(as[i].id, want))
@@ -208,6 +247,10 @@ void svix__attempts_by_endpoint(struct api_request *r)
     const char *iterator;
     if (!svix__page(r, &limit, &iterator))
         return;
+    struct store_attempt_filter f;
+    char *types;
+    if (!attempt_filter(r, &f, &types))
+        return;
     char it_msg[ID_MAX] = "", it_att[ID_MAX] = "";
     if (iterator) {
         const char *dot = strchr(iterator, '.');
@@ -216,6 +259,7 @@ void svix__attempts_by_endpoint(struct api_request *r)
             snprintf(r->error_field, sizeof(r->error_field), "iterator");
             api__respond_error(r, MHD_HTTP_BAD_REQUEST, "INVALID_REQUEST",
                                "'iterator' is not an iterator of this list");
+            free(types);
             return;
         }
         snprintf(it_msg, sizeof(it_msg), "%.*s", (int)(dot - iterator), iterator);
@@ -229,9 +273,10 @@ void svix__attempts_by_endpoint(struct api_request *r)
     struct err_detail d = {0};
     struct store *s = api__store_acquire(r->api);
     enum err e = s ? service_endpoint_attempts(s, r->key.mode, r->param[0], r->param[1], it_msg,
-                                               it_att, limit, as, &n, &has_more, &d)
+                                               it_att, &f, limit, as, &n, &has_more, &d)
                    : ERR_IO;
     api__store_release(r->api, s);
+    free(types);
     if (e != ERR_OK) {
         free(as);
         api__respond_err(r, e, &d);

@@ -25,6 +25,11 @@ bool svix__page(struct api_request *r, int *limit, const char **iterator);
 bool svix__order(struct api_request *r, bool *descending);
 /* A query boolean ("true"/"false"); false after answering the error. */
 bool svix__query_bool(struct api_request *r, const char *name, bool def, bool *out);
+/* "a,b" (how the SDKs send arrays in a query) as JSON array text (malloc'ed); NULL
+ * for absent or empty. */
+char *svix__comma_list(const char *v);
+/* A query time (RFC 3339) into *ms (0 when absent); false after answering 422. */
+bool svix__query_time(struct api_request *r, const char *name, int64_t *ms);
 /* RFC 3339 with milliseconds, as Svix writes times. */
 json_t *svix__time(int64_t unix_ms);
 /* A JSON value from stored JSON text (NULL text: fallback, which is stolen). */

@@ -143,38 +143,6 @@ void svix__msg_get(struct api_request *r)
     store_event_release(&e);
 }
 
-/* "a,b" (how the SDKs send arrays) as a JSON array text; NULL for absent. */
-static char *comma_list(const char *v)
-{
-    if (!v || !*v)
-        return NULL;
-    json_t *arr = json_array();
-    const char *p = v;
-    while (*p) {
-        const char *c = strchr(p, ',');
-        size_t n = c ? (size_t)(c - p) : strlen(p);
-        if (n)
-            json_array_append_new(arr, json_stringn(p, n));
-        p += n + (c ? 1 : 0);
-    }
-    char *t = json_dumps(arr, JSON_COMPACT);
-    json_decref(arr);
-    return t;
-}
-
-/* A query time (RFC 3339) into *ms (0 when absent); false after answering 422. */
-static bool query_time(struct api_request *r, const char *name, int64_t *ms)
-{
-    const char *v = api__query(r, name);
-    *ms = 0;
-    if (!v || clock_parse_rfc3339(v, ms))
-        return true;
-    snprintf(r->error_field, sizeof(r->error_field), "%s", name);
-    api__respond_error(r, MHD_HTTP_BAD_REQUEST, "INVALID_REQUEST", "'%s' must be an RFC 3339 time",
-                       name);
-    return false;
-}
-
 void svix__msg_list(struct api_request *r)
 {
     int limit;
@@ -185,9 +153,9 @@ void svix__msg_list(struct api_request *r)
         return;
     struct store_event_filter f = {.channel = api__query(r, "channel"),
                                    .tag = api__query(r, "tag")};
-    if (!query_time(r, "before", &f.before_ms) || !query_time(r, "after", &f.after_ms))
+    if (!svix__query_time(r, "before", &f.before_ms) || !svix__query_time(r, "after", &f.after_ms))
         return;
-    char *types = comma_list(api__query(r, "event_types"));
+    char *types = svix__comma_list(api__query(r, "event_types"));
     f.event_types_json = types;
     struct store_event *evs = calloc((size_t)limit, sizeof(*evs));
     if (!evs)

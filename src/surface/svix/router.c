@@ -337,6 +337,38 @@ json_t *svix__json_or(const char *text, json_t *fallback)
     return fallback;
 }
 
+/* "a,b" (how the SDKs send arrays) as a JSON array text; NULL for absent. */
+char *svix__comma_list(const char *v)
+{
+    if (!v || !*v)
+        return NULL;
+    json_t *arr = json_array();
+    const char *p = v;
+    while (*p) {
+        const char *c = strchr(p, ',');
+        size_t n = c ? (size_t)(c - p) : strlen(p);
+        if (n)
+            json_array_append_new(arr, json_stringn(p, n));
+        p += n + (c ? 1 : 0);
+    }
+    char *t = json_dumps(arr, JSON_COMPACT);
+    json_decref(arr);
+    return t;
+}
+
+/* A query time (RFC 3339) into *ms (0 when absent); false after answering 422. */
+bool svix__query_time(struct api_request *r, const char *name, int64_t *ms)
+{
+    const char *v = api__query(r, name);
+    *ms = 0;
+    if (!v || clock_parse_rfc3339(v, ms))
+        return true;
+    snprintf(r->error_field, sizeof(r->error_field), "%s", name);
+    api__respond_error(r, MHD_HTTP_BAD_REQUEST, "INVALID_REQUEST", "'%s' must be an RFC 3339 time",
+                       name);
+    return false;
+}
+
 static void op_done(struct commit_op *op)
 {
     api__op_finished(((struct service_op *)op)->waiter);
