@@ -36,21 +36,37 @@ static json_t *render(const struct store_event *e, bool with_content)
     return render_parsed(e, with_content, NULL);
 }
 
-/* Where the body's "payload" (or "data") value is. */
-struct payload_span {
-    size_t start, end;
-    bool found;
+/* MessageIn as json_scan_object reads it: the small fields parsed, the payload (or
+ * `data`) left as the exact bytes sent. Like jansson, a repeated key keeps its last
+ * value. */
+struct msg_in {
+    const char *body;
+    json_t *fields; /* eventType, eventId, channels, tags, application */
+    size_t payload_start, payload_end;
+    bool has_payload;
 };
 
-static enum err find_payload(void *ctx, const struct json_scan_member *m, struct err_detail *d)
+static enum err read_member(void *ctx, const struct json_scan_member *m, struct err_detail *d)
 {
-    (void)d;
-    struct payload_span *p = ctx;
-    if (!p->found && (json_scan_key_equals(m->key, m->key_len, "payload") ||
-                      json_scan_key_equals(m->key, m->key_len, "data"))) {
-        p->start = m->value_start;
-        p->end = m->value_end;
-        p->found = true;
+    struct msg_in *in = ctx;
+    static const char *const small[] = {"eventType", "eventId", "channels", "tags", "application"};
+    if (json_scan_key_equals(m->key, m->key_len, "payload") ||
+        json_scan_key_equals(m->key, m->key_len, "data")) {
+        in->payload_start = m->value_start;
+        in->payload_end = m->value_end;
+        in->has_payload =
+            !(m->value_end - m->value_start == 4 && !memcmp(in->body + m->value_start, "null", 4));
+        return ERR_OK;
+    }
+    for (size_t i = 0; i < sizeof(small) / sizeof(small[0]); i++) {
+        if (!json_scan_key_equals(m->key, m->key_len, small[i]))
+            continue;
+        json_t *v = json_loadb(in->body + m->value_start, m->value_end - m->value_start,
+                               JSON_DECODE_ANY, NULL);
+        if (!v) /* json_scan accepted it: only what jansson cannot represent gets here */
+            return err_set_field(d, ERR_INVAL, "INVALID_REQUEST", small[i], "'%s' cannot be read",
+                                 small[i]);
+        json_object_set_new(in->fields, small[i], v);
     }
     return ERR_OK;
 }
@@ -58,7 +74,6 @@ static enum err find_payload(void *ctx, const struct json_scan_member *m, struct
 struct publish_op {
     struct service_publish_op svc;
     bool with_content;
-    json_t *payload_doc; /* the payload as the request's body parse read it */
 };
 
 static void publish_done(struct api_request *r)
@@ -71,16 +86,34 @@ static void publish_done(struct api_request *r)
         struct store_event e = {.rowid = 0,
                                 .event_type = x->svc.event_type,
                                 .producer_id = x->svc.producer_id,
-                                .payload = x->svc.payload,
-                                .payload_len = x->svc.payload_len,
                                 .channels_json = x->svc.channels_json,
                                 .tags_json = x->svc.tags_json,
                                 .created_at_ms = x->svc.ev.now_ms};
         snprintf(e.public_id, sizeof(e.public_id), "%s", x->svc.ev.public_id);
-        api__respond_json(r, MHD_HTTP_ACCEPTED, render_parsed(&e, x->with_content, x->payload_doc));
+        /* MessageOut with an empty payload, into which the payload's exact bytes go
+         * (valid JSON: the request's scan checked them) instead of a parse and dump */
+        json_t *shell = render_parsed(&e, false, NULL);
+        char *text = shell ? json_dumps(shell, JSON_COMPACT) : NULL;
+        json_decref(shell);
+        /* json_dumps of a NULL (a failed pack) is NULL too: answered as a 500 */
+        const char *hole = text ? strstr(text, "\"payload\":{}") : NULL;
+        if (!hole || !x->with_content) {
+            free(text);
+            api__respond_json(r, MHD_HTTP_ACCEPTED, render_parsed(&e, x->with_content, NULL));
+        } else {
+            size_t head = (size_t)(hole - text) + strlen("\"payload\":");
+            size_t tail = strlen(hole + strlen("\"payload\":{}"));
+            char *out = malloc(head + x->svc.payload_len + tail + 1);
+            if (!out)
+                abort();
+            memcpy(out, text, head);
+            memcpy(out + head, x->svc.payload, x->svc.payload_len);
+            memcpy(out + head + x->svc.payload_len, hole + strlen("\"payload\":{}"), tail + 1);
+            free(text);
+            api__respond_json_text(r, MHD_HTTP_ACCEPTED, out);
+        }
     }
     service_publish_op_release(&x->svc);
-    json_decref(x->payload_doc);
     free(x);
 }
 
@@ -89,35 +122,41 @@ void svix__msg_create(struct api_request *r)
     bool with_content;
     if (!svix__query_bool(r, "with_content", true, &with_content))
         return;
-    json_t *body = svix__body(r);
-    if (!body)
-        return;
-    struct payload_span span = {0};
     struct err_detail d = {0};
-    json_scan_object(r->body, r->body_len, VALIDATE_MAX_JSON_DEPTH, find_payload, &span, &d);
+    if (r->body_too_large) {
+        err_set(&d, ERR_LIMIT, "PAYLOAD_TOO_LARGE", "request body is larger than %d bytes",
+                API_MAX_BODY);
+        api__respond_err(r, ERR_LIMIT, &d);
+        return;
+    }
+    /* One strict scan of the body (no tree of the payload): the small fields are parsed
+     * one by one, the payload stays bytes until a filter needs it. */
+    struct msg_in in = {.body = r->body ? r->body : "{}", .fields = json_object()};
+    size_t len = r->body ? r->body_len : 2;
+    enum err e = json_scan_object(in.body, len, VALIDATE_MAX_JSON_DEPTH, read_member, &in, &d);
+    if (e != ERR_OK) {
+        json_decref(in.fields);
+        api__respond_err(r, e, &d);
+        return;
+    }
     struct publish_fields f = {0};
-    f.event_type = json_object_get(body, "eventType");
-    f.event_id = json_object_get(body, "eventId");
-    f.channels = json_object_get(body, "channels");
-    f.tags = json_object_get(body, "tags");
-    f.application = json_object_get(body, "application");
-    json_t *pv = json_object_get(body, "payload");
-    if (!pv)
-        pv = json_object_get(body, "data");
-    if (span.found && pv && !json_is_null(pv)) {
-        f.payload = r->body + span.start;
-        f.payload_len = span.end - span.start;
+    f.event_type = json_object_get(in.fields, "eventType");
+    f.event_id = json_object_get(in.fields, "eventId");
+    f.channels = json_object_get(in.fields, "channels");
+    f.tags = json_object_get(in.fields, "tags");
+    f.application = json_object_get(in.fields, "application");
+    if (in.has_payload) {
+        f.payload = in.body + in.payload_start;
+        f.payload_len = in.payload_end - in.payload_start;
     }
     struct publish_op *x = calloc(1, sizeof(*x));
     if (!x)
         abort();
     x->with_content = with_content;
-    x->payload_doc = pv ? json_incref(pv) : NULL;
-    enum err e = service_publish_op_init(&x->svc, r->key.mode, r->param[0], &f,
-                                         r->api->deps.cfg->retention_ms, &d);
-    json_decref(body);
+    e = service_publish_op_init(&x->svc, r->key.mode, r->param[0], &f,
+                                r->api->deps.cfg->retention_ms, &d);
+    json_decref(in.fields);
     if (e != ERR_OK) {
-        json_decref(x->payload_doc);
         free(x);
         api__respond_err(r, e, &d);
         return;
