@@ -160,28 +160,29 @@ void store_event_release(struct store_event *e)
     memset(e, 0, sizeof(*e));
 }
 
-static void read_event(sqlite3_stmt *q, struct store_event *e)
+/* The event's columns (EVENT_COLS) from column first on. */
+static void read_event(sqlite3_stmt *q, int first, struct store_event *e)
 {
-    e->rowid = sqlite3_column_int64(q, 0);
-    store__col_copy(e->public_id, sizeof(e->public_id), q, 1);
-    store__col_copy(e->mode, sizeof(e->mode), q, 2);
-    store__col_copy(e->application_id, sizeof(e->application_id), q, 3);
-    e->event_type = store__col_dup(q, 4);
-    e->producer_id = store__col_dup(q, 5);
-    if (sqlite3_column_type(q, 6) != SQLITE_NULL) {
-        int n = sqlite3_column_bytes(q, 6);
+    e->rowid = sqlite3_column_int64(q, first);
+    store__col_copy(e->public_id, sizeof(e->public_id), q, first + 1);
+    store__col_copy(e->mode, sizeof(e->mode), q, first + 2);
+    store__col_copy(e->application_id, sizeof(e->application_id), q, first + 3);
+    e->event_type = store__col_dup(q, first + 4);
+    e->producer_id = store__col_dup(q, first + 5);
+    if (sqlite3_column_type(q, first + 6) != SQLITE_NULL) {
+        int n = sqlite3_column_bytes(q, first + 6);
         e->payload = malloc((size_t)n + 1);
         if (!e->payload)
             abort();
         if (n)
-            memcpy(e->payload, sqlite3_column_blob(q, 6), (size_t)n);
+            memcpy(e->payload, sqlite3_column_blob(q, first + 6), (size_t)n);
         e->payload[n] = '\0';
         e->payload_len = (size_t)n;
     }
-    e->content_type = store__col_dup(q, 7);
-    e->channels_json = store__col_dup(q, 8);
-    e->tags_json = store__col_dup(q, 9);
-    e->created_at_ms = sqlite3_column_int64(q, 10);
+    e->content_type = store__col_dup(q, first + 7);
+    e->channels_json = store__col_dup(q, first + 8);
+    e->tags_json = store__col_dup(q, first + 9);
+    e->created_at_ms = sqlite3_column_int64(q, first + 10);
 }
 
 enum err store_event_get(struct store *s, const char *app_id, const char *id_or_producer_id,
@@ -194,7 +195,7 @@ enum err store_event_get(struct store *s, const char *app_id, const char *id_or_
     enum err e = ERR_OK;
     memset(out, 0, sizeof(*out));
     if (rc == SQLITE_ROW)
-        read_event(q, out);
+        read_event(q, 0, out);
     else if (rc == SQLITE_DONE)
         e = err_set(d, ERR_NOTFOUND, "NOT_FOUND", "message '%s' not found", id_or_producer_id);
     else
@@ -244,7 +245,7 @@ enum err store_event_list(struct store *s, const char *app_id, const char *after
             break;
         }
         memset(&out[*n], 0, sizeof(out[*n]));
-        read_event(q, &out[(*n)++]);
+        read_event(q, 0, &out[(*n)++]);
     }
     sqlite3_reset(q);
     if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
@@ -401,7 +402,7 @@ enum err store_event_erase_payload(struct store *s, int64_t rowid, int64_t now_m
 static const char SQL_EP_MESSAGES[] =
     "SELECT m.id, m.status, coalesce(m.next_attempt_at, 0), e.id, e.public_id, e.mode, "
     "e.application_id, e.event_type, e.producer_id, e.payload, e.content_type, e.channels, "
-    "e.tags, e.created_at FROM messages m INDEXED BY messages_fanout_endpoint "
+    "e.tags, e.created_at FROM messages m INDEXED BY messages_fanout_endpoint " /* read_event */
     "JOIN events e ON e.id = m.fanout_event WHERE m.endpoint_id = ?1 "
     "AND m.fanout_event IS NOT NULL AND m.deleted_at IS NULL AND (?2 IS NULL OR m.id < ?2) "
     "ORDER BY m.id DESC LIMIT ?3";
@@ -436,27 +437,7 @@ enum err store_endpoint_event_messages(struct store *s, const char *endpoint_id,
         store__col_copy(m->message_id, sizeof(m->message_id), q, 0);
         m->status = (enum store_status)sqlite3_column_int(q, 1);
         m->next_attempt_at_ms = sqlite3_column_int64(q, 2);
-        struct store_event *e = &m->event;
-        e->rowid = sqlite3_column_int64(q, 3);
-        store__col_copy(e->public_id, sizeof(e->public_id), q, 4);
-        store__col_copy(e->mode, sizeof(e->mode), q, 5);
-        store__col_copy(e->application_id, sizeof(e->application_id), q, 6);
-        e->event_type = store__col_dup(q, 7);
-        e->producer_id = store__col_dup(q, 8);
-        if (sqlite3_column_type(q, 9) != SQLITE_NULL) {
-            int len = sqlite3_column_bytes(q, 9);
-            e->payload = malloc((size_t)len + 1);
-            if (!e->payload)
-                abort();
-            if (len)
-                memcpy(e->payload, sqlite3_column_blob(q, 9), (size_t)len);
-            e->payload[len] = '\0';
-            e->payload_len = (size_t)len;
-        }
-        e->content_type = store__col_dup(q, 10);
-        e->channels_json = store__col_dup(q, 11);
-        e->tags_json = store__col_dup(q, 12);
-        e->created_at_ms = sqlite3_column_int64(q, 13);
+        read_event(q, 3, &m->event);
     }
     sqlite3_reset(q);
     if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
