@@ -266,6 +266,8 @@ static enum err apply(struct store *s, struct commit_op *op)
         x->messages++;
     }
     store_candidates_free(cands, n);
+    if (e == ERR_OK && x->messages == 0) /* nothing will take it away at retention */
+        e = store_event_set_orphan(s, rowid, true, d);
     return e != ERR_OK ? e : service_idem_end(s, x->mode, idem, 202, ev->public_id, ev->now_ms, d);
 }
 
@@ -418,6 +420,8 @@ static enum err resend_apply(struct store *s, struct commit_op *op)
         char message_id[ID_MAX];
         id_uuid7(message_id, now);
         e = store_event_message_insert(s, &in, ev.rowid, message_id, ep_id, d);
+        if (e == ERR_OK) /* it has a message now, which takes it away at retention */
+            e = store_event_set_orphan(s, ev.rowid, false, d);
         goto out;
     }
     struct store_resched r;

@@ -300,6 +300,10 @@ enum err store_event_list(struct store *s, const char *app_id, const char *after
                           const struct store_event_filter *f, int limit, struct store_event *out,
                           int *n, bool *has_more, struct err_detail *d);
 
+/* Mark event rowid as having reached no endpoint (or, false, as having a message
+ * now): history retention deletes such events by their own index. */
+enum err store_event_set_orphan(struct store *s, int64_t rowid, bool orphan, struct err_detail *d);
+
 /* Drop the payload of event rowid and mark its messages' payloads purged. */
 enum err store_event_erase_payload(struct store *s, int64_t rowid, int64_t now_ms,
                                    struct err_detail *d);
@@ -703,7 +707,9 @@ enum err store_dlq_list(struct store *s, const char *mode, const char *cursor, i
 enum err store_retention_purge_payloads(struct store *s, int64_t now_ms, int max, int *n,
                                         struct err_detail *d);
 /* Delete up to max finished or deleted messages created before before_ms, with their
- * attempts and events. Unfinished messages are kept until they finish. */
+ * attempts and events (a published event with its last message), then, within the
+ * same max, published events created before before_ms that reached no endpoint.
+ * Unfinished messages are kept until they finish. */
 enum err store_retention_delete_history(struct store *s, int64_t before_ms, int max, int *n,
                                         struct err_detail *d);
 /* The smallest UUIDv7 of unix_ms (random bits zero) into out: every id made at or after

@@ -91,6 +91,10 @@ static const char SQL_HISTORY_FIND[] =
     "SELECT id, event_id FROM messages WHERE id < ?1 "
     "AND (status IN (2, 4) OR deleted_at IS NOT NULL) ORDER BY id LIMIT ?2";
 
+static const char SQL_HISTORY_ORPHANS[] =
+    "DELETE FROM events WHERE id IN (SELECT id FROM events INDEXED BY events_orphan "
+    "WHERE orphan = 1 AND created_at < ?1 LIMIT ?2)";
+
 static const char SQL_HISTORY_ATTEMPTS[] = "DELETE FROM attempts WHERE message_id = ?1";
 static const char SQL_HISTORY_MESSAGE[] = "DELETE FROM messages WHERE id = ?1";
 /* As SQL_EVENT_DROP_PAYLOAD: a published event goes with the last of its messages. */
@@ -417,6 +421,14 @@ enum err store_retention_delete_history(struct store *s, int64_t before_ms, int 
             e = exec_event(s, SQL_HISTORY_EVENT, v[i].event_id, "delete event", d);
     }
     free(v);
+    if (e == ERR_OK && found < max) { /* then published events that reached no endpoint */
+        q = store__prepare(s, SQL_HISTORY_ORPHANS);
+        sqlite3_bind_int64(q, 1, before_ms);
+        sqlite3_bind_int(q, 2, max - found);
+        e = store__exec(s, q, d, "delete events that reached no endpoint");
+        if (e == ERR_OK)
+            found += sqlite3_changes(s->db);
+    }
     if (e == ERR_OK)
         *n = found;
     return e;

@@ -493,3 +493,13 @@ enum err store_endpoint_event_attempts(struct store *s, const char *endpoint_id,
     }
     return ERR_OK;
 }
+
+static const char SQL_ORPHAN[] = "UPDATE events SET orphan = ?2 WHERE id = ?1";
+
+enum err store_event_set_orphan(struct store *s, int64_t rowid, bool orphan, struct err_detail *d)
+{
+    sqlite3_stmt *q = store__prepare(s, SQL_ORPHAN);
+    sqlite3_bind_int64(q, 1, rowid);
+    store__bind_opt_int(q, 2, orphan ? 1 : 0, 0);
+    return store__exec(s, q, d, "mark the event's endpoints");
+}

@@ -288,6 +288,33 @@ static void test_shared_payload_goes_with_the_last_message(void **state)
     store_close(s);
 }
 
+/* Published events that reached no endpoint go at history retention by their own
+ * index; one that got a message later (a resend) goes with its message instead. */
+static void test_orphan_events_go_at_history_retention(void **state)
+{
+    (void)state;
+    struct store *s = fixture_open_store(dir);
+    make_app(s, "app_x", "live", NULL);
+    fixture_make_endpoint(s, "ep_1", "live", "https://1.example/", FIXTURE_SECRET, 1);
+    const char *none[] = {NULL};
+    int64_t lonely = publish(s, none, 0, "msg_l");
+    int64_t adopted = publish(s, none, 0, "msg_a");
+    struct err_detail d = {0};
+    assert_int_equal(store_event_set_orphan(s, lonely, true, &d), ERR_OK);
+    assert_int_equal(store_event_set_orphan(s, adopted, true, &d), ERR_OK);
+    assert_int_equal(store_event_set_orphan(s, adopted, false, &d), ERR_OK); /* a resend */
+    int n = 0;
+    assert_int_equal(store_retention_delete_history(s, 500, 100, &n, &d), ERR_OK);
+    assert_int_equal(n, 0); /* created at 1000: not before the boundary yet */
+    assert_int_equal(store_retention_delete_history(s, 5000, 100, &n, &d), ERR_OK);
+    assert_int_equal(n, 1);
+    struct store_event ev = {0};
+    assert_int_equal(store_event_get(s, "app_x", "msg_l", &ev, &d), ERR_NOTFOUND);
+    assert_int_equal(store_event_get(s, "app_x", "msg_a", &ev, &d), ERR_OK);
+    store_event_release(&ev);
+    store_close(s);
+}
+
 /* The plan of sql has a line containing want (EXPLAIN QUERY PLAN). */
 static bool plan_has(struct store *s, const char *sql, const char *want, char *plan, size_t len)
 {
@@ -370,6 +397,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_shared_payload_goes_with_the_last_message, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_lookups_use_their_indexes, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_orphan_events_go_at_history_retention, setup,
+                                        teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
