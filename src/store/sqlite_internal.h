@@ -107,6 +107,10 @@ struct store {
     struct store__live_ep live_ep[STORE__LIVE_EP_SLOTS];
 };
 
+/* For a list's iterator: the first column of sql (binding ?1 id and ?2 scope, e.g.
+ * the item's seq or rowid); ERR_INVAL (field "iterator") when there is no such item. */
+enum err store__iterator_seq(struct store *s, const char *sql, const char *id, const char *scope,
+                             int64_t *out, struct err_detail *d);
 /* A cached statement for sql (a string with static storage), reset and unbound. */
 sqlite3_stmt *store__prepare(struct store *s, const char *sql);
 /* A core statement, reset and unbound. */

@@ -195,23 +195,6 @@ enum err store_application_delete(struct store *s, const char *mode, const char 
     return e;
 }
 
-/* The seq of item id of mode in table (via sql), for an iterator: ERR_INVAL when unknown. */
-static enum err iterator_seq(struct store *s, const char *sql, const char *mode, const char *id,
-                             int64_t *out, struct err_detail *d)
-{
-    sqlite3_stmt *q = store__prepare(s, sql);
-    store__bind_text(q, 1, id);
-    store__bind_text(q, 2, mode);
-    int rc = sqlite3_step(q);
-    if (rc == SQLITE_ROW)
-        *out = sqlite3_column_int64(q, 0);
-    sqlite3_reset(q);
-    if (rc == SQLITE_DONE)
-        return err_set_field(d, ERR_INVAL, "INVALID_REQUEST", "iterator",
-                             "'iterator' is not an iterator of this list");
-    return rc == SQLITE_ROW ? ERR_OK : store__db_err(s, rc, d, "read iterator");
-}
-
 enum err store_application_list(struct store *s, const char *mode, const char *after_id,
                                 bool descending, int limit, struct store_application *out, int *n,
                                 bool *has_more, struct err_detail *d)
@@ -220,7 +203,7 @@ enum err store_application_list(struct store *s, const char *mode, const char *a
     *n = 0;
     *has_more = false;
     if (after_id && after_id[0]) {
-        enum err e = iterator_seq(s, SQL_APP_SEQ, mode, after_id, &seq, d);
+        enum err e = store__iterator_seq(s, SQL_APP_SEQ, after_id, mode, &seq, d);
         if (e != ERR_OK)
             return e;
     }
@@ -363,7 +346,7 @@ enum err store_event_type_list(struct store *s, const char *mode, const char *af
     *n = 0;
     *has_more = false;
     if (after_id && after_id[0]) {
-        enum err e = iterator_seq(s, SQL_ET_SEQ, mode, after_id, &seq, d);
+        enum err e = store__iterator_seq(s, SQL_ET_SEQ, after_id, mode, &seq, d);
         if (e != ERR_OK)
             return e;
     }

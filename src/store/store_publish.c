@@ -36,7 +36,7 @@ static const char SQL_EVENT_GET[] = "SELECT " EVENT_COLS " FROM events WHERE app
                                     "AND (public_id = ?2 OR producer_id = ?2) "
                                     "ORDER BY public_id = ?2 DESC LIMIT 1";
 static const char SQL_EVENT_ROWID[] =
-    "SELECT id FROM events WHERE application_id = ?1 AND public_id = ?2";
+    "SELECT id FROM events WHERE public_id = ?1 AND application_id = ?2";
 static const char SQL_EVENT_LIST[] =
     "SELECT " EVENT_COLS " FROM events WHERE application_id = ?1 AND id < ?2 "
     "AND (?3 IS NULL OR event_type IN (SELECT value FROM json_each(?3))) "
@@ -217,18 +217,9 @@ enum err store_event_list(struct store *s, const char *app_id, const char *after
     sqlite3_stmt *q;
     int rc;
     if (after_public_id && after_public_id[0]) {
-        q = store__prepare(s, SQL_EVENT_ROWID);
-        store__bind_text(q, 1, app_id);
-        store__bind_text(q, 2, after_public_id);
-        rc = sqlite3_step(q);
-        if (rc == SQLITE_ROW)
-            before = sqlite3_column_int64(q, 0);
-        sqlite3_reset(q);
-        if (rc == SQLITE_DONE)
-            return err_set_field(d, ERR_INVAL, "INVALID_REQUEST", "iterator",
-                                 "'iterator' is not an iterator of this list");
-        if (rc != SQLITE_ROW)
-            return store__db_err(s, rc, d, "read iterator");
+        enum err e = store__iterator_seq(s, SQL_EVENT_ROWID, after_public_id, app_id, &before, d);
+        if (e != ERR_OK)
+            return e;
     }
     q = store__prepare(s, SQL_EVENT_LIST);
     store__bind_text(q, 1, app_id);
@@ -280,6 +271,22 @@ static const char SQL_EVENT_ATTEMPTS[] =
     "LEFT JOIN endpoints ep ON ep.id = m.endpoint_id "
     "WHERE m.fanout_event = ?1 AND (?2 IS NULL OR m.endpoint_id = ?2) "
     "AND (?3 IS NULL OR a.id < ?3) " ATTEMPT_FILTER "ORDER BY a.id DESC LIMIT ?4";
+
+/* An attempt row: columns 0..9 of SQL_EVENT_ATTEMPTS and SQL_EP_ATTEMPTS. */
+static void read_attempt(sqlite3_stmt *q, struct store_event_attempt *a)
+{
+    memset(a, 0, sizeof(*a));
+    store__col_copy(a->id, sizeof(a->id), q, 0);
+    store__col_copy(a->message_id, sizeof(a->message_id), q, 1);
+    store__col_copy(a->endpoint_id, sizeof(a->endpoint_id), q, 2);
+    a->url = store__col_dup(q, 3);
+    a->response_body = store__col_dup(q, 4);
+    a->response_status = (int)store__col_opt_int(q, 5, 0);
+    a->latency_ms = store__col_opt_int(q, 6, 0);
+    a->error_text = store__col_dup(q, 7);
+    a->created_at_ms = sqlite3_column_int64(q, 8);
+    a->replay_no = sqlite3_column_int(q, 9);
+}
 
 static void bind_attempt_filter(sqlite3_stmt *q, const struct store_attempt_filter *f)
 {
@@ -356,17 +363,7 @@ enum err store_event_attempts(struct store *s, int64_t rowid, const char *endpoi
             break;
         }
         struct store_event_attempt *a = &out[(*n)++];
-        memset(a, 0, sizeof(*a));
-        store__col_copy(a->id, sizeof(a->id), q, 0);
-        store__col_copy(a->message_id, sizeof(a->message_id), q, 1);
-        store__col_copy(a->endpoint_id, sizeof(a->endpoint_id), q, 2);
-        a->url = store__col_dup(q, 3);
-        a->response_body = store__col_dup(q, 4);
-        a->response_status = (int)store__col_opt_int(q, 5, 0);
-        a->latency_ms = store__col_opt_int(q, 6, 0);
-        a->error_text = store__col_dup(q, 7);
-        a->created_at_ms = sqlite3_column_int64(q, 8);
-        a->replay_no = sqlite3_column_int(q, 9);
+        read_attempt(q, a);
     }
     sqlite3_reset(q);
     if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
@@ -471,17 +468,7 @@ enum err store_endpoint_event_attempts(struct store *s, const char *endpoint_id,
             break;
         }
         struct store_event_attempt *a = &out[(*n)++];
-        memset(a, 0, sizeof(*a));
-        store__col_copy(a->id, sizeof(a->id), q, 0);
-        store__col_copy(a->message_id, sizeof(a->message_id), q, 1);
-        store__col_copy(a->endpoint_id, sizeof(a->endpoint_id), q, 2);
-        a->url = store__col_dup(q, 3);
-        a->response_body = store__col_dup(q, 4);
-        a->response_status = (int)store__col_opt_int(q, 5, 0);
-        a->latency_ms = store__col_opt_int(q, 6, 0);
-        a->error_text = store__col_dup(q, 7);
-        a->created_at_ms = sqlite3_column_int64(q, 8);
-        a->replay_no = sqlite3_column_int(q, 9);
+        read_attempt(q, a);
         store__col_copy(a->event_public_id, sizeof(a->event_public_id), q, 10);
     }
     sqlite3_reset(q);

@@ -794,6 +794,22 @@ static const char SQL_EP_APP_DESC[] = "SELECT " EP_COLS " FROM endpoints WHERE m
                                       "AND application_id = ?2 AND deleted_at IS NULL "
                                       "AND seq < ?3 ORDER BY seq DESC LIMIT ?4";
 
+enum err store__iterator_seq(struct store *s, const char *sql, const char *id, const char *scope,
+                             int64_t *out, struct err_detail *d)
+{
+    sqlite3_stmt *q = store__prepare(s, sql);
+    store__bind_text(q, 1, id);
+    store__bind_text(q, 2, scope);
+    int rc = sqlite3_step(q);
+    if (rc == SQLITE_ROW)
+        *out = sqlite3_column_int64(q, 0);
+    sqlite3_reset(q);
+    if (rc == SQLITE_DONE)
+        return err_set_field(d, ERR_INVAL, "INVALID_REQUEST", "iterator",
+                             "'iterator' is not an iterator of this list");
+    return rc == SQLITE_ROW ? ERR_OK : store__db_err(s, rc, d, "read iterator");
+}
+
 enum err store_endpoint_find(struct store *s, const char *mode, const char *app_id,
                              const char *id_or_uid, struct store_endpoint *out,
                              struct err_detail *d)
@@ -827,18 +843,9 @@ enum err store_endpoint_list_app(struct store *s, const char *mode, const char *
     sqlite3_stmt *q;
     int rc;
     if (after_id && after_id[0]) {
-        q = store__prepare(s, SQL_EP_APP_SEQ);
-        store__bind_text(q, 1, after_id);
-        store__bind_text(q, 2, app_id);
-        rc = sqlite3_step(q);
-        if (rc == SQLITE_ROW)
-            seq = sqlite3_column_int64(q, 0);
-        sqlite3_reset(q);
-        if (rc == SQLITE_DONE)
-            return err_set_field(d, ERR_INVAL, "INVALID_REQUEST", "iterator",
-                                 "'iterator' is not an iterator of this list");
-        if (rc != SQLITE_ROW)
-            return store__db_err(s, rc, d, "read iterator");
+        enum err e = store__iterator_seq(s, SQL_EP_APP_SEQ, after_id, app_id, &seq, d);
+        if (e != ERR_OK)
+            return e;
     }
     q = store__prepare(s, descending ? SQL_EP_APP_DESC : SQL_EP_APP_ASC);
     store__bind_text(q, 1, mode);

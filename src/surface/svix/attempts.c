@@ -28,10 +28,15 @@ static json_t *render_attempt(const struct store_event_attempt *a, const char *m
                      "timestamp", svix__time(a->created_at_ms));
 }
 
-/* The attempt filters of a list query (status, status_code_class, before, after,
- * event_types); *types is malloc'ed. False after answering 422. */
-static bool attempt_filter(struct api_request *r, struct store_attempt_filter *f, char **types)
+/* The page (limit, iterator) and attempt filters of a list query (status,
+ * status_code_class, before, after, event_types); *types is malloc'ed. False after
+ * answering 422. */
+static bool attempt_query(struct api_request *r, int *limit, const char **iterator,
+                          struct store_attempt_filter *f, char **types)
 {
+    *types = NULL;
+    if (!svix__page(r, limit, iterator))
+        return false;
     memset(f, 0, sizeof(*f));
     f->status = f->code_class = -1;
     *types = NULL;
@@ -66,11 +71,9 @@ static void list(struct api_request *r, const char *ep)
 {
     int limit;
     const char *iterator;
-    if (!svix__page(r, &limit, &iterator))
-        return;
     struct store_attempt_filter f;
     char *types;
-    if (!attempt_filter(r, &f, &types))
+    if (!attempt_query(r, &limit, &iterator, &f, &types))
         return;
     if (iterator && !strncmp(iterator, ATTEMPT_PREFIX, strlen(ATTEMPT_PREFIX)))
         iterator += strlen(ATTEMPT_PREFIX);
@@ -245,11 +248,9 @@ void svix__attempts_by_endpoint(struct api_request *r)
 {
     int limit;
     const char *iterator;
-    if (!svix__page(r, &limit, &iterator))
-        return;
     struct store_attempt_filter f;
     char *types;
-    if (!attempt_filter(r, &f, &types))
+    if (!attempt_query(r, &limit, &iterator, &f, &types))
         return;
     char it_msg[ID_MAX] = "", it_att[ID_MAX] = "";
     if (iterator) {
