@@ -15,10 +15,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "api/api.h"
 #include "config.h"
 #include "core/id.h"
 #include "deliver/dispatcher.h"
+#include "http/http.h"
 #include "store/committer.h"
 #include "store/janitor.h"
 #include "store/keyfile.h"
@@ -97,7 +97,7 @@ static bool bootstrap_key(struct store *s)
 }
 
 /* /metrics' view of delivery (the api does not know the dispatcher). */
-static void delivery_stats(void *ctx, struct api_delivery_stats *out)
+static void delivery_stats(void *ctx, struct http_delivery_stats *out)
 {
     struct dispatcher_stats ds;
     dispatcher_get_stats(ctx, &ds);
@@ -143,7 +143,7 @@ static int cmd_serve(int argc, char **argv)
     struct committer *committer = NULL;
     struct dispatcher *dispatcher = NULL;
     struct janitor *janitor = NULL;
-    struct api *api = NULL;
+    struct http_server *api = NULL;
     if (keyfile_setup(cfg.data_dir, cfg.encryption_key_file, &d) != ERR_OK) {
         log_error("main", "%s", d.msg);
         goto out;
@@ -188,18 +188,18 @@ static int cmd_serve(int argc, char **argv)
     }
     /* From here on every commit tells delivery what it made due. */
     committer_set_feed_sink(committer, dispatcher_feed, dispatcher);
-    struct api_deps deps = {.cfg = &cfg,
-                            .committer = committer,
-                            .janitor = janitor,
-                            .delivery_stats = delivery_stats,
-                            .delivery_ctx = dispatcher};
-    if (api_start(&api, &deps, &d) != ERR_OK) {
+    struct http_deps deps = {.cfg = &cfg,
+                             .committer = committer,
+                             .janitor = janitor,
+                             .delivery_stats = delivery_stats,
+                             .delivery_ctx = dispatcher};
+    if (http_start(&api, &deps, &d) != ERR_OK) {
         log_error("main", "%s", d.msg);
         goto out;
     }
     /* Always printed: scripts and tests wait for this line. */
     log_write(LOG_INFO, "main", NULL, "listening on http://%s:%d (data %s)", cfg.listen_host,
-              api_port(api), cfg.data_dir);
+              http_port(api), cfg.data_dir);
     if (!cfg.allow_http || !cfg.allow_private_networks)
         log_info("main", "endpoint policy: allow_http=%s allow_private_networks=%s",
                  cfg.allow_http ? "true" : "false", cfg.allow_private_networks ? "true" : "false");
@@ -210,12 +210,12 @@ static int cmd_serve(int argc, char **argv)
     rc = 0;
 out:
     if (api)
-        api_drain(api);
+        http_drain(api);
     dispatcher_stop(dispatcher);
     janitor_stop(janitor);
     committer_stop(committer); /* its last ops may still notify the stopped dispatcher */
     dispatcher_free(dispatcher);
-    api_stop(api);
+    http_stop(api);
     for (int i = 0; i < 64; i++)
         store_close(readers[i]);
     store_close(writer);

@@ -13,8 +13,8 @@
  * key, "$EP" an endpoint id and "$MSG" a message id, so the corpus reaches
  * the authenticated handlers and the paths of things that exist.
  *
- * The request is fed through the api seam (struct api_io in
- * src/api/internal.h) the way libmicrohttpd would: the path percent-decoded,
+ * The request is fed through the api seam (struct http_io in
+ * src/http/internal.h) the way libmicrohttpd would: the path percent-decoded,
  * query arguments split at '&' and '=' and decoded ('+' is a space), header
  * names case-insensitive. A deferred op is waited for on a condition
  * variable (woken by the op's done() on the committer thread), never slept
@@ -42,8 +42,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "api/internal.h"
 #include "config.h"
+#include "http/internal.h"
 #include "store/committer.h"
 #include "store/janitor.h"
 #include "store/store.h"
@@ -83,12 +83,12 @@ static struct {
     struct store *writer;
     struct committer *committer;
     struct janitor *janitor;
-    struct api *api;
+    struct http_server *api;
     char ep_id[ID_MAX], msg_id[ID_MAX];
     unsigned long runs;
 } g;
 
-/* ---- the api_io callbacks ---- */
+/* ---- the http_io callbacks ---- */
 
 static const char *fake_lookup(void *ctx, enum MHD_ValueKind kind, const char *name)
 {
@@ -103,7 +103,7 @@ static const char *fake_lookup(void *ctx, enum MHD_ValueKind kind, const char *n
 }
 
 static void fake_respond(void *ctx, unsigned status, const char *body, size_t len,
-                         const struct api_header *headers, size_t nheaders)
+                         const struct http_header *headers, size_t nheaders)
 {
     struct fake *f = ctx;
     f->responses++;
@@ -215,8 +215,8 @@ static void fuzz_setup(void)
     if (janitor_start(&g.janitor, &jc, g.committer, &d) != ERR_OK)
         fail("janitor", &d);
     /* No feed sink on the committer: nothing is delivered, nothing leaves. */
-    struct api_deps deps = {.cfg = &g.cfg, .committer = g.committer, .janitor = g.janitor};
-    g.api = api__new(&deps);
+    struct http_deps deps = {.cfg = &g.cfg, .committer = g.committer, .janitor = g.janitor};
+    g.api = http__new(&deps);
     g.ready = true;
     setup_request("POST /v1/endpoints\nAuthorization: Bearer " LIVE_KEY
                   "\n\n{\"url\":\"https://example.com/hook\"}",
@@ -235,7 +235,7 @@ static void fuzz_teardown(void)
         return;
     janitor_stop(g.janitor);
     committer_stop(g.committer);
-    api__free(g.api);
+    http__free(g.api);
     store_close(g.writer);
     rm_dir(g.dir);
     memset(&g, 0, sizeof(g));
@@ -326,7 +326,7 @@ static void check(bool ok, const char *what, const struct fake *f)
     abort();
 }
 
-static void check_response(const struct api_request *r, const struct fake *f)
+static void check_response(const struct http_request *r, const struct fake *f)
 {
     check(f->responses == 1, "not exactly one response", f);
     check(f->status >= 200 && f->status <= 599, "status out of range", f);
@@ -402,24 +402,24 @@ static void run_one(const uint8_t *data, size_t size, struct fake *f)
         *colon = '\0';
         f->headers[f->nheaders++] = (struct kv){h, trim(colon + 1)};
     }
-    struct api_io io = {fake_lookup, fake_respond, fake_wake, f};
-    struct api_request *r = api__request_new(g.api, NULL, &io, method, path);
+    struct http_io io = {fake_lookup, fake_respond, fake_wake, f};
+    struct http_request *r = http__request_new(g.api, NULL, &io, method, path);
     snprintf(r->client_ip, sizeof(r->client_ip), "192.0.2.%u", (unsigned)(size % 4));
     if (rest < end)
-        api__request_body(r, rest, (size_t)(end - rest));
-    api__request_handle(r);
+        http__request_body(r, rest, (size_t)(end - rest));
+    http__request_handle(r);
     while (r->deferred) { /* the op's done() wakes us on the committer thread */
         pthread_mutex_lock(&f->mu);
         while (!f->woken)
             pthread_cond_wait(&f->cond, &f->mu);
         f->woken = false;
         pthread_mutex_unlock(&f->mu);
-        api__request_resume(r);
+        http__request_resume(r);
     }
     check_response(r, f);
     if (getenv("FUZZ_VERBOSE"))
         fprintf(stderr, "%s %s -> %u %.200s\n", method, target, f->status, f->body);
-    api__request_free(r);
+    http__request_free(r);
     pthread_cond_destroy(&f->cond);
     pthread_mutex_destroy(&f->mu);
     free(path);

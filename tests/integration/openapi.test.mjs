@@ -1,5 +1,5 @@
 // docs/openapi.yaml itself: it parses, every $ref resolves and every response
-// schema compiles; its operations are exactly the routes of src/api/router.c
+// schema compiles; its operations are exactly the routes of src/surface/hookbridge/router.c
 // (/v1, operator routes) and src/surface/svix/router.c (/api/v1, plus a CORS
 // preflight on every /api/v1 path); and the response validator used by every
 // API call of the suite (lib/openapi.mjs) really rejects wrong bodies,
@@ -14,7 +14,8 @@ import {
 } from './lib/openapi.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const ROUTER_C = path.resolve(here, '../../src/api/router.c');
+const ROUTER_C = path.resolve(here, '../../src/surface/hookbridge/router.c');
+const HTTP_ROUTER_C = path.resolve(here, '../../src/http/router.c');
 const SVIX_ROUTER_C = path.resolve(here, '../../src/surface/svix/router.c');
 const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'];
 
@@ -132,15 +133,16 @@ test('openapi: the document parses, is OpenAPI 3.1, every $ref resolves, every r
     assert.ok(compiled >= 100, `compiled ${compiled} response schemas`);
 });
 
-test('openapi: every route of src/api/router.c has an operation and every operation a route', () => {
+test('openapi: every route of src/surface/hookbridge/router.c has an operation and every operation a route', () => {
     const doc = loadSpec();
     const src = fs.readFileSync(ROUTER_C, 'utf8');
     const table = src.slice(src.indexOf('routes[] = {'), src.indexOf('};', src.indexOf('routes[] = {')));
-    const routes = [...table.matchAll(/\{\s*"([A-Z]+)"\s*,\s*"([^"]+)"\s*,\s*(api__\w+)\s*\}/g)]
+    const routes = [...table.matchAll(/\{\s*"([A-Z]+)"\s*,\s*"([^"]+)"\s*,\s*(hookbridge__\w+)\s*\}/g)]
         .map(([, method, p]) => routeKey(method, `/v1/${p}`));
     assert.ok(routes.length >= 30, `parsed ${routes.length} routes from router.c`);
-    // The operator routes are dispatched in api__route before the table.
-    for (const [seg, methods] of [...src.matchAll(/!strcmp\(r->seg\[0\], "(\w+)"\)([^)]*\)[^{]*)\{/g)]
+    // The operator routes are dispatched in http__route before any surface.
+    const httpSrc = fs.readFileSync(HTTP_ROUTER_C, 'utf8');
+    for (const [seg, methods] of [...httpSrc.matchAll(/!strcmp\(r->seg\[0\], "(\w+)"\)([^)]*\)[^{]*)\{/g)]
         .map(([, seg, rest]) => [seg, [...rest.matchAll(/is\(r, "([A-Z]+)"\)/g)].map((m) => m[1])])) {
         if (seg === 'v1') continue;
         for (const m of methods) routes.push(routeKey(m, `/${seg}`));

@@ -47,21 +47,21 @@ struct app_op {
     struct service_app_op svc; /* first: the service op is the commit op */
 };
 
-static void write_done(struct api_request *r)
+static void write_done(struct http_request *r)
 {
     struct app_op *x = svix__op(r);
     struct commit_op *op = &x->svc.head.op;
     if (op->result != ERR_OK)
-        api__respond_err(r, op->result, &op->detail);
+        http__respond_err(r, op->result, &op->detail);
     else if (x->svc.kind == APP_DELETE)
-        api__respond_raw(r, MHD_HTTP_NO_CONTENT, "", 0, NULL, 0);
+        http__respond_raw(r, MHD_HTTP_NO_CONTENT, "", 0, NULL, 0);
     else
-        api__respond_json(r, x->svc.created ? MHD_HTTP_CREATED : MHD_HTTP_OK, render(&x->svc.app));
+        http__respond_json(r, x->svc.created ? MHD_HTTP_CREATED : MHD_HTTP_OK, render(&x->svc.app));
     service_app_op_release(&x->svc);
     free(x);
 }
 
-static void submit(struct api_request *r, enum app_write kind, bool get_if_exists)
+static void submit(struct http_request *r, enum app_write kind, bool get_if_exists)
 {
     json_t *body = NULL;
     struct app_fields f = {0};
@@ -79,57 +79,57 @@ static void submit(struct api_request *r, enum app_write kind, bool get_if_exist
     json_decref(body); /* init copied what it keeps */
     if (e != ERR_OK) {
         free(x);
-        api__respond_err(r, e, &d);
+        http__respond_err(r, e, &d);
         return;
     }
     svix__defer(r, &x->svc.head, write_done);
 }
 
-void svix__app_create(struct api_request *r)
+void svix__app_create(struct http_request *r)
 {
     bool get_if_exists;
     if (svix__query_bool(r, "get_if_exists", false, &get_if_exists))
         submit(r, APP_CREATE, get_if_exists);
 }
 
-void svix__app_replace(struct api_request *r)
+void svix__app_replace(struct http_request *r)
 {
     submit(r, APP_REPLACE, false);
 }
-void svix__app_patch(struct api_request *r)
+void svix__app_patch(struct http_request *r)
 {
     submit(r, APP_PATCH, false);
 }
-void svix__app_delete(struct api_request *r)
+void svix__app_delete(struct http_request *r)
 {
     submit(r, APP_DELETE, false);
 }
 
-void svix__app_get(struct api_request *r)
+void svix__app_get(struct http_request *r)
 {
     struct store_application a = {0};
     struct err_detail d = {0};
-    struct store *s = api__store_acquire(r->api);
+    struct store *s = http__store_acquire(r->server);
     enum err e = s ? service_app_get(s, r->key.mode, r->param[0], &a, &d) : ERR_IO;
-    api__store_release(r->api, s);
+    http__store_release(r->server, s);
     if (e != ERR_OK) {
-        api__respond_err(r, e, &d);
+        http__respond_err(r, e, &d);
         return;
     }
-    api__respond_json(r, MHD_HTTP_OK, render(&a));
+    http__respond_json(r, MHD_HTTP_OK, render(&a));
     store_application_release(&a);
 }
 
-void svix__app_list(struct api_request *r)
+void svix__app_list(struct http_request *r)
 {
     if (r->portal) { /* a portal token sees its own application only */
         struct store_application a = {0};
         struct err_detail d = {0};
-        struct store *s = api__store_acquire(r->api);
+        struct store *s = http__store_acquire(r->server);
         enum err e = s ? service_app_get(s, r->key.mode, r->portal_app, &a, &d) : ERR_IO;
-        api__store_release(r->api, s);
+        http__store_release(r->server, s);
         if (e != ERR_OK) {
-            api__respond_err(r, e, &d);
+            http__respond_err(r, e, &d);
             return;
         }
         json_t *data = json_array();
@@ -151,14 +151,14 @@ void svix__app_list(struct api_request *r)
     int n = 0;
     bool has_more = false;
     struct err_detail d = {0};
-    struct store *s = api__store_acquire(r->api);
+    struct store *s = http__store_acquire(r->server);
     enum err e =
         s ? service_app_list(s, r->key.mode, iterator, descending, limit, apps, &n, &has_more, &d)
           : ERR_IO;
-    api__store_release(r->api, s);
+    http__store_release(r->server, s);
     if (e != ERR_OK) {
         free(apps);
-        api__respond_err(r, e, &d);
+        http__respond_err(r, e, &d);
         return;
     }
     json_t *data = json_array();

@@ -22,7 +22,7 @@ static json_t *render_attempt(const struct store_event_attempt *a, const char *m
     const char *response = a->response_body ? a->response_body : a->error_text ? a->error_text : "";
     return json_pack("{s:s, s:s, s:s, s:s, s:o, s:i, s:I, s:i, s:s, s:i, s:o}", "id", id, "msgId",
                      msg_id, "endpointId", a->endpoint_id, "url", a->url ? a->url : "", "response",
-                     api__json_text(response), "responseStatusCode", a->response_status,
+                     http__json_text(response), "responseStatusCode", a->response_status,
                      "responseDurationMs", (json_int_t)a->latency_ms, "status", ok ? 0 : 2,
                      "statusText", ok ? "success" : "fail", "triggerType", a->replay_no > 0 ? 1 : 0,
                      "timestamp", svix__time(a->created_at_ms));
@@ -31,7 +31,7 @@ static json_t *render_attempt(const struct store_event_attempt *a, const char *m
 /* The page (limit, iterator) and attempt filters of a list query (status,
  * status_code_class, before, after, event_types); *types is malloc'ed. False after
  * answering 422. */
-static bool attempt_query(struct api_request *r, int *limit, const char **iterator,
+static bool attempt_query(struct http_request *r, int *limit, const char **iterator,
                           struct store_attempt_filter *f, char **types)
 {
     *types = NULL;
@@ -46,15 +46,15 @@ static bool attempt_query(struct api_request *r, int *limit, const char **iterat
         int max;
     } ints[] = {{"status", &f->status, 4}, {"status_code_class", &f->code_class, 500}};
     for (size_t i = 0; i < sizeof(ints) / sizeof(ints[0]); i++) {
-        const char *v = api__query(r, ints[i].name);
+        const char *v = http__query(r, ints[i].name);
         if (!v)
             continue;
         char *end;
         long n = strtol(v, &end, 10);
         if (!*v || *end || n < 0 || n > ints[i].max) {
             snprintf(r->error_field, sizeof(r->error_field), "query:%s", ints[i].name);
-            api__respond_error(r, MHD_HTTP_BAD_REQUEST, "INVALID_REQUEST",
-                               "'%s' must be an integer from 0 to %d", ints[i].name, ints[i].max);
+            http__respond_error(r, MHD_HTTP_BAD_REQUEST, "INVALID_REQUEST",
+                                "'%s' must be an integer from 0 to %d", ints[i].name, ints[i].max);
             return false;
         }
         *ints[i].out = (int)n;
@@ -62,12 +62,12 @@ static bool attempt_query(struct api_request *r, int *limit, const char **iterat
     if (!svix__query_time(r, "before", &f->before_ms) ||
         !svix__query_time(r, "after", &f->after_ms))
         return false;
-    f->event_types_json = *types = svix__comma_list(api__query(r, "event_types"));
+    f->event_types_json = *types = svix__comma_list(http__query(r, "event_types"));
     return true;
 }
 
 /* The attempts of message param[1] (to endpoint ep unless NULL). */
-static void list(struct api_request *r, const char *ep)
+static void list(struct http_request *r, const char *ep)
 {
     int limit;
     const char *iterator;
@@ -78,7 +78,7 @@ static void list(struct api_request *r, const char *ep)
     if (iterator && !strncmp(iterator, ATTEMPT_PREFIX, strlen(ATTEMPT_PREFIX)))
         iterator += strlen(ATTEMPT_PREFIX);
     if (!ep)
-        ep = api__query(r, "endpoint_id");
+        ep = http__query(r, "endpoint_id");
     struct store_event_attempt *as = calloc((size_t)limit, sizeof(*as));
     if (!as)
         abort();
@@ -86,17 +86,17 @@ static void list(struct api_request *r, const char *ep)
     int n = 0;
     bool has_more = false;
     struct err_detail d = {0};
-    struct store *s = api__store_acquire(r->api);
+    struct store *s = http__store_acquire(r->server);
     enum err e = s ? service_event_get(s, r->key.mode, r->param[0], r->param[1], &ev, &d) : ERR_IO;
     if (e == ERR_OK)
         e = service_event_attempts(s, r->key.mode, r->param[0], ev.public_id, ep, iterator, &f,
                                    limit, as, &n, &has_more, &d);
-    api__store_release(r->api, s);
+    http__store_release(r->server, s);
     if (e != ERR_OK) {
         free(as);
         store_event_release(&ev);
         free(types);
-        api__respond_err(r, e, &d);
+        http__respond_err(r, e, &d);
         return;
     }
     json_t *data = json_array();
@@ -113,12 +113,12 @@ static void list(struct api_request *r, const char *ep)
     store_event_release(&ev);
 }
 
-void svix__attempts_by_msg(struct api_request *r)
+void svix__attempts_by_msg(struct http_request *r)
 {
     list(r, NULL);
 }
 
-void svix__attempt_get(struct api_request *r)
+void svix__attempt_get(struct http_request *r)
 {
     const char *want = r->param[2];
     if (!strncmp(want, ATTEMPT_PREFIX, strlen(ATTEMPT_PREFIX)))
@@ -130,7 +130,7 @@ void svix__attempt_get(struct api_request *r)
     int n = 0;
     bool has_more = false;
     struct err_detail d = {0};
-    struct store *s = api__store_acquire(r->api);
+    struct store *s = http__store_acquire(r->server);
     enum err e = s ? service_event_get(s, r->key.mode, r->param[0], r->param[1], &ev, &d) : ERR_IO;
     char before[ID_MAX] = "";
     int found = -1;
@@ -147,13 +147,13 @@ void svix__attempt_get(struct api_request *r)
             break;
         snprintf(before, sizeof(before), "%s", as[n - 1].id);
     }
-    api__store_release(r->api, s);
+    http__store_release(r->server, s);
     if (e == ERR_OK && found < 0)
         e = err_set(&d, ERR_NOTFOUND, "NOT_FOUND", "attempt '%s' not found", r->param[2]);
     if (e != ERR_OK)
-        api__respond_err(r, e, &d);
+        http__respond_err(r, e, &d);
     else
-        api__respond_json(r, MHD_HTTP_OK, render_attempt(&as[found], ev.public_id));
+        http__respond_json(r, MHD_HTTP_OK, render_attempt(&as[found], ev.public_id));
     for (int i = 0; i < n; i++)
         store_event_attempt_release(&as[i]);
     free(as);
@@ -178,19 +178,19 @@ static int message_status(enum store_status st, const char **text)
     }
 }
 
-void svix__msg_destinations(struct api_request *r)
+void svix__msg_destinations(struct http_request *r)
 {
     struct store_event_message *msgs = NULL;
     struct store_endpoint *eps = NULL;
     size_t n = 0;
     struct err_detail d = {0};
-    struct store *s = api__store_acquire(r->api);
+    struct store *s = http__store_acquire(r->server);
     enum err e = s ? service_event_destinations(s, r->key.mode, r->param[0], r->param[1], &msgs,
                                                 &eps, &n, &d)
                    : ERR_IO;
-    api__store_release(r->api, s);
+    http__store_release(r->server, s);
     if (e != ERR_OK) {
-        api__respond_err(r, e, &d);
+        http__respond_err(r, e, &d);
         return;
     }
     json_t *data = json_array();
@@ -221,30 +221,30 @@ struct resend_op {
     struct service_resend_op svc;
 };
 
-static void resend_done(struct api_request *r)
+static void resend_done(struct http_request *r)
 {
     struct resend_op *x = svix__op(r);
     struct commit_op *op = &x->svc.head.op;
     if (op->result != ERR_OK)
-        api__respond_err(r, op->result, &op->detail);
+        http__respond_err(r, op->result, &op->detail);
     else
-        api__respond_json(r, MHD_HTTP_ACCEPTED, json_object());
+        http__respond_json(r, MHD_HTTP_ACCEPTED, json_object());
     service_resend_op_release(&x->svc);
     free(x);
 }
 
-void svix__msg_resend(struct api_request *r)
+void svix__msg_resend(struct http_request *r)
 {
     struct resend_op *x = calloc(1, sizeof(*x));
     if (!x)
         abort();
     service_resend_op_init(&x->svc, r->key.mode, r->param[0], r->param[1], r->param[2],
-                           r->api->deps.cfg->retention_ms);
+                           r->server->deps.cfg->retention_ms);
     svix__defer(r, &x->svc.head, resend_done);
 }
 
 /* GET .../attempt/endpoint/{ep}: the iterator is "<message id>.<attempt id>". */
-void svix__attempts_by_endpoint(struct api_request *r)
+void svix__attempts_by_endpoint(struct http_request *r)
 {
     int limit;
     const char *iterator;
@@ -258,8 +258,8 @@ void svix__attempts_by_endpoint(struct api_request *r)
         if (!dot || (size_t)(dot - iterator) >= sizeof(it_msg) ||
             strlen(dot + 1) >= sizeof(it_att)) {
             snprintf(r->error_field, sizeof(r->error_field), "iterator");
-            api__respond_error(r, MHD_HTTP_BAD_REQUEST, "INVALID_REQUEST",
-                               "'iterator' is not an iterator of this list");
+            http__respond_error(r, MHD_HTTP_BAD_REQUEST, "INVALID_REQUEST",
+                                "'iterator' is not an iterator of this list");
             free(types);
             return;
         }
@@ -272,15 +272,15 @@ void svix__attempts_by_endpoint(struct api_request *r)
     int n = 0;
     bool has_more = false;
     struct err_detail d = {0};
-    struct store *s = api__store_acquire(r->api);
+    struct store *s = http__store_acquire(r->server);
     enum err e = s ? service_endpoint_attempts(s, r->key.mode, r->param[0], r->param[1], it_msg,
                                                it_att, &f, limit, as, &n, &has_more, &d)
                    : ERR_IO;
-    api__store_release(r->api, s);
+    http__store_release(r->server, s);
     free(types);
     if (e != ERR_OK) {
         free(as);
-        api__respond_err(r, e, &d);
+        http__respond_err(r, e, &d);
         return;
     }
     json_t *data = json_array();
@@ -297,7 +297,7 @@ void svix__attempts_by_endpoint(struct api_request *r)
 
 /* GET .../endpoint/{ep}/msg: EndpointMessageOut, newest first; the iterator is the
  * message id of the last item. */
-void svix__endpoint_messages(struct api_request *r)
+void svix__endpoint_messages(struct http_request *r)
 {
     int limit;
     const char *iterator;
@@ -311,14 +311,14 @@ void svix__endpoint_messages(struct api_request *r)
     int n = 0;
     bool has_more = false;
     struct err_detail d = {0};
-    struct store *s = api__store_acquire(r->api);
+    struct store *s = http__store_acquire(r->server);
     enum err e = s ? service_endpoint_messages(s, r->key.mode, r->param[0], r->param[1], iterator,
                                                limit, ms, &n, &has_more, &d)
                    : ERR_IO;
-    api__store_release(r->api, s);
+    http__store_release(r->server, s);
     if (e != ERR_OK) {
         free(ms);
-        api__respond_err(r, e, &d);
+        http__respond_err(r, e, &d);
         return;
     }
     json_t *data = json_array();

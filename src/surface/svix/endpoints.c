@@ -51,21 +51,21 @@ struct ep_op {
     struct service_endpoint_op svc;
 };
 
-static void write_done(struct api_request *r)
+static void write_done(struct http_request *r)
 {
     struct ep_op *x = svix__op(r);
     struct commit_op *op = &x->svc.head.op;
     if (op->result != ERR_OK)
-        api__respond_err(r, op->result, &op->detail);
+        http__respond_err(r, op->result, &op->detail);
     else if (x->svc.kind == ENDPOINT_DELETE)
-        api__respond_raw(r, MHD_HTTP_NO_CONTENT, "", 0, NULL, 0);
+        http__respond_raw(r, MHD_HTTP_NO_CONTENT, "", 0, NULL, 0);
     else
-        api__respond_json(r, x->svc.created ? MHD_HTTP_CREATED : MHD_HTTP_OK, render(&x->svc.ep));
+        http__respond_json(r, x->svc.created ? MHD_HTTP_CREATED : MHD_HTTP_OK, render(&x->svc.ep));
     service_endpoint_op_release(&x->svc);
     free(x);
 }
 
-static void submit(struct api_request *r, enum endpoint_write kind)
+static void submit(struct http_request *r, enum endpoint_write kind)
 {
     json_t *body = NULL;
     struct endpoint_fields f = {0};
@@ -81,50 +81,50 @@ static void submit(struct api_request *r, enum endpoint_write kind)
         abort();
     struct err_detail d = {0};
     enum err e = service_endpoint_op_init(&x->svc, kind, r->key.mode, r->param[0], r->param[1], &f,
-                                          r->api->deps.cfg, &d);
+                                          r->server->deps.cfg, &d);
     json_decref(body);
     if (e != ERR_OK) {
         free(x);
-        api__respond_err(r, e, &d);
+        http__respond_err(r, e, &d);
         return;
     }
     svix__defer(r, &x->svc.head, write_done);
 }
 
-void svix__endpoint_create(struct api_request *r)
+void svix__endpoint_create(struct http_request *r)
 {
     submit(r, ENDPOINT_CREATE);
 }
-void svix__endpoint_replace(struct api_request *r)
+void svix__endpoint_replace(struct http_request *r)
 {
     submit(r, ENDPOINT_REPLACE);
 }
-void svix__endpoint_patch(struct api_request *r)
+void svix__endpoint_patch(struct http_request *r)
 {
     submit(r, ENDPOINT_PATCH);
 }
-void svix__endpoint_delete(struct api_request *r)
+void svix__endpoint_delete(struct http_request *r)
 {
     submit(r, ENDPOINT_DELETE);
 }
 
-void svix__endpoint_get(struct api_request *r)
+void svix__endpoint_get(struct http_request *r)
 {
     struct store_endpoint ep = {0};
     struct err_detail d = {0};
-    struct store *s = api__store_acquire(r->api);
+    struct store *s = http__store_acquire(r->server);
     enum err e =
         s ? service_endpoint_get(s, r->key.mode, r->param[0], r->param[1], &ep, &d) : ERR_IO;
-    api__store_release(r->api, s);
+    http__store_release(r->server, s);
     if (e != ERR_OK) {
-        api__respond_err(r, e, &d);
+        http__respond_err(r, e, &d);
         return;
     }
-    api__respond_json(r, MHD_HTTP_OK, render(&ep));
+    http__respond_json(r, MHD_HTTP_OK, render(&ep));
     store_endpoint_release(&ep);
 }
 
-void svix__endpoint_list(struct api_request *r)
+void svix__endpoint_list(struct http_request *r)
 {
     int limit;
     const char *iterator;
@@ -137,14 +137,14 @@ void svix__endpoint_list(struct api_request *r)
     int n = 0;
     bool has_more = false;
     struct err_detail d = {0};
-    struct store *s = api__store_acquire(r->api);
+    struct store *s = http__store_acquire(r->server);
     enum err e = s ? service_endpoint_list(s, r->key.mode, r->param[0], iterator, descending, limit,
                                            eps, &n, &has_more, &d)
                    : ERR_IO;
-    api__store_release(r->api, s);
+    http__store_release(r->server, s);
     if (e != ERR_OK) {
         free(eps);
-        api__respond_err(r, e, &d);
+        http__respond_err(r, e, &d);
         return;
     }
     json_t *data = json_array();
@@ -156,19 +156,19 @@ void svix__endpoint_list(struct api_request *r)
     free(eps);
 }
 
-void svix__endpoint_secret(struct api_request *r)
+void svix__endpoint_secret(struct http_request *r)
 {
     char secret[ID_MAX] = "";
     struct err_detail d = {0};
-    struct store *s = api__store_acquire(r->api);
+    struct store *s = http__store_acquire(r->server);
     enum err e =
         s ? service_endpoint_secret(s, r->key.mode, r->param[0], r->param[1], secret, &d) : ERR_IO;
-    api__store_release(r->api, s);
+    http__store_release(r->server, s);
     if (e != ERR_OK) {
-        api__respond_err(r, e, &d);
+        http__respond_err(r, e, &d);
         return;
     }
-    api__respond_json(r, MHD_HTTP_OK, json_pack("{s:s}", "key", secret));
+    http__respond_json(r, MHD_HTTP_OK, json_pack("{s:s}", "key", secret));
     explicit_bzero(secret, sizeof(secret));
 }
 
@@ -176,26 +176,26 @@ struct recover_op {
     struct service_recover_op svc;
 };
 
-static void recover_done(struct api_request *r)
+static void recover_done(struct http_request *r)
 {
     struct recover_op *x = svix__op(r);
     struct commit_op *op = &x->svc.head.op;
     if (op->result != ERR_OK) {
-        api__respond_err(r, op->result, &op->detail);
+        http__respond_err(r, op->result, &op->detail);
     } else {
         char id[ID_MAX];
         id_time_ordered(id, sizeof(id), "qtask_", clock_now_ms());
-        api__respond_json(r, MHD_HTTP_ACCEPTED,
-                          json_pack("{s:s, s:s, s:s, s:o, s:i}", "id", id, "status", "finished",
-                                    "task", "endpoint.recover", "updatedAt",
-                                    svix__time(clock_now_ms()), "recovered", x->svc.recovered));
+        http__respond_json(r, MHD_HTTP_ACCEPTED,
+                           json_pack("{s:s, s:s, s:s, s:o, s:i}", "id", id, "status", "finished",
+                                     "task", "endpoint.recover", "updatedAt",
+                                     svix__time(clock_now_ms()), "recovered", x->svc.recovered));
     }
     service_recover_op_release(&x->svc);
     free(x);
 }
 
 /* A body time (RFC 3339 string) into *ms (0 when absent); false after answering. */
-static bool body_time(struct api_request *r, json_t *body, const char *name, int64_t *ms)
+static bool body_time(struct http_request *r, json_t *body, const char *name, int64_t *ms)
 {
     json_t *v = json_object_get(body, name);
     *ms = 0;
@@ -204,12 +204,12 @@ static bool body_time(struct api_request *r, json_t *body, const char *name, int
     if (json_is_string(v) && clock_parse_rfc3339(json_string_value(v), ms))
         return true;
     snprintf(r->error_field, sizeof(r->error_field), "%s", name);
-    api__respond_error(r, MHD_HTTP_BAD_REQUEST, "INVALID_REQUEST", "'%s' must be an RFC 3339 time",
-                       name);
+    http__respond_error(r, MHD_HTTP_BAD_REQUEST, "INVALID_REQUEST", "'%s' must be an RFC 3339 time",
+                        name);
     return false;
 }
 
-void svix__endpoint_recover(struct api_request *r)
+void svix__endpoint_recover(struct http_request *r)
 {
     json_t *body = svix__body(r);
     if (!body)
@@ -227,7 +227,7 @@ void svix__endpoint_recover(struct api_request *r)
         service_recover_op_init(&x->svc, r->key.mode, r->param[0], r->param[1], since, until, &d);
     if (e != ERR_OK) {
         free(x);
-        api__respond_err(r, e, &d);
+        http__respond_err(r, e, &d);
         return;
     }
     svix__defer(r, &x->svc.head, recover_done);

@@ -29,21 +29,22 @@ struct et_op {
     json_t *flags; /* featureFlag (1.x) made a one-item featureFlags */
 };
 
-static void write_done(struct api_request *r)
+static void write_done(struct http_request *r)
 {
     struct et_op *x = svix__op(r);
     struct commit_op *op = &x->svc.head.op;
     if (op->result != ERR_OK)
-        api__respond_err(r, op->result, &op->detail);
+        http__respond_err(r, op->result, &op->detail);
     else if (x->svc.kind == EVENT_TYPE_ARCHIVE || x->svc.kind == EVENT_TYPE_EXPUNGE)
-        api__respond_raw(r, MHD_HTTP_NO_CONTENT, "", 0, NULL, 0);
+        http__respond_raw(r, MHD_HTTP_NO_CONTENT, "", 0, NULL, 0);
     else
-        api__respond_json(r, x->svc.created ? MHD_HTTP_CREATED : MHD_HTTP_OK, render(&x->svc.type));
+        http__respond_json(r, x->svc.created ? MHD_HTTP_CREATED : MHD_HTTP_OK,
+                           render(&x->svc.type));
     service_event_type_op_release(&x->svc);
     free(x);
 }
 
-static void submit(struct api_request *r, enum event_type_write kind)
+static void submit(struct http_request *r, enum event_type_write kind)
 {
     struct et_op *x = calloc(1, sizeof(*x));
     if (!x)
@@ -79,48 +80,48 @@ static void submit(struct api_request *r, enum event_type_write kind)
     x->flags = NULL;
     if (e != ERR_OK) {
         free(x);
-        api__respond_err(r, e, &d);
+        http__respond_err(r, e, &d);
         return;
     }
     svix__defer(r, &x->svc.head, write_done);
 }
 
-void svix__event_type_create(struct api_request *r)
+void svix__event_type_create(struct http_request *r)
 {
     submit(r, EVENT_TYPE_CREATE);
 }
-void svix__event_type_replace(struct api_request *r)
+void svix__event_type_replace(struct http_request *r)
 {
     submit(r, EVENT_TYPE_REPLACE);
 }
-void svix__event_type_patch(struct api_request *r)
+void svix__event_type_patch(struct http_request *r)
 {
     submit(r, EVENT_TYPE_PATCH);
 }
 
-void svix__event_type_delete(struct api_request *r)
+void svix__event_type_delete(struct http_request *r)
 {
     bool expunge;
     if (svix__query_bool(r, "expunge", false, &expunge))
         submit(r, expunge ? EVENT_TYPE_EXPUNGE : EVENT_TYPE_ARCHIVE);
 }
 
-void svix__event_type_get(struct api_request *r)
+void svix__event_type_get(struct http_request *r)
 {
     struct store_event_type t = {0};
     struct err_detail d = {0};
-    struct store *s = api__store_acquire(r->api);
+    struct store *s = http__store_acquire(r->server);
     enum err e = s ? service_event_type_get(s, r->key.mode, r->param[0], &t, &d) : ERR_IO;
-    api__store_release(r->api, s);
+    http__store_release(r->server, s);
     if (e != ERR_OK) {
-        api__respond_err(r, e, &d);
+        http__respond_err(r, e, &d);
         return;
     }
-    api__respond_json(r, MHD_HTTP_OK, render(&t));
+    http__respond_json(r, MHD_HTTP_OK, render(&t));
     store_event_type_release(&t);
 }
 
-void svix__event_type_list(struct api_request *r)
+void svix__event_type_list(struct http_request *r)
 {
     int limit;
     const char *iterator;
@@ -134,14 +135,14 @@ void svix__event_type_list(struct api_request *r)
     int n = 0;
     bool has_more = false;
     struct err_detail d = {0};
-    struct store *s = api__store_acquire(r->api);
+    struct store *s = http__store_acquire(r->server);
     enum err e = s ? service_event_type_list(s, r->key.mode, iterator, include_archived, limit,
                                              types, &n, &has_more, &d)
                    : ERR_IO;
-    api__store_release(r->api, s);
+    http__store_release(r->server, s);
     if (e != ERR_OK) {
         free(types);
-        api__respond_err(r, e, &d);
+        http__respond_err(r, e, &d);
         return;
     }
     json_t *data = json_array();

@@ -76,12 +76,12 @@ struct publish_op {
     bool with_content;
 };
 
-static void publish_done(struct api_request *r)
+static void publish_done(struct http_request *r)
 {
     struct publish_op *x = svix__op(r);
     struct commit_op *op = &x->svc.head.op;
     if (op->result != ERR_OK) {
-        api__respond_err(r, op->result, &op->detail);
+        http__respond_err(r, op->result, &op->detail);
     } else {
         struct store_event e = {.rowid = 0,
                                 .event_type = x->svc.event_type,
@@ -99,7 +99,7 @@ static void publish_done(struct api_request *r)
         const char *hole = text ? strstr(text, "\"payload\":{}") : NULL;
         if (!hole || !x->with_content) {
             free(text);
-            api__respond_json(r, MHD_HTTP_ACCEPTED, render_parsed(&e, x->with_content, NULL));
+            http__respond_json(r, MHD_HTTP_ACCEPTED, render_parsed(&e, x->with_content, NULL));
         } else {
             size_t head = (size_t)(hole - text) + strlen("\"payload\":");
             size_t tail = strlen(hole + strlen("\"payload\":{}"));
@@ -110,14 +110,14 @@ static void publish_done(struct api_request *r)
             memcpy(out + head, x->svc.payload, x->svc.payload_len);
             memcpy(out + head + x->svc.payload_len, hole + strlen("\"payload\":{}"), tail + 1);
             free(text);
-            api__respond_json_text(r, MHD_HTTP_ACCEPTED, out);
+            http__respond_json_text(r, MHD_HTTP_ACCEPTED, out);
         }
     }
     service_publish_op_release(&x->svc);
     free(x);
 }
 
-void svix__msg_create(struct api_request *r)
+void svix__msg_create(struct http_request *r)
 {
     bool with_content;
     if (!svix__query_bool(r, "with_content", true, &with_content))
@@ -125,8 +125,8 @@ void svix__msg_create(struct api_request *r)
     struct err_detail d = {0};
     if (r->body_too_large) {
         err_set(&d, ERR_LIMIT, "PAYLOAD_TOO_LARGE", "request body is larger than %d bytes",
-                API_MAX_BODY);
-        api__respond_err(r, ERR_LIMIT, &d);
+                HTTP_MAX_BODY);
+        http__respond_err(r, ERR_LIMIT, &d);
         return;
     }
     /* One strict scan of the body (no tree of the payload): the small fields are parsed
@@ -136,7 +136,7 @@ void svix__msg_create(struct api_request *r)
     enum err e = json_scan_object(in.body, len, VALIDATE_MAX_JSON_DEPTH, read_member, &in, &d);
     if (e != ERR_OK) {
         json_decref(in.fields);
-        api__respond_err(r, e, &d);
+        http__respond_err(r, e, &d);
         return;
     }
     struct publish_fields f = {0};
@@ -154,35 +154,35 @@ void svix__msg_create(struct api_request *r)
         abort();
     x->with_content = with_content;
     e = service_publish_op_init(&x->svc, r->key.mode, r->param[0], &f,
-                                r->api->deps.cfg->retention_ms, &d);
+                                r->server->deps.cfg->retention_ms, &d);
     json_decref(in.fields);
     if (e != ERR_OK) {
         free(x);
-        api__respond_err(r, e, &d);
+        http__respond_err(r, e, &d);
         return;
     }
     svix__defer(r, &x->svc.head, publish_done);
 }
 
-void svix__msg_get(struct api_request *r)
+void svix__msg_get(struct http_request *r)
 {
     bool with_content;
     if (!svix__query_bool(r, "with_content", true, &with_content))
         return;
     struct store_event e = {0};
     struct err_detail d = {0};
-    struct store *s = api__store_acquire(r->api);
+    struct store *s = http__store_acquire(r->server);
     enum err err = s ? service_event_get(s, r->key.mode, r->param[0], r->param[1], &e, &d) : ERR_IO;
-    api__store_release(r->api, s);
+    http__store_release(r->server, s);
     if (err != ERR_OK) {
-        api__respond_err(r, err, &d);
+        http__respond_err(r, err, &d);
         return;
     }
-    api__respond_json(r, MHD_HTTP_OK, render(&e, with_content));
+    http__respond_json(r, MHD_HTTP_OK, render(&e, with_content));
     store_event_release(&e);
 }
 
-void svix__msg_list(struct api_request *r)
+void svix__msg_list(struct http_request *r)
 {
     int limit;
     const char *iterator;
@@ -190,11 +190,11 @@ void svix__msg_list(struct api_request *r)
     if (!svix__page(r, &limit, &iterator) ||
         !svix__query_bool(r, "with_content", true, &with_content))
         return;
-    struct store_event_filter f = {.channel = api__query(r, "channel"),
-                                   .tag = api__query(r, "tag")};
+    struct store_event_filter f = {.channel = http__query(r, "channel"),
+                                   .tag = http__query(r, "tag")};
     if (!svix__query_time(r, "before", &f.before_ms) || !svix__query_time(r, "after", &f.after_ms))
         return;
-    char *types = svix__comma_list(api__query(r, "event_types"));
+    char *types = svix__comma_list(http__query(r, "event_types"));
     f.event_types_json = types;
     struct store_event *evs = calloc((size_t)limit, sizeof(*evs));
     if (!evs)
@@ -202,15 +202,15 @@ void svix__msg_list(struct api_request *r)
     int n = 0;
     bool has_more = false;
     struct err_detail d = {0};
-    struct store *s = api__store_acquire(r->api);
+    struct store *s = http__store_acquire(r->server);
     enum err e = s ? service_event_list(s, r->key.mode, r->param[0], iterator, &f, limit, evs, &n,
                                         &has_more, &d)
                    : ERR_IO;
-    api__store_release(r->api, s);
+    http__store_release(r->server, s);
     free(types);
     if (e != ERR_OK) {
         free(evs);
-        api__respond_err(r, e, &d);
+        http__respond_err(r, e, &d);
         return;
     }
     json_t *data = json_array();
@@ -226,19 +226,19 @@ struct erase_op {
     struct service_event_erase_op svc;
 };
 
-static void erase_done(struct api_request *r)
+static void erase_done(struct http_request *r)
 {
     struct erase_op *x = svix__op(r);
     struct commit_op *op = &x->svc.head.op;
     if (op->result != ERR_OK)
-        api__respond_err(r, op->result, &op->detail);
+        http__respond_err(r, op->result, &op->detail);
     else
-        api__respond_raw(r, MHD_HTTP_NO_CONTENT, "", 0, NULL, 0);
+        http__respond_raw(r, MHD_HTTP_NO_CONTENT, "", 0, NULL, 0);
     service_event_erase_op_release(&x->svc);
     free(x);
 }
 
-void svix__msg_erase(struct api_request *r)
+void svix__msg_erase(struct http_request *r)
 {
     struct erase_op *x = calloc(1, sizeof(*x));
     if (!x)
@@ -249,7 +249,7 @@ void svix__msg_erase(struct api_request *r)
 
 /* POST .../endpoint/{ep}/send-example {eventType}: an event of that type with its
  * example payload, to that endpoint only. */
-void svix__endpoint_send_example(struct api_request *r)
+void svix__endpoint_send_example(struct http_request *r)
 {
     json_t *body = svix__body(r);
     if (!body)
@@ -257,12 +257,12 @@ void svix__endpoint_send_example(struct api_request *r)
     struct publish_fields f = {0};
     f.event_type = json_object_get(body, "eventType");
     f.only_endpoint = r->param[1];
-    struct store *s = api__store_acquire(r->api);
+    struct store *s = http__store_acquire(r->server);
     char *example =
         json_is_string(f.event_type)
             ? service_event_type_example(s, r->key.mode, json_string_value(f.event_type))
             : NULL;
-    api__store_release(r->api, s);
+    http__store_release(r->server, s);
     f.payload = example;
     f.payload_len = example ? strlen(example) : 0;
     struct publish_op *x = calloc(1, sizeof(*x));
@@ -271,12 +271,12 @@ void svix__endpoint_send_example(struct api_request *r)
     x->with_content = true;
     struct err_detail d = {0};
     enum err e = service_publish_op_init(&x->svc, r->key.mode, r->param[0], &f,
-                                         r->api->deps.cfg->retention_ms, &d);
+                                         r->server->deps.cfg->retention_ms, &d);
     json_decref(body);
     free(example);
     if (e != ERR_OK) {
         free(x);
-        api__respond_err(r, e, &d);
+        http__respond_err(r, e, &d);
         return;
     }
     svix__defer(r, &x->svc.head, publish_done);

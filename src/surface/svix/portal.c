@@ -16,18 +16,18 @@ struct portal_op {
     char base[300]; /* scheme://host of the request, for the URL */
 };
 
-static void access_done(struct api_request *r)
+static void access_done(struct http_request *r)
 {
     struct portal_op *x = svix__op(r);
     struct commit_op *op = &x->svc.head.op;
     if (op->result != ERR_OK) {
-        api__respond_err(r, op->result, &op->detail);
+        http__respond_err(r, op->result, &op->detail);
     } else {
         /* the token rides in the fragment: browsers never send it to a server */
         char url[512];
         snprintf(url, sizeof(url), "%s/portal/#token=%s", x->base, x->svc.secret);
-        api__respond_json(r, MHD_HTTP_OK,
-                          json_pack("{s:s, s:s}", "url", url, "token", x->svc.secret));
+        http__respond_json(r, MHD_HTTP_OK,
+                           json_pack("{s:s, s:s}", "url", url, "token", x->svc.secret));
     }
     service_portal_token_op_release(&x->svc);
     free(x);
@@ -47,7 +47,7 @@ static bool writes(const json_t *caps)
     return false;
 }
 
-void svix__app_portal_access(struct api_request *r)
+void svix__app_portal_access(struct http_request *r)
 {
     json_t *body = svix__body(r);
     if (!body)
@@ -71,10 +71,10 @@ void svix__app_portal_access(struct api_request *r)
     json_decref(body);
     if (e != ERR_OK) {
         free(x);
-        api__respond_err(r, e, &d);
+        http__respond_err(r, e, &d);
         return;
     }
-    const char *host = api__header(r, "Host");
+    const char *host = http__header(r, "Host");
     bool sane =
         host && *host && strlen(host) < 256 &&
         strspn(host, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:[]") ==

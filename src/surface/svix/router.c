@@ -14,12 +14,12 @@
 struct route {
     const char *method;
     const char *path; /* segments after /api/v1; ":x" captures into r->param */
-    void (*handler)(struct api_request *r);
+    void (*handler)(struct http_request *r);
 };
 
-static void health(struct api_request *r)
+static void health(struct http_request *r)
 {
-    api__respond_raw(r, MHD_HTTP_NO_CONTENT, "", 0, NULL, 0);
+    http__respond_raw(r, MHD_HTTP_NO_CONTENT, "", 0, NULL, 0);
 }
 
 static const struct route routes[] = {
@@ -92,7 +92,7 @@ static const char *wire_field(const char *field, char *buf, size_t len)
 
 /* Svix's error bodies: {code, detail}, or 422 {detail: [{loc, msg, type}]} when
  * the fault is a field of the body or query. */
-static void render_error(struct api_request *r, unsigned status, const char *code, const char *msg)
+static void render_error(struct http_request *r, unsigned status, const char *code, const char *msg)
 {
     r->render_error = NULL; /* answer once, in this shape */
     if (status == MHD_HTTP_BAD_REQUEST && r->error_field[0]) {
@@ -114,7 +114,7 @@ static void render_error(struct api_request *r, unsigned status, const char *cod
         }
         json_t *item = json_pack("{s:[s,s], s:s, s:s}", "loc", where, field, "msg", msg, "type",
                                  "value_error");
-        api__respond_json(r, 422, json_pack("{s:[o]}", "detail", item));
+        http__respond_json(r, 422, json_pack("{s:[o]}", "detail", item));
         return;
     }
     const char *svix_code;
@@ -144,14 +144,14 @@ static void render_error(struct api_request *r, unsigned status, const char *cod
         status = MHD_HTTP_CONTENT_TOO_LARGE;
         svix_code = "payload_too_large";
     }
-    api__respond_json(r, status, json_pack("{s:s, s:s}", "code", svix_code, "detail", msg));
+    http__respond_json(r, status, json_pack("{s:s, s:s}", "code", svix_code, "detail", msg));
 }
 
 /* What a portal token may do here (TENANCY.md §4): read the event types, list its own
  * application, and work inside it (writing only with the write scope); everything
  * else (other applications, making or changing applications, event-type writes,
  * portal access) is 403. True when the request may go on; false after answering. */
-static bool portal_allows(struct api_request *r)
+static bool portal_allows(struct http_request *r)
 {
     if (!r->portal)
         return true;
@@ -164,24 +164,24 @@ static bool portal_allows(struct api_request *r)
         ok = read; /* the list shows its own application only */
     } else if (!strcmp(top, "app") && r->nseg >= 4 && (r->nseg > 4 || read)) {
         struct store_application a = {0};
-        struct store *s = api__store_acquire(r->api);
+        struct store *s = http__store_acquire(r->server);
         bool mine = s && service_app_get(s, r->key.mode, r->seg[3], &a, NULL) == ERR_OK &&
                     !strcmp(a.id, r->portal_app);
-        api__store_release(r->api, s);
+        http__store_release(r->server, s);
         store_application_release(&a);
         ok = mine && (read || r->portal_write);
     }
     if (!ok)
-        api__respond_error(r, MHD_HTTP_FORBIDDEN, "FORBIDDEN", "this portal token may not %s %s",
-                           r->method, r->url);
+        http__respond_error(r, MHD_HTTP_FORBIDDEN, "FORBIDDEN", "this portal token may not %s %s",
+                            r->method, r->url);
     return ok;
 }
 
 /* CORS (TENANCY.md §4): which origin the answers allow, from --portal-origins. */
-static void cors(struct api_request *r)
+static void cors(struct http_request *r)
 {
-    const char *origin = api__header(r, "Origin");
-    const char *allowed = r->api->deps.cfg->portal_origins;
+    const char *origin = http__header(r, "Origin");
+    const char *allowed = r->server->deps.cfg->portal_origins;
     if (!origin || !*origin || strlen(origin) >= sizeof(r->cors_origin))
         return;
     if (!strcmp(allowed, "*")) {
@@ -202,33 +202,33 @@ static void cors(struct api_request *r)
     }
 }
 
-void svix_claim(struct api_request *r)
+void svix_claim(struct http_request *r)
 {
     if (r->nseg >= 2 && !strcmp(r->seg[0], "api") && !strcmp(r->seg[1], "v1"))
         r->render_error = render_error;
 }
 
-void svix_route(struct api_request *r)
+void svix_route(struct http_request *r)
 {
     r->render_error = render_error;
     cors(r);
     if (!strcmp(r->method, "OPTIONS")) { /* a preflight: answered without a token */
-        static const struct api_header h[] = {
+        static const struct http_header h[] = {
             {"Access-Control-Allow-Methods", "GET, POST, PUT, PATCH, DELETE"},
             {"Access-Control-Allow-Headers",
              "Authorization, Content-Type, Idempotency-Key, svix-req-id"},
             {"Access-Control-Max-Age", "600"}};
-        api__respond_raw(r, MHD_HTTP_NO_CONTENT, "", 0, h, sizeof(h) / sizeof(h[0]));
+        http__respond_raw(r, MHD_HTTP_NO_CONTENT, "", 0, h, sizeof(h) / sizeof(h[0]));
         return;
     }
-    if (!api__authenticate(r))
+    if (!http__authenticate(r))
         return;
     char key[STORE_IDEM_KEY_MAX + 1], sha[65];
-    if (!portal_allows(r) || !api__idempotency(r, key, sizeof(key), sha))
+    if (!portal_allows(r) || !http__idempotency(r, key, sizeof(key), sha))
         return;
     bool path_known = false;
     for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
-        if (!api__match(r, 2, routes[i].path))
+        if (!http__match(r, 2, routes[i].path))
             continue;
         if (strcmp(r->method, routes[i].method) != 0) {
             path_known = true;
@@ -238,75 +238,75 @@ void svix_route(struct api_request *r)
         return;
     }
     if (path_known)
-        api__respond_error(r, MHD_HTTP_METHOD_NOT_ALLOWED, "METHOD_NOT_ALLOWED",
-                           "method %s is not allowed on %s", r->method, r->url);
+        http__respond_error(r, MHD_HTTP_METHOD_NOT_ALLOWED, "METHOD_NOT_ALLOWED",
+                            "method %s is not allowed on %s", r->method, r->url);
     else
-        api__respond_error(r, MHD_HTTP_NOT_FOUND, "NOT_FOUND", "no route for %s %s", r->method,
-                           r->url);
+        http__respond_error(r, MHD_HTTP_NOT_FOUND, "NOT_FOUND", "no route for %s %s", r->method,
+                            r->url);
 }
 
 /* ---- shared by the route files ---- */
 
-void svix__respond_list(struct api_request *r, json_t *data, const char *last_id, bool has_more)
+void svix__respond_list(struct http_request *r, json_t *data, const char *last_id, bool has_more)
 {
     json_t *it = has_more && last_id ? json_string(last_id) : json_null();
-    api__respond_json(r, MHD_HTTP_OK,
-                      json_pack("{s:o, s:o, s:n, s:b}", "data", data, "iterator", it,
-                                "prevIterator", "done", !has_more));
+    http__respond_json(r, MHD_HTTP_OK,
+                       json_pack("{s:o, s:o, s:n, s:b}", "data", data, "iterator", it,
+                                 "prevIterator", "done", !has_more));
 }
 
-json_t *svix__body(struct api_request *r)
+json_t *svix__body(struct http_request *r)
 {
     struct err_detail d = {0};
-    json_t *body = api__parse_body(r, true, &d);
+    json_t *body = http__parse_body(r, true, &d);
     if (!body) {
-        api__respond_err(
+        http__respond_err(
             r, d.code[0] && !strcmp(d.code, "PAYLOAD_TOO_LARGE") ? ERR_LIMIT : ERR_INVAL, &d);
         return NULL;
     }
     if (!json_is_object(body)) {
         json_decref(body);
-        api__respond_error(r, MHD_HTTP_BAD_REQUEST, "INVALID_REQUEST",
-                           "the request body must be a JSON object");
+        http__respond_error(r, MHD_HTTP_BAD_REQUEST, "INVALID_REQUEST",
+                            "the request body must be a JSON object");
         return NULL;
     }
     return body;
 }
 
-bool svix__page(struct api_request *r, int *limit, const char **iterator)
+bool svix__page(struct http_request *r, int *limit, const char **iterator)
 {
-    const char *ls = api__query(r, "limit");
+    const char *ls = http__query(r, "limit");
     *limit = SVIX_LIST_DEFAULT;
     if (ls) {
         char *end;
         long n = strtol(ls, &end, 10);
         if (!*ls || *end || n < 1 || n > SERVICE_PAGE_MAX) {
             snprintf(r->error_field, sizeof(r->error_field), "limit");
-            api__respond_error(r, MHD_HTTP_BAD_REQUEST, "INVALID_REQUEST",
-                               "'limit' must be an integer from 1 to %d", SERVICE_PAGE_MAX);
+            http__respond_error(r, MHD_HTTP_BAD_REQUEST, "INVALID_REQUEST",
+                                "'limit' must be an integer from 1 to %d", SERVICE_PAGE_MAX);
             return false;
         }
         *limit = (int)n;
     }
-    *iterator = api__query(r, "iterator");
+    *iterator = http__query(r, "iterator");
     return true;
 }
 
-bool svix__order(struct api_request *r, bool *descending)
+bool svix__order(struct http_request *r, bool *descending)
 {
-    const char *order = api__query(r, "order");
+    const char *order = http__query(r, "order");
     *descending = order && !strcmp(order, "descending");
     if (!order || *descending || !strcmp(order, "ascending"))
         return true;
     snprintf(r->error_field, sizeof(r->error_field), QUERY_FIELD "order");
-    api__respond_error(r, MHD_HTTP_BAD_REQUEST, "INVALID_REQUEST",
-                       "'order' must be ascending or descending");
+    http__respond_error(r, MHD_HTTP_BAD_REQUEST, "INVALID_REQUEST",
+                        "'order' must be ascending or descending");
     return false;
 }
 
-bool svix__query_bool(struct api_request *r, const char *name, bool def, bool *out)
+bool svix__query_bool(struct http_request *r, const char *name, bool def, bool *out)
 {
-    const char *v = api__query(r, name);
+    const char *v = http__query(r, name);
     *out = def;
     if (!v)
         return true;
@@ -315,8 +315,8 @@ bool svix__query_bool(struct api_request *r, const char *name, bool def, bool *o
         return true;
     }
     snprintf(r->error_field, sizeof(r->error_field), QUERY_FIELD "%s", name);
-    api__respond_error(r, MHD_HTTP_BAD_REQUEST, "INVALID_REQUEST", "'%s' must be true or false",
-                       name);
+    http__respond_error(r, MHD_HTTP_BAD_REQUEST, "INVALID_REQUEST", "'%s' must be true or false",
+                        name);
     return false;
 }
 
@@ -357,28 +357,28 @@ char *svix__comma_list(const char *v)
 }
 
 /* A query time (RFC 3339) into *ms (0 when absent); false after answering 422. */
-bool svix__query_time(struct api_request *r, const char *name, int64_t *ms)
+bool svix__query_time(struct http_request *r, const char *name, int64_t *ms)
 {
-    const char *v = api__query(r, name);
+    const char *v = http__query(r, name);
     *ms = 0;
     if (!v || clock_parse_rfc3339(v, ms))
         return true;
     snprintf(r->error_field, sizeof(r->error_field), "%s", name);
-    api__respond_error(r, MHD_HTTP_BAD_REQUEST, "INVALID_REQUEST", "'%s' must be an RFC 3339 time",
-                       name);
+    http__respond_error(r, MHD_HTTP_BAD_REQUEST, "INVALID_REQUEST", "'%s' must be an RFC 3339 time",
+                        name);
     return false;
 }
 
 static void op_done(struct commit_op *op)
 {
-    api__op_finished(((struct service_op *)op)->waiter);
+    http__op_finished(((struct service_op *)op)->waiter);
 }
 
-void svix__defer(struct api_request *r, struct service_op *op, api_resume_fn fn)
+void svix__defer(struct http_request *r, struct service_op *op, http_resume_fn fn)
 {
     /* svix_route has refused a key that does not fit: this cannot fail */
-    api__idempotency(r, op->idem.key, sizeof(op->idem.key), op->idem.request_sha256);
+    http__idempotency(r, op->idem.key, sizeof(op->idem.key), op->idem.request_sha256);
     op->waiter = r;
     op->op.done = op_done;
-    api__defer(r, &op->op, op, fn);
+    http__defer(r, &op->op, op, fn);
 }

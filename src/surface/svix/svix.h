@@ -11,11 +11,11 @@
 #ifndef HOOKD_SURFACE_SVIX_SVIX_H
 #define HOOKD_SURFACE_SVIX_SVIX_H
 
-struct api_request;
+struct http_request;
 
-void svix_route(struct api_request *r);
+void svix_route(struct http_request *r);
 /* When r's path is under /api/v1, make its errors Svix's from now on (before routing:
  * a 503 while shutting down, a method that is not a token). */
-void svix_claim(struct api_request *r);
+void svix_claim(struct http_request *r);
 
 #endif

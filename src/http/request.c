@@ -7,15 +7,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "api/internal.h"
 #include "core/validate.h"
+#include "http/internal.h"
 #include "util/clock.h"
 
-json_t *api__parse_body(struct api_request *r, bool allow_empty, struct err_detail *d)
+json_t *http__parse_body(struct http_request *r, bool allow_empty, struct err_detail *d)
 {
     if (r->body_too_large) {
         err_set(d, ERR_LIMIT, "PAYLOAD_TOO_LARGE", "request body is larger than %d bytes",
-                API_MAX_BODY);
+                HTTP_MAX_BODY);
         return NULL;
     }
     if (allow_empty) {
@@ -28,9 +28,9 @@ json_t *api__parse_body(struct api_request *r, bool allow_empty, struct err_deta
     return validate_parse_json(r->body ? r->body : "", r->body_len, d);
 }
 
-bool api__parse_limit(struct api_request *r, int def, int max, int *out)
+bool http__parse_limit(struct http_request *r, int def, int max, int *out)
 {
-    const char *ls = api__query(r, "limit");
+    const char *ls = http__query(r, "limit");
     if (!ls) {
         *out = def;
         return true;
@@ -38,45 +38,45 @@ bool api__parse_limit(struct api_request *r, int def, int max, int *out)
     char *end;
     long n = strtol(ls, &end, 10);
     if (!*ls || *end || n < 1 || n > max) {
-        api__respond_error(r, MHD_HTTP_BAD_REQUEST, "INVALID_REQUEST",
-                           "'limit' must be an integer between 1 and %d", max);
+        http__respond_error(r, MHD_HTTP_BAD_REQUEST, "INVALID_REQUEST",
+                            "'limit' must be an integer between 1 and %d", max);
         return false;
     }
     *out = (int)n;
     return true;
 }
 
-bool api__parse_time(struct api_request *r, const char *name, int64_t *out_ms)
+bool http__parse_time(struct http_request *r, const char *name, int64_t *out_ms)
 {
-    const char *v = api__query(r, name);
+    const char *v = http__query(r, name);
     *out_ms = 0;
     if (!v)
         return true;
     if (!clock_parse_rfc3339(v, out_ms)) {
-        api__respond_error(r, MHD_HTTP_BAD_REQUEST, "INVALID_REQUEST",
-                           "'%s' must be an RFC 3339 time such as 2026-01-02T15:04:05Z", name);
+        http__respond_error(r, MHD_HTTP_BAD_REQUEST, "INVALID_REQUEST",
+                            "'%s' must be an RFC 3339 time such as 2026-01-02T15:04:05Z", name);
         return false;
     }
     return true;
 }
 
-json_t *api__page_meta(bool has_more, const char *next_cursor)
+json_t *http__page_meta(bool has_more, const char *next_cursor)
 {
     bool more = has_more && next_cursor && next_cursor[0];
     return json_pack("{s:b, s:o}", "has_more", more, "next_cursor",
                      more ? json_string(next_cursor) : json_null());
 }
 
-bool api__idempotency(struct api_request *r, char *key, size_t keylen, char sha[65])
+bool http__idempotency(struct http_request *r, char *key, size_t keylen, char sha[65])
 {
     key[0] = sha[0] = '\0';
-    const char *h = strcmp(r->method, "POST") == 0 ? api__header(r, "Idempotency-Key") : NULL;
+    const char *h = strcmp(r->method, "POST") == 0 ? http__header(r, "Idempotency-Key") : NULL;
     if (!h || !*h)
         return true;
     if (strlen(h) >= keylen) {
         snprintf(r->error_field, sizeof(r->error_field), "idempotency_key");
-        api__respond_error(r, MHD_HTTP_BAD_REQUEST, "INVALID_REQUEST",
-                           "the Idempotency-Key header is longer than %zu bytes", keylen - 1);
+        http__respond_error(r, MHD_HTTP_BAD_REQUEST, "INVALID_REQUEST",
+                            "the Idempotency-Key header is longer than %zu bytes", keylen - 1);
         return false;
     }
     snprintf(key, keylen, "%s", h);

@@ -19,7 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "api/internal.h"
+#include "surface/hookbridge/internal.h"
 #include "util/clock.h"
 #include "util/utf8.h"
 
@@ -31,7 +31,7 @@
 /* ---- shared helpers ---- */
 
 /* The error envelope for an op's result: the message-op codes carry their own status. */
-static void respond_op_err(struct api_request *r, enum err e, const struct err_detail *d)
+static void respond_op_err(struct http_request *r, enum err e, const struct err_detail *d)
 {
     unsigned status = 0;
     if (!strcmp(d->code, "INVALID_STATE"))
@@ -41,30 +41,30 @@ static void respond_op_err(struct api_request *r, enum err e, const struct err_d
     else if (!strcmp(d->code, "REPLAY_LIMIT_EXCEEDED"))
         status = MHD_HTTP_TOO_MANY_REQUESTS;
     if (status)
-        api__respond_error(r, status, d->code, "%s", d->msg);
+        http__respond_error(r, status, d->code, "%s", d->msg);
     else
-        api__respond_err(r, e, d);
+        http__respond_err(r, e, d);
 }
 
 /* {message, data, meta}: the replay-all / replay-batch envelope (API.md §2). */
-static void respond_data_msg(struct api_request *r, unsigned status, const char *message,
+static void respond_data_msg(struct http_request *r, unsigned status, const char *message,
                              json_t *data)
 {
     json_t *root = json_pack("{s:s, s:o, s:{s:s}}", "message", message, "data", data, "meta",
                              "request_id", r->request_id);
-    api__respond_json(r, status, root); /* a NULL root answers a fixed 500 */
+    http__respond_json(r, status, root); /* a NULL root answers a fixed 500 */
 }
 
-static void respond_not_found(struct api_request *r, const char *id)
+static void respond_not_found(struct http_request *r, const char *id)
 {
-    api__respond_error(r, MHD_HTTP_NOT_FOUND, "MESSAGE_NOT_FOUND", "message '%.*s' not found",
-                       (int)utf8_prefix_len(id, strlen(id), 64), id);
+    http__respond_error(r, MHD_HTTP_NOT_FOUND, "MESSAGE_NOT_FOUND", "message '%.*s' not found",
+                        (int)utf8_prefix_len(id, strlen(id), 64), id);
 }
 
 /* ---- single-message actions: retry-now, cancel, replay, DLQ replay ---- */
 
 struct action_op {
-    struct api_op base;
+    struct http_op base;
     enum store_msg_action act;
     char mode[8];
     char id[ID_MAX];
@@ -78,31 +78,31 @@ static enum err action_apply(struct store *s, struct commit_op *op)
     return store_message_action(s, x->mode, x->id, x->act, x->now_ms, &x->rs, &op->detail);
 }
 
-static void action_resume(struct api_request *r)
+static void action_resume(struct http_request *r)
 {
     struct action_op *x = r->op;
     if (x->base.op.result != ERR_OK) {
         respond_op_err(r, x->base.op.result, &x->base.op.detail);
     } else if (x->act == STORE_ACT_REPLAY || x->act == STORE_ACT_REPLAY_DLQ) {
-        api__respond_data(r, MHD_HTTP_OK,
-                          json_pack("{s:s, s:s}", "message_id", x->id, "status", "queued"), NULL);
+        http__respond_data(r, MHD_HTTP_OK,
+                           json_pack("{s:s, s:s}", "message_id", x->id, "status", "queued"), NULL);
     } else { /* retry-now and cancel answer the Message as it is now */
         struct store_message m;
         struct err_detail d = {0};
-        struct store *s = api__store_acquire(r->api);
+        struct store *s = http__store_acquire(r->server);
         enum err e = s ? store_message_get(s, r->key.mode, x->id, &m, &d) : ERR_IO;
-        api__store_release(r->api, s);
+        http__store_release(r->server, s);
         if (e != ERR_OK) {
-            api__respond_err(r, e, &d);
+            http__respond_err(r, e, &d);
         } else {
-            api__respond_data(r, MHD_HTTP_OK, api__render_message(&m), NULL);
+            http__respond_data(r, MHD_HTTP_OK, hookbridge__render_message(&m), NULL);
             store_message_release(&m);
         }
     }
     free(x);
 }
 
-static void start_action(struct api_request *r, enum store_msg_action act)
+static void start_action(struct http_request *r, enum store_msg_action act)
 {
     const char *id = r->param[0];
     if (!id_is_uuid(id) || id[ID_UUID_LEN] != '\0') {
@@ -118,26 +118,26 @@ static void start_action(struct api_request *r, enum store_msg_action act)
     x->now_ms = clock_now_ms();
     x->base.r = r;
     x->base.op.apply = action_apply;
-    x->base.op.done = api__op_done;
-    api__defer(r, &x->base.op, x, action_resume);
+    x->base.op.done = http__op_done;
+    http__defer(r, &x->base.op, x, action_resume);
 }
 
-void api__messages_retry_now(struct api_request *r)
+void hookbridge__messages_retry_now(struct http_request *r)
 {
     start_action(r, STORE_ACT_RETRY_NOW);
 }
 
-void api__messages_cancel(struct api_request *r)
+void hookbridge__messages_cancel(struct http_request *r)
 {
     start_action(r, STORE_ACT_CANCEL);
 }
 
-void api__messages_replay(struct api_request *r)
+void hookbridge__messages_replay(struct http_request *r)
 {
     start_action(r, STORE_ACT_REPLAY);
 }
 
-void api__dlq_replay(struct api_request *r)
+void hookbridge__dlq_replay(struct http_request *r)
 {
     start_action(r, STORE_ACT_REPLAY_DLQ);
 }
@@ -145,7 +145,7 @@ void api__dlq_replay(struct api_request *r)
 /* ---- DELETE /v1/messages/{id} ---- */
 
 struct delete_op {
-    struct api_op base;
+    struct http_op base;
     char mode[8];
     char id[ID_MAX];
     int64_t now_ms;
@@ -160,20 +160,20 @@ static enum err delete_apply(struct store *s, struct commit_op *op)
                                 &op->detail);
 }
 
-static void delete_resume(struct api_request *r)
+static void delete_resume(struct http_request *r)
 {
     struct delete_op *x = r->op;
     if (x->base.op.result != ERR_OK)
-        api__respond_err(r, x->base.op.result, &x->base.op.detail);
+        http__respond_err(r, x->base.op.result, &x->base.op.detail);
     else
-        api__respond_data(r, MHD_HTTP_OK,
-                          json_pack("{s:s, s:o, s:b}", "message_id", x->id, "deleted_at",
-                                    api__time(x->deleted_at_ms), "already_deleted", x->already),
-                          NULL);
+        http__respond_data(r, MHD_HTTP_OK,
+                           json_pack("{s:s, s:o, s:b}", "message_id", x->id, "deleted_at",
+                                     http__time(x->deleted_at_ms), "already_deleted", x->already),
+                           NULL);
     free(x);
 }
 
-void api__messages_delete(struct api_request *r)
+void hookbridge__messages_delete(struct http_request *r)
 {
     const char *id = r->param[0];
     if (!id_is_uuid(id) || id[ID_UUID_LEN] != '\0') {
@@ -188,8 +188,8 @@ void api__messages_delete(struct api_request *r)
     x->now_ms = clock_now_ms();
     x->base.r = r;
     x->base.op.apply = delete_apply;
-    x->base.op.done = api__op_done;
-    api__defer(r, &x->base.op, x, delete_resume);
+    x->base.op.done = http__op_done;
+    http__defer(r, &x->base.op, x, delete_resume);
 }
 
 /* ---- bulk operations: replay-all, replay-batch, delete-batch, delete-all ---- */
@@ -207,7 +207,7 @@ struct bulk_item {
 };
 
 struct bulk_op {
-    struct api_op base;
+    struct http_op base;
     enum bulk_kind kind;
     char mode[8];
     char endpoint_id[ID_MAX];
@@ -287,7 +287,7 @@ static enum err bulk_apply(struct store *s, struct commit_op *op)
     return ERR_OK;
 }
 
-static void respond_replay(struct api_request *r, struct bulk_op *x)
+static void respond_replay(struct http_request *r, struct bulk_op *x)
 {
     int replayed = 0, failed = 0, stuck = 0;
     json_t *results = json_array(), *replayed_ids = json_array(), *stuck_ids = json_array();
@@ -327,7 +327,7 @@ static void respond_replay(struct api_request *r, struct bulk_op *x)
     respond_data_msg(r, MHD_HTTP_OK, msg, data);
 }
 
-static void respond_delete(struct api_request *r, struct bulk_op *x)
+static void respond_delete(struct http_request *r, struct bulk_op *x)
 {
     if (x->kind == BULK_DELETE_ALL) {
         json_t *ids = json_array();
@@ -338,9 +338,9 @@ static void respond_delete(struct api_request *r, struct bulk_op *x)
                 json_array_append_new(ids, json_string(x->items[i].id));
             }
         }
-        api__respond_data(r, MHD_HTTP_OK,
-                          json_pack("{s:i, s:o}", "deleted", deleted, "deleted_message_ids", ids),
-                          NULL);
+        http__respond_data(r, MHD_HTTP_OK,
+                           json_pack("{s:i, s:o}", "deleted", deleted, "deleted_message_ids", ids),
+                           NULL);
         return;
     }
     int counts[3] = {0}; /* deleted, already_deleted, not_found */
@@ -352,14 +352,14 @@ static void respond_delete(struct api_request *r, struct bulk_op *x)
         counts[k]++;
         json_t *res = json_pack("{s:s, s:s}", "message_id", it->id, "outcome", names[k]);
         if (k < 2)
-            json_object_set_new(res, "deleted_at", api__time(it->deleted_at_ms));
+            json_object_set_new(res, "deleted_at", http__time(it->deleted_at_ms));
         json_array_append_new(results, res);
     }
-    api__respond_data(r, MHD_HTTP_OK,
-                      json_pack("{s:o, s:i, s:i, s:i}", "results", results, "deleted_count",
-                                counts[0], "already_deleted_count", counts[1], "not_found_count",
-                                counts[2]),
-                      NULL);
+    http__respond_data(r, MHD_HTTP_OK,
+                       json_pack("{s:o, s:i, s:i, s:i}", "results", results, "deleted_count",
+                                 counts[0], "already_deleted_count", counts[1], "not_found_count",
+                                 counts[2]),
+                       NULL);
 }
 
 static void bulk_free(struct bulk_op *x)
@@ -368,11 +368,11 @@ static void bulk_free(struct bulk_op *x)
     free(x);
 }
 
-static void bulk_resume(struct api_request *r)
+static void bulk_resume(struct http_request *r)
 {
     struct bulk_op *x = r->op;
     if (x->base.op.result != ERR_OK)
-        api__respond_err(r, x->base.op.result, &x->base.op.detail);
+        http__respond_err(r, x->base.op.result, &x->base.op.detail);
     else if (is_replay(x->kind))
         respond_replay(r, x);
     else
@@ -380,7 +380,7 @@ static void bulk_resume(struct api_request *r)
     bulk_free(x);
 }
 
-static struct bulk_op *bulk_new(struct api_request *r, enum bulk_kind kind)
+static struct bulk_op *bulk_new(struct http_request *r, enum bulk_kind kind)
 {
     struct bulk_op *x = calloc(1, sizeof(*x));
     if (!x)
@@ -392,17 +392,17 @@ static struct bulk_op *bulk_new(struct api_request *r, enum bulk_kind kind)
     x->now_ms = clock_now_ms();
     x->base.r = r;
     x->base.op.apply = bulk_apply;
-    x->base.op.done = api__op_done;
+    x->base.op.done = http__op_done;
     return x;
 }
 
 /* Parse {message_ids: [1..BATCH_IDS_MAX strings]} into x->items; responds 400 on error. */
-static bool parse_ids(struct api_request *r, struct bulk_op *x)
+static bool parse_ids(struct http_request *r, struct bulk_op *x)
 {
     struct err_detail d = {0};
-    json_t *body = api__parse_body(r, false, &d);
+    json_t *body = http__parse_body(r, false, &d);
     if (!body) {
-        api__respond_err(r, ERR_INVAL, &d);
+        http__respond_err(r, ERR_INVAL, &d);
         return false;
     }
     json_t *ids = json_is_object(body) ? json_object_get(body, "message_ids") : NULL;
@@ -421,7 +421,7 @@ static bool parse_ids(struct api_request *r, struct bulk_op *x)
     }
     if (problem) {
         json_decref(body);
-        api__respond_error(r, MHD_HTTP_BAD_REQUEST, "INVALID_REQUEST", "%s", problem);
+        http__respond_error(r, MHD_HTTP_BAD_REQUEST, "INVALID_REQUEST", "%s", problem);
         return false;
     }
     x->items = calloc(n, sizeof(*x->items));
@@ -435,9 +435,9 @@ static bool parse_ids(struct api_request *r, struct bulk_op *x)
 }
 
 /* Query "status" into *out (-1 when absent); responds 400 when not a status name. */
-static bool parse_status(struct api_request *r, int *out)
+static bool parse_status(struct http_request *r, int *out)
 {
-    const char *v = api__query(r, "status");
+    const char *v = http__query(r, "status");
     *out = -1;
     if (!v)
         return true;
@@ -447,21 +447,21 @@ static bool parse_status(struct api_request *r, int *out)
             return true;
         }
     }
-    api__respond_error(r, MHD_HTTP_BAD_REQUEST, "INVALID_REQUEST",
-                       "'status' must be queued, delivering, succeeded, pending_retry or "
-                       "failed_permanent");
+    http__respond_error(r, MHD_HTTP_BAD_REQUEST, "INVALID_REQUEST",
+                        "'status' must be queued, delivering, succeeded, pending_retry or "
+                        "failed_permanent");
     return false;
 }
 
 /* Query "endpoint_id" into x->endpoint_id; responds 400 when malformed. */
-static bool parse_endpoint(struct api_request *r, struct bulk_op *x)
+static bool parse_endpoint(struct http_request *r, struct bulk_op *x)
 {
-    const char *v = api__query(r, "endpoint_id");
+    const char *v = http__query(r, "endpoint_id");
     if (!v)
         return true;
     if (!id_is_endpoint(v)) {
-        api__respond_error(r, MHD_HTTP_BAD_REQUEST, "INVALID_REQUEST",
-                           "'endpoint_id' must look like ep_ followed by 32 hex characters");
+        http__respond_error(r, MHD_HTTP_BAD_REQUEST, "INVALID_REQUEST",
+                            "'endpoint_id' must look like ep_ followed by 32 hex characters");
         return false;
     }
     snprintf(x->endpoint_id, sizeof(x->endpoint_id), "%s", v);
@@ -469,52 +469,52 @@ static bool parse_endpoint(struct api_request *r, struct bulk_op *x)
     return true;
 }
 
-void api__messages_replay_all(struct api_request *r)
+void hookbridge__messages_replay_all(struct http_request *r)
 {
     struct bulk_op *x = bulk_new(r, BULK_REPLAY_ALL);
-    if (!api__query(r, "status")) {
+    if (!http__query(r, "status")) {
         bulk_free(x);
-        api__respond_error(r, MHD_HTTP_BAD_REQUEST, "INVALID_REQUEST",
-                           "query parameter 'status' is required (e.g. status=failed_permanent)");
+        http__respond_error(r, MHD_HTTP_BAD_REQUEST, "INVALID_REQUEST",
+                            "query parameter 'status' is required (e.g. status=failed_permanent)");
         return;
     }
     if (!parse_status(r, &x->filter.status) || !parse_endpoint(r, x) ||
-        !api__parse_limit(r, REPLAY_ALL_DEFAULT_LIMIT, BULK_LIMIT_MAX, &x->limit)) {
+        !http__parse_limit(r, REPLAY_ALL_DEFAULT_LIMIT, BULK_LIMIT_MAX, &x->limit)) {
         bulk_free(x);
         return;
     }
-    api__defer(r, &x->base.op, x, bulk_resume);
+    http__defer(r, &x->base.op, x, bulk_resume);
 }
 
-void api__messages_replay_batch(struct api_request *r)
+void hookbridge__messages_replay_batch(struct http_request *r)
 {
     struct bulk_op *x = bulk_new(r, BULK_REPLAY_BATCH);
     if (!parse_ids(r, x)) {
         bulk_free(x);
         return;
     }
-    api__defer(r, &x->base.op, x, bulk_resume);
+    http__defer(r, &x->base.op, x, bulk_resume);
 }
 
-void api__messages_delete_batch(struct api_request *r)
+void hookbridge__messages_delete_batch(struct http_request *r)
 {
     struct bulk_op *x = bulk_new(r, BULK_DELETE_BATCH);
     if (!parse_ids(r, x)) {
         bulk_free(x);
         return;
     }
-    api__defer(r, &x->base.op, x, bulk_resume);
+    http__defer(r, &x->base.op, x, bulk_resume);
 }
 
-void api__messages_delete_all(struct api_request *r)
+void hookbridge__messages_delete_all(struct http_request *r)
 {
     struct bulk_op *x = bulk_new(r, BULK_DELETE_ALL);
     if (!parse_status(r, &x->filter.status) || !parse_endpoint(r, x) ||
-        !api__parse_time(r, "created_after", &x->filter.created_after_ms) ||
-        !api__parse_time(r, "created_before", &x->filter.created_before_ms) ||
-        !api__parse_limit(r, DELETE_ALL_DEFAULT_LIMIT, BULK_LIMIT_MAX, &x->limit)) {
+        !http__parse_time(r, "created_after", &x->filter.created_after_ms) ||
+        !http__parse_time(r, "created_before", &x->filter.created_before_ms) ||
+        !http__parse_limit(r, DELETE_ALL_DEFAULT_LIMIT, BULK_LIMIT_MAX, &x->limit)) {
         bulk_free(x);
         return;
     }
-    api__defer(r, &x->base.op, x, bulk_resume);
+    http__defer(r, &x->base.op, x, bulk_resume);
 }

@@ -8,19 +8,19 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "api/internal.h"
+#include "http/internal.h"
 
-void api__ops_healthz(struct api_request *r)
+void http__ops_healthz(struct http_request *r)
 {
     static const char body[] = "{\"status\":\"ok\"}";
-    const struct api_header h[] = {{MHD_HTTP_HEADER_CONTENT_TYPE, "application/json"}};
-    api__respond_raw(r, MHD_HTTP_OK, body, strlen(body), h, 1);
+    const struct http_header h[] = {{MHD_HTTP_HEADER_CONTENT_TYPE, "application/json"}};
+    http__respond_raw(r, MHD_HTTP_OK, body, strlen(body), h, 1);
 }
 
-void api__ops_metrics(struct api_request *r)
+void http__ops_metrics(struct http_request *r)
 {
-    struct api *a = r->api;
-    struct api_delivery_stats ds = {0};
+    struct http_server *a = r->server;
+    struct http_delivery_stats ds = {0};
     struct committer_stats cs;
     struct janitor_stats js;
     if (a->deps.delivery_stats)
@@ -59,7 +59,7 @@ void api__ops_metrics(struct api_request *r)
         js.errors);
     if (n < 0 || n >= 4096) /* never send past the buffer (the text fits by far) */
         n = n < 0 ? 0 : 4095;
-    const struct api_header h[] = {
+    const struct http_header h[] = {
         {MHD_HTTP_HEADER_CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8"}};
-    api__respond_take(r, MHD_HTTP_OK, buf, (size_t)n, h, 1);
+    http__respond_take(r, MHD_HTTP_OK, buf, (size_t)n, h, 1);
 }

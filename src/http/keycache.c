@@ -7,10 +7,10 @@
  * table never grows). An entry is trusted for API_KEYCACHE_TTL_MS, then the
  * store is asked again: that bounds how long a key deleted elsewhere (another
  * node, a future offline command) keeps working. A key deleted through this
- * process's API is dropped at once by api__keycache_forget, from the delete
+ * process's API is dropped at once by http__keycache_forget, from the delete
  * op's done() before the 200 goes out. A generation counter closes the race
  * with a lookup that read the key before the delete committed: it may only
- * insert when no forget happened since it started (api__keycache_generation).
+ * insert when no forget happened since it started (http__keycache_generation).
  * Only digests of keys the store knows are cached, so unknown keys cannot
  * evict anything but by colliding, which needs a SHA-256 preimage search.
  * Threading: any MHD thread and the committer thread (forget); one mutex.
@@ -20,7 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "api/internal.h"
+#include "http/internal.h"
 
 struct slot {
     bool used;
@@ -35,7 +35,7 @@ struct api_keycache {
     struct slot slots[API_KEYCACHE_SLOTS];
 };
 
-struct api_keycache *api__keycache_new(void)
+struct api_keycache *http__keycache_new(void)
 {
     struct api_keycache *kc = calloc(1, sizeof(*kc));
     if (!kc)
@@ -44,7 +44,7 @@ struct api_keycache *api__keycache_new(void)
     return kc;
 }
 
-void api__keycache_free(struct api_keycache *kc)
+void http__keycache_free(struct api_keycache *kc)
 {
     if (!kc)
         return;
@@ -60,8 +60,8 @@ static struct slot *slot_of(struct api_keycache *kc, const uint8_t digest[32])
     return &kc->slots[h % API_KEYCACHE_SLOTS];
 }
 
-bool api__keycache_get(struct api_keycache *kc, const uint8_t digest[32], int64_t now_mono_ms,
-                       struct store_api_key *out)
+bool http__keycache_get(struct api_keycache *kc, const uint8_t digest[32], int64_t now_mono_ms,
+                        struct store_api_key *out)
 {
     bool hit = false;
     pthread_mutex_lock(&kc->mu);
@@ -75,13 +75,13 @@ bool api__keycache_get(struct api_keycache *kc, const uint8_t digest[32], int64_
     return hit;
 }
 
-uint64_t api__keycache_generation(struct api_keycache *kc)
+uint64_t http__keycache_generation(struct api_keycache *kc)
 {
     return __atomic_load_n(&kc->generation, __ATOMIC_SEQ_CST);
 }
 
-void api__keycache_put(struct api_keycache *kc, const uint8_t digest[32],
-                       const struct store_api_key *key, uint64_t generation, int64_t now_mono_ms)
+void http__keycache_put(struct api_keycache *kc, const uint8_t digest[32],
+                        const struct store_api_key *key, uint64_t generation, int64_t now_mono_ms)
 {
     pthread_mutex_lock(&kc->mu);
     if (kc->generation == generation) {
@@ -94,7 +94,7 @@ void api__keycache_put(struct api_keycache *kc, const uint8_t digest[32],
     pthread_mutex_unlock(&kc->mu);
 }
 
-void api__keycache_forget(struct api_keycache *kc, const char *key_id)
+void http__keycache_forget(struct api_keycache *kc, const char *key_id)
 {
     pthread_mutex_lock(&kc->mu);
     __atomic_add_fetch(&kc->generation, 1, __ATOMIC_SEQ_CST);

@@ -21,22 +21,22 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "api/internal.h"
+#include "surface/hookbridge/internal.h"
 #include "util/clock.h"
 
 #define KEY_HINT_LEN 4
 
 /* Path captures longer than any id cannot name anything: answer 404 at once. */
-static bool ids_fit(struct api_request *r, int n)
+static bool ids_fit(struct http_request *r, int n)
 {
     for (int i = 0; i < n; i++) {
         if (strlen(r->param[i]) >= ID_MAX) {
             if (i == 0)
-                api__respond_error(r, MHD_HTTP_NOT_FOUND, "ENDPOINT_NOT_FOUND",
-                                   "endpoint not found");
+                http__respond_error(r, MHD_HTTP_NOT_FOUND, "ENDPOINT_NOT_FOUND",
+                                    "endpoint not found");
             else
-                api__respond_error(r, MHD_HTTP_NOT_FOUND, "SIGNING_KEY_NOT_FOUND",
-                                   "signing key not found");
+                http__respond_error(r, MHD_HTTP_NOT_FOUND, "SIGNING_KEY_NOT_FOUND",
+                                    "signing key not found");
             return false;
         }
     }
@@ -46,7 +46,7 @@ static bool ids_fit(struct api_request *r, int n)
 /* ---- create ---- */
 
 struct create_op {
-    struct api_op base;
+    struct http_op base;
     char endpoint_id[ID_MAX];
     char mode[8];
     struct store_signing_key key;
@@ -58,37 +58,37 @@ static enum err create_apply(struct store *s, struct commit_op *op)
     return store_signing_key_add(s, c->mode, c->endpoint_id, &c->key, &op->detail);
 }
 
-static void create_resume(struct api_request *r)
+static void create_resume(struct http_request *r)
 {
     struct create_op *c = r->op;
     if (c->base.op.result != ERR_OK) {
-        api__respond_err(r, c->base.op.result, &c->base.op.detail);
+        http__respond_err(r, c->base.op.result, &c->base.op.detail);
     } else {
         const char *sec = c->key.secret;
         json_t *data = json_pack("{s:s, s:s, s:s, s:o}", "id", c->key.id, "signing_secret", sec,
                                  "key_hint", sec + strlen(sec) - KEY_HINT_LEN, "created_at",
-                                 api__time(c->key.created_at_ms));
+                                 http__time(c->key.created_at_ms));
         /* XXX: jansson keeps its own copy of the secret in the response tree;
          * it is freed (not wiped) once the body is serialised. */
-        api__respond_data(r, MHD_HTTP_CREATED, data, NULL);
+        http__respond_data(r, MHD_HTTP_CREATED, data, NULL);
     }
     explicit_bzero(c->key.secret, sizeof(c->key.secret));
     free(c);
 }
 
-void api__signing_keys_create(struct api_request *r)
+void hookbridge__signing_keys_create(struct http_request *r)
 {
     struct err_detail d = {0};
-    json_t *body = api__parse_body(r, true, &d);
+    json_t *body = http__parse_body(r, true, &d);
     if (!body) {
-        api__respond_err(r, ERR_INVAL, &d);
+        http__respond_err(r, ERR_INVAL, &d);
         return;
     }
     bool body_ok = json_is_object(body) || json_is_null(body);
     json_decref(body);
     if (!body_ok) {
-        api__respond_error(r, MHD_HTTP_BAD_REQUEST, "INVALID_REQUEST",
-                           "request body must be empty or a JSON object");
+        http__respond_error(r, MHD_HTTP_BAD_REQUEST, "INVALID_REQUEST",
+                            "request body must be empty or a JSON object");
         return;
     }
     if (!ids_fit(r, 1))
@@ -103,40 +103,40 @@ void api__signing_keys_create(struct api_request *r)
     id_signing_secret(c->key.secret, sizeof(c->key.secret));
     c->key.created_at_ms = clock_now_ms();
     c->base.op.apply = create_apply;
-    c->base.op.done = api__op_done;
-    api__defer(r, &c->base.op, c, create_resume);
+    c->base.op.done = http__op_done;
+    http__defer(r, &c->base.op, c, create_resume);
 }
 
 /* ---- list ---- */
 
-void api__signing_keys_list(struct api_request *r)
+void hookbridge__signing_keys_list(struct http_request *r)
 {
     if (!ids_fit(r, 1))
         return;
     struct store_signing_key_info keys[STORE_MAX_ACTIVE_KEYS];
     int n = 0;
     struct err_detail d = {0};
-    struct store *s = api__store_acquire(r->api);
+    struct store *s = http__store_acquire(r->server);
     enum err e = s ? store_signing_key_list(s, r->key.mode, r->param[0], clock_now_ms(), keys,
                                             STORE_MAX_ACTIVE_KEYS, &n, &d)
                    : ERR_IO;
-    api__store_release(r->api, s);
+    http__store_release(r->server, s);
     if (e != ERR_OK) {
-        api__respond_err(r, e, &d);
+        http__respond_err(r, e, &d);
         return;
     }
     json_t *arr = json_array();
     for (int i = 0; i < n; i++)
         json_array_append_new(arr, json_pack("{s:s, s:s, s:o}", "id", keys[i].id, "key_hint",
                                              keys[i].key_hint, "created_at",
-                                             api__time(keys[i].created_at_ms)));
-    api__respond_data(r, MHD_HTTP_OK, arr, NULL);
+                                             http__time(keys[i].created_at_ms)));
+    http__respond_data(r, MHD_HTTP_OK, arr, NULL);
 }
 
 /* ---- delete ---- */
 
 struct delete_op {
-    struct api_op base;
+    struct http_op base;
     char endpoint_id[ID_MAX];
     char key_id[ID_MAX];
     char mode[8];
@@ -149,18 +149,18 @@ static enum err delete_apply(struct store *s, struct commit_op *op)
                                     &op->detail);
 }
 
-static void delete_resume(struct api_request *r)
+static void delete_resume(struct http_request *r)
 {
     struct delete_op *x = r->op;
     if (x->base.op.result != ERR_OK)
-        api__respond_err(r, x->base.op.result, &x->base.op.detail);
+        http__respond_err(r, x->base.op.result, &x->base.op.detail);
     else
-        api__respond_data(r, MHD_HTTP_OK, json_pack("{s:s, s:b}", "id", x->key_id, "deleted", true),
-                          NULL);
+        http__respond_data(r, MHD_HTTP_OK,
+                           json_pack("{s:s, s:b}", "id", x->key_id, "deleted", true), NULL);
     free(x);
 }
 
-void api__signing_keys_delete(struct api_request *r)
+void hookbridge__signing_keys_delete(struct http_request *r)
 {
     if (!ids_fit(r, 2))
         return;
@@ -172,6 +172,6 @@ void api__signing_keys_delete(struct api_request *r)
     snprintf(x->key_id, sizeof(x->key_id), "%s", r->param[1]);
     snprintf(x->mode, sizeof(x->mode), "%s", r->key.mode);
     x->base.op.apply = delete_apply;
-    x->base.op.done = api__op_done;
-    api__defer(r, &x->base.op, x, delete_resume);
+    x->base.op.done = http__op_done;
+    http__defer(r, &x->base.op, x, delete_resume);
 }

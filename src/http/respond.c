@@ -9,25 +9,25 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "api/internal.h"
+#include "http/internal.h"
 #include "util/clock.h"
 #include "util/log.h"
 #include "util/utf8.h"
 
 /* The answer when no JSON document can be built: constant, valid, never fails. */
-static void respond_fixed_500(struct api_request *r)
+static void respond_fixed_500(struct http_request *r)
 {
     char body[160];
     int n = snprintf(body, sizeof(body),
                      "{\"error\":{\"code\":\"INTERNAL_ERROR\",\"message\":\"internal error "
                      "(request %s)\"},\"meta\":{\"request_id\":\"%s\"}}",
                      r->request_id, r->request_id);
-    const struct api_header h[] = {{MHD_HTTP_HEADER_CONTENT_TYPE, "application/json"},
-                                   {"X-Request-Id", r->request_id}};
-    api__respond_raw(r, MHD_HTTP_INTERNAL_SERVER_ERROR, body, (size_t)n, h, 2);
+    const struct http_header h[] = {{MHD_HTTP_HEADER_CONTENT_TYPE, "application/json"},
+                                    {"X-Request-Id", r->request_id}};
+    http__respond_raw(r, MHD_HTTP_INTERNAL_SERVER_ERROR, body, (size_t)n, h, 2);
 }
 
-void api__respond_json(struct api_request *r, unsigned status, json_t *root)
+void http__respond_json(struct http_request *r, unsigned status, json_t *root)
 {
     if (r->abandoned) {
         json_decref(root);
@@ -42,46 +42,46 @@ void api__respond_json(struct api_request *r, unsigned status, json_t *root)
         respond_fixed_500(r);
         return;
     }
-    api__respond_json_text(r, status, text);
+    http__respond_json_text(r, status, text);
 }
 
-void api__respond_json_text(struct api_request *r, unsigned status, char *text)
+void http__respond_json_text(struct http_request *r, unsigned status, char *text)
 {
     if (r->abandoned) {
         free(text);
         return;
     }
-    struct api_header h[8];
+    struct http_header h[8];
     size_t n = 0;
     char limit[24], remaining[24], reset[24], retry[24];
-    h[n++] = (struct api_header){MHD_HTTP_HEADER_CONTENT_TYPE, "application/json"};
-    h[n++] = (struct api_header){"X-Request-Id", r->request_id};
+    h[n++] = (struct http_header){MHD_HTTP_HEADER_CONTENT_TYPE, "application/json"};
+    h[n++] = (struct http_header){"X-Request-Id", r->request_id};
     if (r->has_rate) { /* authenticated /v1 request under an API rate limit (ratelimit.c) */
         snprintf(limit, sizeof(limit), "%lld", (long long)r->rate_limit);
         snprintf(remaining, sizeof(remaining), "%lld", (long long)r->rate_remaining);
         snprintf(reset, sizeof(reset), "%lld", (long long)r->rate_reset_unix);
-        h[n++] = (struct api_header){"X-RateLimit-Limit", limit};
-        h[n++] = (struct api_header){"X-RateLimit-Remaining", remaining};
-        h[n++] = (struct api_header){"X-RateLimit-Reset", reset};
+        h[n++] = (struct http_header){"X-RateLimit-Limit", limit};
+        h[n++] = (struct http_header){"X-RateLimit-Remaining", remaining};
+        h[n++] = (struct http_header){"X-RateLimit-Reset", reset};
     }
     if (r->retry_after_s > 0) {
         snprintf(retry, sizeof(retry), "%lld", (long long)r->retry_after_s);
-        h[n++] = (struct api_header){MHD_HTTP_HEADER_RETRY_AFTER, retry};
+        h[n++] = (struct http_header){MHD_HTTP_HEADER_RETRY_AFTER, retry};
     }
     if (status == MHD_HTTP_SERVICE_UNAVAILABLE)
-        h[n++] = (struct api_header){MHD_HTTP_HEADER_CONNECTION, "close"};
-    api__respond_take(r, status, text, strlen(text), h, n);
+        h[n++] = (struct http_header){MHD_HTTP_HEADER_CONNECTION, "close"};
+    http__respond_take(r, status, text, strlen(text), h, n);
 }
 
-void api__respond_data(struct api_request *r, unsigned status, json_t *data, json_t *extra_meta)
+void http__respond_data(struct http_request *r, unsigned status, json_t *data, json_t *extra_meta)
 {
     json_t *meta = extra_meta ? extra_meta : json_object();
     json_object_set_new(meta, "request_id", json_string(r->request_id));
-    api__respond_json(r, status, json_pack("{s:o, s:o}", "data", data, "meta", meta));
+    http__respond_json(r, status, json_pack("{s:o, s:o}", "data", data, "meta", meta));
 }
 
-void api__respond_error(struct api_request *r, unsigned status, const char *code, const char *fmt,
-                        ...)
+void http__respond_error(struct http_request *r, unsigned status, const char *code, const char *fmt,
+                         ...)
 {
     char raw[512], msg[600];
     va_list ap;
@@ -104,10 +104,10 @@ void api__respond_error(struct api_request *r, unsigned status, const char *code
     }
     json_t *err = json_pack("{s:s, s:s}", "code", safe_code, "message", msg);
     json_t *meta = json_pack("{s:s}", "request_id", r->request_id);
-    api__respond_json(r, status, json_pack("{s:o, s:o}", "error", err, "meta", meta));
+    http__respond_json(r, status, json_pack("{s:o, s:o}", "error", err, "meta", meta));
 }
 
-void api__respond_err(struct api_request *r, enum err e, const struct err_detail *d)
+void http__respond_err(struct http_request *r, enum err e, const struct err_detail *d)
 {
     unsigned status;
     const char *code;
@@ -139,16 +139,16 @@ void api__respond_err(struct api_request *r, enum err e, const struct err_detail
         code = d->code;
     snprintf(r->error_field, sizeof(r->error_field), "%s", d && status < 500 ? d->field : "");
     if (status >= 500) /* never leak SQLite detail to clients; it is logged */
-        api__respond_error(r, status, code, "%s (request %s)",
-                           status == 503 ? "the store is busy, retry shortly" : "internal error",
-                           r->request_id);
+        http__respond_error(r, status, code, "%s (request %s)",
+                            status == 503 ? "the store is busy, retry shortly" : "internal error",
+                            r->request_id);
     else
-        api__respond_error(r, status, code, "%s", d && d->msg[0] ? d->msg : err_str(e));
+        http__respond_error(r, status, code, "%s", d && d->msg[0] ? d->msg : err_str(e));
     if (status >= 500 && d)
         log_error("api", "request_id=%s detail: %s", r->request_id, d->msg);
 }
 
-json_t *api__time(int64_t unix_ms)
+json_t *http__time(int64_t unix_ms)
 {
     if (unix_ms == 0)
         return json_null();
@@ -157,7 +157,7 @@ json_t *api__time(int64_t unix_ms)
     return json_string(buf);
 }
 
-json_t *api__json_text(const char *s)
+json_t *http__json_text(const char *s)
 {
     if (!s)
         return json_null();

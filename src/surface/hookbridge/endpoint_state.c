@@ -16,11 +16,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "api/internal.h"
+#include "surface/hookbridge/internal.h"
 #include "util/clock.h"
 
 struct state_op {
-    struct api_op base;
+    struct http_op base;
     char id[ID_MAX];
     char mode[8];
     bool paused;
@@ -35,44 +35,44 @@ static enum err state_apply(struct store *s, struct commit_op *op)
                                      x->paused ? NULL : &x->unfinished, &op->detail);
 }
 
-static void state_resume(struct api_request *r)
+static void state_resume(struct http_request *r)
 {
     struct state_op *x = r->op;
     if (x->base.op.result != ERR_OK) {
-        api__respond_err(r, x->base.op.result, &x->base.op.detail);
+        http__respond_err(r, x->base.op.result, &x->base.op.detail);
     } else {
         json_t *data = json_pack("{s:s, s:b}", "id", x->id, "paused", x->paused);
         if (!x->paused)
             json_object_set_new(data, "messages_requeued", json_integer(x->unfinished));
-        api__respond_data(r, MHD_HTTP_OK, data, NULL);
+        http__respond_data(r, MHD_HTTP_OK, data, NULL);
     }
     free(x);
 }
 
 /* The routes take no body, but a client may send an empty one, {} or null. */
-static bool check_empty_body(struct api_request *r)
+static bool check_empty_body(struct http_request *r)
 {
     struct err_detail d = {0};
-    json_t *body = api__parse_body(r, true, &d);
+    json_t *body = http__parse_body(r, true, &d);
     if (!body) {
-        api__respond_err(r, ERR_INVAL, &d);
+        http__respond_err(r, ERR_INVAL, &d);
         return false;
     }
     bool ok = json_is_object(body) || json_is_null(body);
     json_decref(body);
     if (!ok)
-        api__respond_error(r, MHD_HTTP_BAD_REQUEST, "INVALID_REQUEST",
-                           "request body must be empty or a JSON object");
+        http__respond_error(r, MHD_HTTP_BAD_REQUEST, "INVALID_REQUEST",
+                            "request body must be empty or a JSON object");
     return ok;
 }
 
-static void set_paused(struct api_request *r, bool paused)
+static void set_paused(struct http_request *r, bool paused)
 {
     const char *id = r->param[0];
     if (!check_empty_body(r))
         return;
     if (strlen(id) >= ID_MAX) {
-        api__respond_error(r, MHD_HTTP_NOT_FOUND, "ENDPOINT_NOT_FOUND", "endpoint not found");
+        http__respond_error(r, MHD_HTTP_NOT_FOUND, "ENDPOINT_NOT_FOUND", "endpoint not found");
         return;
     }
     struct state_op *x = calloc(1, sizeof(*x));
@@ -83,16 +83,16 @@ static void set_paused(struct api_request *r, bool paused)
     snprintf(x->mode, sizeof(x->mode), "%s", r->key.mode);
     x->paused = paused;
     x->base.op.apply = state_apply;
-    x->base.op.done = api__op_done;
-    api__defer(r, &x->base.op, x, state_resume);
+    x->base.op.done = http__op_done;
+    http__defer(r, &x->base.op, x, state_resume);
 }
 
-void api__endpoints_pause(struct api_request *r)
+void hookbridge__endpoints_pause(struct http_request *r)
 {
     set_paused(r, true);
 }
 
-void api__endpoints_resume(struct api_request *r)
+void hookbridge__endpoints_resume(struct http_request *r)
 {
     set_paused(r, false);
 }

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "api/internal.h"
+#include "surface/hookbridge/internal.h"
 
 #define ATTEMPTS_DEFAULT 100
 #define ATTEMPTS_MAX 500
@@ -20,7 +20,7 @@ static void set_opt_int(json_t *o, const char *k, int64_t v, int64_t none)
 static void set_opt_str(json_t *o, const char *k, const char *v)
 {
     if (v && v[0]) /* receiver text (response body, error) may not be UTF-8 */
-        json_object_set_new(o, k, api__json_text(v));
+        json_object_set_new(o, k, http__json_text(v));
 }
 
 static void set_opt_json(json_t *o, const char *k, const char *text)
@@ -30,7 +30,7 @@ static void set_opt_json(json_t *o, const char *k, const char *text)
         json_object_set_new(o, k, v);
 }
 
-json_t *api__render_message(const struct store_message *m)
+json_t *hookbridge__render_message(const struct store_message *m)
 {
     json_t *o =
         json_pack("{s:s, s:s, s:s, s:s, s:i, s:i, s:s, s:I, s:s, s:o, s:o}", "id", m->id,
@@ -38,40 +38,40 @@ json_t *api__render_message(const struct store_message *m)
                   store_status_name(m->status), "attempt_count", m->attempt_count, "replay_count",
                   m->replay_count, "content_type", m->content_type, "size_bytes",
                   (json_int_t)m->size_bytes, "payload_sha256", m->payload_sha256, "created_at",
-                  api__time(m->created_at_ms), "updated_at", api__time(m->updated_at_ms));
+                  http__time(m->created_at_ms), "updated_at", http__time(m->updated_at_ms));
     set_opt_str(o, "idempotency_key", m->idempotency_key);
     if (m->next_attempt_at_ms)
-        json_object_set_new(o, "next_attempt_at", api__time(m->next_attempt_at_ms));
+        json_object_set_new(o, "next_attempt_at", http__time(m->next_attempt_at_ms));
     set_opt_str(o, "last_error", m->last_error);
     set_opt_int(o, "response_status", m->response_status, 0);
     set_opt_int(o, "response_latency_ms", m->response_latency_ms, -1);
     if (m->delivered_at_ms)
-        json_object_set_new(o, "delivered_at", api__time(m->delivered_at_ms));
+        json_object_set_new(o, "delivered_at", http__time(m->delivered_at_ms));
     if (m->failed_at_ms)
-        json_object_set_new(o, "failed_at", api__time(m->failed_at_ms));
+        json_object_set_new(o, "failed_at", http__time(m->failed_at_ms));
     return o;
 }
 
-void api__messages_get(struct api_request *r)
+void hookbridge__messages_get(struct http_request *r)
 {
     const char *id = r->param[0];
     struct store_message m;
     struct err_detail d = {0};
-    struct store *s = api__store_acquire(r->api);
+    struct store *s = http__store_acquire(r->server);
     enum err e = s ? store_message_get(s, r->key.mode, id, &m, &d) : ERR_IO;
-    api__store_release(r->api, s);
+    http__store_release(r->server, s);
     if (e != ERR_OK) {
-        api__respond_err(r, e, &d);
+        http__respond_err(r, e, &d);
         return;
     }
-    api__respond_data(r, MHD_HTTP_OK, api__render_message(&m), NULL);
+    http__respond_data(r, MHD_HTTP_OK, hookbridge__render_message(&m), NULL);
     store_message_release(&m);
 }
 
 static json_t *render_attempt(const struct store_attempt *a)
 {
     json_t *o = json_pack("{s:s, s:i, s:o, s:b, s:b}", "id", a->id, "attempt_no", a->attempt_no,
-                          "created_at", api__time(a->created_at_ms), "conn_reused", a->conn_reused,
+                          "created_at", http__time(a->created_at_ms), "conn_reused", a->conn_reused,
                           "response_body_truncated", a->response_body_truncated);
     set_opt_int(o, "response_status", a->response_status, 0);
     set_opt_int(o, "response_latency_ms", a->latency_ms, -1);
@@ -90,23 +90,23 @@ static json_t *render_attempt(const struct store_attempt *a)
     return o;
 }
 
-void api__messages_attempts(struct api_request *r)
+void hookbridge__messages_attempts(struct http_request *r)
 {
     const char *id = r->param[0];
     int limit;
-    if (!api__parse_limit(r, ATTEMPTS_DEFAULT, ATTEMPTS_MAX, &limit))
+    if (!http__parse_limit(r, ATTEMPTS_DEFAULT, ATTEMPTS_MAX, &limit))
         return;
-    const char *cursor = api__query(r, "cursor");
+    const char *cursor = http__query(r, "cursor");
     if (cursor && !id_is_uuid(cursor)) {
-        api__respond_error(r, MHD_HTTP_BAD_REQUEST, "INVALID_REQUEST",
-                           "'cursor' is not a cursor of this list");
+        http__respond_error(r, MHD_HTTP_BAD_REQUEST, "INVALID_REQUEST",
+                            "'cursor' is not a cursor of this list");
         return;
     }
     struct store_message m;
     struct err_detail d = {0};
-    struct store *s = api__store_acquire(r->api);
+    struct store *s = http__store_acquire(r->server);
     if (!s) {
-        api__respond_err(r, ERR_IO, NULL);
+        http__respond_err(r, ERR_IO, NULL);
         return;
     }
     /* The message lookup enforces the key's mode partition. */
@@ -121,10 +121,10 @@ void api__messages_attempts(struct api_request *r)
             abort();
         e = store_attempt_list(s, id, cursor ? cursor : "", limit, atts, &n, &has_more, &d);
     }
-    api__store_release(r->api, s);
+    http__store_release(r->server, s);
     if (e != ERR_OK) {
         free(atts);
-        api__respond_err(r, e, &d);
+        http__respond_err(r, e, &d);
         return;
     }
     json_t *arr = json_array();
@@ -135,5 +135,5 @@ void api__messages_attempts(struct api_request *r)
         store_attempt_release(&atts[i]);
     }
     free(atts);
-    api__respond_data(r, MHD_HTTP_OK, arr, api__page_meta(has_more, last));
+    http__respond_data(r, MHD_HTTP_OK, arr, http__page_meta(has_more, last));
 }

@@ -9,14 +9,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "api/internal.h"
 #include "core/validate.h"
+#include "surface/hookbridge/internal.h"
 #include "util/clock.h"
 
 #define SEND_CONTENT_TYPE "application/json"
 
 struct send_op {
-    struct api_op base;
+    struct http_op base;
     struct send_request req;
     struct store_send in;
     char mode[8];
@@ -33,17 +33,17 @@ static enum err send_apply(struct store *s, struct commit_op *op)
 static void send_done(struct commit_op *op)
 {
     struct send_op *x = (struct send_op *)op;
-    struct api *a = x->base.r->api;
+    struct http_server *a = x->base.r->server;
     if (op->result == ERR_OK)
         __atomic_add_fetch(x->existed ? &a->stats.sends_duplicate : &a->stats.sends_accepted, 1,
                            __ATOMIC_RELAXED);
-    api__op_finished(x->base.r);
+    http__op_finished(x->base.r);
 }
 
 /* The 202 envelope, written directly: the busiest answer hookd gives, and
  * jansson's build-and-dump cost as much as the rest of the response. Both ids
  * are hookd's own (hex, '-' and '_'), which need no JSON escaping. */
-static void respond_accepted(struct api_request *r, const char *message_id)
+static void respond_accepted(struct http_request *r, const char *message_id)
 {
     static const char fmt[] =
         "{\"data\":{\"message_id\":\"%s\",\"status\":\"queued\"},\"meta\":{\"request_id\":\"%s\"}}";
@@ -52,14 +52,14 @@ static void respond_accepted(struct api_request *r, const char *message_id)
     if (!text)
         abort();
     snprintf(text, cap, fmt, message_id, r->request_id);
-    api__respond_json_text(r, MHD_HTTP_ACCEPTED, text);
+    http__respond_json_text(r, MHD_HTTP_ACCEPTED, text);
 }
 
-static void send_resume(struct api_request *r)
+static void send_resume(struct http_request *r)
 {
     struct send_op *x = r->op;
     if (x->base.op.result != ERR_OK) {
-        api__respond_err(r, x->base.op.result, &x->base.op.detail);
+        http__respond_err(r, x->base.op.result, &x->base.op.detail);
     } else {
         respond_accepted(r, x->existed ? x->existing_id : x->in.message_id);
     }
@@ -67,7 +67,7 @@ static void send_resume(struct api_request *r)
     free(x);
 }
 
-void api__send(struct api_request *r)
+void hookbridge__send(struct http_request *r)
 {
     struct send_op *x = calloc(1, sizeof(*x));
     if (!x)
@@ -77,13 +77,13 @@ void api__send(struct api_request *r)
     if (r->body_too_large)
         e = err_set(&d, ERR_LIMIT, "PAYLOAD_TOO_LARGE",
                     "request body is larger than %d bytes; payload is limited to 1 MB",
-                    API_MAX_BODY);
+                    HTTP_MAX_BODY);
     else
         e = validate_send(&x->req, r->body ? r->body : "", r->body_len, &d);
     if (e != ERR_OK) {
         send_request_release(&x->req);
         free(x);
-        api__respond_err(r, e, &d);
+        http__respond_err(r, e, &d);
         return;
     }
     int64_t now = clock_now_ms();
@@ -102,10 +102,10 @@ void api__send(struct api_request *r)
     /* retention_hours 0: the payload goes as soon as the message is finished. */
     x->in.payload_expires_at_ms =
         now + (x->req.retention_hours >= 0 ? (int64_t)x->req.retention_hours * 3600000
-                                           : r->api->deps.cfg->retention_ms);
+                                           : r->server->deps.cfg->retention_ms);
     x->base.r = r;
     x->base.op.apply = send_apply;
     x->base.op.done = send_done;
     x->base.op.rerunnable = true; /* send_apply sets existed/existing_id afresh */
-    api__defer(r, &x->base.op, x, send_resume);
+    http__defer(r, &x->base.op, x, send_resume);
 }

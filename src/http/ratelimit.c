@@ -12,7 +12,7 @@
  * per_min == 0 nothing is limited and no headers are sent; the table still
  * remembers last_used_at writes. Buckets live in this process only: each
  * node of a multi-node deployment limits on its own, and a restart refills.
- * Entries of deleted keys are dropped by api__ratelimit_forget; there is at
+ * Entries of deleted keys are dropped by http__ratelimit_forget; there is at
  * most one entry per key that ever authenticated, which STORE_MAX_API_KEYS
  * bounds in practice (XXX: keys deleted by another node keep their entry).
  * Threading: any MHD thread. Ownership: the table owns its entries.
@@ -23,7 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "api/internal.h"
+#include "http/internal.h"
 #include "util/clock.h"
 #include "util/token_bucket.h"
 
@@ -57,7 +57,7 @@ static struct entry **slots_new(size_t n)
     return s;
 }
 
-struct api_ratelimit *api__ratelimit_new(int per_min, int burst)
+struct api_ratelimit *http__ratelimit_new(int per_min, int burst)
 {
     struct api_ratelimit *rl = calloc(1, sizeof(*rl));
     if (!rl)
@@ -70,7 +70,7 @@ struct api_ratelimit *api__ratelimit_new(int per_min, int burst)
     return rl;
 }
 
-void api__ratelimit_free(struct api_ratelimit *rl)
+void http__ratelimit_free(struct api_ratelimit *rl)
 {
     if (!rl)
         return;
@@ -125,7 +125,7 @@ static struct entry *lookup(struct api_ratelimit *rl, const char *key_id, int64_
     return e;
 }
 
-void api__ratelimit_forget(struct api_ratelimit *rl, const char *key_id)
+void http__ratelimit_forget(struct api_ratelimit *rl, const char *key_id)
 {
     if (!rl)
         return;
@@ -142,8 +142,8 @@ void api__ratelimit_forget(struct api_ratelimit *rl, const char *key_id)
     pthread_mutex_unlock(&rl->mu);
 }
 
-bool api__ratelimit_take(struct api_ratelimit *rl, const char *key_id, int64_t now_mono_ms,
-                         int64_t now_unix_ms, struct api_rate_result *out)
+bool http__ratelimit_take(struct api_ratelimit *rl, const char *key_id, int64_t now_mono_ms,
+                          int64_t now_unix_ms, struct api_rate_result *out)
 {
     memset(out, 0, sizeof(*out));
     if (!rl || !rl->per_min)
@@ -168,7 +168,7 @@ bool api__ratelimit_take(struct api_ratelimit *rl, const char *key_id, int64_t n
     return ok;
 }
 
-bool api__ratelimit_claim_touch(struct api_ratelimit *rl, const char *key_id, int64_t now_mono_ms)
+bool http__ratelimit_claim_touch(struct api_ratelimit *rl, const char *key_id, int64_t now_mono_ms)
 {
     pthread_mutex_lock(&rl->mu);
     struct entry *e = lookup(rl, key_id, now_mono_ms);
@@ -179,11 +179,11 @@ bool api__ratelimit_claim_touch(struct api_ratelimit *rl, const char *key_id, in
     return claim;
 }
 
-bool api__ratelimit_check(struct api_request *r)
+bool http__ratelimit_check(struct http_request *r)
 {
     struct api_rate_result res;
-    bool ok =
-        api__ratelimit_take(r->api->ratelimit, r->key.id, clock_mono_ms(), clock_now_ms(), &res);
+    bool ok = http__ratelimit_take(r->server->ratelimit, r->key.id, clock_mono_ms(), clock_now_ms(),
+                                   &res);
     if (!res.limit)
         return true;
     r->has_rate = true;
@@ -193,10 +193,10 @@ bool api__ratelimit_check(struct api_request *r)
     if (ok)
         return true;
     r->retry_after_s = res.retry_after_s;
-    api__respond_error(r, MHD_HTTP_TOO_MANY_REQUESTS, "RATE_LIMITED",
-                       "API rate limit of %lld requests per minute exceeded for this key; "
-                       "retry after %lld s",
-                       (long long)res.limit, (long long)res.retry_after_s);
+    http__respond_error(r, MHD_HTTP_TOO_MANY_REQUESTS, "RATE_LIMITED",
+                        "API rate limit of %lld requests per minute exceeded for this key; "
+                        "retry after %lld s",
+                        (long long)res.limit, (long long)res.retry_after_s);
     return false;
 }
 
@@ -225,7 +225,7 @@ struct api_authfail {
     struct af_entry *slots[AF_SLOTS];
 };
 
-struct api_authfail *api__authfail_new(int per_min)
+struct api_authfail *http__authfail_new(int per_min)
 {
     struct api_authfail *af = calloc(1, sizeof(*af));
     if (!af)
@@ -237,7 +237,7 @@ struct api_authfail *api__authfail_new(int per_min)
     return af;
 }
 
-void api__authfail_free(struct api_authfail *af)
+void http__authfail_free(struct api_authfail *af)
 {
     if (!af)
         return;
@@ -298,8 +298,8 @@ static struct af_entry *af_lookup(struct api_authfail *af, const char *addr, int
     return e;
 }
 
-bool api__authfail_take(struct api_authfail *af, const char *addr, int64_t now_mono_ms,
-                        int64_t *retry_after_s)
+bool http__authfail_take(struct api_authfail *af, const char *addr, int64_t now_mono_ms,
+                         int64_t *retry_after_s)
 {
     *retry_after_s = 0;
     if (!af || !af->per_min)

@@ -1,10 +1,10 @@
 /*
- * server - libmicrohttpd glue for the api module (see api.h, internal.h):
+ * server - libmicrohttpd glue (see http.h, internal.h):
  * request contexts, body accumulation with a ceiling, suspend/resume around
  * commit ops, the read-store pool, draining and shutdown, connection limits
  * and the idle timeout. The request seam lives here too: header and query
  * lookups, the response and the op wakeup go to libmicrohttpd, or to the
- * struct api_io of a request that has one (the fuzz harness).
+ * struct http_io of a request that has one (the fuzz harness).
  * SPDX-License-Identifier: MIT
  */
 #include <arpa/inet.h>
@@ -15,11 +15,11 @@
 #include <sys/socket.h>
 #include <time.h>
 
-#include "api/internal.h"
+#include "http/internal.h"
 #include "surface/svix/svix.h"
 #include "util/log.h"
 
-struct store *api__store_acquire(struct api *a)
+struct store *http__store_acquire(struct http_server *a)
 {
     pthread_mutex_lock(&a->pool_mu);
     struct store *s = a->pool_len ? a->pool[--a->pool_len] : NULL;
@@ -34,7 +34,7 @@ struct store *api__store_acquire(struct api *a)
     return s;
 }
 
-void api__store_release(struct api *a, struct store *s)
+void http__store_release(struct http_server *a, struct store *s)
 {
     if (!s)
         return;
@@ -49,18 +49,18 @@ void api__store_release(struct api *a, struct store *s)
     pthread_mutex_unlock(&a->pool_mu);
 }
 
-void api__defer(struct api_request *r, struct commit_op *op, void *owner, api_resume_fn fn)
+void http__defer(struct http_request *r, struct commit_op *op, void *owner, http_resume_fn fn)
 {
     r->deferred = true;
     r->resume_fn = fn;
     r->op = owner;
-    __atomic_add_fetch(&r->api->suspended, 1, __ATOMIC_SEQ_CST);
+    __atomic_add_fetch(&r->server->suspended, 1, __ATOMIC_SEQ_CST);
     if (!r->io)
         MHD_suspend_connection(r->conn);
-    committer_submit(r->api->deps.committer, op);
+    committer_submit(r->server->deps.committer, op);
 }
 
-void api__op_finished(struct api_request *r)
+void http__op_finished(struct http_request *r)
 {
     if (r->io)
         r->io->wake(r->io->ctx);
@@ -68,19 +68,19 @@ void api__op_finished(struct api_request *r)
         MHD_resume_connection(r->conn);
 }
 
-void api__op_done(struct commit_op *op)
+void http__op_done(struct commit_op *op)
 {
-    api__op_finished(((struct api_op *)op)->r);
+    http__op_finished(((struct http_op *)op)->r);
 }
 
-const char *api__query(struct api_request *r, const char *name)
+const char *http__query(struct http_request *r, const char *name)
 {
     if (r->io)
         return r->io->lookup(r->io->ctx, MHD_GET_ARGUMENT_KIND, name);
     return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, name);
 }
 
-const char *api__header(struct api_request *r, const char *name)
+const char *http__header(struct http_request *r, const char *name)
 {
     if (r->io)
         return r->io->lookup(r->io->ctx, MHD_HEADER_KIND, name);
@@ -88,8 +88,8 @@ const char *api__header(struct api_request *r, const char *name)
 }
 
 /* The response for r; body_take is freed here when take, else copied. */
-static void respond(struct api_request *r, unsigned status, char *body, size_t len, bool take,
-                    const struct api_header *headers, size_t nheaders)
+static void respond(struct http_request *r, unsigned status, char *body, size_t len, bool take,
+                    const struct http_header *headers, size_t nheaders)
 {
     r->status = status;
     r->responded = true;
@@ -118,35 +118,35 @@ static void respond(struct api_request *r, unsigned status, char *body, size_t l
     MHD_destroy_response(resp);
 }
 
-void api__respond_raw(struct api_request *r, unsigned status, const char *body, size_t len,
-                      const struct api_header *headers, size_t nheaders)
+void http__respond_raw(struct http_request *r, unsigned status, const char *body, size_t len,
+                       const struct http_header *headers, size_t nheaders)
 {
     respond(r, status, (char *)body, len, false, headers, nheaders);
 }
 
-void api__respond_take(struct api_request *r, unsigned status, char *body_take, size_t len,
-                       const struct api_header *headers, size_t nheaders)
+void http__respond_take(struct http_request *r, unsigned status, char *body_take, size_t len,
+                        const struct http_header *headers, size_t nheaders)
 {
     respond(r, status, body_take, len, true, headers, nheaders);
 }
 
-static void split_path(struct api_request *r, const char *url)
+static void split_path(struct http_request *r, const char *url)
 {
     snprintf(r->path_buf, sizeof(r->path_buf), "%s", url);
     r->nseg = 0;
     char *save = NULL;
     for (char *tok = strtok_r(r->path_buf, "/", &save); tok; tok = strtok_r(NULL, "/", &save)) {
-        if (r->nseg == API_PATH_SEGMENTS) {
-            r->nseg = API_PATH_SEGMENTS + 1; /* too deep: no route matches */
+        if (r->nseg == HTTP_PATH_SEGMENTS) {
+            r->nseg = HTTP_PATH_SEGMENTS + 1; /* too deep: no route matches */
             break;
         }
         r->seg[r->nseg++] = tok;
     }
 }
 
-void api__request_body(struct api_request *r, const char *data, size_t len)
+void http__request_body(struct http_request *r, const char *data, size_t len)
 {
-    if (r->body_too_large || r->body_len + len > API_MAX_BODY) {
+    if (r->body_too_large || r->body_len + len > HTTP_MAX_BODY) {
         r->body_too_large = true;
         return;
     }
@@ -199,7 +199,7 @@ static void logfmt_value(char *out, size_t len, const char *v)
 }
 
 /* The request log line (info): same request_id as the response's meta. */
-static void log_request(const struct api_request *r)
+static void log_request(const struct http_request *r)
 {
     char method[40], path[300], status[12], fields[640];
     logfmt_value(method, sizeof(method), r->method ? r->method : "");
@@ -217,7 +217,7 @@ static void log_request(const struct api_request *r)
               r->status ? "request" : "client went away before the response");
 }
 
-const char *api__client_ip(struct api_request *r)
+const char *http__client_ip(struct http_request *r)
 {
     if (r->client_ip[0])
         return r->client_ip;
@@ -235,13 +235,14 @@ const char *api__client_ip(struct api_request *r)
     return r->client_ip;
 }
 
-struct api_request *api__request_new(struct api *a, struct MHD_Connection *conn,
-                                     const struct api_io *io, const char *method, const char *url)
+struct http_request *http__request_new(struct http_server *a, struct MHD_Connection *conn,
+                                       const struct http_io *io, const char *method,
+                                       const char *url)
 {
-    struct api_request *r = calloc(1, sizeof(*r));
+    struct http_request *r = calloc(1, sizeof(*r));
     if (!r)
         abort();
-    r->api = a;
+    r->server = a;
     r->conn = conn;
     r->io = io;
     r->method = method;
@@ -252,28 +253,28 @@ struct api_request *api__request_new(struct api *a, struct MHD_Connection *conn,
     return r;
 }
 
-void api__request_handle(struct api_request *r)
+void http__request_handle(struct http_request *r)
 {
-    struct api *a = r->api;
+    struct http_server *a = r->server;
     __atomic_add_fetch(&a->stats.requests, 1, __ATOMIC_RELAXED);
     __atomic_add_fetch(&a->active_submitters, 1, __ATOMIC_SEQ_CST);
     svix_claim(r); /* errors before routing answer in the Svix shape under /api/v1 */
     if (__atomic_load_n(&a->draining, __ATOMIC_SEQ_CST))
-        api__respond_error(r, MHD_HTTP_SERVICE_UNAVAILABLE, "SHUTTING_DOWN",
-                           "hookd is shutting down; retry against another node or later");
+        http__respond_error(r, MHD_HTTP_SERVICE_UNAVAILABLE, "SHUTTING_DOWN",
+                            "hookd is shutting down; retry against another node or later");
     else
-        api__route(r);
+        http__route(r);
     __atomic_sub_fetch(&a->active_submitters, 1, __ATOMIC_SEQ_CST);
 }
 
-void api__request_resume(struct api_request *r)
+void http__request_resume(struct http_request *r)
 {
     r->deferred = false;
-    __atomic_sub_fetch(&r->api->suspended, 1, __ATOMIC_SEQ_CST);
+    __atomic_sub_fetch(&r->server->suspended, 1, __ATOMIC_SEQ_CST);
     r->resume_fn(r);
 }
 
-void api__request_free(struct api_request *r)
+void http__request_free(struct http_request *r)
 {
     if (!r)
         return;
@@ -281,7 +282,7 @@ void api__request_free(struct api_request *r)
         /* Resumed after its op finished, but the client had gone: the
          * resume callback still owns and frees the op. */
         r->abandoned = true;
-        api__request_resume(r);
+        http__request_resume(r);
     }
     if (log_threshold >= LOG_INFO)
         log_request(r);
@@ -293,24 +294,24 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
                                   const char *method, const char *version, const char *upload_data,
                                   size_t *upload_data_size, void **con_cls)
 {
-    struct api_request *r = *con_cls;
+    struct http_request *r = *con_cls;
     (void)version;
     if (!r) {
-        *con_cls = api__request_new(cls, conn, NULL, method, url);
+        *con_cls = http__request_new(cls, conn, NULL, method, url);
         return MHD_YES;
     }
     if (*upload_data_size) {
-        api__request_body(r, upload_data, *upload_data_size);
+        http__request_body(r, upload_data, *upload_data_size);
         *upload_data_size = 0;
         return MHD_YES;
     }
     if (r->deferred) { /* resumed after the committer finished our op */
-        api__request_resume(r);
+        http__request_resume(r);
         return MHD_YES;
     }
     if (r->responded)
         return MHD_YES;
-    api__request_handle(r);
+    http__request_handle(r);
     return MHD_YES;
 }
 
@@ -320,7 +321,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     (void)cls;
     (void)conn;
     (void)toe;
-    api__request_free(*con_cls);
+    http__request_free(*con_cls);
     *con_cls = NULL;
 }
 
@@ -332,21 +333,21 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap)
     log_warn("http", "%s", msg);
 }
 
-struct api *api__new(const struct api_deps *deps)
+struct http_server *http__new(const struct http_deps *deps)
 {
-    struct api *a = calloc(1, sizeof(*a));
+    struct http_server *a = calloc(1, sizeof(*a));
     if (!a)
         abort();
     a->deps = *deps;
     pthread_mutex_init(&a->pool_mu, NULL);
     const struct config *cfg = deps->cfg;
-    a->ratelimit = api__ratelimit_new(cfg->api_rate_limit_per_min, cfg->api_burst);
-    a->authfail = api__authfail_new(cfg->auth_fail_limit_per_min);
-    a->keycache = api__keycache_new();
+    a->ratelimit = http__ratelimit_new(cfg->api_rate_limit_per_min, cfg->api_burst);
+    a->authfail = http__authfail_new(cfg->auth_fail_limit_per_min);
+    a->keycache = http__keycache_new();
     return a;
 }
 
-void api__free(struct api *a)
+void http__free(struct http_server *a)
 {
     if (!a)
         return;
@@ -354,9 +355,9 @@ void api__free(struct api *a)
         store_close(a->pool[i]);
     free(a->pool);
     pthread_mutex_destroy(&a->pool_mu);
-    api__ratelimit_free(a->ratelimit);
-    api__authfail_free(a->authfail);
-    api__keycache_free(a->keycache);
+    http__ratelimit_free(a->ratelimit);
+    http__authfail_free(a->authfail);
+    http__keycache_free(a->keycache);
     free(a);
 }
 
@@ -388,7 +389,7 @@ static unsigned connection_cap(unsigned want)
     return want;
 }
 
-enum err api_start(struct api **out, const struct api_deps *deps, struct err_detail *d)
+enum err http_start(struct http_server **out, const struct http_deps *deps, struct err_detail *d)
 {
     const struct config *cfg = deps->cfg;
     struct sockaddr_storage ss;
@@ -410,7 +411,7 @@ enum err api_start(struct api **out, const struct api_deps *deps, struct err_det
     } else {
         return err_set(d, ERR_INVAL, "", "listen host '%s' is not an IP address", host);
     }
-    struct api *a = api__new(deps);
+    struct http_server *a = http__new(deps);
     /*
      * Idle and slow clients: a connection without a byte in or out for
      * api_idle_timeout is closed (keep-alive idle included); at most
@@ -433,7 +434,7 @@ enum err api_start(struct api **out, const struct api_deps *deps, struct err_det
         (size_t)API_CONNECTION_POOL, MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)1024,
         MHD_OPTION_END);
     if (!a->daemon) {
-        api__free(a);
+        http__free(a);
         return err_set(d, ERR_IO, "", "cannot listen on %s (address in use or not permitted)",
                        cfg->listen);
     }
@@ -443,7 +444,7 @@ enum err api_start(struct api **out, const struct api_deps *deps, struct err_det
     return ERR_OK;
 }
 
-int api_port(const struct api *a)
+int http_port(const struct http_server *a)
 {
     return a->port;
 }
@@ -454,7 +455,7 @@ static void sleep_ms(long ms)
     nanosleep(&ts, NULL);
 }
 
-void api_drain(struct api *a)
+void http_drain(struct http_server *a)
 {
     __atomic_store_n(&a->draining, true, __ATOMIC_SEQ_CST);
     MHD_quiesce_daemon(a->daemon);
@@ -462,7 +463,7 @@ void api_drain(struct api *a)
         sleep_ms(1);
 }
 
-void api_stop(struct api *a)
+void http_stop(struct http_server *a)
 {
     if (!a)
         return;
@@ -470,5 +471,5 @@ void api_stop(struct api *a)
     for (int i = 0; i < 2000 && __atomic_load_n(&a->suspended, __ATOMIC_SEQ_CST) > 0; i++)
         sleep_ms(1);
     MHD_stop_daemon(a->daemon);
-    api__free(a);
+    http__free(a);
 }

@@ -22,13 +22,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "api/internal.h"
+#include "surface/hookbridge/internal.h"
 #include "util/clock.h"
 #include "util/log.h"
 
 #define API_KEY_LABEL_MAX 255 /* bytes of UTF-8 (struct store_api_key.label) */
 
-static bool is_test(const struct api_request *r)
+static bool is_test(const struct http_request *r)
 {
     return !strcmp(r->key.mode, "test");
 }
@@ -36,41 +36,41 @@ static bool is_test(const struct api_request *r)
 static json_t *render_key(const struct store_api_key *k)
 {
     return json_pack("{s:s, s:s, s:o, s:o, s:o, s:s}", "key_id", k->id, "prefix", k->prefix,
-                     "created_at", api__time(k->created_at_ms), "label",
+                     "created_at", http__time(k->created_at_ms), "label",
                      k->label[0] ? json_string(k->label) : json_null(), "last_used_at",
-                     api__time(k->last_used_at_ms), "mode", k->mode);
+                     http__time(k->last_used_at_ms), "mode", k->mode);
 }
 
 /* ---- list ---- */
 
-void api__keys_list(struct api_request *r)
+void hookbridge__keys_list(struct http_request *r)
 {
     struct store_api_key *keys = calloc(STORE_MAX_API_KEYS, sizeof(*keys));
     if (!keys)
         abort();
     int n = 0;
     struct err_detail d = {0};
-    struct store *s = api__store_acquire(r->api);
+    struct store *s = http__store_acquire(r->server);
     enum err e =
         s ? store_api_key_list(s, is_test(r) ? "test" : NULL, keys, STORE_MAX_API_KEYS, &n, &d)
           : ERR_IO;
-    api__store_release(r->api, s);
+    http__store_release(r->server, s);
     if (e != ERR_OK) {
         free(keys);
-        api__respond_err(r, e, &d);
+        http__respond_err(r, e, &d);
         return;
     }
     json_t *arr = json_array();
     for (int i = 0; i < n; i++)
         json_array_append_new(arr, render_key(&keys[i]));
     free(keys);
-    api__respond_data(r, MHD_HTTP_OK, arr, NULL);
+    http__respond_data(r, MHD_HTTP_OK, arr, NULL);
 }
 
 /* ---- create ---- */
 
 struct create_op {
-    struct api_op base;
+    struct http_op base;
     struct store_api_key key;
     uint8_t digest[32];
     char secret[ID_MAX];
@@ -90,19 +90,19 @@ static enum err create_apply(struct store *s, struct commit_op *op)
     return store_api_key_insert(s, &c->key, c->digest, &op->detail);
 }
 
-static void create_resume(struct api_request *r)
+static void create_resume(struct http_request *r)
 {
     struct create_op *c = r->op;
     enum err e = c->base.op.result;
     if (e == ERR_LIMIT) {
-        api__respond_error(r, MHD_HTTP_FORBIDDEN, "FORBIDDEN", "%s", c->base.op.detail.msg);
+        http__respond_error(r, MHD_HTTP_FORBIDDEN, "FORBIDDEN", "%s", c->base.op.detail.msg);
     } else if (e != ERR_OK) {
-        api__respond_err(r, e, &c->base.op.detail);
+        http__respond_err(r, e, &c->base.op.detail);
     } else {
         json_t *data = render_key(&c->key);
         json_object_del(data, "last_used_at");
         json_object_set_new(data, "key", json_string(c->secret));
-        api__respond_data(r, MHD_HTTP_CREATED, data, NULL);
+        http__respond_data(r, MHD_HTTP_CREATED, data, NULL);
     }
     explicit_bzero(c->secret, sizeof(c->secret));
     free(c);
@@ -137,20 +137,20 @@ static enum err parse_create(json_t *body, char mode[8], char label[256], struct
     return ERR_OK;
 }
 
-void api__keys_create(struct api_request *r)
+void hookbridge__keys_create(struct http_request *r)
 {
     struct err_detail d = {0};
-    json_t *body = api__parse_body(r, true, &d);
+    json_t *body = http__parse_body(r, true, &d);
     char mode[8], label[256];
     enum err e = body ? parse_create(body, mode, label, &d) : ERR_INVAL;
     json_decref(body);
     if (e != ERR_OK) {
-        api__respond_err(r, e, &d);
+        http__respond_err(r, e, &d);
         return;
     }
     if (is_test(r) && !strcmp(mode, "live")) {
-        api__respond_error(r, MHD_HTTP_FORBIDDEN, "FORBIDDEN",
-                           "a test key cannot create live keys; use a live key");
+        http__respond_error(r, MHD_HTTP_FORBIDDEN, "FORBIDDEN",
+                            "a test key cannot create live keys; use a live key");
         return;
     }
     struct create_op *c = calloc(1, sizeof(*c));
@@ -165,14 +165,14 @@ void api__keys_create(struct api_request *r)
     id_api_key(c->secret, sizeof(c->secret), mode);
     SHA256((const unsigned char *)c->secret, strlen(c->secret), c->digest);
     c->base.op.apply = create_apply;
-    c->base.op.done = api__op_done;
-    api__defer(r, &c->base.op, c, create_resume);
+    c->base.op.done = http__op_done;
+    http__defer(r, &c->base.op, c, create_resume);
 }
 
 /* ---- delete ---- */
 
 struct delete_op {
-    struct api_op base;
+    struct http_op base;
     char id[ID_MAX];
     bool caller_is_test;
 };
@@ -203,28 +203,28 @@ static void delete_done(struct commit_op *op)
 {
     struct delete_op *x = (struct delete_op *)op;
     if (op->result == ERR_OK) { /* before the 200: the key fails from the next request on */
-        api__keycache_forget(x->base.r->api->keycache, x->id);
-        api__ratelimit_forget(x->base.r->api->ratelimit, x->id);
+        http__keycache_forget(x->base.r->server->keycache, x->id);
+        http__ratelimit_forget(x->base.r->server->ratelimit, x->id);
     }
-    api__op_finished(x->base.r);
+    http__op_finished(x->base.r);
 }
 
-static void delete_resume(struct api_request *r)
+static void delete_resume(struct http_request *r)
 {
     struct delete_op *x = r->op;
     if (x->base.op.result != ERR_OK)
-        api__respond_err(r, x->base.op.result, &x->base.op.detail);
+        http__respond_err(r, x->base.op.result, &x->base.op.detail);
     else
-        api__respond_data(r, MHD_HTTP_OK, json_pack("{s:s, s:b}", "key_id", x->id, "deleted", true),
-                          NULL);
+        http__respond_data(r, MHD_HTTP_OK,
+                           json_pack("{s:s, s:b}", "key_id", x->id, "deleted", true), NULL);
     free(x);
 }
 
-void api__keys_delete(struct api_request *r)
+void hookbridge__keys_delete(struct http_request *r)
 {
     const char *id = r->param[0];
     if (strlen(id) >= ID_MAX) {
-        api__respond_error(r, MHD_HTTP_NOT_FOUND, "NOT_FOUND", "api key not found");
+        http__respond_error(r, MHD_HTTP_NOT_FOUND, "NOT_FOUND", "api key not found");
         return;
     }
     struct delete_op *x = calloc(1, sizeof(*x));
@@ -235,45 +235,5 @@ void api__keys_delete(struct api_request *r)
     x->caller_is_test = is_test(r);
     x->base.op.apply = delete_apply;
     x->base.op.done = delete_done;
-    api__defer(r, &x->base.op, x, delete_resume);
-}
-
-/* ---- last_used_at ---- */
-
-struct touch_op {
-    struct commit_op op;
-    char key_id[ID_MAX];
-    int64_t now_ms;
-};
-
-static enum err touch_apply(struct store *s, struct commit_op *op)
-{
-    struct touch_op *t = (struct touch_op *)op;
-    return store_api_key_touch(s, t->key_id, t->now_ms, &op->detail);
-}
-
-static void touch_done(struct commit_op *op)
-{
-    struct touch_op *t = (struct touch_op *)op;
-    if (op->result != ERR_OK)
-        log_warn("api", "cannot update last_used_at of api key %s: %s", t->key_id,
-                 op->detail.msg[0] ? op->detail.msg : err_str(op->result));
-    free(t);
-}
-
-void api__keys_touch(struct api_request *r)
-{
-    int64_t now = clock_now_ms();
-    if (r->key.last_used_at_ms && now - r->key.last_used_at_ms < API_KEY_TOUCH_MS)
-        return;
-    if (!api__ratelimit_claim_touch(r->api->ratelimit, r->key.id, clock_mono_ms()))
-        return;
-    struct touch_op *t = calloc(1, sizeof(*t));
-    if (!t)
-        abort();
-    snprintf(t->key_id, sizeof(t->key_id), "%s", r->key.id);
-    t->now_ms = now;
-    t->op.apply = touch_apply;
-    t->op.done = touch_done;
-    committer_submit(r->api->deps.committer, &t->op);
+    http__defer(r, &x->base.op, x, delete_resume);
 }

@@ -17,7 +17,7 @@
  */
 #include <string.h>
 
-#include "api/internal.h"
+#include "surface/hookbridge/internal.h"
 #include "util/clock.h"
 
 #define MINUTE_MS (60 * 1000LL)
@@ -40,16 +40,16 @@ static const struct window windows[] = {
 };
 
 /* The window named by the query (default 24h); responds 400 and returns NULL when unknown. */
-static const struct window *parse_window(struct api_request *r)
+static const struct window *parse_window(struct http_request *r)
 {
-    const char *w = api__query(r, "window");
+    const char *w = http__query(r, "window");
     if (!w || !w[0])
         w = "24h";
     for (size_t i = 0; i < sizeof(windows) / sizeof(windows[0]); i++)
         if (strcmp(w, windows[i].name) == 0)
             return &windows[i];
-    api__respond_error(r, MHD_HTTP_BAD_REQUEST, "INVALID_REQUEST",
-                       "'window' must be one of 1h, 24h, 7d, 30d");
+    http__respond_error(r, MHD_HTTP_BAD_REQUEST, "INVALID_REQUEST",
+                        "'window' must be one of 1h, 24h, 7d, 30d");
     return NULL;
 }
 
@@ -60,7 +60,7 @@ static json_int_t avg_latency(const struct store_rollup *ru)
     return (json_int_t)((ru->latency_sum_ms + ru->latency_count / 2) / ru->latency_count);
 }
 
-void api__metrics_summary(struct api_request *r)
+void hookbridge__metrics_summary(struct http_request *r)
 {
     const struct window *w = parse_window(r);
     if (!w)
@@ -68,13 +68,13 @@ void api__metrics_summary(struct api_request *r)
     int64_t now = clock_now_ms();
     struct store_rollup ru = {0};
     struct err_detail d = {0};
-    struct store *s = api__store_acquire(r->api);
+    struct store *s = http__store_acquire(r->server);
     /* to is exclusive: now + 1 keeps the minute holding now */
     enum err e =
         s ? store_metrics_sum(s, r->key.mode, NULL, now - w->span_ms, now + 1, &ru, &d) : ERR_IO;
-    api__store_release(r->api, s);
+    http__store_release(r->server, s);
     if (e != ERR_OK) {
-        api__respond_err(r, e, &d);
+        http__respond_err(r, e, &d);
         return;
     }
     int64_t finished = ru.succeeded + ru.failed;
@@ -84,15 +84,15 @@ void api__metrics_summary(struct api_request *r)
                   (json_int_t)ru.total, "succeeded", (json_int_t)ru.succeeded, "failed",
                   (json_int_t)ru.failed, "retries", (json_int_t)ru.retries, "success_rate", rate,
                   "avg_latency_ms", avg_latency(&ru));
-    api__respond_data(r, MHD_HTTP_OK, data, NULL);
+    http__respond_data(r, MHD_HTTP_OK, data, NULL);
 }
 
-void api__metrics_timeseries(struct api_request *r)
+void hookbridge__metrics_timeseries(struct http_request *r)
 {
     const struct window *w = parse_window(r);
     if (!w)
         return;
-    const char *ep = api__query(r, "endpoint_id");
+    const char *ep = http__query(r, "endpoint_id");
     if (ep && !ep[0])
         ep = NULL;
     int64_t now = clock_now_ms();
@@ -101,7 +101,7 @@ void api__metrics_timeseries(struct api_request *r)
     struct store_rollup b[MAX_BUCKETS];
     struct err_detail d = {0};
     enum err e = ERR_IO;
-    struct store *s = api__store_acquire(r->api);
+    struct store *s = http__store_acquire(r->server);
     if (s && ep) {
         struct store_endpoint found = {0};
         e = store_endpoint_get(s, r->key.mode, ep, true, &found, &d);
@@ -109,9 +109,9 @@ void api__metrics_timeseries(struct api_request *r)
     }
     if (s && (!ep || e == ERR_OK))
         e = store_metrics_series(s, r->key.mode, ep, from, w->bucket_ms, w->nbuckets, b, &d);
-    api__store_release(r->api, s);
+    http__store_release(r->server, s);
     if (e != ERR_OK) {
-        api__respond_err(r, e, &d);
+        http__respond_err(r, e, &d);
         return;
     }
     json_t *arr = json_array();
@@ -119,12 +119,12 @@ void api__metrics_timeseries(struct api_request *r)
         json_array_append_new(
             arr,
             json_pack("{s:o, s:I, s:I, s:I, s:I, s:I}", "timestamp",
-                      api__time(from + w->bucket_ms * i), "succeeded", (json_int_t)b[i].succeeded,
+                      http__time(from + w->bucket_ms * i), "succeeded", (json_int_t)b[i].succeeded,
                       "failed", (json_int_t)b[i].failed, "retrying", (json_int_t)b[i].retries,
                       "total", (json_int_t)b[i].total, "avg_latency_ms", avg_latency(&b[i])));
     }
     json_t *data = json_pack("{s:s, s:o}", "window", w->name, "buckets", arr);
     if (ep)
         json_object_set_new(data, "endpoint_id", json_string(ep));
-    api__respond_data(r, MHD_HTTP_OK, data, NULL);
+    http__respond_data(r, MHD_HTTP_OK, data, NULL);
 }

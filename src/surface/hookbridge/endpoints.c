@@ -8,9 +8,9 @@
 #include <string.h>
 #include <strings.h>
 
-#include "api/internal.h"
 #include "core/validate.h"
 #include "service/endpoints.h"
+#include "surface/hookbridge/internal.h"
 #include "util/clock.h"
 
 #define ENDPOINT_LIST_DEFAULT 50
@@ -140,13 +140,13 @@ static json_t *render_endpoint(const struct store_endpoint *e)
                      e->rate_limit_rps ? json_integer(e->rate_limit_rps) : json_null(), "burst",
                      e->burst ? json_integer(e->burst) : json_null(), "headers",
                      headers ? headers : json_null(), "paused", e->paused, "created_at",
-                     api__time(e->created_at_ms), "updated_at", api__time(e->updated_at_ms));
+                     http__time(e->created_at_ms), "updated_at", http__time(e->updated_at_ms));
 }
 
 /* ---- create ---- */
 
 struct create_op {
-    struct api_op base;
+    struct http_op base;
     struct store_endpoint ep;
     struct store_signing_key key;
 };
@@ -157,37 +157,37 @@ static enum err create_apply(struct store *s, struct commit_op *op)
     return store_endpoint_insert(s, &c->ep, &c->key, &op->detail);
 }
 
-static void create_resume(struct api_request *r)
+static void create_resume(struct http_request *r)
 {
     struct create_op *c = r->op;
     if (c->base.op.result != ERR_OK) {
-        api__respond_err(r, c->base.op.result, &c->base.op.detail);
+        http__respond_err(r, c->base.op.result, &c->base.op.detail);
     } else {
         json_t *data = render_endpoint(&c->ep);
         const char *sec = c->key.secret;
         json_object_set_new(data, "signing_key_id", json_string(c->key.id));
         json_object_set_new(data, "signing_secret", json_string(sec));
         json_object_set_new(data, "key_hint", json_string(sec + strlen(sec) - 4));
-        api__respond_data(r, MHD_HTTP_CREATED, data, NULL);
+        http__respond_data(r, MHD_HTTP_CREATED, data, NULL);
     }
     store_endpoint_release(&c->ep);
     explicit_bzero(c->key.secret, sizeof(c->key.secret));
     free(c);
 }
 
-void api__endpoints_create(struct api_request *r)
+void hookbridge__endpoints_create(struct http_request *r)
 {
     struct err_detail d = {0};
-    json_t *body = api__parse_body(r, false, &d);
+    json_t *body = http__parse_body(r, false, &d);
     struct ep_fields f;
-    enum err e = body ? parse_fields(body, r->api->deps.cfg, &f, &d) : ERR_INVAL;
+    enum err e = body ? parse_fields(body, r->server->deps.cfg, &f, &d) : ERR_INVAL;
     if (e == ERR_OK && !f.has_url)
         e = err_set(&d, ERR_INVAL, "INVALID_REQUEST", "'url' is required");
     if (e != ERR_OK) {
         if (body)
             free(f.headers_json);
         json_decref(body);
-        api__respond_err(r, e, &d);
+        http__respond_err(r, e, &d);
         return;
     }
     struct create_op *c = calloc(1, sizeof(*c));
@@ -206,29 +206,29 @@ void api__endpoints_create(struct api_request *r)
     c->key.created_at_ms = now;
     json_decref(body);
     c->base.op.apply = create_apply;
-    c->base.op.done = api__op_done;
-    api__defer(r, &c->base.op, c, create_resume);
+    c->base.op.done = http__op_done;
+    http__defer(r, &c->base.op, c, create_resume);
 }
 
 /* ---- list and get ---- */
 
-void api__endpoints_list(struct api_request *r)
+void hookbridge__endpoints_list(struct http_request *r)
 {
     int limit;
-    if (!api__parse_limit(r, ENDPOINT_LIST_DEFAULT, ENDPOINT_LIST_MAX, &limit))
+    if (!http__parse_limit(r, ENDPOINT_LIST_DEFAULT, ENDPOINT_LIST_MAX, &limit))
         return;
-    const char *cursor = api__query(r, "cursor");
+    const char *cursor = http__query(r, "cursor");
     struct store_endpoint eps[ENDPOINT_LIST_MAX];
     int n = 0;
     bool has_more = false;
     struct err_detail d = {0};
-    struct store *s = api__store_acquire(r->api);
+    struct store *s = http__store_acquire(r->server);
     enum err e =
         s ? store_endpoint_list(s, r->key.mode, cursor ? cursor : "", limit, eps, &n, &has_more, &d)
           : ERR_IO;
-    api__store_release(r->api, s);
+    http__store_release(r->server, s);
     if (e != ERR_OK) {
-        api__respond_err(r, e, &d);
+        http__respond_err(r, e, &d);
         return;
     }
     json_t *arr = json_array();
@@ -236,30 +236,30 @@ void api__endpoints_list(struct api_request *r)
         json_array_append_new(arr, render_endpoint(&eps[i]));
         store_endpoint_release(&eps[i]);
     }
-    json_t *meta = api__page_meta(has_more, n ? eps[n - 1].id : NULL);
-    api__respond_data(r, MHD_HTTP_OK, arr, meta);
+    json_t *meta = http__page_meta(has_more, n ? eps[n - 1].id : NULL);
+    http__respond_data(r, MHD_HTTP_OK, arr, meta);
 }
 
-void api__endpoints_get(struct api_request *r)
+void hookbridge__endpoints_get(struct http_request *r)
 {
     const char *id = r->param[0];
     struct store_endpoint ep = {0};
     struct err_detail d = {0};
-    struct store *s = api__store_acquire(r->api);
+    struct store *s = http__store_acquire(r->server);
     enum err e = s ? store_endpoint_get(s, r->key.mode, id, false, &ep, &d) : ERR_IO;
-    api__store_release(r->api, s);
+    http__store_release(r->server, s);
     if (e != ERR_OK) {
-        api__respond_err(r, e, &d);
+        http__respond_err(r, e, &d);
         return;
     }
-    api__respond_data(r, MHD_HTTP_OK, render_endpoint(&ep), NULL);
+    http__respond_data(r, MHD_HTTP_OK, render_endpoint(&ep), NULL);
     store_endpoint_release(&ep);
 }
 
 /* ---- update ---- */
 
 struct update_op {
-    struct api_op base;
+    struct http_op base;
     char id[ID_MAX];
     char mode[8];
     struct ep_fields f;
@@ -285,15 +285,15 @@ static enum err update_apply(struct store *s, struct commit_op *op)
     return store_endpoint_update(s, &u->ep, &op->detail);
 }
 
-static void update_resume(struct api_request *r)
+static void update_resume(struct http_request *r)
 {
     struct update_op *u = r->op;
     if (u->base.op.result != ERR_OK) {
-        api__respond_err(r, u->base.op.result, &u->base.op.detail);
+        http__respond_err(r, u->base.op.result, &u->base.op.detail);
     } else {
         json_t *data = render_endpoint(&u->ep);
         json_object_set_new(data, "updated", json_true());
-        api__respond_data(r, MHD_HTTP_OK, data, NULL);
+        http__respond_data(r, MHD_HTTP_OK, data, NULL);
     }
     store_endpoint_release(&u->ep);
     free(u->f.headers_json);
@@ -301,16 +301,16 @@ static void update_resume(struct api_request *r)
     free(u);
 }
 
-void api__endpoints_update(struct api_request *r)
+void hookbridge__endpoints_update(struct http_request *r)
 {
     const char *id = r->param[0];
     struct err_detail d = {0};
-    json_t *body = api__parse_body(r, false, &d);
+    json_t *body = http__parse_body(r, false, &d);
     struct ep_fields f;
-    enum err e = body ? parse_fields(body, r->api->deps.cfg, &f, &d) : ERR_INVAL;
+    enum err e = body ? parse_fields(body, r->server->deps.cfg, &f, &d) : ERR_INVAL;
     if (e != ERR_OK) {
         json_decref(body);
-        api__respond_err(r, e, &d);
+        http__respond_err(r, e, &d);
         return;
     }
     struct update_op *u = calloc(1, sizeof(*u));
@@ -322,14 +322,14 @@ void api__endpoints_update(struct api_request *r)
     u->f = f;
     u->body = body;
     u->base.op.apply = update_apply;
-    u->base.op.done = api__op_done;
-    api__defer(r, &u->base.op, u, update_resume);
+    u->base.op.done = http__op_done;
+    http__defer(r, &u->base.op, u, update_resume);
 }
 
 /* ---- delete ---- */
 
 struct delete_op {
-    struct api_op base;
+    struct http_op base;
     char id[ID_MAX];
     char mode[8];
 };
@@ -340,18 +340,18 @@ static enum err delete_apply(struct store *s, struct commit_op *op)
     return store_endpoint_delete(s, x->mode, x->id, clock_now_ms(), &op->detail);
 }
 
-static void delete_resume(struct api_request *r)
+static void delete_resume(struct http_request *r)
 {
     struct delete_op *x = r->op;
     if (x->base.op.result != ERR_OK)
-        api__respond_err(r, x->base.op.result, &x->base.op.detail);
+        http__respond_err(r, x->base.op.result, &x->base.op.detail);
     else
-        api__respond_data(r, MHD_HTTP_OK, json_pack("{s:s, s:b}", "id", x->id, "deleted", true),
-                          NULL);
+        http__respond_data(r, MHD_HTTP_OK, json_pack("{s:s, s:b}", "id", x->id, "deleted", true),
+                           NULL);
     free(x);
 }
 
-void api__endpoints_delete(struct api_request *r)
+void hookbridge__endpoints_delete(struct http_request *r)
 {
     const char *id = r->param[0];
     struct delete_op *x = calloc(1, sizeof(*x));
@@ -361,6 +361,6 @@ void api__endpoints_delete(struct api_request *r)
     snprintf(x->id, sizeof(x->id), "%s", id);
     snprintf(x->mode, sizeof(x->mode), "%s", r->key.mode);
     x->base.op.apply = delete_apply;
-    x->base.op.done = api__op_done;
-    api__defer(r, &x->base.op, x, delete_resume);
+    x->base.op.done = http__op_done;
+    http__defer(r, &x->base.op, x, delete_resume);
 }

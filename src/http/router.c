@@ -1,0 +1,78 @@
+/*
+ * router - hands each request to its surface by path prefix: /healthz and
+ * /metrics (ops.c), /v1 (surface/hookbridge), /api/v1 (surface/svix), and
+ * path matching for the surfaces' route tables. Request bytes reach messages
+ * only through http__respond_error, which makes them valid UTF-8.
+ * SPDX-License-Identifier: MIT
+ */
+#include <string.h>
+#include <strings.h>
+
+#include "http/internal.h"
+#include "surface/hookbridge/hookbridge.h"
+#include "surface/svix/svix.h"
+
+static bool is(const struct http_request *r, const char *m)
+{
+    return strcmp(r->method, m) == 0;
+}
+
+bool http__match(struct http_request *r, int first, const char *pattern)
+{
+    int i = first, np = 0;
+    const char *p = pattern;
+    while (*p) {
+        const char *end = strchr(p, '/');
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        if (i >= r->nseg)
+            return false;
+        if (p[0] == ':') {
+            if (np < HTTP_MAX_PARAMS)
+                r->param[np++] = r->seg[i];
+        } else if (strlen(r->seg[i]) != len || strncmp(r->seg[i], p, len) != 0) {
+            return false;
+        }
+        i++;
+        p += len + (end ? 1 : 0);
+    }
+    return i == r->nseg;
+}
+
+/* RFC 9110 token: what a method may be made of. */
+static bool is_token(const char *s)
+{
+    if (!*s)
+        return false;
+    for (; *s; s++)
+        if (!strchr("!#$%&'*+-.^_`|~", *s) && !(*s >= '0' && *s <= '9') &&
+            !(*s >= 'a' && *s <= 'z') && !(*s >= 'A' && *s <= 'Z'))
+            return false;
+    return true;
+}
+
+void http__route(struct http_request *r)
+{
+    if (!is_token(r->method)) {
+        http__respond_error(r, MHD_HTTP_BAD_REQUEST, "INVALID_REQUEST",
+                            "the request method is not an HTTP token");
+        return;
+    }
+    if (r->nseg == 1 && !strcmp(r->seg[0], "healthz") && (is(r, "GET") || is(r, "HEAD"))) {
+        http__ops_healthz(r);
+        return;
+    }
+    if (r->nseg == 1 && !strcmp(r->seg[0], "metrics") && is(r, "GET")) {
+        http__ops_metrics(r);
+        return;
+    }
+    if (r->nseg >= 1 && !strcmp(r->seg[0], "v1")) {
+        hookbridge_route(r);
+        return;
+    }
+    if (r->nseg >= 2 && !strcmp(r->seg[0], "api") && !strcmp(r->seg[1], "v1")) {
+        svix_route(r);
+        return;
+    }
+    http__respond_error(r, MHD_HTTP_NOT_FOUND, "NOT_FOUND", "no route for %s %s", r->method,
+                        r->url);
+}

@@ -1,0 +1,83 @@
+/*
+ * router - the HookBridge surface's routes (/v1, API.md): the route table,
+ * authentication before any of them, 403 for portal tokens (they act only
+ * through an application's routes), 404 and 405 in HookBridge's envelope.
+ * SPDX-License-Identifier: MIT
+ */
+#include <string.h>
+
+#include "surface/hookbridge/internal.h"
+
+static bool is(const struct http_request *r, const char *m)
+{
+    return strcmp(r->method, m) == 0;
+}
+
+struct route {
+    const char *method;
+    const char *path; /* segments after /v1; ":x" captures one segment into r->param */
+    void (*handler)(struct http_request *r);
+};
+
+/* Every /v1 route. Literal segments are listed before captures on the same
+ * level (e.g. /messages/replay-all before /messages/:id), first match wins. */
+static const struct route routes[] = {
+    {"POST", "webhooks/send", hookbridge__send},
+    {"GET", "api-keys", hookbridge__keys_list},
+    {"POST", "api-keys", hookbridge__keys_create},
+    {"DELETE", "api-keys/:id", hookbridge__keys_delete},
+    {"POST", "endpoints", hookbridge__endpoints_create},
+    {"GET", "endpoints", hookbridge__endpoints_list},
+    {"GET", "endpoints/:id", hookbridge__endpoints_get},
+    {"PATCH", "endpoints/:id", hookbridge__endpoints_update},
+    {"PUT", "endpoints/:id", hookbridge__endpoints_update},
+    {"DELETE", "endpoints/:id", hookbridge__endpoints_delete},
+    {"POST", "endpoints/:id/pause", hookbridge__endpoints_pause},
+    {"POST", "endpoints/:id/resume", hookbridge__endpoints_resume},
+    {"POST", "endpoints/:id/signing-keys", hookbridge__signing_keys_create},
+    {"GET", "endpoints/:id/signing-keys", hookbridge__signing_keys_list},
+    {"DELETE", "endpoints/:id/signing-keys/:key", hookbridge__signing_keys_delete},
+    {"POST", "messages/replay-all", hookbridge__messages_replay_all},
+    {"POST", "messages/replay-batch", hookbridge__messages_replay_batch},
+    {"POST", "messages/delete-batch", hookbridge__messages_delete_batch},
+    {"POST", "messages/delete-all", hookbridge__messages_delete_all},
+    {"GET", "messages/:id", hookbridge__messages_get},
+    {"DELETE", "messages/:id", hookbridge__messages_delete},
+    {"GET", "messages/:id/attempts", hookbridge__messages_attempts},
+    {"POST", "messages/:id/replay", hookbridge__messages_replay},
+    {"POST", "messages/:id/retry-now", hookbridge__messages_retry_now},
+    {"POST", "messages/:id/cancel", hookbridge__messages_cancel},
+    {"GET", "logs", hookbridge__logs_list},
+    {"GET", "metrics", hookbridge__metrics_summary},
+    {"GET", "metrics/timeseries", hookbridge__metrics_timeseries},
+    {"GET", "dlq/messages", hookbridge__dlq_list},
+    {"POST", "dlq/replay/:id", hookbridge__dlq_replay},
+};
+
+void hookbridge_route(struct http_request *r)
+{
+    if (!http__authenticate(r))
+        return;
+    if (r->portal) {
+        http__respond_error(r, MHD_HTTP_FORBIDDEN, "FORBIDDEN",
+                            "a portal token acts only for its application, not on /v1");
+        return;
+    }
+    bool path_known = false;
+    for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
+        if (!http__match(r, 1, routes[i].path))
+            continue;
+        if (!is(r, routes[i].method)) {
+            path_known = true;
+            continue;
+        }
+        routes[i].handler(r);
+        return;
+    }
+    if (path_known)
+        http__respond_error(r, MHD_HTTP_METHOD_NOT_ALLOWED, "METHOD_NOT_ALLOWED",
+                            "method %s is not allowed on %s", r->method, r->url);
+    else
+        http__respond_error(r, MHD_HTTP_NOT_FOUND, "NOT_FOUND", "no route for %s %s", r->method,
+                            r->url);
+}
