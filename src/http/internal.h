@@ -18,6 +18,7 @@
 
 #include "core/id.h"
 #include "http/http.h"
+#include "service/service.h"
 #include "store/committer.h"
 #include "store/store.h"
 
@@ -206,6 +207,9 @@ struct store *http__store_acquire(struct http_server *a);
 void http__store_release(struct http_server *a, struct store *s);
 /* Submit op for r and suspend r until op->done calls http__op_finished. */
 void http__defer(struct http_request *r, struct commit_op *op, void *owner, http_resume_fn fn);
+/* Submit a service op (service/service.h) for r: its done() wakes r, whose
+ * resume fn then finds it as r->op. */
+void http__defer_service(struct http_request *r, struct service_op *op, http_resume_fn fn);
 /* From an op's done() (committer thread): wake the request up. */
 void http__op_finished(struct http_request *r);
 /* A query-string argument or NULL. */

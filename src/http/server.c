@@ -73,6 +73,18 @@ void http__op_done(struct commit_op *op)
     http__op_finished(((struct http_op *)op)->r);
 }
 
+static void service_op_done(struct commit_op *op)
+{
+    http__op_finished(((struct service_op *)op)->waiter);
+}
+
+void http__defer_service(struct http_request *r, struct service_op *op, http_resume_fn fn)
+{
+    op->waiter = r;
+    op->op.done = service_op_done;
+    http__defer(r, &op->op, op, fn);
+}
+
 const char *http__query(struct http_request *r, const char *name)
 {
     if (r->io)

@@ -119,7 +119,7 @@ static enum err check_fields(struct service_endpoint_op *x, const struct endpoin
         return err_set_field(d, ERR_INVAL, "INVALID_REQUEST", "url", "'url' is required");
     if (f->url) {
         if (!json_is_string(f->url))
-            return bad(d, "url", "a string");
+            return err_set_field(d, ERR_INVAL, "INVALID_ENDPOINT", "url", "'url' must be a string");
         if ((e = service_endpoint_check_url(json_string_value(f->url), cfg, d)) != ERR_OK)
             return e;
     }
@@ -165,6 +165,11 @@ static enum err check_fields(struct service_endpoint_op *x, const struct endpoin
         (!json_is_integer(f->rate_limit) || json_integer_value(f->rate_limit) < 1 ||
          json_integer_value(f->rate_limit) > RATE_MAX))
         return bad(d, "rate_limit", "an integer from 1 to 100000, or null");
+    if (is_set(f->burst) && (!json_is_integer(f->burst) || json_integer_value(f->burst) < 1 ||
+                             json_integer_value(f->burst) > RATE_MAX))
+        return bad(d, "burst", "an integer from 1 to 100000, or null");
+    if (is_set(f->hmac_enabled) && !json_is_boolean(f->hmac_enabled))
+        return bad(d, "hmac_enabled", "a boolean");
     if (is_set(f->metadata) && (e = names_check_metadata(f->metadata, "metadata", d)) != ERR_OK)
         return e;
     if (is_set(f->headers)) {
@@ -184,11 +189,18 @@ static enum err check_fields(struct service_endpoint_op *x, const struct endpoin
     const struct {
         const char *name;
         const json_t *v;
-    } all[] = {
-        {"url", f->url},           {"description", f->description}, {"uid", f->uid},
-        {"disabled", f->disabled}, {"event_types", f->event_types}, {"channels", f->channels},
-        {"filter", f->filter},     {"rate_limit", f->rate_limit},   {"metadata", f->metadata},
-        {"headers", f->headers}};
+    } all[] = {{"url", f->url},
+               {"description", f->description},
+               {"uid", f->uid},
+               {"disabled", f->disabled},
+               {"event_types", f->event_types},
+               {"channels", f->channels},
+               {"filter", f->filter},
+               {"rate_limit", f->rate_limit},
+               {"burst", f->burst},
+               {"hmac_enabled", f->hmac_enabled},
+               {"metadata", f->metadata},
+               {"headers", f->headers}};
     for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
         if (all[i].v)
             json_object_set_new(x->fields, all[i].name, json_deep_copy(all[i].v));
@@ -243,6 +255,10 @@ static void merge(struct store_endpoint *e, const json_t *fields, bool reset)
     }
     if (FIELD("rate_limit"))
         e->rate_limit_rps = is_set(v) ? (int)json_integer_value(v) : 0;
+    if (FIELD("burst"))
+        e->burst = is_set(v) ? (int)json_integer_value(v) : 0;
+    if (FIELD("hmac_enabled"))
+        e->hmac_enabled = is_set(v) ? json_is_true(v) : true;
     if (FIELD("metadata")) {
         free(e->metadata_json);
         e->metadata_json = column_json(v, true);
@@ -276,11 +292,22 @@ static enum err create_endpoint(struct store *s, struct service_endpoint_op *x, 
     if (!x->secret[0])
         id_signing_secret(x->secret, sizeof(x->secret));
     snprintf(k.secret, sizeof(k.secret), "%s", x->secret);
+    snprintf(x->key_id, sizeof(x->key_id), "%s", k.id);
     k.created_at_ms = now;
     enum err e = store_endpoint_insert(s, ep, &k, d);
     explicit_bzero(k.secret, sizeof(k.secret));
     x->created = e == ERR_OK;
     return e;
+}
+
+/* Update or delete x->ep, the endpoint the op found. */
+static enum err edit(struct store *s, struct service_endpoint_op *x, struct err_detail *d)
+{
+    if (x->kind == ENDPOINT_DELETE)
+        return store_endpoint_delete(s, x->mode, x->ep.id, clock_now_ms(), d);
+    merge(&x->ep, x->fields, x->kind == ENDPOINT_REPLACE);
+    x->ep.updated_at_ms = clock_now_ms();
+    return store_endpoint_update(s, &x->ep, d);
 }
 
 static enum err apply(struct store *s, struct commit_op *op)
@@ -289,8 +316,16 @@ static enum err apply(struct store *s, struct commit_op *op)
     struct err_detail *d = &op->detail;
     store_endpoint_release(&x->ep);
     memset(&x->ep, 0, sizeof(x->ep));
+    enum err e;
+    if (!x->app && x->kind != ENDPOINT_CREATE) { /* by id, in any application */
+        if ((e = store_endpoint_get(s, x->mode, x->target, false, &x->ep, d)) != ERR_OK)
+            return e;
+        return edit(s, x, d);
+    }
+    char default_app[ID_MAX]; /* CREATE without an application: HookBridge's */
+    snprintf(default_app, sizeof(default_app), "%s%s", STORE_DEFAULT_APP_PREFIX, x->mode);
     struct store_application app = {0};
-    enum err e = store_application_get(s, x->mode, x->app, &app, d);
+    e = store_application_get(s, x->mode, x->app ? x->app : default_app, &app, d);
     if (e != ERR_OK)
         return e;
     char app_id[ID_MAX];
@@ -311,13 +346,7 @@ static enum err apply(struct store *s, struct commit_op *op)
     if (e == ERR_NOTFOUND && x->kind == ENDPOINT_REPLACE && names_is_uid(x->target) &&
         strncmp(x->target, "ep_", 3) != 0) /* PUT creates; the path names its uid */
         return create_endpoint(s, x, app_id, x->target, d);
-    if (e != ERR_OK)
-        return e;
-    if (x->kind == ENDPOINT_DELETE)
-        return store_endpoint_delete(s, x->mode, x->ep.id, clock_now_ms(), d);
-    merge(&x->ep, x->fields, x->kind == ENDPOINT_REPLACE);
-    x->ep.updated_at_ms = clock_now_ms();
-    return store_endpoint_update(s, &x->ep, d);
+    return e != ERR_OK ? e : edit(s, x, d);
 }
 
 enum err service_endpoint_op_init(struct service_endpoint_op *x, enum endpoint_write kind,
@@ -368,6 +397,8 @@ enum err service_endpoint_get(struct store *s, const char *mode, const char *app
                               const char *id_or_uid, struct store_endpoint *out,
                               struct err_detail *d)
 {
+    if (!app)
+        return store_endpoint_get(s, mode, id_or_uid, false, out, d);
     char app_id[ID_MAX];
     enum err e = app_id_of(s, mode, app, app_id, d);
     return e != ERR_OK ? e : store_endpoint_find(s, mode, app_id, id_or_uid, out, d);
@@ -383,6 +414,8 @@ enum err service_endpoint_list(struct store *s, const char *mode, const char *ap
     if (limit < 1 || limit > SERVICE_PAGE_MAX)
         return err_set_field(d, ERR_INVAL, "INVALID_REQUEST", "limit",
                              "'limit' must be from 1 to %d", SERVICE_PAGE_MAX);
+    if (!app)
+        return store_endpoint_list(s, mode, iterator ? iterator : "", limit, out, n, has_more, d);
     char app_id[ID_MAX];
     enum err e = app_id_of(s, mode, app, app_id, d);
     return e != ERR_OK ? e

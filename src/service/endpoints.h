@@ -3,13 +3,13 @@
  * an application (TENANCY.md §1), and the URL rule every surface applies.
  *
  * Description: an endpoint belongs to one application and is addressed in it
- * by id or uid. Rules kept here: the URL (service_endpoint_check_url); uid
- * shape and uniqueness in the application; event types are names or
- * wildcard patterns (core/event_match.h), an empty or absent list meaning
- * every type; at most 10 channels of 1-128 bytes; the filter is a valid
- * core/filter.h document; rate 1..100,000 deliveries/s or none; metadata an
- * object of strings; headers as validate_headers; a given secret is whsec_ +
- * base64 of 24 to 64 bytes.
+ * by id or uid; with app NULL (HookBridge's /v1, which sees every application
+ * of the mode) by id in any application of the mode. Rules kept here: the URL
+ * (service_endpoint_check_url); uid shape and uniqueness in the application; event types are names
+ * or wildcard patterns (core/event_match.h), an empty or absent list meaning every type; at most 10
+ * channels of 1-128 bytes; the filter is a valid core/filter.h document; rate 1..100,000
+ * deliveries/s or none, burst the same; hmac_enabled a boolean (default true); metadata an object
+ * of strings; headers as validate_headers; a given secret is whsec_ + base64 of 24 to 64 bytes.
  * Errors: ERR_INVAL (field named in domain words: "url", "event_types",
  * "channels", "filter", "rate_limit", ...), ERR_NOTFOUND, ERR_CONFLICT, ERR_IO.
  * SPDX-License-Identifier: MIT
@@ -38,7 +38,7 @@ bool service_endpoint_secret_ok(const char *s);
  * NULL when absent; JSON null clears. */
 struct endpoint_fields {
     const json_t *url, *description, *uid, *disabled, *event_types, *channels, *filter, *rate_limit,
-        *metadata, *headers, *secret;
+        *burst, *hmac_enabled, *metadata, *headers, *secret;
 };
 
 enum endpoint_write {
@@ -52,13 +52,14 @@ struct service_endpoint_op {
     struct service_op head;
     enum endpoint_write kind;
     char mode[8];
-    char *app;           /* the application's id or uid */
-    char *target;        /* the endpoint's id or uid (not for CREATE) */
+    char *app;           /* the application's id or uid; NULL: any (CREATE: the default one) */
+    char *target;        /* the endpoint's id or uid (not for CREATE); an id when app is NULL */
     json_t *fields;      /* checked fields present, keyed by domain name */
     char secret[ID_MAX]; /* CREATE: the first signing secret (given or made) */
     /* out */
     struct store_endpoint ep;
-    bool created; /* a new endpoint (CREATE, or a PUT naming a missing uid) */
+    bool created;        /* a new endpoint (CREATE, or a PUT naming a missing uid) */
+    char key_id[ID_MAX]; /* created: the id of its first signing key */
 };
 
 enum err service_endpoint_op_init(struct service_endpoint_op *x, enum endpoint_write kind,
@@ -67,10 +68,13 @@ enum err service_endpoint_op_init(struct service_endpoint_op *x, enum endpoint_w
                                   struct err_detail *d);
 void service_endpoint_op_release(struct service_endpoint_op *x);
 
-/* Read: an endpoint of an application (both by id or uid). */
+/* Read: an endpoint of an application (both by id or uid; app NULL: by id in
+ * any application). */
 enum err service_endpoint_get(struct store *s, const char *mode, const char *app,
                               const char *id_or_uid, struct store_endpoint *out,
                               struct err_detail *d);
+/* A page of an application's endpoints after iterator (app NULL: of every
+ * application of the mode, ascending only; iterator is then a cursor). */
 enum err service_endpoint_list(struct store *s, const char *mode, const char *app,
                                const char *iterator, bool descending, int limit,
                                struct store_endpoint *out, int *n, bool *has_more,

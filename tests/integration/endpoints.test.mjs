@@ -62,6 +62,38 @@ test('endpoint CRUD', T, async (t) => {
     assert.deepEqual(await h.listAllEndpoints(), [], 'a deleted endpoint leaves the list');
 });
 
+test('/v1 endpoint fields: 0 means none, bad values name the /v1 field and change nothing', T, async (t) => {
+    const env = await setup(t);
+    const h = await env.startHookd();
+    const ep = await h.createEndpoint({ url: url(1), rate_limit_rps: 0, burst: 0, hmac_enabled: false });
+    assert.equal(ep.rate_limit_rps, null);
+    assert.equal(ep.burst, null);
+    assert.equal(ep.hmac_enabled, false);
+    const bad = [
+        [{ rate_limit_rps: -1 }, 'INVALID_REQUEST', /'rate_limit_rps'/],
+        [{ rate_limit_rps: 100001 }, 'INVALID_REQUEST', /'rate_limit_rps'/],
+        [{ burst: 'many' }, 'INVALID_REQUEST', /'burst'/],
+        [{ hmac_enabled: 'yes' }, 'INVALID_REQUEST', /'hmac_enabled'/],
+        [{ description: 7 }, 'INVALID_REQUEST', /'description'/],
+        [{ url: 5 }, 'INVALID_ENDPOINT', /'url'/],
+        [{ url: 'ftp://example.com/x' }, 'INVALID_ENDPOINT', /./],
+        [{ headers: { 'Bad Name': 'x' } }, undefined, /./],
+    ];
+    for (const [body, code, msg] of bad) {
+        const err = expectError(await h.api('PATCH', `/v1/endpoints/${ep.id}`, body), 400, code);
+        assert.match(err.message, msg, JSON.stringify(body));
+        expectError(await h.api('POST', '/v1/endpoints', { url: url(2), ...body }), 400, code);
+    }
+    const after = await h.getEndpoint(ep.id);
+    assert.deepEqual({ ...after, updated_at: ep.updated_at },
+        Object.fromEntries(Object.entries(ep).filter(([k]) => !['signing_key_id', 'signing_secret', 'key_hint'].includes(k))),
+        'nothing changed');
+    assert.deepEqual((await h.listAllEndpoints()).map((e) => e.id), [ep.id], 'nothing was made');
+    const put = expectOk(await h.api('PUT', `/v1/endpoints/${ep.id}`, { rate_limit_rps: 7 })).data;
+    assert.equal(put.rate_limit_rps, 7);
+    assert.equal(put.hmac_enabled, false, 'PUT patches, as PATCH');
+});
+
 test('a duplicate endpoint URL is 409 DUPLICATE_URL', T, async (t) => {
     const env = await setup(t);
     const h = await env.startHookd();

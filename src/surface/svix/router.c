@@ -369,16 +369,9 @@ bool svix__query_time(struct http_request *r, const char *name, int64_t *ms)
     return false;
 }
 
-static void op_done(struct commit_op *op)
-{
-    http__op_finished(((struct service_op *)op)->waiter);
-}
-
 void svix__defer(struct http_request *r, struct service_op *op, http_resume_fn fn)
 {
     /* svix_route has refused a key that does not fit: this cannot fail */
     http__idempotency(r, op->idem.key, sizeof(op->idem.key), op->idem.request_sha256);
-    op->waiter = r;
-    op->op.done = op_done;
-    http__defer(r, &op->op, op, fn);
+    http__defer_service(r, op, fn);
 }
