@@ -300,6 +300,22 @@ enum err service_event_list(struct store *s, const char *mode, const char *app,
     return e;
 }
 
+enum err service_event_get_many(struct store *s, const char *mode, const char *app,
+                                const char *const *ids, size_t n, struct store_event *out,
+                                struct err_detail *d)
+{
+    memset(out, 0, n * sizeof(*out));
+    struct store_application a = {0};
+    enum err e = store_application_get(s, mode, app, &a, d);
+    for (size_t i = 0; e == ERR_OK && i < n; i++) {
+        e = store_event_get(s, a.id, ids[i], &out[i], d);
+        if (e == ERR_NOTFOUND)
+            e = ERR_OK; /* out[i] stays zeroed */
+    }
+    store_application_release(&a);
+    return e;
+}
+
 /* The application id, event and (when ep is not NULL) endpoint id that a request names. */
 static enum err resolve(struct store *s, const char *mode, const char *app, const char *msg,
                         const char *ep, struct store_event *ev, char ep_id[ID_MAX],

@@ -75,6 +75,13 @@ enum err service_event_get(struct store *s, const char *mode, const char *app,
 enum err service_event_list(struct store *s, const char *mode, const char *app,
                             const char *iterator, const struct store_event_filter *f, int limit,
                             struct store_event *out, int *n, bool *has_more, struct err_detail *d);
+/* The events of application app with public ids ids[0..n), ids[i] into out[i] (the
+ * caller releases each with store_event_release, also after an error): one store read
+ * per id. An id that names no event (history retention took it since the caller
+ * listed it) leaves out[i] zeroed (public_id ""), not an error. */
+enum err service_event_get_many(struct store *s, const char *mode, const char *app,
+                                const char *const *ids, size_t n, struct store_event *out,
+                                struct err_detail *d);
 
 /* Attempts of the event's messages (to endpoint ep, id or uid, unless NULL), newest
  * first, before the attempt id iterator. */

@@ -2,7 +2,8 @@
 // the real `svix` SDK (2.x and 1.x): a failing endpoint retries, its attempts
 // show status fail and the message status pending; resend starts a new attempt
 // series with the same webhook-id; resend to an endpoint that never had the
-// event delivers it there.
+// event delivers it there; the list options with_msg, with_content and
+// expanded_statuses.
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { ApiException } from 'svix';
@@ -29,8 +30,9 @@ test('svix attempts: list by message, get one, attempted destinations, resend', 
     await bad.waitUntil(() => bad.requests.length >= 2, { what: 'two failed attempts', timeout: 20_000 });
 
     // receivers saw them; attempts are listed once the committer has recorded them
+    // (the 2.x SDK sends with_content=false unless told: the responses would be "")
     const page = await waitFor(async () => {
-        const p = await v2.messageAttempt.listByMsg(app.id, m.id);
+        const p = await v2.messageAttempt.listByMsg(app.id, m.id, { withContent: true });
         const okN = p.data.filter((a) => a.endpointId === epOk.id).length;
         const badN = p.data.filter((a) => a.endpointId === epBad.id).length;
         return okN === 1 && badN >= 2 && p;
@@ -201,4 +203,85 @@ test('svix: attempts by endpoint and messages by endpoint, newest first, paged',
     assert.ok(seen.every((a) => a.endpointId === ep.id && a.status === 0 && a.url === rcv.url()));
     const bad = await (async () => { try { await v2.messageAttempt.listByEndpoint(app.id, ep.id, { iterator: 'nope' }); } catch (e) { return e; } })();
     assert.equal(bad?.code, 422);
+});
+
+test('svix attempt lists: with_msg, with_content, expanded_statuses', T, async (t) => {
+    const env = await setup(t);
+    const h = await env.startHookd();
+    const { v1, v2 } = clients(h); // every answer checked against docs/openapi.yaml
+    const app = await v2.application.create({ name: 'Acme', uid: 'acme' });
+    const rcv = await env.startReceiver({ status: 200, body: 'thanks' });
+    const ep = await v2.endpoint.create(app.id, { url: rcv.url(), uid: 'mine' });
+    const m1 = await v2.message.create(app.id, {
+        eventType: 'a.x', eventId: 'evt-1', payload: { n: 1 }, channels: ['eu'], tags: ['t1'],
+    });
+    const m2 = await v2.message.create(app.id, { eventType: 'b.y', payload: { n: 2, s: 'two' } });
+    await rcv.waitUntil(() => rcv.requestsFor(m1.id).length === 1 && rcv.requestsFor(m2.id).length === 1,
+        { what: 'both deliveries' });
+    // a second attempt of m1: two attempts of one message on the page share its msg
+    await v2.messageAttempt.resend(app.id, m1.id, ep.id);
+    await rcv.waitUntil(() => rcv.requestsFor(m1.id).length === 2, { what: 'the resent delivery' });
+    await waitFor(async () => (await v1.messageAttempt.listByEndpoint('acme', 'mine')).data.length === 3,
+        { what: 'three attempts recorded' });
+    const full = {};
+    for (const m of [m1, m2]) full[m.id] = await v2.message.get(app.id, m.id, { withContent: true });
+    assert.deepEqual(full[m1.id].payload, { n: 1 });
+
+    // with_msg: each attempt carries the MessageOut of its message (2.x and 1.x)
+    const withMsg = await v2.messageAttempt.listByEndpoint(app.id, ep.id, { withMsg: true, withContent: true });
+    assert.deepEqual(withMsg.data.map((a) => a.msgId), [m2.id, m1.id, m1.id]);
+    for (const a of withMsg.data) {
+        assert.deepEqual(a.msg, full[a.msgId]);
+        assert.equal(a.response, 'thanks');
+    }
+    assert.equal(withMsg.data[1].msg.eventId, 'evt-1');
+    assert.deepEqual(withMsg.data[1].msg.channels, ['eu']);
+    assert.deepEqual(withMsg.data[1].msg.tags, ['t1']);
+    const v1Msg = await v1.messageAttempt.listByEndpoint('acme', 'mine', { withMsg: true }); // 1.x: content by default
+    assert.deepEqual(v1Msg.data.map((a) => a.msg), [full[m2.id], full[m1.id], full[m1.id]]);
+    assert.ok(v1Msg.data.every((a) => a.response === 'thanks'));
+    // paged: the msg follows its attempt onto the next page
+    const p1 = await v2.messageAttempt.listByEndpoint(app.id, ep.id, { withMsg: true, withContent: true, limit: 2 });
+    const p2 = await v2.messageAttempt.listByEndpoint(app.id, ep.id,
+        { withMsg: true, withContent: true, limit: 2, iterator: p1.iterator });
+    assert.deepEqual([...p1.data, ...p2.data].map((a) => a.msg), withMsg.data.map((a) => a.msg));
+    // without with_msg (or with it false): no msg
+    for (const opts of [{}, { withMsg: false }]) {
+        const p = await v2.messageAttempt.listByEndpoint(app.id, ep.id, opts);
+        assert.equal(p.data.length, 3);
+        assert.ok(p.data.every((a) => a.msg === undefined));
+    }
+
+    // with_content=false (the 2.x SDK's default): response "" and msg payload {}
+    const bare = await v2.messageAttempt.listByEndpoint(app.id, ep.id, { withMsg: true });
+    assert.deepEqual(bare.data.map((a) => a.msgId), [m2.id, m1.id, m1.id]);
+    for (const a of bare.data) {
+        assert.equal(a.response, '');
+        assert.deepEqual(a.msg.payload, {});
+        assert.deepEqual({ ...a.msg, payload: {} }, { ...full[a.msgId], payload: {} });
+        assert.equal(a.responseStatusCode, 200);
+    }
+    const byMsgBare = await v2.messageAttempt.listByMsg(app.id, m1.id);
+    assert.equal(byMsgBare.data.length, 2);
+    assert.ok(byMsgBare.data.every((a) => a.response === '' && a.msg === undefined));
+    const byMsg = await v2.messageAttempt.listByMsg(app.id, m1.id, { withContent: true });
+    assert.ok(byMsg.data.every((a) => a.response === 'thanks'));
+    const byMsgV1 = await v1.messageAttempt.listByMsg('acme', m1.id, { withContent: false });
+    assert.ok(byMsgV1.data.every((a) => a.response === ''));
+
+    // expanded_statuses: both SDKs send true; false answers the same (no canceled attempts here)
+    const ids = (p) => p.data.map((a) => [a.id, a.status]);
+    assert.deepEqual(ids(await v2.messageAttempt.listByEndpoint(app.id, ep.id, { expandedStatuses: false })),
+        ids(await v2.messageAttempt.listByEndpoint(app.id, ep.id, { expandedStatuses: true })));
+    assert.deepEqual(ids(await v1.messageAttempt.listByMsg('acme', m1.id, { expandedStatuses: false })), ids(byMsg));
+
+    // a value that is not a boolean is a 422 on ["query", <name>]
+    const base = `http://127.0.0.1:${h.port}/api/v1/app/${app.id}/attempt`;
+    for (const [path, q] of [[`msg/${m1.id}`, 'expanded_statuses=yes'], [`endpoint/${ep.id}`, 'expanded_statuses=1'],
+        [`msg/${m1.id}`, 'with_content=no'], [`endpoint/${ep.id}`, 'with_content=0'],
+        [`endpoint/${ep.id}`, 'with_msg=maybe']]) {
+        const r = await fetch(`${base}/${path}?${q}`, { headers: { authorization: `Bearer ${h.key}` } });
+        assert.equal(r.status, 422, `${path}?${q}`);
+        assert.deepEqual((await r.json()).detail[0].loc, ['query', q.split('=')[0]], `${path}?${q}`);
+    }
 });

@@ -4,6 +4,9 @@
  * Attempt ids are hookd's attempt ids prefixed "atmpt_"; attempt status 0 is
  * success (a 2xx answer) and 2 fail; a message's status per endpoint is
  * 0 success, 1 pending (queued or waiting for a retry), 3 sending, 2 fail.
+ * The attempt lists take with_content (false: `response: ""`) and accept
+ * expanded_statuses (no effect: hookd has no canceled attempt); attempts by
+ * endpoint take with_msg (each attempt's MessageOut as `msg`).
  * SPDX-License-Identifier: MIT
  */
 #include <stdlib.h>
@@ -14,12 +17,18 @@
 
 #define ATTEMPT_PREFIX "atmpt_"
 
-static json_t *render_attempt(const struct store_event_attempt *a, const char *msg_id)
+/* MessageAttemptOut; with_content false answers `response: ""` (Svix leaves the
+ * attempt's content out). */
+static json_t *render_attempt(const struct store_event_attempt *a, const char *msg_id,
+                              bool with_content)
 {
     char id[ID_MAX + 8];
     snprintf(id, sizeof(id), ATTEMPT_PREFIX "%s", a->id);
     bool ok = a->response_status >= 200 && a->response_status < 300;
-    const char *response = a->response_body ? a->response_body : a->error_text ? a->error_text : "";
+    const char *response = !with_content      ? ""
+                           : a->response_body ? a->response_body
+                           : a->error_text    ? a->error_text
+                                              : "";
     return json_pack("{s:s, s:s, s:s, s:s, s:o, s:i, s:I, s:i, s:s, s:i, s:o}", "id", id, "msgId",
                      msg_id, "endpointId", a->endpoint_id, "url", a->url ? a->url : "", "response",
                      http__json_text(response), "responseStatusCode", a->response_status,
@@ -28,14 +37,20 @@ static json_t *render_attempt(const struct store_event_attempt *a, const char *m
                      "timestamp", svix__time(a->created_at_ms));
 }
 
-/* The page (limit, iterator) and attempt filters of a list query (status,
- * status_code_class, before, after, event_types); *types is malloc'ed. False after
- * answering 422. */
+/* The page (limit, iterator), attempt filters (status, status_code_class, before,
+ * after, event_types) and with_content (default true) of a list query; *types is
+ * malloc'ed. expanded_statuses is read and ignored: with it false, Svix answers a
+ * canceled attempt (status 4) as a success (0), and hookd has no canceled attempt
+ * (an attempt is 0 or 2; a cancelled message ends failed), so both values answer the
+ * same. False after answering 422. */
 static bool attempt_query(struct http_request *r, int *limit, const char **iterator,
-                          struct store_attempt_filter *f, char **types)
+                          struct store_attempt_filter *f, char **types, bool *with_content)
 {
     *types = NULL;
-    if (!svix__page(r, limit, iterator))
+    bool expanded;
+    if (!svix__page(r, limit, iterator) ||
+        !svix__query_bool(r, "with_content", true, with_content) ||
+        !svix__query_bool(r, "expanded_statuses", true, &expanded))
         return false;
     memset(f, 0, sizeof(*f));
     f->status = f->code_class = -1;
@@ -73,7 +88,8 @@ static void list(struct http_request *r, const char *ep)
     const char *iterator;
     struct store_attempt_filter f;
     char *types;
-    if (!attempt_query(r, &limit, &iterator, &f, &types))
+    bool with_content;
+    if (!attempt_query(r, &limit, &iterator, &f, &types, &with_content))
         return;
     if (iterator && !strncmp(iterator, ATTEMPT_PREFIX, strlen(ATTEMPT_PREFIX)))
         iterator += strlen(ATTEMPT_PREFIX);
@@ -101,7 +117,7 @@ static void list(struct http_request *r, const char *ep)
     }
     json_t *data = json_array();
     for (int i = 0; i < n; i++)
-        json_array_append_new(data, render_attempt(&as[i], ev.public_id));
+        json_array_append_new(data, render_attempt(&as[i], ev.public_id, with_content));
     char last[ID_MAX + 8] = "";
     if (n)
         snprintf(last, sizeof(last), ATTEMPT_PREFIX "%s", as[n - 1].id);
@@ -153,7 +169,7 @@ void svix__attempt_get(struct http_request *r)
     if (e != ERR_OK)
         http__respond_err(r, e, &d);
     else
-        http__respond_json(r, MHD_HTTP_OK, render_attempt(&as[found], ev.public_id));
+        http__respond_json(r, MHD_HTTP_OK, render_attempt(&as[found], ev.public_id, true));
     for (int i = 0; i < n; i++)
         store_event_attempt_release(&as[i]);
     free(as);
@@ -243,15 +259,51 @@ void svix__msg_resend(struct http_request *r)
     svix__defer(r, &x->svc.head, resend_done);
 }
 
-/* GET .../attempt/endpoint/{ep}: the iterator is "<message id>.<attempt id>". */
+/* The events of a page of attempts of application param[0], for with_msg: one read
+ * per distinct event, however many attempts it has on the page. of[i] is the index in
+ * *evs of as[i]'s event; *evs (malloc'ed, *n_evs entries) is released by the caller,
+ * also after an error. */
+static enum err attempt_events(struct store *s, struct http_request *r,
+                               const struct store_event_attempt *as, int n, int *of,
+                               struct store_event **evs, size_t *n_evs, struct err_detail *d)
+{
+    const char **ids = calloc((size_t)n, sizeof(*ids));
+    if (!ids)
+        abort();
+    size_t m = 0;
+    for (int i = 0; i < n; i++) {
+        size_t j = 0;
+        while (j < m && strcmp(ids[j], as[i].event_public_id))
+            j++;
+        if (j == m)
+            ids[m++] = as[i].event_public_id;
+        of[i] = (int)j;
+    }
+    *evs = calloc(m ? m : 1, sizeof(**evs));
+    if (!*evs)
+        abort();
+    *n_evs = m;
+    enum err e = service_event_get_many(s, r->key.mode, r->param[0], ids, m, *evs, d);
+    free(ids);
+    return e;
+}
+
+/* GET .../attempt/endpoint/{ep}: the iterator is "<message id>.<attempt id>";
+ * with_msg=true adds each attempt's MessageOut as `msg` (payload {} with
+ * with_content=false, like the attempt's response). */
 void svix__attempts_by_endpoint(struct http_request *r)
 {
     int limit;
     const char *iterator;
     struct store_attempt_filter f;
     char *types;
-    if (!attempt_query(r, &limit, &iterator, &f, &types))
+    bool with_content, with_msg;
+    if (!attempt_query(r, &limit, &iterator, &f, &types, &with_content))
         return;
+    if (!svix__query_bool(r, "with_msg", false, &with_msg)) {
+        free(types);
+        return;
+    }
     char it_msg[ID_MAX] = "", it_att[ID_MAX] = "";
     if (iterator) {
         const char *dot = strchr(iterator, '.');
@@ -267,8 +319,11 @@ void svix__attempts_by_endpoint(struct http_request *r)
         snprintf(it_att, sizeof(it_att), "%s", dot + 1);
     }
     struct store_event_attempt *as = calloc((size_t)limit, sizeof(*as));
-    if (!as)
+    int *of = calloc((size_t)limit, sizeof(*of));
+    if (!as || !of)
         abort();
+    struct store_event *evs = NULL;
+    size_t n_evs = 0;
     int n = 0;
     bool has_more = false;
     struct err_detail d = {0};
@@ -276,22 +331,31 @@ void svix__attempts_by_endpoint(struct http_request *r)
     enum err e = s ? service_endpoint_attempts(s, r->key.mode, r->param[0], r->param[1], it_msg,
                                                it_att, &f, limit, as, &n, &has_more, &d)
                    : ERR_IO;
+    if (e == ERR_OK && with_msg && n)
+        e = attempt_events(s, r, as, n, of, &evs, &n_evs, &d);
     http__store_release(r->server, s);
     free(types);
     if (e != ERR_OK) {
-        free(as);
         http__respond_err(r, e, &d);
-        return;
+    } else {
+        json_t *data = json_array();
+        for (int i = 0; i < n; i++) {
+            json_t *item = render_attempt(&as[i], as[i].event_public_id, with_content);
+            if (evs && evs[of[i]].public_id[0]) /* else its event is gone: no msg */
+                json_object_set_new(item, "msg", svix__message_out(&evs[of[i]], with_content));
+            json_array_append_new(data, item);
+        }
+        char last[2 * ID_MAX + 2] = "";
+        if (n)
+            snprintf(last, sizeof(last), "%s.%s", as[n - 1].message_id, as[n - 1].id);
+        svix__respond_list(r, data, n ? last : NULL, has_more);
     }
-    json_t *data = json_array();
-    for (int i = 0; i < n; i++)
-        json_array_append_new(data, render_attempt(&as[i], as[i].event_public_id));
-    char last[2 * ID_MAX + 2] = "";
-    if (n)
-        snprintf(last, sizeof(last), "%s.%s", as[n - 1].message_id, as[n - 1].id);
-    svix__respond_list(r, data, n ? last : NULL, has_more);
+    for (size_t i = 0; i < n_evs; i++)
+        store_event_release(&evs[i]);
+    free(evs);
     for (int i = 0; i < n; i++)
         store_event_attempt_release(&as[i]);
+    free(of);
     free(as);
 }
 
@@ -323,22 +387,16 @@ void svix__endpoint_messages(struct http_request *r)
     }
     json_t *data = json_array();
     for (int i = 0; i < n; i++) {
-        const struct store_event *ev = &ms[i].event;
-        json_t *payload = with_content && ev->payload
-                              ? json_loadb(ev->payload, ev->payload_len, JSON_DECODE_ANY, NULL)
-                              : NULL;
         const char *text;
         int status = message_status(ms[i].status, &text);
-        json_array_append_new(
-            data,
-            json_pack(
-                "{s:s, s:s?, s:s, s:o, s:o, s:o, s:o, s:i, s:s, s:o}", "id", ev->public_id,
-                "eventId", ev->producer_id, "eventType", ev->event_type ? ev->event_type : "",
-                "payload", payload ? payload : json_object(), "channels",
-                svix__json_or(ev->channels_json, json_null()), "tags",
-                svix__json_or(ev->tags_json, json_null()), "timestamp",
-                svix__time(ev->created_at_ms), "status", status, "statusText", text, "nextAttempt",
-                ms[i].next_attempt_at_ms ? svix__time(ms[i].next_attempt_at_ms) : json_null()));
+        /* EndpointMessageOut: MessageOut plus the message's status at the endpoint */
+        json_t *item = svix__message_out(&ms[i].event, with_content);
+        json_object_set_new(item, "status", json_integer(status));
+        json_object_set_new(item, "statusText", json_string(text));
+        json_object_set_new(item, "nextAttempt",
+                            ms[i].next_attempt_at_ms ? svix__time(ms[i].next_attempt_at_ms)
+                                                     : json_null());
+        json_array_append_new(data, item);
     }
     svix__respond_list(r, data, n ? ms[n - 1].message_id : NULL, has_more);
     for (int i = 0; i < n; i++)

@@ -34,6 +34,9 @@ bool svix__query_time(struct http_request *r, const char *name, int64_t *ms);
 json_t *svix__time(int64_t unix_ms);
 /* A JSON value from stored JSON text (NULL text: fallback, which is stolen). */
 json_t *svix__json_or(const char *text, json_t *fallback);
+/* MessageOut {id, eventId, eventType, payload, channels, tags, timestamp} of an event
+ * (messages.c); with_content false (or an erased payload) answers `payload: {}`. */
+json_t *svix__message_out(const struct store_event *e, bool with_content);
 
 /* Submit a service op for r; fn answers once it is done. */
 void svix__defer(struct http_request *r, struct service_op *op, http_resume_fn fn);

@@ -31,7 +31,7 @@ static json_t *render_parsed(const struct store_event *e, bool with_content, jso
                      svix__time(e->created_at_ms));
 }
 
-static json_t *render(const struct store_event *e, bool with_content)
+json_t *svix__message_out(const struct store_event *e, bool with_content)
 {
     return render_parsed(e, with_content, NULL);
 }
@@ -178,7 +178,7 @@ void svix__msg_get(struct http_request *r)
         http__respond_err(r, err, &d);
         return;
     }
-    http__respond_json(r, MHD_HTTP_OK, render(&e, with_content));
+    http__respond_json(r, MHD_HTTP_OK, svix__message_out(&e, with_content));
     store_event_release(&e);
 }
 
@@ -215,7 +215,7 @@ void svix__msg_list(struct http_request *r)
     }
     json_t *data = json_array();
     for (int i = 0; i < n; i++)
-        json_array_append_new(data, render(&evs[i], with_content));
+        json_array_append_new(data, svix__message_out(&evs[i], with_content));
     svix__respond_list(r, data, n ? evs[n - 1].public_id : NULL, has_more);
     for (int i = 0; i < n; i++)
         store_event_release(&evs[i]);
