@@ -217,6 +217,16 @@ const char *http__query(struct http_request *r, const char *name);
 
 /* ---- routing (router.c) and authentication (auth.c) ---- */
 void http__route(struct http_request *r);
+/* A surface's route: path is the segments after the surface's prefix; ":x"
+ * captures one segment into r->param. */
+struct http_route {
+    const char *method;
+    const char *path;
+    void (*handler)(struct http_request *r);
+};
+/* Run the first route whose path matches from segment `first` on and whose
+ * method is r's; else 405 (the path is known) or 404, through r->render_error. */
+void http__dispatch(struct http_request *r, int first, const struct http_route *routes, size_t n);
 /* Does the path from segment `first` on match pattern ("a/:x/b")? Fills r->param. */
 bool http__match(struct http_request *r, int first, const char *pattern);
 /* Authenticate the Bearer API key (401/429 answered through r->render_error). */

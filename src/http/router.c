@@ -38,6 +38,27 @@ bool http__match(struct http_request *r, int first, const char *pattern)
     return i == r->nseg;
 }
 
+void http__dispatch(struct http_request *r, int first, const struct http_route *routes, size_t n)
+{
+    bool path_known = false;
+    for (size_t i = 0; i < n; i++) {
+        if (!http__match(r, first, routes[i].path))
+            continue;
+        if (!is(r, routes[i].method)) {
+            path_known = true;
+            continue;
+        }
+        routes[i].handler(r);
+        return;
+    }
+    if (path_known)
+        http__respond_error(r, MHD_HTTP_METHOD_NOT_ALLOWED, "METHOD_NOT_ALLOWED",
+                            "method %s is not allowed on %s", r->method, r->url);
+    else
+        http__respond_error(r, MHD_HTTP_NOT_FOUND, "NOT_FOUND", "no route for %s %s", r->method,
+                            r->url);
+}
+
 /* RFC 9110 token: what a method may be made of. */
 static bool is_token(const char *s)
 {

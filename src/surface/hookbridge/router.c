@@ -8,20 +8,9 @@
 
 #include "surface/hookbridge/internal.h"
 
-static bool is(const struct http_request *r, const char *m)
-{
-    return strcmp(r->method, m) == 0;
-}
-
-struct route {
-    const char *method;
-    const char *path; /* segments after /v1; ":x" captures one segment into r->param */
-    void (*handler)(struct http_request *r);
-};
-
 /* Every /v1 route. Literal segments are listed before captures on the same
  * level (e.g. /messages/replay-all before /messages/:id), first match wins. */
-static const struct route routes[] = {
+static const struct http_route routes[] = {
     {"POST", "webhooks/send", hookbridge__send},
     {"GET", "api-keys", hookbridge__keys_list},
     {"POST", "api-keys", hookbridge__keys_create},
@@ -63,21 +52,5 @@ void hookbridge_route(struct http_request *r)
                             "a portal token acts only for its application, not on /v1");
         return;
     }
-    bool path_known = false;
-    for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
-        if (!http__match(r, 1, routes[i].path))
-            continue;
-        if (!is(r, routes[i].method)) {
-            path_known = true;
-            continue;
-        }
-        routes[i].handler(r);
-        return;
-    }
-    if (path_known)
-        http__respond_error(r, MHD_HTTP_METHOD_NOT_ALLOWED, "METHOD_NOT_ALLOWED",
-                            "method %s is not allowed on %s", r->method, r->url);
-    else
-        http__respond_error(r, MHD_HTTP_NOT_FOUND, "NOT_FOUND", "no route for %s %s", r->method,
-                            r->url);
+    http__dispatch(r, 1, routes, sizeof(routes) / sizeof(routes[0]));
 }

@@ -11,18 +11,12 @@
 #include "surface/svix/internal.h"
 #include "util/clock.h"
 
-struct route {
-    const char *method;
-    const char *path; /* segments after /api/v1; ":x" captures into r->param */
-    void (*handler)(struct http_request *r);
-};
-
 static void health(struct http_request *r)
 {
     http__respond_raw(r, MHD_HTTP_NO_CONTENT, "", 0, NULL, 0);
 }
 
-static const struct route routes[] = {
+static const struct http_route routes[] = {
     {"GET", "health", health},
     {"HEAD", "health", health},
     {"POST", "app", svix__app_create},
@@ -226,23 +220,7 @@ void svix_route(struct http_request *r)
     char key[STORE_IDEM_KEY_MAX + 1], sha[65];
     if (!portal_allows(r) || !http__idempotency(r, key, sizeof(key), sha))
         return;
-    bool path_known = false;
-    for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
-        if (!http__match(r, 2, routes[i].path))
-            continue;
-        if (strcmp(r->method, routes[i].method) != 0) {
-            path_known = true;
-            continue;
-        }
-        routes[i].handler(r);
-        return;
-    }
-    if (path_known)
-        http__respond_error(r, MHD_HTTP_METHOD_NOT_ALLOWED, "METHOD_NOT_ALLOWED",
-                            "method %s is not allowed on %s", r->method, r->url);
-    else
-        http__respond_error(r, MHD_HTTP_NOT_FOUND, "NOT_FOUND", "no route for %s %s", r->method,
-                            r->url);
+    http__dispatch(r, 2, routes, sizeof(routes) / sizeof(routes[0]));
 }
 
 /* ---- shared by the route files ---- */
