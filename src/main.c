@@ -9,7 +9,6 @@
  * SPDX-License-Identifier: MIT
  */
 #include <curl/curl.h>
-#include <openssl/sha.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +18,7 @@
 #include "core/id.h"
 #include "deliver/dispatcher.h"
 #include "http/http.h"
+#include "service/api_keys.h"
 #include "store/committer.h"
 #include "store/janitor.h"
 #include "store/keyfile.h"
@@ -48,14 +48,9 @@ static void usage(FILE *f)
 static enum err key_insert(struct store *s, const char *secret, const char *mode, const char *label,
                            struct err_detail *d)
 {
-    struct store_api_key k = {0};
-    id_prefixed_hex(k.id, sizeof(k.id), "key_", 24);
-    snprintf(k.mode, sizeof(k.mode), "%s", mode);
-    snprintf(k.prefix, sizeof(k.prefix), "hk_%s", mode);
-    snprintf(k.label, sizeof(k.label), "%s", label ? label : "");
-    k.created_at_ms = clock_now_ms();
+    struct store_api_key k;
     uint8_t digest[32];
-    SHA256((const unsigned char *)secret, strlen(secret), digest);
+    service_api_key_make(&k, digest, mode, label, secret);
     return store_api_key_insert(s, &k, digest, d);
 }
 

@@ -7,13 +7,14 @@
  * table never grows). An entry is trusted for API_KEYCACHE_TTL_MS, then the
  * store is asked again: that bounds how long a key deleted elsewhere (another
  * node, a future offline command) keeps working. A key deleted through this
- * process's API is dropped at once by http__keycache_forget, from the delete
- * op's done() before the 200 goes out. A generation counter closes the race
- * with a lookup that read the key before the delete committed: it may only
- * insert when no forget happened since it started (http__keycache_generation).
+ * process's API is dropped at once by http__keycache_forget, once the delete
+ * has committed and before its 200 goes out. A generation counter closes the
+ * race with a lookup that read the key before the delete committed: it may
+ * only insert when no forget happened since it started
+ * (http__keycache_generation).
  * Only digests of keys the store knows are cached, so unknown keys cannot
  * evict anything but by colliding, which needs a SHA-256 preimage search.
- * Threading: any MHD thread and the committer thread (forget); one mutex.
+ * Threading: MHD threads (lookups and the forget of a delete); one mutex.
  * Ownership: the api owns the table; lookups copy the key out.
  * SPDX-License-Identifier: MIT
  */

@@ -8,6 +8,7 @@
 
 #include "core/validate.h"
 #include "service/endpoints.h"
+#include "service/signing_keys.h"
 #include "util/clock.h"
 
 /* Names a merge may delete in one request (deleteHeaders). */
@@ -118,14 +119,10 @@ enum err service_endpoint_rotate_init(struct service_endpoint_extra_op *x, const
             return bad(d, "grace_period_seconds", "an integer from 0 to 604800 (7 days)");
         x->overlap_ms = (int64_t)json_integer_value(grace_seconds) * 1000;
     }
-    if (is_set(key)) {
-        if (!json_is_string(key) || !service_endpoint_secret_ok(json_string_value(key)))
-            return bad(d, "key", "'whsec_' followed by the base64 of 24 to 64 bytes");
-        snprintf(x->key.secret, sizeof(x->key.secret), "%s", json_string_value(key));
-    } else {
-        id_signing_secret(x->key.secret, sizeof(x->key.secret));
-    }
-    id_prefixed_hex(x->key.id, sizeof(x->key.id), "sk_", 24);
+    if (is_set(key) &&
+        (!json_is_string(key) || !service_endpoint_secret_ok(json_string_value(key))))
+        return bad(d, "key", "'whsec_' followed by the base64 of 24 to 64 bytes");
+    service_signing_key_make(&x->key, is_set(key) ? json_string_value(key) : NULL);
     init_common(x, ENDPOINT_SECRET_ROTATE, mode, app, target);
     return ERR_OK;
 }

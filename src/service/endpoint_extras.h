@@ -15,7 +15,8 @@
  * Errors: ERR_INVAL (field named: "headers", "delete_headers", "key",
  * "grace_period_seconds", "until"), ERR_NOTFOUND (application or endpoint),
  * ERR_CONFLICT (idempotency key reused for another request), ERR_IO.
- * See also: endpoints.h, store.h (store_signing_key_rotate).
+ * See also: endpoints.h, signing_keys.h (how the new key is made), store.h
+ * (store_signing_key_rotate).
  * SPDX-License-Identifier: MIT
  */
 #ifndef HOOKD_SERVICE_ENDPOINT_EXTRAS_H

@@ -14,6 +14,7 @@
 #include "core/filter.h"
 #include "core/names.h"
 #include "core/validate.h"
+#include "service/signing_keys.h"
 #include "util/clock.h"
 
 #define DESCRIPTION_MAX 1024
@@ -288,10 +289,8 @@ static enum err create_endpoint(struct store *s, struct service_endpoint_op *x, 
         ep->uid = dup_or_null(uid);
     ep->created_at_ms = ep->updated_at_ms = now;
     struct store_signing_key k = {0};
-    id_prefixed_hex(k.id, sizeof(k.id), "sk_", 24);
-    if (!x->secret[0])
-        id_signing_secret(x->secret, sizeof(x->secret));
-    snprintf(k.secret, sizeof(k.secret), "%s", x->secret);
+    service_signing_key_make(&k, x->secret[0] ? x->secret : NULL);
+    snprintf(x->secret, sizeof(x->secret), "%s", k.secret);
     snprintf(x->key_id, sizeof(x->key_id), "%s", k.id);
     k.created_at_ms = now;
     enum err e = store_endpoint_insert(s, ep, &k, d);

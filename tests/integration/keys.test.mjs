@@ -136,6 +136,54 @@ test('api keys: a test key sees and manages test keys only', T, async (t) => {
     expectOk(await h.api('DELETE', `/v1/api-keys/${tk.key_id}`));
 });
 
+test('api keys: a test key gets 404 for a live key even when it is the last live one', T, async (t) => {
+    const env = await setup(t);
+    const h = await env.startHookd();
+    const tk = await createKey(h, { mode: 'test' });
+    const [boot] = (await listKeys(h)).filter((x) => x.mode === 'live');
+    // Not LAST_LIVE_KEY: a test key may not learn that the live key exists.
+    const err = expectError(await h.api('DELETE', `/v1/api-keys/${boot.key_id}`, undefined, { key: tk.key }),
+        404, 'NOT_FOUND');
+    assert.equal(err.message, `api key '${boot.key_id}' not found`);
+    // The refused create names the rule and stores nothing.
+    const before = (await listKeys(h)).length;
+    const forbidden = expectError(await h.api('POST', '/v1/api-keys', { mode: 'live', label: 'x' }, { key: tk.key }),
+        403, 'FORBIDDEN');
+    assert.equal(forbidden.message, 'a test key cannot create live keys; use a live key');
+    assert.equal((await listKeys(h)).length, before);
+    // An id longer than any id is 404 too.
+    expectError(await h.api('DELETE', `/v1/api-keys/${'k'.repeat(300)}`), 404, 'NOT_FOUND');
+});
+
+test('api keys: at most 1000 active keys; another is 403 FORBIDDEN until one is deleted', { timeout: scaled(120_000) }, async (t) => {
+    const env = await setup(t);
+    const h = await env.startHookd();
+    const MAX = 1000; // STORE_MAX_API_KEYS, counted over both modes
+    let made = [];
+    for (let have = 1; have < MAX;) {
+        const n = Math.min(25, MAX - have);
+        const batch = await Promise.all(Array.from({ length: n }, (_, i) =>
+            h.api('POST', '/v1/api-keys', { mode: i % 2 ? 'test' : 'live' })));
+        for (const res of batch) made.push(expectOk(res, 201).data);
+        have += n;
+    }
+    assert.equal((await listKeys(h)).length, MAX);
+    const testKey = made.find((k) => k.mode === 'test');
+
+    const before = (await listKeys(h)).length;
+    for (const [body, key] of [[{ mode: 'live' }, undefined], [{ mode: 'test' }, undefined], [{ mode: 'test' }, testKey.key]]) {
+        const err = expectError(await h.api('POST', '/v1/api-keys', body, key === undefined ? {} : { key }),
+            403, 'FORBIDDEN');
+        assert.equal(err.message, `the store already has ${MAX} active API keys; delete unused ones first`);
+    }
+    assert.equal((await listKeys(h)).length, before, 'nothing stored');
+
+    // A deleted key frees its place.
+    expectOk(await h.api('DELETE', `/v1/api-keys/${made[0].key_id}`));
+    await createKey(h, { mode: 'test' }, testKey.key);
+    expectError(await h.api('POST', '/v1/api-keys', { mode: 'test' }), 403, 'FORBIDDEN');
+});
+
 test('api keys: mode partitions endpoints and messages', T, async (t) => {
     const env = await setup(t);
     const h = await env.startHookd();

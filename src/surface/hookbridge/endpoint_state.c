@@ -1,45 +1,28 @@
 /*
- * endpoint_state - POST /v1/endpoints/{id}/pause and /resume (API.md §3.6).
+ * endpoint_state - POST /v1/endpoints/{id}/pause and /resume (API.md §3.6)
+ * on service/endpoint_state.h, which holds the rules (the flag, its
+ * durability, the unfinished count of a resume).
  *
- * Description: the paused flag is a column of the endpoint, written through
- * the committer, so it survives restarts; the store's completion feed tells
- * delivery after the commit, which holds the endpoint's due messages while
- * paused (they are not attempts) and releases them on resume.
- * Resume answers messages_requeued: the endpoint's unfinished (queued or
- * pending_retry) messages counted in the resume's own transaction. Both
- * routes are idempotent and take no body: an empty body (PHP declares JSON
- * but sends none), {} or null are accepted; anything else is 400.
- * Threading: handlers on MHD threads; apply/done on the committer thread.
+ * Description: pause answers {id, paused: true}; resume answers {id, paused:
+ * false, messages_requeued}, the unfinished messages the resume released.
+ * Both routes take no body, which is the surface's to check: an empty body
+ * (PHP declares JSON but sends none), {} or null are accepted; anything else
+ * is 400 INVALID_REQUEST.
+ * Threading: handlers on MHD threads; the op applies on the committer.
+ * Ownership: each op is freed by its resume callback.
  * Errors: 404 ENDPOINT_NOT_FOUND for unknown, deleted or other-mode endpoints.
  * SPDX-License-Identifier: MIT
  */
 #include <stdlib.h>
-#include <string.h>
 
+#include "service/endpoint_state.h"
 #include "surface/hookbridge/internal.h"
-#include "util/clock.h"
-
-struct state_op {
-    struct http_op base;
-    char id[ID_MAX];
-    char mode[8];
-    bool paused;
-    int64_t unfinished;
-};
-
-static enum err state_apply(struct store *s, struct commit_op *op)
-{
-    struct state_op *x = (struct state_op *)op;
-    x->unfinished = 0;
-    return store_endpoint_set_paused(s, x->mode, x->id, x->paused, clock_now_ms(),
-                                     x->paused ? NULL : &x->unfinished, &op->detail);
-}
 
 static void state_resume(struct http_request *r)
 {
-    struct state_op *x = r->op;
-    if (x->base.op.result != ERR_OK) {
-        http__respond_err(r, x->base.op.result, &x->base.op.detail);
+    struct service_endpoint_pause_op *x = r->op;
+    if (x->head.op.result != ERR_OK) {
+        http__respond_err(r, x->head.op.result, &x->head.op.detail);
     } else {
         json_t *data = json_pack("{s:s, s:b}", "id", x->id, "paused", x->paused);
         if (!x->paused)
@@ -68,23 +51,19 @@ static bool check_empty_body(struct http_request *r)
 
 static void set_paused(struct http_request *r, bool paused)
 {
-    const char *id = r->param[0];
     if (!check_empty_body(r))
         return;
-    if (strlen(id) >= ID_MAX) {
-        http__respond_error(r, MHD_HTTP_NOT_FOUND, "ENDPOINT_NOT_FOUND", "endpoint not found");
-        return;
-    }
-    struct state_op *x = calloc(1, sizeof(*x));
+    struct service_endpoint_pause_op *x = malloc(sizeof(*x));
     if (!x)
         abort();
-    x->base.r = r;
-    snprintf(x->id, sizeof(x->id), "%s", id);
-    snprintf(x->mode, sizeof(x->mode), "%s", r->key.mode);
-    x->paused = paused;
-    x->base.op.apply = state_apply;
-    x->base.op.done = http__op_done;
-    http__defer(r, &x->base.op, x, state_resume);
+    struct err_detail d = {0};
+    enum err e = service_endpoint_pause_op_init(x, r->key.mode, r->param[0], paused, &d);
+    if (e != ERR_OK) {
+        free(x);
+        http__respond_err(r, e, &d);
+        return;
+    }
+    http__defer_service(r, &x->head, state_resume);
 }
 
 void hookbridge__endpoints_pause(struct http_request *r)

@@ -1,79 +1,46 @@
 /*
  * signing_keys - /v1/endpoints/{id}/signing-keys: create, list, delete
- * (API.md §3.6, checklist 19 and 28); the SDKs' rotateEndpointSecret is the
- * create call.
+ * (API.md §3.6, checklist 19 and 28) on service/signing_keys.h, which holds
+ * the rules (at most two active keys, never the last one, how a key is made);
+ * the SDKs' rotateEndpointSecret is the create call.
  *
- * Description: an endpoint has one or two active signing keys. Create adds a
- * key (201; the whsec_ secret appears only in that response) and is refused
- * with 409 SIGNING_KEY_LIMIT while two are active; delete retires a key and is
- * refused with 409 LAST_SIGNING_KEY for the only active one. While two keys
- * are active the dispatcher signs every attempt with both. After each change
- * the store's completion feed makes the next attempt use the new key set.
- * Rotation: create a second key, move receivers to it, delete the old one.
- * Threading: handlers on MHD threads; apply/done on the committer thread.
- * Ownership: the secret lives in the op and is wiped (explicit_bzero) after
- * the response is queued; it is never logged.
+ * Description: create answers 201 {id, signing_secret, key_hint, created_at}
+ * (the whsec_ secret appears only in that response), the list an array of
+ * {id, key_hint, created_at} oldest first, delete {id, deleted: true}. The
+ * create route takes no body, which is the surface's to check: empty, {} or
+ * null.
+ * Threading: handlers on MHD threads; ops apply on the committer.
+ * Ownership: each op is freed by its resume callback; the create op's secret
+ * is wiped (service_signing_key_create_op_release) after the response is
+ * queued; it is never logged.
  * Errors: 404 ENDPOINT_NOT_FOUND (unknown, deleted, other-mode endpoint),
  * 404 SIGNING_KEY_NOT_FOUND, 409 SIGNING_KEY_LIMIT, 409 LAST_SIGNING_KEY,
  * 400 INVALID_REQUEST for a create body that is neither empty, {} nor null.
  * SPDX-License-Identifier: MIT
  */
 #include <stdlib.h>
-#include <string.h>
 
+#include "service/signing_keys.h"
 #include "surface/hookbridge/internal.h"
-#include "util/clock.h"
-
-#define KEY_HINT_LEN 4
-
-/* Path captures longer than any id cannot name anything: answer 404 at once. */
-static bool ids_fit(struct http_request *r, int n)
-{
-    for (int i = 0; i < n; i++) {
-        if (strlen(r->param[i]) >= ID_MAX) {
-            if (i == 0)
-                http__respond_error(r, MHD_HTTP_NOT_FOUND, "ENDPOINT_NOT_FOUND",
-                                    "endpoint not found");
-            else
-                http__respond_error(r, MHD_HTTP_NOT_FOUND, "SIGNING_KEY_NOT_FOUND",
-                                    "signing key not found");
-            return false;
-        }
-    }
-    return true;
-}
 
 /* ---- create ---- */
 
-struct create_op {
-    struct http_op base;
-    char endpoint_id[ID_MAX];
-    char mode[8];
-    struct store_signing_key key;
-};
-
-static enum err create_apply(struct store *s, struct commit_op *op)
-{
-    struct create_op *c = (struct create_op *)op;
-    return store_signing_key_add(s, c->mode, c->endpoint_id, &c->key, &op->detail);
-}
-
 static void create_resume(struct http_request *r)
 {
-    struct create_op *c = r->op;
-    if (c->base.op.result != ERR_OK) {
-        http__respond_err(r, c->base.op.result, &c->base.op.detail);
+    struct service_signing_key_create_op *x = r->op;
+    if (x->head.op.result != ERR_OK) {
+        http__respond_err(r, x->head.op.result, &x->head.op.detail);
     } else {
-        const char *sec = c->key.secret;
-        json_t *data = json_pack("{s:s, s:s, s:s, s:o}", "id", c->key.id, "signing_secret", sec,
-                                 "key_hint", sec + strlen(sec) - KEY_HINT_LEN, "created_at",
-                                 http__time(c->key.created_at_ms));
+        const char *sec = x->key.secret;
+        json_t *data = json_pack("{s:s, s:s, s:s, s:o}", "id", x->key.id, "signing_secret", sec,
+                                 "key_hint", service_signing_key_hint(sec), "created_at",
+                                 http__time(x->key.created_at_ms));
         /* XXX: jansson keeps its own copy of the secret in the response tree;
          * it is freed (not wiped) once the body is serialised. */
         http__respond_data(r, MHD_HTTP_CREATED, data, NULL);
     }
-    explicit_bzero(c->key.secret, sizeof(c->key.secret));
-    free(c);
+    service_signing_key_create_op_release(x);
+    free(x);
 }
 
 void hookbridge__signing_keys_create(struct http_request *r)
@@ -91,35 +58,27 @@ void hookbridge__signing_keys_create(struct http_request *r)
                             "request body must be empty or a JSON object");
         return;
     }
-    if (!ids_fit(r, 1))
-        return;
-    struct create_op *c = calloc(1, sizeof(*c));
-    if (!c)
+    struct service_signing_key_create_op *x = malloc(sizeof(*x));
+    if (!x)
         abort();
-    c->base.r = r;
-    snprintf(c->endpoint_id, sizeof(c->endpoint_id), "%s", r->param[0]);
-    snprintf(c->mode, sizeof(c->mode), "%s", r->key.mode);
-    id_prefixed_hex(c->key.id, sizeof(c->key.id), "sk_", 24);
-    id_signing_secret(c->key.secret, sizeof(c->key.secret));
-    c->key.created_at_ms = clock_now_ms();
-    c->base.op.apply = create_apply;
-    c->base.op.done = http__op_done;
-    http__defer(r, &c->base.op, c, create_resume);
+    enum err e = service_signing_key_create_op_init(x, r->key.mode, r->param[0], &d);
+    if (e != ERR_OK) {
+        free(x);
+        http__respond_err(r, e, &d);
+        return;
+    }
+    http__defer_service(r, &x->head, create_resume);
 }
 
 /* ---- list ---- */
 
 void hookbridge__signing_keys_list(struct http_request *r)
 {
-    if (!ids_fit(r, 1))
-        return;
     struct store_signing_key_info keys[STORE_MAX_ACTIVE_KEYS];
     int n = 0;
     struct err_detail d = {0};
     struct store *s = http__store_acquire(r->server);
-    enum err e = s ? store_signing_key_list(s, r->key.mode, r->param[0], clock_now_ms(), keys,
-                                            STORE_MAX_ACTIVE_KEYS, &n, &d)
-                   : ERR_IO;
+    enum err e = s ? service_signing_key_list(s, r->key.mode, r->param[0], keys, &n, &d) : ERR_IO;
     http__store_release(r->server, s);
     if (e != ERR_OK) {
         http__respond_err(r, e, &d);
@@ -135,25 +94,11 @@ void hookbridge__signing_keys_list(struct http_request *r)
 
 /* ---- delete ---- */
 
-struct delete_op {
-    struct http_op base;
-    char endpoint_id[ID_MAX];
-    char key_id[ID_MAX];
-    char mode[8];
-};
-
-static enum err delete_apply(struct store *s, struct commit_op *op)
-{
-    struct delete_op *x = (struct delete_op *)op;
-    return store_signing_key_delete(s, x->mode, x->endpoint_id, x->key_id, clock_now_ms(),
-                                    &op->detail);
-}
-
 static void delete_resume(struct http_request *r)
 {
-    struct delete_op *x = r->op;
-    if (x->base.op.result != ERR_OK)
-        http__respond_err(r, x->base.op.result, &x->base.op.detail);
+    struct service_signing_key_delete_op *x = r->op;
+    if (x->head.op.result != ERR_OK)
+        http__respond_err(r, x->head.op.result, &x->head.op.detail);
     else
         http__respond_data(r, MHD_HTTP_OK,
                            json_pack("{s:s, s:b}", "id", x->key_id, "deleted", true), NULL);
@@ -162,16 +107,15 @@ static void delete_resume(struct http_request *r)
 
 void hookbridge__signing_keys_delete(struct http_request *r)
 {
-    if (!ids_fit(r, 2))
-        return;
-    struct delete_op *x = calloc(1, sizeof(*x));
+    struct service_signing_key_delete_op *x = malloc(sizeof(*x));
     if (!x)
         abort();
-    x->base.r = r;
-    snprintf(x->endpoint_id, sizeof(x->endpoint_id), "%s", r->param[0]);
-    snprintf(x->key_id, sizeof(x->key_id), "%s", r->param[1]);
-    snprintf(x->mode, sizeof(x->mode), "%s", r->key.mode);
-    x->base.op.apply = delete_apply;
-    x->base.op.done = http__op_done;
-    http__defer(r, &x->base.op, x, delete_resume);
+    struct err_detail d = {0};
+    enum err e = service_signing_key_delete_op_init(x, r->key.mode, r->param[0], r->param[1], &d);
+    if (e != ERR_OK) {
+        free(x);
+        http__respond_err(r, e, &d);
+        return;
+    }
+    http__defer_service(r, &x->head, delete_resume);
 }
