@@ -122,15 +122,6 @@ struct http_server {
     struct api_keycache *keycache;   /* verified keys by digest (keys.c) */
 };
 
-/* The head of every api write op: the commit op and the waiting request. */
-struct http_op {
-    struct commit_op op;
-    struct http_request *r;
-};
-
-/* A done() for ops with nothing to do after commit but wake the request. */
-void http__op_done(struct commit_op *op);
-
 /* ---- request lifecycle and seam (server.c) ---- */
 /* A headless api (no daemon): the state every request needs. http_start adds
  * the daemon; the fuzz harness uses it as is. */
@@ -205,13 +196,10 @@ json_t *http__page_meta(bool has_more, const char *next_cursor);
 /* Borrow / return a read-only store connection. */
 struct store *http__store_acquire(struct http_server *a);
 void http__store_release(struct http_server *a, struct store *s);
-/* Submit op for r and suspend r until op->done calls http__op_finished. */
-void http__defer(struct http_request *r, struct commit_op *op, void *owner, http_resume_fn fn);
-/* Submit a service op (service/service.h) for r: its done() wakes r, whose
- * resume fn then finds it as r->op. */
-void http__defer_service(struct http_request *r, struct service_op *op, http_resume_fn fn);
-/* From an op's done() (committer thread): wake the request up. */
-void http__op_finished(struct http_request *r);
+/* Submit a service op (service/service.h) for r and suspend r until the
+ * committer is done with it; then fn runs on an MHD thread with r->op == op
+ * and must respond (and free the op). */
+void http__defer(struct http_request *r, struct service_op *op, http_resume_fn fn);
 /* A query-string argument or NULL. */
 const char *http__query(struct http_request *r, const char *name);
 

@@ -49,40 +49,27 @@ void http__store_release(struct http_server *a, struct store *s)
     pthread_mutex_unlock(&a->pool_mu);
 }
 
-void http__defer(struct http_request *r, struct commit_op *op, void *owner, http_resume_fn fn)
+/* The op's done() (committer thread): wake its request up. */
+static void op_done(struct commit_op *op)
 {
-    r->deferred = true;
-    r->resume_fn = fn;
-    r->op = owner;
-    __atomic_add_fetch(&r->server->suspended, 1, __ATOMIC_SEQ_CST);
-    if (!r->io)
-        MHD_suspend_connection(r->conn);
-    committer_submit(r->server->deps.committer, op);
-}
-
-void http__op_finished(struct http_request *r)
-{
+    struct http_request *r = ((struct service_op *)op)->waiter;
     if (r->io)
         r->io->wake(r->io->ctx);
     else
         MHD_resume_connection(r->conn);
 }
 
-void http__op_done(struct commit_op *op)
-{
-    http__op_finished(((struct http_op *)op)->r);
-}
-
-static void service_op_done(struct commit_op *op)
-{
-    http__op_finished(((struct service_op *)op)->waiter);
-}
-
-void http__defer_service(struct http_request *r, struct service_op *op, http_resume_fn fn)
+void http__defer(struct http_request *r, struct service_op *op, http_resume_fn fn)
 {
     op->waiter = r;
-    op->op.done = service_op_done;
-    http__defer(r, &op->op, op, fn);
+    op->op.done = op_done;
+    r->deferred = true;
+    r->resume_fn = fn;
+    r->op = op;
+    __atomic_add_fetch(&r->server->suspended, 1, __ATOMIC_SEQ_CST);
+    if (!r->io)
+        MHD_suspend_connection(r->conn);
+    committer_submit(r->server->deps.committer, &op->op);
 }
 
 const char *http__query(struct http_request *r, const char *name)

@@ -63,7 +63,7 @@ static void set_paused(struct http_request *r, bool paused)
         http__respond_err(r, e, &d);
         return;
     }
-    http__defer_service(r, &x->head, state_resume);
+    http__defer(r, &x->head, state_resume);
 }
 
 void hookbridge__endpoints_pause(struct http_request *r)

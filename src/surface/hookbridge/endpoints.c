@@ -123,7 +123,7 @@ static void submit(struct http_request *r, enum endpoint_write kind)
         return;
     }
     snprintf(x->id, sizeof(x->id), "%s", id ? id : "");
-    http__defer_service(r, &x->svc.head, write_resume);
+    http__defer(r, &x->svc.head, write_resume);
 }
 
 void hookbridge__endpoints_create(struct http_request *r)

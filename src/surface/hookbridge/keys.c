@@ -102,7 +102,7 @@ void hookbridge__keys_create(struct http_request *r)
         respond_err(r, e, &d);
         return;
     }
-    http__defer_service(r, &x->head, create_resume);
+    http__defer(r, &x->head, create_resume);
 }
 
 /* ---- delete ---- */
@@ -139,5 +139,5 @@ void hookbridge__keys_delete(struct http_request *r)
         http__respond_err(r, e, &d);
         return;
     }
-    http__defer_service(r, &x->head, delete_resume);
+    http__defer(r, &x->head, delete_resume);
 }

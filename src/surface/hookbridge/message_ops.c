@@ -87,7 +87,7 @@ static void start_action(struct http_request *r, enum store_msg_action act)
         http__respond_err(r, e, &d);
         return;
     }
-    http__defer_service(r, &x->head, action_resume);
+    http__defer(r, &x->head, action_resume);
 }
 
 void hookbridge__messages_retry_now(struct http_request *r)
@@ -137,7 +137,7 @@ void hookbridge__messages_delete(struct http_request *r)
         http__respond_err(r, e, &d);
         return;
     }
-    http__defer_service(r, &x->head, delete_resume);
+    http__defer(r, &x->head, delete_resume);
 }
 
 /* ---- bulk operations: replay-all, replay-batch, delete-batch, delete-all ---- */
@@ -326,7 +326,7 @@ void hookbridge__messages_replay_all(struct http_request *r)
         bulk_free(x);
         return;
     }
-    http__defer_service(r, &x->head, bulk_resume);
+    http__defer(r, &x->head, bulk_resume);
 }
 
 void hookbridge__messages_replay_batch(struct http_request *r)
@@ -336,7 +336,7 @@ void hookbridge__messages_replay_batch(struct http_request *r)
         bulk_free(x);
         return;
     }
-    http__defer_service(r, &x->head, bulk_resume);
+    http__defer(r, &x->head, bulk_resume);
 }
 
 void hookbridge__messages_delete_batch(struct http_request *r)
@@ -346,7 +346,7 @@ void hookbridge__messages_delete_batch(struct http_request *r)
         bulk_free(x);
         return;
     }
-    http__defer_service(r, &x->head, bulk_resume);
+    http__defer(r, &x->head, bulk_resume);
 }
 
 void hookbridge__messages_delete_all(struct http_request *r)
@@ -359,5 +359,5 @@ void hookbridge__messages_delete_all(struct http_request *r)
         bulk_free(x);
         return;
     }
-    http__defer_service(r, &x->head, bulk_resume);
+    http__defer(r, &x->head, bulk_resume);
 }

@@ -59,5 +59,5 @@ void hookbridge__send(struct http_request *r)
         http__respond_err(r, e, &d);
         return;
     }
-    http__defer_service(r, &x->head, send_resume);
+    http__defer(r, &x->head, send_resume);
 }

@@ -67,7 +67,7 @@ void hookbridge__signing_keys_create(struct http_request *r)
         http__respond_err(r, e, &d);
         return;
     }
-    http__defer_service(r, &x->head, create_resume);
+    http__defer(r, &x->head, create_resume);
 }
 
 /* ---- list ---- */
@@ -117,5 +117,5 @@ void hookbridge__signing_keys_delete(struct http_request *r)
         http__respond_err(r, e, &d);
         return;
     }
-    http__defer_service(r, &x->head, delete_resume);
+    http__defer(r, &x->head, delete_resume);
 }

@@ -351,5 +351,5 @@ void svix__defer(struct http_request *r, struct service_op *op, http_resume_fn f
 {
     /* svix_route has refused a key that does not fit: this cannot fail */
     http__idempotency(r, op->idem.key, sizeof(op->idem.key), op->idem.request_sha256);
-    http__defer_service(r, op, fn);
+    http__defer(r, op, fn);
 }
