@@ -271,8 +271,8 @@ static void oauth_error_code(const char *body, size_t len, char *out, size_t out
     if (code && strlen(code) < out_size && strlen(code) <= 64) {
         bool ok = code[0] != '\0';
         for (const char *p = code; *p && ok; p++)
-            ok = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-                 (*p >= '0' && *p <= '9') || *p == '_' || *p == '-' || *p == '.';
+            ok = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+                 *p == '_' || *p == '-' || *p == '.';
         if (ok)
             snprintf(out, out_size, "%s", code);
     }
@@ -287,7 +287,8 @@ static enum err parse_answer(const char *body, size_t len, char **token, long lo
     json_t *v = json_loadb(body ? body : "", len, 0, &jerr);
     enum err e = ERR_OK;
     if (!json_is_object(v)) {
-        e = err_set(d, ERR_PROTO, NULL, "oauth2 token response from token_url is not a JSON object");
+        e = err_set(d, ERR_PROTO, NULL,
+                    "oauth2 token response from token_url is not a JSON object");
         goto out;
     }
     const json_t *at = json_object_get(v, "access_token");
@@ -297,8 +298,7 @@ static enum err parse_answer(const char *body, size_t len, char **token, long lo
     }
     if (json_string_length(at) > OAUTH2_TOKEN_MAX) {
         e = err_set(d, ERR_LIMIT, NULL,
-                    "oauth2 access_token from token_url is longer than %d bytes",
-                    OAUTH2_TOKEN_MAX);
+                    "oauth2 access_token from token_url is longer than %d bytes", OAUTH2_TOKEN_MAX);
         goto out;
     }
     const char *tok = json_string_value(at);
@@ -390,9 +390,9 @@ static enum err fetch_token(const struct dest_auth *a, bool allow_private, int64
     curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(curl, CURLOPT_NOPROXY, "*"); /* the policy must see the real peer */
     curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, (long)timeout_ms);
-    curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS,
-                     (long)(timeout_ms < CONNECT_TIMEOUT_MAX_MS ? timeout_ms
-                                                                : CONNECT_TIMEOUT_MAX_MS));
+    curl_easy_setopt(
+        curl, CURLOPT_CONNECTTIMEOUT_MS,
+        (long)(timeout_ms < CONNECT_TIMEOUT_MAX_MS ? timeout_ms : CONNECT_TIMEOUT_MAX_MS));
     curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(curl, CURLOPT_WRITEDATA, &f);
     curl_easy_setopt(curl, CURLOPT_OPENSOCKETFUNCTION, on_opensocket);
@@ -414,8 +414,8 @@ static enum err fetch_token(const struct dest_auth *a, bool allow_private, int64
         e = err_set(d, ERR_TIMEOUT, NULL, FAILED "no answer from token_url within %lld ms",
                     (long long)timeout_ms);
     } else if (rc != CURLE_OK) {
-        e = err_set(d, ERR_IO, NULL, FAILED "%s%s%s", curl_easy_strerror(rc),
-                    errbuf[0] ? ": " : "", errbuf);
+        e = err_set(d, ERR_IO, NULL, FAILED "%s%s%s", curl_easy_strerror(rc), errbuf[0] ? ": " : "",
+                    errbuf);
     } else if (status < 200 || status > 299) {
         char code[65];
         oauth_error_code(f.body, f.len, code, sizeof(code));
@@ -451,7 +451,8 @@ enum err oauth2_token(struct oauth2_cache *c, const char *endpoint_id, const str
     unsigned char key[32];
     token[0] = '\0';
     if (!make_key(key, endpoint_id, a))
-        return err_set(d, ERR_INVAL, NULL, "oauth2 token asked for an endpoint without oauth2 auth");
+        return err_set(d, ERR_INVAL, NULL,
+                       "oauth2 token asked for an endpoint without oauth2 auth");
 
     lock(&c->mu);
     struct entry *e = find(c, key);

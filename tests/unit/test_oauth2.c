@@ -56,8 +56,8 @@ struct upload {
 };
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
-                                  const char *method, const char *version,
-                                  const char *upload_data, size_t *upload_data_size, void **con_cls)
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_data_size, void **con_cls)
 {
     (void)cls, (void)url, (void)version;
     struct upload *up = *con_cls;
@@ -157,10 +157,10 @@ static int server_start(void **state)
     sin.sin_family = AF_INET;
     sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     sin.sin_port = 0;
-    srv.daemon = MHD_start_daemon(
-        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION, 0, NULL, NULL,
-        on_request, NULL, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sin,
-        MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL, MHD_OPTION_END);
+    srv.daemon =
+        MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION, 0, NULL,
+                         NULL, on_request, NULL, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sin,
+                         MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL, MHD_OPTION_END);
     if (!srv.daemon)
         return -1;
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(srv.daemon, MHD_DAEMON_INFO_BIND_PORT);
@@ -404,7 +404,8 @@ static void test_errors(void **state)
 
     answer(401, "{\"error\":\"invalid_client\",\"error_description\":\"bad secret\"}");
     assert_int_equal(
-        expect_error(c, &a, "oauth2 token request failed: HTTP 401 from token_url (invalid_client)"),
+        expect_error(c, &a,
+                     "oauth2 token request failed: HTTP 401 from token_url (invalid_client)"),
         ERR_PROTO);
     answer(500, "<html>oops</html>");
     assert_int_equal(expect_error(c, &a, "oauth2 token request failed: HTTP 500 from token_url"),
@@ -556,7 +557,8 @@ static void test_timeout(void **state)
     gate(true); /* the server takes the request and never answers */
     struct err_detail d;
     assert_int_equal(oauth2_token(c, "ep_1", &a, true, 200, tok, &d), ERR_TIMEOUT);
-    assert_string_equal(d.msg, "oauth2 token request failed: no answer from token_url within 200 ms");
+    assert_string_equal(d.msg,
+                        "oauth2 token request failed: no answer from token_url within 200 ms");
     gate(false);
     dest_auth_release(&a);
     oauth2_cache_free(c);
