@@ -85,8 +85,9 @@ struct dest_auth {
 
 /* What dest_auth_parse accepts beyond the shapes, from the server's config. */
 struct dest_auth_rules {
-    bool allow_http;           /* token_url may be http:// (--allow-http) */
-    const char *header_prefix; /* HookBridge header prefix in force; NULL = "X-Webhook-" */
+    bool allow_http; /* token_url may be http:// (--allow-http) */
+    /* The HookBridge header prefix in force: NULL = "X-Webhook-", "" = none. */
+    const char *header_prefix;
 };
 
 /*
