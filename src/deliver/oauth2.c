@@ -12,7 +12,7 @@
 #include <strings.h>
 #include <sys/socket.h>
 
-#include "core/addr_policy.h"
+#include "deliver/addr_guard.h"
 #include "util/clock.h"
 
 #ifndef HOOKD_VERSION
@@ -177,8 +177,7 @@ struct fetch {
     char *body;
     size_t len;
     bool too_big;
-    bool blocked;
-    bool allow_private;
+    struct addr_guard guard;
 };
 
 static size_t on_body(char *ptr, size_t size, size_t nmemb, void *ud)
@@ -197,18 +196,6 @@ static size_t on_body(char *ptr, size_t size, size_t nmemb, void *ud)
     f->len += n;
     f->body[f->len] = '\0';
     return n;
-}
-
-/* The address policy at connect time, as request.c applies it to deliveries. */
-static curl_socket_t on_opensocket(void *ud, curlsocktype purpose, struct curl_sockaddr *addr)
-{
-    struct fetch *f = ud;
-    (void)purpose;
-    if (!f->allow_private && !addr_policy_is_public(&addr->addr)) {
-        f->blocked = true;
-        return CURL_SOCKET_BAD;
-    }
-    return socket(addr->family, addr->socktype, addr->protocol);
 }
 
 /* Append "&name=<form-encoded value>" (no "&" when *len is 0) to a heap buffer. */
@@ -342,7 +329,7 @@ out:
 static enum err fetch_token(const struct dest_auth *a, bool allow_private, int64_t timeout_ms,
                             char **token, long long *expires_s, struct err_detail *d)
 {
-    struct fetch f = {.allow_private = allow_private};
+    struct fetch f = {.guard.allow_private = allow_private};
     char errbuf[CURL_ERROR_SIZE] = "";
     char *form = NULL;
     size_t form_len = 0;
@@ -395,15 +382,14 @@ static enum err fetch_token(const struct dest_auth *a, bool allow_private, int64
         (long)(timeout_ms < CONNECT_TIMEOUT_MAX_MS ? timeout_ms : CONNECT_TIMEOUT_MAX_MS));
     curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(curl, CURLOPT_WRITEDATA, &f);
-    curl_easy_setopt(curl, CURLOPT_OPENSOCKETFUNCTION, on_opensocket);
-    curl_easy_setopt(curl, CURLOPT_OPENSOCKETDATA, &f);
+    addr_guard_install(curl, &f.guard);
     curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, errbuf);
 
     CURLcode rc = curl_easy_perform(curl);
     long status = 0;
     curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
 
-    if (f.blocked && rc != CURLE_OK) {
+    if (f.guard.blocked && rc != CURLE_OK) {
         e = err_set(d, ERR_INVAL, NULL,
                     FAILED "token_url resolves to a non-public address, refused by the address "
                            "policy (see --allow-private-networks)");

@@ -10,7 +10,6 @@
 #include <sys/socket.h>
 #include <time.h>
 
-#include "core/addr_policy.h"
 #include "core/signature.h"
 #include "util/clock.h"
 #include "util/utf8.h"
@@ -58,17 +57,6 @@ static size_t on_header(char *buf, size_t size, size_t nitems, void *ud)
         r->resp_headers_len += n;
     }
     return n;
-}
-
-static curl_socket_t on_opensocket(void *ud, curlsocktype purpose, struct curl_sockaddr *addr)
-{
-    struct request *r = ud;
-    (void)purpose;
-    if (!r->allow_private && !addr_policy_is_public(&addr->addr)) {
-        r->blocked = true;
-        return CURL_SOCKET_BAD;
-    }
-    return socket(addr->family, addr->socktype, addr->protocol);
 }
 
 static struct curl_slist *add_header(struct curl_slist *l, const char *name, const char *value)
@@ -147,10 +135,10 @@ void request_setup(struct request *r, const struct request_target *t, const char
 {
     r->headers = NULL;
     r->body_len = r->resp_headers_len = 0;
-    r->body_truncated = r->blocked = r->body_cut = false;
+    r->body_truncated = r->guard.blocked = r->body_cut = false;
     r->body_seen = 0;
     r->retry_after[0] = r->errbuf[0] = '\0';
-    r->allow_private = allow_private;
+    r->guard.allow_private = allow_private;
     r->started_at_ms = clock_now_ms();
 
     struct curl_slist *h = NULL;
@@ -220,8 +208,7 @@ bool request_init(struct request *r)
     curl_easy_setopt(c, CURLOPT_WRITEDATA, r);
     curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
     curl_easy_setopt(c, CURLOPT_HEADERDATA, r);
-    curl_easy_setopt(c, CURLOPT_OPENSOCKETFUNCTION, on_opensocket);
-    curl_easy_setopt(c, CURLOPT_OPENSOCKETDATA, r);
+    addr_guard_install(c, &r->guard);
     curl_easy_setopt(c, CURLOPT_ERRORBUFFER, r->errbuf);
     curl_easy_setopt(c, CURLOPT_TCP_NODELAY, 1L);
     /* Verify against the CA bundle file alone: with a CA directory as well
@@ -377,7 +364,7 @@ bool request_finish(struct request *r, CURLcode result, struct store_attempt *a)
         char msg[512];
         if (result == CURLE_OK)
             snprintf(msg, sizeof(msg), "receiver answered HTTP %ld", code);
-        else if (r->blocked)
+        else if (r->guard.blocked)
             snprintf(msg, sizeof(msg),
                      "connection to a non-public address was refused by the address policy "
                      "(see --allow-private-networks)");

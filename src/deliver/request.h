@@ -22,6 +22,7 @@
 #include <stdint.h>
 
 #include "core/signature.h"
+#include "deliver/addr_guard.h"
 #include "store/store.h"
 
 #define REQUEST_BODY_MAX 4096
@@ -63,8 +64,7 @@ struct request {
     char resp_headers[REQUEST_HEADERS_MAX + 1]; /* "Name: value\n" lines */
     size_t resp_headers_len;
     char retry_after[64];
-    bool blocked; /* connect refused by the address policy */
-    bool allow_private;
+    struct addr_guard guard; /* the address policy; guard.blocked: a connect was refused */
     char errbuf[CURL_ERROR_SIZE];
     int64_t started_at_ms;
 };
