@@ -104,6 +104,10 @@ static void delivery_stats(void *ctx, struct http_delivery_stats *out)
     out->scheduled = ds.scheduled;
     out->resident = ds.resident;
     out->paged_in = ds.paged_in;
+    out->stalest_loop_mono_ms = ds.stalest_loop_mono_ms;
+    out->latency_ok = ds.latency_ok;
+    out->latency_failed = ds.latency_failed;
+    out->first_attempt_lag = ds.first_attempt_lag;
 }
 
 static int cmd_serve(int argc, char **argv)

@@ -161,6 +161,20 @@ void id_uuid7(char *out, int64_t unix_ms)
     out[o] = '\0';
 }
 
+int64_t id_uuid7_time_ms(const char *id)
+{
+    if (!id_is_uuid(id))
+        return -1;
+    int64_t ms = 0;
+    for (int i = 0; i < 13; i++) { /* 8 hex digits, '-', 4 hex digits: the 48-bit time */
+        if (i == 8)
+            continue;
+        char c = id[i];
+        ms = ms * 16 + (c >= '0' && c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10);
+    }
+    return ms;
+}
+
 bool id_is_uuid(const char *s)
 {
     if (!s)

@@ -33,6 +33,8 @@ unsigned long id_pool_refills(void);
 
 /* A lower-case UUIDv7 for unix_ms into out (>= ID_UUID_LEN + 1 bytes). */
 void id_uuid7(char *out, int64_t unix_ms);
+/* The creation time (unix ms) a UUIDv7 carries; -1 when id is not a UUID. */
+int64_t id_uuid7_time_ms(const char *id);
 
 /* True when s is a 36-char lower-case hex UUID with dashes in the right places. */
 bool id_is_uuid(const char *s);

@@ -84,9 +84,23 @@ void dispatcher_free(struct dispatcher *dp)
     free(dp);
 }
 
+static const int64_t latency_bounds_ms[] = {5,   10,   25,   50,   100,   250,
+                                            500, 1000, 2500, 5000, 10000, 30000};
+static const int64_t lag_bounds_ms[] = {1, 5, 10, 50, 100, 500, 1000, 5000, 10000, 60000, 300000};
+
+void dispatcher_histograms_init(struct dispatcher_stats *s)
+{
+    size_t nl = sizeof(latency_bounds_ms) / sizeof(latency_bounds_ms[0]);
+    histogram_init(&s->latency_ok, latency_bounds_ms, nl, 1e-3);
+    histogram_init(&s->latency_failed, latency_bounds_ms, nl, 1e-3);
+    histogram_init(&s->first_attempt_lag, lag_bounds_ms,
+                   sizeof(lag_bounds_ms) / sizeof(lag_bounds_ms[0]), 1e-3);
+}
+
 void dispatcher_get_stats(struct dispatcher *dp, struct dispatcher_stats *out)
 {
     memset(out, 0, sizeof(*out));
+    dispatcher_histograms_init(out);
     for (int i = 0; i < dp->n; i++)
         worker_add_stats(dp->workers[i], out);
 }

@@ -29,6 +29,7 @@
 #include "store/committer.h"
 #include "store/feed.h"
 #include "store/store.h"
+#include "util/histogram.h"
 
 struct dispatcher_config {
     struct retry_policy retry;
@@ -67,7 +68,15 @@ void dispatcher_free(struct dispatcher *dp);
 struct dispatcher_stats {
     unsigned long long attempts, succeeded, failed_attempts, failed_permanent, paged_in;
     long long in_flight, scheduled, resident;
+    /* The monotonic ms at which the delivery thread that went round its loop
+     * least recently did so (each goes round at least every second). */
+    int64_t stalest_loop_mono_ms;
+    /* Attempt latency in seconds by outcome (2xx or not), and the time from a
+     * message's creation to the start of its first attempt. */
+    struct histogram latency_ok, latency_failed, first_attempt_lag;
 };
+/* The bounds of those histograms (ms), for whoever renders or sums them. */
+void dispatcher_histograms_init(struct dispatcher_stats *s);
 void dispatcher_get_stats(struct dispatcher *dp, struct dispatcher_stats *out);
 
 #endif

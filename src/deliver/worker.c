@@ -119,6 +119,7 @@ static void publish_stats(struct worker *w)
     __atomic_store_n(&w->stat_in_flight, (long long)w->in_flight, __ATOMIC_RELAXED);
     __atomic_store_n(&w->stat_scheduled, (long long)w->heap.len, __ATOMIC_RELAXED);
     __atomic_store_n(&w->stat_resident, (long long)w->index.len, __ATOMIC_RELAXED);
+    __atomic_store_n(&w->stat_loop_mono_ms, clock_mono_ms(), __ATOMIC_RELAXED);
 }
 
 /* How long the loop may sleep: until the next due job, wake, page or 1 s. */
@@ -198,6 +199,11 @@ enum err worker_start(struct worker **out, const struct dispatcher_config *cfg, 
                                    : RESIDENT_PER_ENDPOINT_MIN;
     w->store = read_store;
     w->committer = committer;
+    struct dispatcher_stats bounds;
+    dispatcher_histograms_init(&bounds);
+    w->latency_ok = bounds.latency_ok;
+    w->latency_failed = bounds.latency_failed;
+    w->first_attempt_lag = bounds.first_attempt_lag;
     pthread_mutex_init(&w->mu, NULL);
     w->multi = curl_multi_init();
     if (!w->multi) {
@@ -317,4 +323,10 @@ void worker_add_stats(struct worker *w, struct dispatcher_stats *out)
     out->in_flight += __atomic_load_n(&w->stat_in_flight, __ATOMIC_RELAXED);
     out->scheduled += __atomic_load_n(&w->stat_scheduled, __ATOMIC_RELAXED);
     out->resident += __atomic_load_n(&w->stat_resident, __ATOMIC_RELAXED);
+    int64_t loop = __atomic_load_n(&w->stat_loop_mono_ms, __ATOMIC_RELAXED);
+    if (!out->stalest_loop_mono_ms || loop < out->stalest_loop_mono_ms)
+        out->stalest_loop_mono_ms = loop;
+    histogram_add(&out->latency_ok, &w->latency_ok);
+    histogram_add(&out->latency_failed, &w->latency_failed);
+    histogram_add(&out->first_attempt_lag, &w->first_attempt_lag);
 }

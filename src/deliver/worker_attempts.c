@@ -404,6 +404,12 @@ void worker__finish_transfer(struct worker *w, struct transfer *x, CURLcode resu
     __atomic_add_fetch(&w->attempts, 1, __ATOMIC_RELAXED);
 
     t->consecutive_failures = ok ? 0 : t->consecutive_failures + 1;
+    histogram_record(ok ? &w->latency_ok : &w->latency_failed, a->attempt.latency_ms);
+    if (j->attempt_no == 1) {
+        int64_t made = id_uuid7_time_ms(j->message_id);
+        if (made > 0 && a->attempt.created_at_ms >= made)
+            histogram_record(&w->first_attempt_lag, a->attempt.created_at_ms - made);
+    }
     if (ok) {
         a->status = STATUS_SUCCEEDED;
         __atomic_add_fetch(&w->succeeded, 1, __ATOMIC_RELAXED);

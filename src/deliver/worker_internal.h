@@ -23,6 +23,7 @@
 #include "deliver/jobs.h"
 #include "deliver/request.h"
 #include "deliver/worker.h"
+#include "util/histogram.h"
 #include "util/token_bucket.h"
 
 #define TARGET_BUCKETS 1024
@@ -135,6 +136,9 @@ struct worker {
 
     unsigned long long attempts, succeeded, failed_attempts, failed_permanent, paged_in;
     long long stat_in_flight, stat_scheduled, stat_resident;
+    int64_t stat_loop_mono_ms; /* when the loop last went round */
+    /* attempt latency (ms) by outcome, and a message's wait for its first attempt */
+    struct histogram latency_ok, latency_failed, first_attempt_lag;
 };
 
 /* ---- worker_backlog.c: payload memory, resident jobs, paging ---- */

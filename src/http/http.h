@@ -20,6 +20,7 @@
 #include "store/committer.h"
 #include "store/janitor.h"
 #include "util/err.h"
+#include "util/histogram.h"
 
 struct http_server;
 
@@ -29,6 +30,8 @@ struct http_server;
 struct http_delivery_stats {
     unsigned long long attempts, succeeded, failed_attempts, failed_permanent, paged_in;
     long long in_flight, scheduled, resident;
+    int64_t stalest_loop_mono_ms; /* see dispatcher_stats */
+    struct histogram latency_ok, latency_failed, first_attempt_lag;
 };
 
 struct http_deps {

@@ -120,6 +120,11 @@ struct http_server {
     struct api_ratelimit *ratelimit; /* per-key buckets (ratelimit.c) */
     struct api_authfail *authfail;   /* failed-auth throttle per client address (ratelimit.c) */
     struct api_keycache *keycache;   /* verified keys by digest (keys.c) */
+    /* The store's gauges for /metrics, read at most every OPS_GAUGES_TTL_MS (ops.c). */
+    pthread_mutex_t gauges_mu;
+    int64_t gauges_mono_ms; /* when read; 0 = never */
+    bool gauges_ok;
+    struct store_gauges gauges;
 };
 
 /* ---- request lifecycle and seam (server.c) ---- */
@@ -220,6 +225,7 @@ bool http__match(struct http_request *r, int first, const char *pattern);
 /* Authenticate the Bearer API key (401/429 answered through r->render_error). */
 bool http__authenticate(struct http_request *r);
 void http__ops_healthz(struct http_request *r);
+void http__ops_readyz(struct http_request *r);
 void http__ops_metrics(struct http_request *r);
 
 /* ---- api keys: last_used_at (auth.c), per-key rate limit (ratelimit.c) ---- */

@@ -82,6 +82,10 @@ void http__route(struct http_request *r)
         http__ops_healthz(r);
         return;
     }
+    if (r->nseg == 1 && !strcmp(r->seg[0], "readyz") && (is(r, "GET") || is(r, "HEAD"))) {
+        http__ops_readyz(r);
+        return;
+    }
     if (r->nseg == 1 && !strcmp(r->seg[0], "metrics") && is(r, "GET")) {
         http__ops_metrics(r);
         return;

@@ -339,6 +339,7 @@ struct http_server *http__new(const struct http_deps *deps)
         abort();
     a->deps = *deps;
     pthread_mutex_init(&a->pool_mu, NULL);
+    pthread_mutex_init(&a->gauges_mu, NULL);
     const struct config *cfg = deps->cfg;
     a->ratelimit = http__ratelimit_new(cfg->api_rate_limit_per_min, cfg->api_burst);
     a->authfail = http__authfail_new(cfg->auth_fail_limit_per_min);
@@ -354,6 +355,7 @@ void http__free(struct http_server *a)
         store_close(a->pool[i]);
     free(a->pool);
     pthread_mutex_destroy(&a->pool_mu);
+    pthread_mutex_destroy(&a->gauges_mu);
     http__ratelimit_free(a->ratelimit);
     http__authfail_free(a->authfail);
     http__keycache_free(a->keycache);

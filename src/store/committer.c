@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 
+#include "util/clock.h"
 #include "util/log.h"
 
 struct committer {
@@ -24,8 +25,15 @@ struct committer {
     bool stopping;
     committer_feed_fn feed_fn; /* guarded by mu */
     void *feed_ctx;
-    unsigned long long batches, ops;
+    unsigned long long batches, ops, failed_batches;
+    int64_t last_failure_mono_ms;
+    struct histogram batch_size, commit_us;
 };
+
+static const int64_t batch_size_bounds[] = {1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024};
+static const int64_t commit_us_bounds[] = {100,   250,   500,   1000,   2500,   5000,
+                                           10000, 25000, 50000, 100000, 250000, 1000000};
+#define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
 static void hand_over_feed(struct committer *c)
 {
@@ -139,12 +147,17 @@ static void run_batch(struct committer *c, struct commit_op *batch)
     }
     if (e == ERR_OK && !fast)
         e = apply_guarded(c, batch, &d);
-    if (e == ERR_OK)
+    if (e == ERR_OK) {
+        int64_t t0 = clock_mono_us();
         e = store_batch_commit(c->store, &d);
+        histogram_record(&c->commit_us, clock_mono_us() - t0);
+    }
     if (e == ERR_OK)
         hand_over_feed(c);
     if (e != ERR_OK) {
         log_error("committer", "cannot commit batch of %llu ops: %s", n, d.msg);
+        __atomic_add_fetch(&c->failed_batches, 1, __ATOMIC_RELAXED);
+        __atomic_store_n(&c->last_failure_mono_ms, clock_mono_ms(), __ATOMIC_RELAXED);
         store_batch_rollback(c->store);
         for (struct commit_op *op = batch; op; op = op->next) {
             op->result = ERR_IO;
@@ -153,6 +166,7 @@ static void run_batch(struct committer *c, struct commit_op *batch)
     }
     __atomic_add_fetch(&c->batches, 1, __ATOMIC_RELAXED);
     __atomic_add_fetch(&c->ops, n, __ATOMIC_RELAXED);
+    histogram_record(&c->batch_size, (int64_t)n);
     /* done() may free the op, so read next first. */
     for (struct commit_op *op = batch, *next; op; op = next) {
         next = op->next;
@@ -183,6 +197,10 @@ static void *committer_main(void *arg)
 enum err committer_start(struct committer **out, struct store *s, struct err_detail *d)
 {
     struct committer *c = calloc(1, sizeof(*c));
+    if (c) {
+        histogram_init(&c->batch_size, batch_size_bounds, COUNT(batch_size_bounds), 1);
+        histogram_init(&c->commit_us, commit_us_bounds, COUNT(commit_us_bounds), 1e-6);
+    }
     if (!c)
         abort();
     c->store = s;
@@ -235,4 +253,10 @@ void committer_get_stats(struct committer *c, struct committer_stats *out)
 {
     out->batches = __atomic_load_n(&c->batches, __ATOMIC_RELAXED);
     out->ops = __atomic_load_n(&c->ops, __ATOMIC_RELAXED);
+    out->failed_batches = __atomic_load_n(&c->failed_batches, __ATOMIC_RELAXED);
+    out->last_failure_mono_ms = __atomic_load_n(&c->last_failure_mono_ms, __ATOMIC_RELAXED);
+    histogram_init(&out->batch_size, batch_size_bounds, COUNT(batch_size_bounds), 1);
+    histogram_add(&out->batch_size, &c->batch_size);
+    histogram_init(&out->commit_us, commit_us_bounds, COUNT(commit_us_bounds), 1e-6);
+    histogram_add(&out->commit_us, &c->commit_us);
 }

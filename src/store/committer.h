@@ -21,6 +21,7 @@
 #include "store/feed.h"
 #include "store/store.h"
 #include "util/err.h"
+#include "util/histogram.h"
 
 struct commit_op {
     /* Runs inside the batch transaction; returns the op's result. */
@@ -62,6 +63,10 @@ void committer_stop(struct committer *c);
 struct committer_stats {
     unsigned long long batches;
     unsigned long long ops;
+    unsigned long long failed_batches; /* rolled back: the store could not write */
+    int64_t last_failure_mono_ms;      /* of the last one; 0 = never */
+    struct histogram batch_size;       /* ops per batch */
+    struct histogram commit_us;        /* the batch's COMMIT: the WAL write and its fsync */
 };
 void committer_get_stats(struct committer *c, struct committer_stats *out);
 

@@ -774,6 +774,15 @@ struct store_endpoint_stats {
     int64_t delivering;        /* unfinished, created in the window, marked delivering */
 };
 
+/* Gauges for /metrics (every mode): live unfinished messages (queued,
+ * delivering, pending_retry) and the earliest next-attempt time among them
+ * (0 when none), live dead-letter messages, disabled endpoints. Scans the
+ * backlog index: cache it (the caller asks at most every few seconds). */
+struct store_gauges {
+    int64_t unfinished, earliest_due_ms, dead_letter, endpoints_disabled;
+};
+enum err store_gauges(struct store *s, struct store_gauges *out, struct err_detail *d);
+
 /*
  * Count endpoint_id's deliveries (of mode) over [from_ms, to_ms), without
  * walking its history: succeeded and failed are the rollup counters

@@ -314,3 +314,38 @@ enum err store_endpoint_stats(struct store *s, const char *mode, const char *end
         return store__db_err(s, rc, d, "count unfinished messages");
     return ERR_OK;
 }
+
+/* One scan of the backlog index (live unfinished messages: count and earliest
+ * due time), the dead-letter messages through messages_mode_status, and the
+ * disabled endpoints. */
+#define SQL_GAUGE_BACKLOG                                                                          \
+    "SELECT count(*), min(next_attempt_at) FROM messages INDEXED BY messages_backlog"              \
+    " WHERE status <> 2 AND status <> 4 AND deleted_at IS NULL"
+#define SQL_GAUGE_DLQ "SELECT count(*) FROM messages WHERE status = 4 AND deleted_at IS NULL"
+#define SQL_GAUGE_DISABLED                                                                         \
+    "SELECT count(*) FROM endpoints WHERE disabled = 1 AND deleted_at IS NULL"
+
+static enum err gauge_row(struct store *s, const char *sql, int64_t *a, int64_t *b,
+                          struct err_detail *d)
+{
+    sqlite3_stmt *q = store__prepare(s, sql);
+    int rc = sqlite3_step(q);
+    if (rc == SQLITE_ROW) {
+        *a = sqlite3_column_int64(q, 0);
+        if (b)
+            *b = sqlite3_column_type(q, 1) == SQLITE_NULL ? 0 : sqlite3_column_int64(q, 1);
+    }
+    sqlite3_reset(q);
+    return rc == SQLITE_ROW ? ERR_OK : store__db_err(s, rc, d, "read the store's gauges");
+}
+
+enum err store_gauges(struct store *s, struct store_gauges *out, struct err_detail *d)
+{
+    memset(out, 0, sizeof(*out));
+    enum err e = gauge_row(s, SQL_GAUGE_BACKLOG, &out->unfinished, &out->earliest_due_ms, d);
+    if (e == ERR_OK)
+        e = gauge_row(s, SQL_GAUGE_DLQ, &out->dead_letter, NULL, d);
+    if (e == ERR_OK)
+        e = gauge_row(s, SQL_GAUGE_DISABLED, &out->endpoints_disabled, NULL, d);
+    return e;
+}

@@ -16,6 +16,9 @@ int64_t clock_now_ms(void);
 /* Monotonic milliseconds, for timeouts. */
 int64_t clock_mono_ms(void);
 
+/* Monotonic microseconds, for latency histograms. */
+int64_t clock_mono_us(void);
+
 /* Render unix ms as RFC 3339 UTC with millisecond precision into buf (>= 25 bytes). */
 void clock_format_rfc3339(char *buf, size_t len, int64_t unix_ms);
 
