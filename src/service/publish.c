@@ -1,13 +1,13 @@
 /* publish - see publish.h. SPDX-License-Identifier: MIT */
 #include "service/publish.h"
 
-#include <openssl/evp.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/event_match.h"
 #include "core/filter.h"
 #include "core/names.h"
+#include "core/validate.h"
 #include "util/clock.h"
 
 #define CHANNELS_MAX 10
@@ -54,15 +54,6 @@ static enum err labels(const json_t *v, const char *field, size_t max, char **ou
 }
 
 static enum err apply(struct store *s, struct commit_op *op);
-
-static void sha256_hex(const char *data, size_t len, char out[65])
-{
-    unsigned char md[32];
-    unsigned int n = 0;
-    EVP_Digest(data, len, md, &n, EVP_sha256(), NULL);
-    for (int i = 0; i < 32; i++)
-        snprintf(out + 2 * i, 3, "%02x", md[i]);
-}
 
 enum err service_publish_op_init(struct service_publish_op *x, const char *mode, const char *app,
                                  const struct publish_fields *f, int64_t retention_ms,
@@ -114,7 +105,7 @@ enum err service_publish_op_init(struct service_publish_op *x, const char *mode,
     memcpy(x->payload, f->payload, f->payload_len);
     x->payload[f->payload_len] = '\0';
     x->payload_len = f->payload_len;
-    sha256_hex(x->payload, x->payload_len, x->payload_sha256);
+    validate_sha256_hex(x->payload_sha256, x->payload, x->payload_len);
     x->channels = x->channels_json ? json_loads(x->channels_json, 0, NULL) : NULL;
     x->retention_ms = retention_ms;
     x->only_endpoint = dup_or_null(f->only_endpoint);
@@ -403,7 +394,7 @@ static enum err resend_apply(struct store *s, struct commit_op *op)
             goto out;
         }
         char sha[65];
-        sha256_hex(ev.payload, ev.payload_len, sha);
+        validate_sha256_hex(sha, ev.payload, ev.payload_len);
         struct store_event_in in = {.event_type = ev.event_type,
                                     .producer_id = ev.producer_id,
                                     .payload = ev.payload,
