@@ -10,7 +10,10 @@
 #   deliveries/s F x events accepted / (wrk start -> the last delivery succeeded)
 #   CPU per delivery   hookd's user+system time from wrk start to drained / deliveries
 #   CPU per event      the same time / events
-# The direct-send figure to compare with is `make bench`'s CPU per send + delivery.
+# The direct-send figure to compare with is `make bench`'s CPU per send + delivery; or
+# put "send" in FANOUT_SIZES: a run of direct sends (POST /v1/webhooks/send to one /v1
+# endpoint, bench/send.lua) with the same wrk command and the same figures, its rows
+# interleaved with the others, for a comparison in one sitting on one harness.
 # Every wait is bounded (drain: 120 s). Loopback only; a temp dir removed on exit.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -49,21 +52,29 @@ one_run() {
     pid=$hookd_pid
     port=$hookd_port
     [ -n "$port" ] || { problem "hookd did not start: $(tail -n 3 "$data/log")"; return 1; }
-    app=$(api "$port" "$key" POST /api/v1/app '{"name":"bench"}' | jq -r .id)
-    for i in $(seq "$f"); do
-        api "$port" "$key" POST "/api/v1/app/$app/endpoint" \
-            "{\"url\":\"http://127.0.0.1:$NGINX_PORT/e$i\"}" >/dev/null
-    done
+    local script=$here/publish.lua ep= fan=$f
+    if [ "$f" = send ]; then # direct sends: one /v1 endpoint, one delivery per request
+        fan=1
+        script=$here/send.lua
+        ep=$(api "$port" "$key" POST /v1/endpoints \
+            "{\"url\":\"http://127.0.0.1:$NGINX_PORT/hook\"}" | jq -r '.data.id // .id')
+    else
+        app=$(api "$port" "$key" POST /api/v1/app '{"name":"bench"}' | jq -r .id)
+        for i in $(seq "$f"); do
+            api "$port" "$key" POST "/api/v1/app/$app/endpoint" \
+                "{\"url\":\"http://127.0.0.1:$NGINX_PORT/e$i\"}" >/dev/null
+        done
+    fi
     s0=$(metric "$port" hookd_deliveries_succeeded_total)
     t0=$(ticks "$pid")
     local start end
     start=$(date +%s.%N)
-    BENCH_APP=$app BENCH_API_KEY=$key wrk -t2 -c16 -d"${DURATION}s" -s "$here/publish.lua" \
-        "http://127.0.0.1:$port" >"$data/wrk.txt"
+    BENCH_APP=${app:-} BENCH_ENDPOINT_ID=$ep BENCH_API_KEY=$key wrk -t2 -c16 -d"${DURATION}s" \
+        -s "$script" "http://127.0.0.1:$port" >"$data/wrk.txt"
     grep -q 'Non-2xx' "$data/wrk.txt" && problem "F=$f: wrk saw non-2xx answers"
     rps=$(awk '/^Requests\/sec:/ { print $2 }' "$data/wrk.txt")
     events=$(awk '/requests in/ { print $1 }' "$data/wrk.txt")
-    want=$((s0 + events * f))
+    want=$((s0 + events * fan))
     deadline=$(($(date +%s) + 120))
     got=$s0
     while [ "$got" -lt "$want" ] && [ "$(date +%s)" -lt "$deadline" ]; do

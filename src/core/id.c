@@ -218,22 +218,30 @@ void id_prefixed_hex(char *out, size_t outlen, const char *prefix, size_t hex_ch
 void id_time_ordered(char *out, size_t outlen, const char *prefix, int64_t unix_ms)
 {
     static const char b32[] = "0123456789abcdefghjkmnpqrstvwxyz";
-    unsigned char bits[16] = {0}; /* 128 bits; the first 2 stay 0 (26 * 5 = 130) */
-    uint64_t ms = (uint64_t)(unix_ms < 0 ? 0 : unix_ms) & 0xffffffffffffULL;
-    for (int i = 0; i < 6; i++)
-        bits[i] = (unsigned char)(ms >> (40 - 8 * i));
-    id_random(bits + 6, 10);
+    unsigned char rnd[10];
+    id_random(rnd, sizeof(rnd));
+    /* the 128 bits as hi:lo: 48 bits of time, then 80 random bits */
+    uint64_t hi = ((uint64_t)(unix_ms < 0 ? 0 : unix_ms) & 0xffffffffffffULL) << 16 |
+                  (uint64_t)rnd[0] << 8 | rnd[1];
+    uint64_t lo = 0;
+    for (int i = 2; i < 10; i++)
+        lo = lo << 8 | rnd[i];
     char enc[27];
     for (int c = 0; c < 26; c++) { /* character c holds bits [5c - 2, 5c + 3) of the 128 */
-        int v = 0;
-        for (int b = 0; b < 5; b++) {
-            int bit = 5 * c + b - 2;
-            v = v << 1 | (bit < 0 ? 0 : (bits[bit / 8] >> (7 - bit % 8)) & 1);
-        }
-        enc[c] = b32[v];
+        int shift = 125 - 5 * c;   /* from the low end: where its last bit is */
+        uint64_t v = shift >= 64  ? hi >> (shift - 64)
+                     : shift == 0 ? lo
+                                  : lo >> shift | hi << (64 - shift);
+        enc[c] = b32[v & 31];
     }
     enc[26] = '\0';
-    snprintf(out, outlen, "%s%s", prefix, enc);
+    size_t n = strlen(prefix);
+    if (n + sizeof(enc) > outlen) { /* as snprintf would: cut, still terminated */
+        snprintf(out, outlen, "%s%s", prefix, enc);
+        return;
+    }
+    memcpy(out, prefix, n);
+    memcpy(out + n, enc, sizeof(enc));
 }
 
 bool id_is_endpoint(const char *s)

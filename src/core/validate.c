@@ -174,7 +174,7 @@ static void sha256_fetch(void)
         abort(); /* no SHA-256 in libcrypto */
 }
 
-static void sha256_hex(char out[65], const void *buf, size_t len)
+void validate_sha256_hex(char out[65], const void *buf, size_t len)
 {
     static const char hex[] = "0123456789abcdef";
     unsigned char md[32];
@@ -421,7 +421,7 @@ enum err validate_send(struct send_request *out, const char *body, size_t len, s
     memcpy(out->payload, body + f.payload.start, payload_len);
     out->payload[payload_len] = '\0';
     out->payload_len = payload_len;
-    sha256_hex(out->payload_sha256, out->payload, out->payload_len);
+    validate_sha256_hex(out->payload_sha256, out->payload, out->payload_len);
     if (headers && json_object_size(headers) > 0)
         out->headers_json = dump_compact(headers);
     e = ERR_OK;

@@ -55,6 +55,11 @@ enum err validate_send(struct send_request *out, const char *body, size_t len,
 
 void send_request_release(struct send_request *r);
 
+/* The SHA-256 of buf as 64 lower-case hex digits and a NUL: the payload_sha256 of a
+ * message, whichever surface made it. The digest is fetched from libcrypto once per
+ * process (EVP_sha256() in EVP_Digest looks it up again on every call). */
+void validate_sha256_hex(char out[65], const void *buf, size_t len);
+
 /* Check a custom-header object (string -> string): count, size, names, forbidden names. */
 enum err validate_headers(const json_t *headers, struct err_detail *d);
 

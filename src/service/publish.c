@@ -1,13 +1,13 @@
 /* publish - see publish.h. SPDX-License-Identifier: MIT */
 #include "service/publish.h"
 
-#include <openssl/evp.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/event_match.h"
 #include "core/filter.h"
 #include "core/names.h"
+#include "core/validate.h"
 #include "util/clock.h"
 
 #define CHANNELS_MAX 10
@@ -54,15 +54,6 @@ static enum err labels(const json_t *v, const char *field, size_t max, char **ou
 }
 
 static enum err apply(struct store *s, struct commit_op *op);
-
-static void sha256_hex(const char *data, size_t len, char out[65])
-{
-    unsigned char md[32];
-    unsigned int n = 0;
-    EVP_Digest(data, len, md, &n, EVP_sha256(), NULL);
-    for (int i = 0; i < 32; i++)
-        snprintf(out + 2 * i, 3, "%02x", md[i]);
-}
 
 enum err service_publish_op_init(struct service_publish_op *x, const char *mode, const char *app,
                                  const struct publish_fields *f, int64_t retention_ms,
@@ -114,7 +105,7 @@ enum err service_publish_op_init(struct service_publish_op *x, const char *mode,
     memcpy(x->payload, f->payload, f->payload_len);
     x->payload[f->payload_len] = '\0';
     x->payload_len = f->payload_len;
-    sha256_hex(x->payload, x->payload_len, x->payload_sha256);
+    validate_sha256_hex(x->payload_sha256, x->payload, x->payload_len);
     x->channels = x->channels_json ? json_loads(x->channels_json, 0, NULL) : NULL;
     x->retention_ms = retention_ms;
     x->only_endpoint = dup_or_null(f->only_endpoint);
@@ -211,9 +202,11 @@ static enum err apply(struct store *s, struct commit_op *op)
         x->ev.now_ms = idem->rec.created_at_ms;
         return ERR_OK;
     }
-    struct store_application app = {0};
-    e = store_application_get(s, x->mode, x->app, &app, d);
+    /* the application and its candidate endpoints: kept by the store between publishes */
+    const struct store_fanout *fan = NULL;
+    e = store_fanout_get(s, x->mode, x->app, &fan, d);
     if (e == ERR_NOTFOUND && x->new_app_name) { /* Svix: `application` makes it */
+        struct store_application app = {0};
         app.name = x->new_app_name;
         app.uid = x->new_app_uid                                            ? x->new_app_uid
                   : names_is_uid(x->app) && strncmp(x->app, "app_", 4) != 0 ? x->app
@@ -223,7 +216,8 @@ static enum err apply(struct store *s, struct commit_op *op)
         app.created_at_ms = app.updated_at_ms = clock_now_ms();
         id_time_ordered(app.id, sizeof(app.id), "app_", app.created_at_ms);
         e = store_application_insert(s, &app, d);
-        app.name = app.uid = NULL; /* borrowed */
+        if (e == ERR_OK)
+            e = store_fanout_get(s, x->mode, app.id, &fan, d);
     }
     if (e != ERR_OK)
         return e;
@@ -232,8 +226,7 @@ static enum err apply(struct store *s, struct commit_op *op)
     ev->now_ms = clock_now_ms();
     id_time_ordered(ev->public_id, sizeof(ev->public_id), "msg_", ev->now_ms);
     snprintf(ev->mode, sizeof(ev->mode), "%s", x->mode);
-    snprintf(ev->application_id, sizeof(ev->application_id), "%s", app.id);
-    store_application_release(&app);
+    snprintf(ev->application_id, sizeof(ev->application_id), "%s", fan->app_id);
     ev->event_type = x->event_type;
     ev->producer_id = x->producer_id;
     ev->payload = x->payload;
@@ -246,10 +239,6 @@ static enum err apply(struct store *s, struct commit_op *op)
     int64_t rowid = 0;
     if ((e = store_event_insert(s, ev, &rowid, d)) != ERR_OK)
         return e;
-    struct store_candidate *cands = NULL;
-    size_t n = 0;
-    if ((e = store_publish_candidates(s, ev->application_id, &cands, &n, d)) != ERR_OK)
-        return e;
     char only[ID_MAX] = "";
     if (x->only_endpoint) {
         struct store_endpoint ep = {0};
@@ -257,7 +246,8 @@ static enum err apply(struct store *s, struct commit_op *op)
         snprintf(only, sizeof(only), "%s", ep.id);
         store_endpoint_release(&ep);
     }
-    for (size_t i = 0; e == ERR_OK && i < n; i++) {
+    const struct store_candidate *cands = fan->cands;
+    for (size_t i = 0; e == ERR_OK && i < fan->n; i++) {
         if (only[0] ? strcmp(cands[i].id, only) != 0 : !matches(x, &cands[i]))
             continue;
         char message_id[ID_MAX];
@@ -265,7 +255,6 @@ static enum err apply(struct store *s, struct commit_op *op)
         e = store_event_message_insert(s, ev, rowid, message_id, cands[i].id, d);
         x->messages++;
     }
-    store_candidates_free(cands, n);
     if (e == ERR_OK && x->messages == 0) /* nothing will take it away at retention */
         e = store_event_set_orphan(s, rowid, true, d);
     return e != ERR_OK ? e : service_idem_end(s, x->mode, idem, 202, ev->public_id, ev->now_ms, d);
@@ -419,7 +408,7 @@ static enum err resend_apply(struct store *s, struct commit_op *op)
             goto out;
         }
         char sha[65];
-        sha256_hex(ev.payload, ev.payload_len, sha);
+        validate_sha256_hex(sha, ev.payload, ev.payload_len);
         struct store_event_in in = {.event_type = ev.event_type,
                                     .producer_id = ev.producer_id,
                                     .payload = ev.payload,

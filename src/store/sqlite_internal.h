@@ -78,6 +78,18 @@ struct store__live_ep {
     uint64_t gen; /* 0 = empty (ep_gen starts at 1) */
 };
 
+/* What store_fanout_get answered for (mode, application id or uid), kept while gen is
+ * the store's ep_gen (store_publish.c). 16 slots: the applications published to most
+ * recently; a miss costs what no cache would. */
+#define STORE__FANOUT_SLOTS 16
+#define STORE__FANOUT_KEY_MAX 264 /* an application id or uid (NAMES_MAX) and its NUL */
+struct store__fanout_slot {
+    char mode[8];
+    char key[STORE__FANOUT_KEY_MAX];
+    uint64_t gen; /* 0 = not to be given again (ep_gen starts at 1) */
+    struct store_fanout f;
+};
+
 struct store {
     sqlite3 *db;
     struct secretbox *box;       /* the process key's box; NULL without a key (store_secrets.c) */
@@ -98,13 +110,16 @@ struct store {
     /* The completion feed (feed.h): the current op's items, kept apart so a
      * rolled-back op drops them, and the batch's items, taken after COMMIT. */
     struct feed op_feed, batch_feed;
-    /* Endpoints a send found live, so the next send to one does not look again:
-     * an entry holds while ep_gen is what it was when the entry was made, and
-     * ep_gen moves on every change to the endpoints table (an update hook, which
-     * SQLite skips only for a DELETE without WHERE: hookd has none) and every
-     * rollback. Only the writing connection uses it (store_send_insert). */
+    /* Endpoints a send found live, so the next send to one does not look again,
+     * and the applications and candidate endpoints publishes found (fanout): an
+     * entry holds while ep_gen is what it was when the entry was made, and ep_gen
+     * moves on every change to the endpoints, applications and subscriptions
+     * tables (an update hook, which SQLite skips only for a DELETE without WHERE:
+     * hookd has none) and every rollback. Only the writing connection uses them,
+     * inside batches (store_send_insert, store_fanout_get): it makes every change. */
     uint64_t ep_gen;
     struct store__live_ep live_ep[STORE__LIVE_EP_SLOTS];
+    struct store__fanout_slot fanout[STORE__FANOUT_SLOTS];
 };
 
 /* For a list's iterator: the first column of sql (binding ?1 id and ?2 scope, e.g.
@@ -132,6 +147,9 @@ enum err store__rollup_add(struct store *s, const char *mode, const char *endpoi
 
 /* The current op's feed, or NULL outside a committer op (nothing to tell). */
 struct feed *store__feed(struct store *s);
+
+/* Free what the fanout slots hold (store_close). */
+void store__fanout_release(struct store *s);
 
 /* Forget a set's deltas (batch or op start, rollback). */
 void store__rollup_reset(struct store__rollup_set *set);

@@ -245,6 +245,21 @@ void store_candidates_free(struct store_candidate *c, size_t n);
 enum err store_publish_candidates(struct store *s, const char *app_id, struct store_candidate **out,
                                   size_t *n, struct err_detail *d);
 
+/* An application as publishing needs it: its id and its candidate endpoints. */
+struct store_fanout {
+    char app_id[ID_MAX];
+    struct store_candidate *cands; /* as store_publish_candidates gives them */
+    size_t n;
+};
+/* The live application of mode by id or uid (an id wins, as store_application_get)
+ * and its candidates; ERR_NOTFOUND when there is none. *out is borrowed from s until
+ * the next store_fanout_get on it. Inside a batch, on the writing connection, the
+ * answer is kept and given again without a read until a row of applications,
+ * endpoints or subscriptions changes, or a batch or op is rolled back (struct store,
+ * ep_gen): a publish to the application published to before reads nothing. */
+enum err store_fanout_get(struct store *s, const char *mode, const char *app,
+                          const struct store_fanout **out, struct err_detail *d);
+
 /* An event to store (borrowed fields). */
 struct store_event_in {
     char public_id[ID_MAX]; /* msg_... */

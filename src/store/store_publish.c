@@ -9,6 +9,7 @@
  * transaction, so an event and all its messages commit together.
  * Threading and errors: as store.h. SPDX-License-Identifier: MIT
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -87,6 +88,49 @@ enum err store_publish_candidates(struct store *s, const char *app_id, struct st
         *n = 0;
         return store__db_err(s, rc, d, "read the application's endpoints");
     }
+    return ERR_OK;
+}
+
+void store__fanout_release(struct store *s)
+{
+    for (int i = 0; i < STORE__FANOUT_SLOTS; i++) {
+        struct store__fanout_slot *slot = &s->fanout[i];
+        store_candidates_free(slot->f.cands, slot->f.n);
+        memset(slot, 0, sizeof(*slot));
+    }
+}
+
+enum err store_fanout_get(struct store *s, const char *mode, const char *app,
+                          const struct store_fanout **out, struct err_detail *d)
+{
+    *out = NULL;
+    unsigned h = 2166136261u;
+    for (const char *p = app; *p; p++)
+        h = (h ^ (unsigned char)*p) * 16777619u;
+    struct store__fanout_slot *slot = &s->fanout[h % STORE__FANOUT_SLOTS];
+    if (s->in_batch && slot->gen == s->ep_gen && strcmp(slot->key, app) == 0 &&
+        strcmp(slot->mode, mode) == 0) {
+        *out = &slot->f;
+        return ERR_OK;
+    }
+    uint64_t gen = s->ep_gen; /* reading changes nothing; taken first all the same */
+    store_candidates_free(slot->f.cands, slot->f.n);
+    memset(slot, 0, sizeof(*slot));
+    struct store_application a = {0};
+    enum err e = store_application_get(s, mode, app, &a, d);
+    if (e == ERR_OK) {
+        snprintf(slot->f.app_id, sizeof(slot->f.app_id), "%s", a.id);
+        e = store_publish_candidates(s, a.id, &slot->f.cands, &slot->f.n, d);
+    }
+    store_application_release(&a);
+    if (e != ERR_OK)
+        return e;
+    if (s->in_batch && strlen(app) < sizeof(slot->key) && strlen(mode) < sizeof(slot->mode)) {
+        strcpy(slot->key, app);
+        strcpy(slot->mode, mode);
+        slot->gen = gen;
+    }
+    *out = &slot->f;
     return ERR_OK;
 }
 

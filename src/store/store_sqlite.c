@@ -282,13 +282,15 @@ static void configure_sqlite(void)
     wal_vfs_rc = wal_buffer_register(WAL_BUFFER_VFS, NULL);
 }
 
-/* Any row of endpoints inserted, updated or deleted: forget what sends found live. */
+/* Any row of endpoints, applications or subscriptions inserted, updated or deleted:
+ * forget what sends found live and what publishes found (struct store, ep_gen). */
 static void on_row_change(void *ctx, int op, const char *db, const char *table, sqlite3_int64 row)
 {
     (void)op;
     (void)db;
     (void)row;
-    if (strcmp(table, "endpoints") == 0)
+    if (strcmp(table, "endpoints") == 0 || strcmp(table, "applications") == 0 ||
+        strcmp(table, "subscriptions") == 0)
         ((struct store *)ctx)->ep_gen++;
 }
 
@@ -389,6 +391,7 @@ void store_close(struct store *s)
     feed_clear(&s->op_feed);
     feed_clear(&s->batch_feed);
     store__rollup_release(s);
+    store__fanout_release(s);
     store__secrets_detach(s);
     if (s->lock_fd >= 0)
         close(s->lock_fd);

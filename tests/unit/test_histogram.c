@@ -49,8 +49,9 @@ static void test_no_labels_and_add(void **state)
     size_t n = 0;
     histogram_render(&sum, "y", "", false, buf, sizeof(buf), &n);
     buf[n] = '\0';
-    assert_string_equal(buf, "y_bucket{le=\"10\"} 1\ny_bucket{le=\"100\"} 1\ny_bucket{le=\"1000\"} 2\n"
-                             "y_bucket{le=\"+Inf\"} 2\ny_sum 505\ny_count 2\n");
+    assert_string_equal(buf,
+                        "y_bucket{le=\"10\"} 1\ny_bucket{le=\"100\"} 1\ny_bucket{le=\"1000\"} 2\n"
+                        "y_bucket{le=\"+Inf\"} 2\ny_sum 505\ny_count 2\n");
 }
 
 static void test_output_is_cut_at_cap(void **state)

@@ -385,6 +385,122 @@ static void test_lookups_use_their_indexes(void **state)
     store_close(s);
 }
 
+/* Runs of the candidates statement so far on s (prepared once per connection). */
+static int candidate_reads(struct store *s)
+{
+    for (int i = 0; i < s->ncache; i++)
+        if (strstr(s->cache[i].sql, "FROM endpoints e WHERE e.application_id"))
+            return sqlite3_stmt_status(s->cache[i].q, SQLITE_STMTSTATUS_RUN, 0);
+    return 0;
+}
+
+static void exec(struct store *s, const char *sql)
+{
+    assert_int_equal(sqlite3_exec(s->db, sql, NULL, NULL, NULL), SQLITE_OK);
+}
+
+/* store_fanout_get of app (live) inside the current batch: the number of candidates
+ * (-1: not found), the event types of the first in types, and *reads the candidate
+ * reads it took. */
+static int fanout_in_batch(struct store *s, const char *app, char *types, size_t len, int *reads)
+{
+    int before = candidate_reads(s);
+    struct err_detail d = {0};
+    const struct store_fanout *f = NULL;
+    enum err e = store_fanout_get(s, "live", app, &f, &d);
+    *reads = candidate_reads(s) - before;
+    if (e == ERR_NOTFOUND)
+        return -1;
+    assert_int_equal(e, ERR_OK);
+    if (types)
+        snprintf(types, len, "%s",
+                 f->n && f->cands[0].event_types_json ? f->cands[0].event_types_json : "");
+    return (int)f->n;
+}
+
+/* The same in a batch of its own. */
+static int fanout(struct store *s, const char *app, char *types, size_t len, int *reads)
+{
+    struct err_detail d = {0};
+    assert_int_equal(store_batch_begin(s, &d), ERR_OK);
+    int n = fanout_in_batch(s, app, types, len, reads);
+    assert_int_equal(store_batch_commit(s, &d), ERR_OK);
+    return n;
+}
+
+/* The committer keeps an application's candidate endpoints between publishes: they are
+ * read again after any change to an endpoint, a subscription or the application, and
+ * after a rollback of what was read inside it; never kept outside a batch. */
+static void test_fanout_cache_follows_changes(void **state)
+{
+    (void)state;
+    struct store *s = fixture_open_store(dir);
+    make_app(s, "app_x", "live", "ux");
+    fixture_make_endpoint(s, "ep_1", "live", "https://1.example/", FIXTURE_SECRET, 1);
+    fixture_make_endpoint(s, "ep_2", "live", "https://2.example/", FIXTURE_SECRET, 1);
+    exec(s, "UPDATE endpoints SET application_id = 'app_x' WHERE id IN ('ep_1', 'ep_2')");
+    int reads = 0;
+    char types[128];
+    assert_int_equal(fanout(s, "ux", NULL, 0, &reads), 2);
+    assert_int_equal(reads, 1);
+    assert_int_equal(fanout(s, "ux", NULL, 0, &reads), 2); /* kept */
+    assert_int_equal(reads, 0);
+    assert_int_equal(fanout(s, "app_x", NULL, 0, &reads), 2); /* by id: a key of its own */
+    assert_int_equal(reads, 1);
+
+    /* an endpoint made, disabled, deleted */
+    fixture_make_endpoint(s, "ep_3", "live", "https://3.example/", FIXTURE_SECRET, 1);
+    exec(s, "UPDATE endpoints SET application_id = 'app_x' WHERE id = 'ep_3'");
+    assert_int_equal(fanout(s, "ux", NULL, 0, &reads), 3);
+    assert_int_equal(reads, 1);
+    exec(s, "UPDATE endpoints SET disabled = 1 WHERE id = 'ep_3'");
+    assert_int_equal(fanout(s, "ux", NULL, 0, &reads), 2);
+    struct err_detail d = {0};
+    assert_int_equal(store_endpoint_delete(s, "live", "ep_2", 2000, &d), ERR_OK);
+    assert_int_equal(fanout(s, "ux", NULL, 0, &reads), 1);
+
+    /* subscriptions alone */
+    exec(s, "UPDATE endpoints SET all_event_types = 0 WHERE id = 'ep_1';"
+            "INSERT INTO subscriptions (id, endpoint_id, event_type, created_at) "
+            "VALUES ('sub_1', 'ep_1', 'a.b', 1)");
+    assert_int_equal(fanout(s, "ux", types, sizeof(types), &reads), 1);
+    assert_string_equal(types, "[\"a.b\"]");
+    assert_int_equal(fanout(s, "ux", types, sizeof(types), &reads), 1);
+    assert_int_equal(reads, 0);
+    exec(s, "INSERT INTO subscriptions (id, endpoint_id, event_type, created_at) "
+            "VALUES ('sub_2', 'ep_1', 'c.d', 1)");
+    assert_int_equal(fanout(s, "ux", types, sizeof(types), &reads), 1);
+    assert_string_equal(types, "[\"a.b\",\"c.d\"]");
+    exec(s, "UPDATE subscriptions SET enabled = 0 WHERE id = 'sub_1'");
+    assert_int_equal(fanout(s, "ux", types, sizeof(types), &reads), 1);
+    assert_string_equal(types, "[\"c.d\"]");
+
+    /* a change read inside an op, then rolled back with it; then with its batch */
+    assert_int_equal(store_batch_begin(s, &d), ERR_OK);
+    assert_int_equal(store_op_begin(s, &d), ERR_OK);
+    exec(s, "UPDATE endpoints SET disabled = 0 WHERE id = 'ep_3'");
+    assert_int_equal(fanout_in_batch(s, "ux", NULL, 0, &reads), 2);
+    assert_int_equal(store_op_end(s, false, &d), ERR_OK);
+    assert_int_equal(fanout_in_batch(s, "ux", NULL, 0, &reads), 1);
+    assert_int_equal(reads, 1);
+    exec(s, "UPDATE endpoints SET disabled = 0 WHERE id = 'ep_3'");
+    assert_int_equal(fanout_in_batch(s, "ux", NULL, 0, &reads), 2);
+    store_batch_rollback(s);
+    assert_int_equal(fanout(s, "ux", NULL, 0, &reads), 1);
+    assert_int_equal(reads, 1);
+
+    /* outside a batch nothing is kept */
+    assert_int_equal(fanout_in_batch(s, "ux", NULL, 0, &reads), 1);
+    assert_int_equal(fanout_in_batch(s, "ux", NULL, 0, &reads), 1);
+    assert_int_equal(reads, 1);
+
+    /* the application deleted */
+    assert_int_equal(fanout(s, "ux", NULL, 0, &reads), 1);
+    exec(s, "UPDATE applications SET deleted_at = 3000 WHERE id = 'app_x'");
+    assert_int_equal(fanout(s, "ux", NULL, 0, &reads), -1);
+    store_close(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -399,6 +515,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_lookups_use_their_indexes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_orphan_events_go_at_history_retention, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_fanout_cache_follows_changes, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

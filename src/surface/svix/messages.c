@@ -15,13 +15,11 @@
 #include "surface/svix/internal.h"
 #include "util/clock.h"
 
-/* MessageOut; parsed: the payload already parsed (borrowed), or NULL to parse it. */
-static json_t *render_parsed(const struct store_event *e, bool with_content, json_t *parsed)
+/* MessageOut. */
+json_t *svix__message_out(const struct store_event *e, bool with_content)
 {
     json_t *payload = NULL;
-    if (with_content && parsed)
-        payload = json_incref(parsed);
-    else if (with_content && e->payload)
+    if (with_content && e->payload)
         payload = json_loadb(e->payload, e->payload_len, JSON_DECODE_ANY, NULL);
     return json_pack("{s:s, s:s?, s:s, s:o, s:o, s:o, s:o}", "id", e->public_id, "eventId",
                      e->producer_id, "eventType", e->event_type ? e->event_type : "", "payload",
@@ -29,11 +27,6 @@ static json_t *render_parsed(const struct store_event *e, bool with_content, jso
                      svix__json_or(e->channels_json, json_null()), "tags",
                      svix__json_or(e->tags_json, json_null()), "timestamp",
                      svix__time(e->created_at_ms));
-}
-
-json_t *svix__message_out(const struct store_event *e, bool with_content)
-{
-    return render_parsed(e, with_content, NULL);
 }
 
 /* MessageIn as json_scan_object reads it: the small fields parsed, the payload (or
@@ -76,43 +69,45 @@ struct publish_op {
     bool with_content;
 };
 
+/* The 202 of a publish: MessageOut written straight from the op, as svix__message_out() would give
+ * it (the same members in the same order) but without a jansson tree and its dump. The
+ * payload goes in as its exact bytes (valid JSON: the request's scan checked them); the
+ * public id, the event id and the type need no escaping (service_publish_op_init took
+ * only names: [a-zA-Z0-9._-]); channels and tags are the compact JSON text the op made of
+ * them, which a parse and dump would give back unchanged. */
+static char *accepted_text(const struct publish_op *x)
+{
+    const struct service_publish_op *p = &x->svc;
+    char ts[40];
+    clock_format_rfc3339(ts, sizeof(ts), p->ev.now_ms);
+    const char *payload = x->with_content ? p->payload : "{}";
+    size_t payload_len = x->with_content ? p->payload_len : 2;
+    const char *event_id = p->producer_id ? p->producer_id : "null";
+    const char *channels = p->channels_json ? p->channels_json : "null";
+    const char *tags = p->tags_json ? p->tags_json : "null";
+    size_t head_cap = strlen(p->ev.public_id) + strlen(event_id) + strlen(p->event_type) + 64;
+    size_t tail_cap = strlen(channels) + strlen(tags) + strlen(ts) + 64;
+    char *out = malloc(head_cap + payload_len + tail_cap);
+    if (!out)
+        abort();
+    const char *quote = p->producer_id ? "\"" : "";
+    int head = snprintf(out, head_cap,
+                        "{\"id\":\"%s\",\"eventId\":%s%s%s,\"eventType\":\"%s\",\"payload\":",
+                        p->ev.public_id, quote, event_id, quote, p->event_type);
+    memcpy(out + head, payload, payload_len);
+    snprintf(out + (size_t)head + payload_len, tail_cap,
+             ",\"channels\":%s,\"tags\":%s,\"timestamp\":\"%s\"}", channels, tags, ts);
+    return out;
+}
+
 static void publish_done(struct http_request *r)
 {
     struct publish_op *x = svix__op(r);
     struct commit_op *op = &x->svc.head.op;
-    if (op->result != ERR_OK) {
+    if (op->result != ERR_OK)
         http__respond_err(r, op->result, &op->detail);
-    } else {
-        struct store_event e = {.rowid = 0,
-                                .event_type = x->svc.event_type,
-                                .producer_id = x->svc.producer_id,
-                                .channels_json = x->svc.channels_json,
-                                .tags_json = x->svc.tags_json,
-                                .created_at_ms = x->svc.ev.now_ms};
-        snprintf(e.public_id, sizeof(e.public_id), "%s", x->svc.ev.public_id);
-        /* MessageOut with an empty payload, into which the payload's exact bytes go
-         * (valid JSON: the request's scan checked them) instead of a parse and dump */
-        json_t *shell = render_parsed(&e, false, NULL);
-        char *text = shell ? json_dumps(shell, JSON_COMPACT) : NULL;
-        json_decref(shell);
-        /* json_dumps of a NULL (a failed pack) is NULL too: answered as a 500 */
-        const char *hole = text ? strstr(text, "\"payload\":{}") : NULL;
-        if (!hole || !x->with_content) {
-            free(text);
-            http__respond_json(r, MHD_HTTP_ACCEPTED, render_parsed(&e, x->with_content, NULL));
-        } else {
-            size_t head = (size_t)(hole - text) + strlen("\"payload\":");
-            size_t tail = strlen(hole + strlen("\"payload\":{}"));
-            char *out = malloc(head + x->svc.payload_len + tail + 1);
-            if (!out)
-                abort();
-            memcpy(out, text, head);
-            memcpy(out + head, x->svc.payload, x->svc.payload_len);
-            memcpy(out + head + x->svc.payload_len, hole + strlen("\"payload\":{}"), tail + 1);
-            free(text);
-            http__respond_json_text(r, MHD_HTTP_ACCEPTED, out);
-        }
-    }
+    else
+        http__respond_json_text(r, MHD_HTTP_ACCEPTED, accepted_text(x));
     service_publish_op_release(&x->svc);
     free(x);
 }
