@@ -6,6 +6,7 @@
 #   make bench      run bench/run.sh (see BENCHMARKS.md): throughput and CPU per message
 #   make bench-scale   bench/scale.sh + bench/backlog.sh: 1M-message reads, backlog memory, restart
 #   make bench-faulty  bench/faulty.sh: a healthy endpoint's latency beside 9 faulty ones
+#   make bench-sign    bench/sign_schemes.c: CPU µs per signature for each signature scheme
 
 VERSION := 0.1.0
 PKGS := libmicrohttpd libcurl sqlite3 jansson libcrypto
@@ -28,7 +29,7 @@ FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
 
-.PHONY: all deps run test unit integration check-asan check-format format clean bench bench-deps bench-scale bench-backlog bench-faulty bench-spread bench-fanout bench-tenants fuzz
+.PHONY: all deps run test unit integration check-asan check-format format clean bench bench-deps bench-scale bench-backlog bench-faulty bench-spread bench-fanout bench-tenants bench-sign fuzz
 all: hookd
 
 # ---- dependencies ----------------------------------------------------------
@@ -150,6 +151,14 @@ bench-tenants: bench-deps hookd node_modules/.stamp
 
 bench-faulty: hookd
 	./bench/faulty.sh
+
+# CPU µs per signature and per attempt's header list for each signature scheme (BENCHMARKS.md)
+build/release/bench/sign_schemes: bench/sign_schemes.c build/release/libhookd.a
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE_CFLAGS) $(RELEASE_CFLAGS) $(PKG_CFLAGS) -o $@ $^ $(PKG_LIBS)
+
+bench-sign: build/release/bench/sign_schemes
+	$<
 
 clean:
 	rm -rf build hookd
