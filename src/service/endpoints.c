@@ -162,10 +162,10 @@ static enum err check_fields(struct service_endpoint_op *x, const struct endpoin
         snprintf(d->field, sizeof(d->field), "filter");
         return e;
     }
-    if (is_set(f->rate_limit) &&
-        (!json_is_integer(f->rate_limit) || json_integer_value(f->rate_limit) < 1 ||
-         json_integer_value(f->rate_limit) > RATE_MAX))
-        return bad(d, "rate_limit", "an integer from 1 to 100000, or null");
+    if (is_set(f->rate_limit_rps) &&
+        (!json_is_integer(f->rate_limit_rps) || json_integer_value(f->rate_limit_rps) < 1 ||
+         json_integer_value(f->rate_limit_rps) > RATE_MAX))
+        return bad(d, "rate_limit_rps", "an integer from 1 to 100000, or null");
     if (is_set(f->burst) && (!json_is_integer(f->burst) || json_integer_value(f->burst) < 1 ||
                              json_integer_value(f->burst) > RATE_MAX))
         return bad(d, "burst", "an integer from 1 to 100000, or null");
@@ -197,7 +197,7 @@ static enum err check_fields(struct service_endpoint_op *x, const struct endpoin
                {"event_types", f->event_types},
                {"channels", f->channels},
                {"filter", f->filter},
-               {"rate_limit", f->rate_limit},
+               {"rate_limit_rps", f->rate_limit_rps},
                {"burst", f->burst},
                {"hmac_enabled", f->hmac_enabled},
                {"metadata", f->metadata},
@@ -254,7 +254,7 @@ static void merge(struct store_endpoint *e, const json_t *fields, bool reset)
         free(e->filter_json);
         e->filter_json = column_json(v, true);
     }
-    if (FIELD("rate_limit"))
+    if (FIELD("rate_limit_rps"))
         e->rate_limit_rps = is_set(v) ? (int)json_integer_value(v) : 0;
     if (FIELD("burst"))
         e->burst = is_set(v) ? (int)json_integer_value(v) : 0;

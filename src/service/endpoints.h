@@ -11,7 +11,7 @@
  * deliveries/s or none, burst the same; hmac_enabled a boolean (default true); metadata an object
  * of strings; headers as validate_headers; a given secret is whsec_ + base64 of 24 to 64 bytes.
  * Errors: ERR_INVAL (field named in domain words: "url", "event_types",
- * "channels", "filter", "rate_limit", ...), ERR_NOTFOUND, ERR_CONFLICT, ERR_IO.
+ * "channels", "filter", "rate_limit_rps", ...), ERR_NOTFOUND, ERR_CONFLICT, ERR_IO.
  * SPDX-License-Identifier: MIT
  */
 #ifndef HOOKD_SERVICE_ENDPOINTS_H
@@ -37,7 +37,7 @@ bool service_endpoint_secret_ok(const char *s);
 /* An endpoint's settable fields as a surface read them: borrowed JSON values,
  * NULL when absent; JSON null clears. */
 struct endpoint_fields {
-    const json_t *url, *description, *uid, *disabled, *event_types, *channels, *filter, *rate_limit,
+    const json_t *url, *description, *uid, *disabled, *event_types, *channels, *filter, *rate_limit_rps,
         *burst, *hmac_enabled, *metadata, *headers, *secret;
 };
 

@@ -245,6 +245,16 @@ const char *const store__migrations[] = {
      * such events pay for it). */
     "ALTER TABLE events ADD COLUMN orphan INTEGER;"
     "CREATE INDEX events_orphan ON events(created_at) WHERE orphan = 1;",
+    /* 17: delivery policies and lifecycle (POLICIES.md): the endpoint's policy document
+     * (no secret in it), its destination-auth config and signing private key sealed
+     * (store_secrets.c), why and when it was disabled, and its circuit breaker. */
+    "ALTER TABLE endpoints ADD COLUMN policy TEXT;"
+    "ALTER TABLE endpoints ADD COLUMN auth_secret TEXT;"
+    "ALTER TABLE endpoints ADD COLUMN scheme_secret TEXT;"
+    "ALTER TABLE endpoints ADD COLUMN disabled_reason TEXT;"
+    "ALTER TABLE endpoints ADD COLUMN disabled_at INTEGER;"
+    "ALTER TABLE endpoints ADD COLUMN circuit_state INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE endpoints ADD COLUMN circuit_opened_at INTEGER;",
 };
 
 const size_t store__migrations_count = sizeof(store__migrations) / sizeof(store__migrations[0]);

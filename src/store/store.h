@@ -111,6 +111,12 @@ struct store_endpoint {
     char *channels_json;    /* JSON array of strings; NULL = every channel */
     char *filter_json;      /* core/filter.h document; NULL = none */
     char *metadata_json;    /* object of strings; NULL = {} */
+    /* delivery policies and lifecycle (migration 17, POLICIES.md) */
+    char *policy_json;            /* service/endpoint_policy.h document, no secrets; NULL = none */
+    char disabled_reason[16];     /* manual | auto_failing | gone; "" when not disabled */
+    int64_t disabled_at_ms;       /* 0 when not disabled */
+    int circuit_state;            /* enum breaker_state (core/breaker.h); written apart */
+    int64_t circuit_opened_at_ms; /* 0 when closed */
 };
 void store_endpoint_release(struct store_endpoint *e);
 
@@ -122,6 +128,19 @@ struct store_signing_key {
 };
 
 #define STORE_MAX_ACTIVE_KEYS 2
+
+/* ---- the sealed half of an endpoint's policy, and its circuit (store_endpoint_policy.c) ----
+ * The destination-auth config and the signing private key, opened: new strings
+ * (NULL = none) the caller frees with store_endpoint_secret_free (wipes). */
+enum err store_endpoint_secrets_get(struct store *s, const char *id, char **auth, char **scheme,
+                                    struct err_detail *d);
+/* Seal and write both (NULL or "" = none). */
+enum err store_endpoint_secrets_set(struct store *s, const char *id, const char *auth,
+                                    const char *scheme, struct err_detail *d);
+void store_endpoint_secret_free(char *secret);
+/* The breaker's state (enum breaker_state) and when it opened (0 = closed). */
+enum err store_endpoint_set_circuit(struct store *s, const char *id, int state,
+                                    int64_t opened_at_ms, struct err_detail *d);
 
 /* Insert an endpoint with its first signing key (and its subscriptions when not
  * all_event_types). ERR_CONFLICT (DUPLICATE_URL) when another live endpoint of the

@@ -43,6 +43,8 @@ struct secret_col {
 };
 static const struct secret_col secret_cols[] = {
     {"signing_keys", "secret"},
+    {"endpoints", "auth_secret"},
+    {"endpoints", "scheme_secret"},
 };
 #define NCOLS (sizeof(secret_cols) / sizeof(secret_cols[0]))
 

@@ -31,7 +31,8 @@
     "id, mode, url, description, headers, rate_limit_rps, burst, paused, hmac_enabled, "           \
     "created_at, updated_at, deleted_at, application_id, uid, disabled, all_event_types, "         \
     "channels, filter, metadata, (SELECT json_group_array(event_type) FROM (SELECT event_type "    \
-    "FROM subscriptions WHERE endpoint_id = endpoints.id ORDER BY rowid))"
+    "FROM subscriptions WHERE endpoint_id = endpoints.id ORDER BY rowid)), policy, "               \
+    "disabled_reason, disabled_at, circuit_state, circuit_opened_at"
 
 static const char *const stmt_sql[S_COUNT] = {
     [S_BEGIN] = "BEGIN IMMEDIATE",
@@ -48,9 +49,11 @@ static const char *const stmt_sql[S_COUNT] = {
     [S_EP_INSERT] =
         "INSERT INTO endpoints (id, mode, url, description, headers, rate_limit_rps, "
         "burst, paused, hmac_enabled, created_at, updated_at, application_id, uid, "
-        "disabled, all_event_types, channels, filter, metadata) "
+        "disabled, all_event_types, channels, filter, metadata, policy, disabled_reason, "
+        "disabled_at) "
         "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, "
-        "coalesce(nullif(?12, ''), 'app_default_' || ?2), ?13, ?14, ?15, ?16, ?17, ?18)",
+        "coalesce(nullif(?12, ''), 'app_default_' || ?2), ?13, ?14, ?15, ?16, ?17, ?18, ?19, "
+        "?20, ?21)",
     [S_SK_INSERT] = "INSERT INTO signing_keys (id, endpoint_id, secret, created_at) "
                     "VALUES (?1, ?2, ?3, ?4)",
     [S_EP_GET] = "SELECT " EP_COLS " FROM endpoints WHERE id = ?1 AND (?2 IS NULL OR mode = ?2) "
@@ -58,7 +61,8 @@ static const char *const stmt_sql[S_COUNT] = {
     [S_EP_UPDATE] = "UPDATE endpoints SET url = ?2, description = ?3, headers = ?4, "
                     "rate_limit_rps = ?5, burst = ?6, paused = ?7, hmac_enabled = ?8, "
                     "updated_at = ?9, uid = ?13, disabled = ?14, all_event_types = ?15, "
-                    "channels = ?16, filter = ?17, metadata = ?18 "
+                    "channels = ?16, filter = ?17, metadata = ?18, policy = ?19, "
+                    "disabled_reason = ?20, disabled_at = ?21 "
                     "WHERE id = ?1 AND deleted_at IS NULL",
     [S_EP_DELETE] = "UPDATE endpoints SET deleted_at = ?3, updated_at = ?3 "
                     "WHERE id = ?1 AND mode = ?2 AND deleted_at IS NULL",
@@ -555,8 +559,9 @@ void store_endpoint_release(struct store_endpoint *e)
     free(e->channels_json);
     free(e->filter_json);
     free(e->metadata_json);
+    free(e->policy_json);
     e->url = e->description = e->headers_json = e->uid = e->event_types_json = NULL;
-    e->channels_json = e->filter_json = e->metadata_json = NULL;
+    e->channels_json = e->filter_json = e->metadata_json = e->policy_json = NULL;
 }
 
 static void read_endpoint(sqlite3_stmt *q, struct store_endpoint *e)
@@ -581,6 +586,11 @@ static void read_endpoint(sqlite3_stmt *q, struct store_endpoint *e)
     e->filter_json = store__col_dup(q, 17);
     e->metadata_json = store__col_dup(q, 18);
     e->event_types_json = e->all_event_types ? NULL : store__col_dup(q, 19);
+    e->policy_json = store__col_dup(q, 20);
+    store__col_copy(e->disabled_reason, sizeof(e->disabled_reason), q, 21);
+    e->disabled_at_ms = store__col_opt_int(q, 22, 0);
+    e->circuit_state = sqlite3_column_int(q, 23);
+    e->circuit_opened_at_ms = store__col_opt_int(q, 24, 0);
 }
 
 static const char SQL_EP_UID_TAKEN[] =
@@ -645,9 +655,15 @@ static enum err write_subscriptions(struct store *s, const struct store_endpoint
     return r;
 }
 
-/* The columns of migrations 9 and 10, bound as ?12..?18 of S_EP_INSERT/S_EP_UPDATE. */
+/* The columns of migrations 9, 10 and 17, bound as ?12..?21 of S_EP_INSERT/S_EP_UPDATE. */
 static void bind_tenancy(sqlite3_stmt *q, const struct store_endpoint *e)
 {
+    store__bind_text(q, 19, e->policy_json);
+    store__bind_text(q, 20, e->disabled && e->disabled_reason[0] ? e->disabled_reason : NULL);
+    if (e->disabled && e->disabled_at_ms)
+        sqlite3_bind_int64(q, 21, e->disabled_at_ms);
+    else
+        sqlite3_bind_null(q, 21);
     store__bind_text(q, 12, e->application_id);
     store__bind_text(q, 13, e->uid);
     sqlite3_bind_int(q, 14, e->disabled);

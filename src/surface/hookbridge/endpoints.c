@@ -15,11 +15,6 @@
 #define ENDPOINT_LIST_DEFAULT 50
 #define ENDPOINT_LIST_MAX 100
 
-/* /v1's names for the service's fields (service/endpoints.h), in messages too. */
-static const struct {
-    const char *domain, *wire;
-} renames[] = {{"rate_limit", "rate_limit_rps"}};
-
 /* The endpoint fields of a /v1 body. rate_limit_rps and burst of 0 mean none
  * (null); everything else is the service's to check. */
 static enum err read_fields(json_t *body, struct endpoint_fields *f, struct err_detail *d)
@@ -31,30 +26,13 @@ static enum err read_fields(json_t *body, struct endpoint_fields *f, struct err_
     f->description = json_object_get(body, "description");
     f->hmac_enabled = json_object_get(body, "hmac_enabled");
     f->headers = json_object_get(body, "headers");
-    f->rate_limit = json_object_get(body, "rate_limit_rps");
+    f->rate_limit_rps = json_object_get(body, "rate_limit_rps");
     f->burst = json_object_get(body, "burst");
-    if (json_is_integer(f->rate_limit) && json_integer_value(f->rate_limit) == 0)
-        f->rate_limit = json_null();
+    if (json_is_integer(f->rate_limit_rps) && json_integer_value(f->rate_limit_rps) == 0)
+        f->rate_limit_rps = json_null();
     if (json_is_integer(f->burst) && json_integer_value(f->burst) == 0)
         f->burst = json_null();
     return ERR_OK;
-}
-
-/* The service's error in /v1 words: its field named as /v1 names it. */
-static void respond_err(struct http_request *r, enum err e, struct err_detail *d)
-{
-    for (size_t i = 0; i < sizeof(renames) / sizeof(renames[0]); i++) {
-        char quoted[48];
-        snprintf(quoted, sizeof(quoted), "'%s'", renames[i].domain);
-        char *at = strcmp(d->field, renames[i].domain) ? NULL : strstr(d->msg, quoted);
-        if (at) {
-            char msg[sizeof(d->msg)];
-            snprintf(msg, sizeof(msg), "%.*s'%s'%s", (int)(at - d->msg), d->msg, renames[i].wire,
-                     at + strlen(quoted));
-            snprintf(d->msg, sizeof(d->msg), "%s", msg);
-        }
-    }
-    http__respond_err(r, e, d);
 }
 
 static json_t *render_endpoint(const struct store_endpoint *e)
@@ -81,7 +59,7 @@ static void write_resume(struct http_request *r)
     struct write_op *x = r->op;
     struct commit_op *op = &x->svc.head.op;
     if (op->result != ERR_OK) {
-        respond_err(r, op->result, &op->detail);
+        http__respond_err(r, op->result, &op->detail);
     } else if (x->svc.kind == ENDPOINT_DELETE) {
         http__respond_data(r, MHD_HTTP_OK, json_pack("{s:s, s:b}", "id", x->id, "deleted", true),
                            NULL);
@@ -119,7 +97,7 @@ static void submit(struct http_request *r, enum endpoint_write kind)
     json_decref(body);
     if (e != ERR_OK) {
         free(x);
-        respond_err(r, e, &d);
+        http__respond_err(r, e, &d);
         return;
     }
     snprintf(x->id, sizeof(x->id), "%s", id ? id : "");

@@ -40,8 +40,8 @@ static void read_fields(json_t *body, struct endpoint_fields *f)
         f->event_types = json_object_get(body, "filterTypes");
     f->channels = json_object_get(body, "channels");
     f->filter = json_object_get(body, "filter");
-    if (!(f->rate_limit = json_object_get(body, "throttleRate")))
-        f->rate_limit = json_object_get(body, "rateLimit");
+    if (!(f->rate_limit_rps = json_object_get(body, "throttleRate")))
+        f->rate_limit_rps = json_object_get(body, "rateLimit");
     f->metadata = json_object_get(body, "metadata");
     f->headers = json_object_get(body, "headers");
     f->secret = json_object_get(body, "secret");

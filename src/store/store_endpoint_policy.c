@@ -1,0 +1,134 @@
+/*
+ * store_endpoint_policy - the sealed half of an endpoint's delivery policy
+ * (its destination-auth config and its signing private key, migration 17)
+ * and its circuit breaker's state.
+ *
+ * Description: the two secrets are separate columns sealed for their row
+ * (store_secrets.c), read only by who needs them: the service when it merges
+ * a change, delivery when it loads the endpoint. The policy document itself
+ * (no secrets) is a column of the endpoint row (store_endpoint_insert/update).
+ * The circuit columns are written apart from the rest of the row so that
+ * delivery, which moves the breaker, never rewrites what an API call set.
+ * See store.h. SPDX-License-Identifier: MIT
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/secretbox.h"
+#include "store/sqlite_internal.h"
+
+static const char SQL_SECRETS_GET[] =
+    "SELECT auth_secret, scheme_secret FROM endpoints WHERE id = ?1";
+static const char SQL_SECRETS_SET[] =
+    "UPDATE endpoints SET auth_secret = ?2, scheme_secret = ?3 WHERE id = ?1";
+static const char SQL_CIRCUIT_SET[] =
+    "UPDATE endpoints SET circuit_state = ?2, circuit_opened_at = ?3 WHERE id = ?1";
+
+#define SEALED_CAP (2 * SECRETBOX_PLAIN_MAX + 128)
+
+/* Open column i of q (NULL or "" = none) into a new string, or NULL. */
+static enum err open_col(struct store *s, sqlite3_stmt *q, int i, const char *place,
+                         const char *id, char **out, struct err_detail *d)
+{
+    *out = NULL;
+    const char *v = (const char *)sqlite3_column_text(q, i);
+    if (!v || !v[0])
+        return ERR_OK;
+    char *plain = malloc(SECRETBOX_PLAIN_MAX + 1);
+    if (!plain)
+        abort();
+    enum err e = store__unseal(s, place, id, v, plain, SECRETBOX_PLAIN_MAX + 1, d);
+    if (e != ERR_OK) {
+        free(plain);
+        return e;
+    }
+    *out = plain;
+    return ERR_OK;
+}
+
+enum err store_endpoint_secrets_get(struct store *s, const char *id, char **auth, char **scheme,
+                                    struct err_detail *d)
+{
+    *auth = *scheme = NULL;
+    sqlite3_stmt *q = store__prepare(s, SQL_SECRETS_GET);
+    store__bind_text(q, 1, id);
+    int rc = sqlite3_step(q);
+    enum err e = ERR_OK;
+    if (rc == SQLITE_ROW) {
+        e = open_col(s, q, 0, "endpoints.auth_secret", id, auth, d);
+        if (e == ERR_OK)
+            e = open_col(s, q, 1, "endpoints.scheme_secret", id, scheme, d);
+    } else if (rc == SQLITE_DONE) {
+        e = err_set(d, ERR_NOTFOUND, "ENDPOINT_NOT_FOUND", "endpoint '%s' not found", id);
+    } else {
+        e = store__db_err(s, rc, d, "read endpoint secrets");
+    }
+    sqlite3_reset(q);
+    if (e != ERR_OK) {
+        store_endpoint_secret_free(*auth);
+        store_endpoint_secret_free(*scheme);
+        *auth = *scheme = NULL;
+    }
+    return e;
+}
+
+void store_endpoint_secret_free(char *secret)
+{
+    if (secret) {
+        explicit_bzero(secret, strlen(secret));
+        free(secret);
+    }
+}
+
+/* Seal plain (NULL or "" = none) for place into a new buffer, or NULL. */
+static enum err seal(struct store *s, const char *place, const char *id, const char *plain,
+                     char **out, struct err_detail *d)
+{
+    *out = NULL;
+    if (!plain || !plain[0])
+        return ERR_OK;
+    if (strlen(plain) > SECRETBOX_PLAIN_MAX)
+        return err_set(d, ERR_INVAL, "INVALID_REQUEST", "a secret of this endpoint is too long");
+    char *sealed = malloc(SEALED_CAP);
+    if (!sealed)
+        abort();
+    enum err e = store__seal(s, place, id, plain, sealed, SEALED_CAP, d);
+    if (e != ERR_OK) {
+        free(sealed);
+        return e;
+    }
+    *out = sealed;
+    return ERR_OK;
+}
+
+enum err store_endpoint_secrets_set(struct store *s, const char *id, const char *auth,
+                                    const char *scheme, struct err_detail *d)
+{
+    char *a = NULL, *k = NULL;
+    enum err e = seal(s, "endpoints.auth_secret", id, auth, &a, d);
+    if (e == ERR_OK)
+        e = seal(s, "endpoints.scheme_secret", id, scheme, &k, d);
+    if (e == ERR_OK) {
+        sqlite3_stmt *q = store__prepare(s, SQL_SECRETS_SET);
+        store__bind_text(q, 1, id);
+        store__bind_text(q, 2, a);
+        store__bind_text(q, 3, k);
+        e = store__exec(s, q, d, "write endpoint secrets");
+    }
+    free(a);
+    free(k);
+    return e;
+}
+
+enum err store_endpoint_set_circuit(struct store *s, const char *id, int state,
+                                    int64_t opened_at_ms, struct err_detail *d)
+{
+    sqlite3_stmt *q = store__prepare(s, SQL_CIRCUIT_SET);
+    store__bind_text(q, 1, id);
+    sqlite3_bind_int(q, 2, state);
+    if (opened_at_ms)
+        sqlite3_bind_int64(q, 3, opened_at_ms);
+    else
+        sqlite3_bind_null(q, 3);
+    return store__exec(s, q, d, "write circuit state");
+}
