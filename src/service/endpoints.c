@@ -186,6 +186,8 @@ static enum err check_fields(struct service_endpoint_op *x, const struct endpoin
             return bad(d, "secret", "'whsec_' followed by the base64 of 24 to 64 bytes");
         snprintf(x->secret, sizeof(x->secret), "%s", json_string_value(f->secret));
     }
+    if ((e = endpoint_policy_check(f->policy, cfg, &x->policy, d)) != ERR_OK)
+        return e;
     x->fields = json_object();
     const struct {
         const char *name;
@@ -223,8 +225,9 @@ static char *column_json(const json_t *v, bool empty_is_none)
 }
 
 /* Apply the op's fields to e; reset: absent fields go back to their defaults (PUT). */
-static void merge(struct store_endpoint *e, const json_t *fields, bool reset)
+static void merge(struct store_endpoint *e, const json_t *fields, bool reset, int64_t now)
 {
+    bool was_disabled = e->disabled;
     json_t *v;
 #define FIELD(name) ((v = json_object_get(fields, name)) || reset)
     if ((v = json_object_get(fields, "url"))) {
@@ -241,6 +244,13 @@ static void merge(struct store_endpoint *e, const json_t *fields, bool reset)
     }
     if (FIELD("disabled"))
         e->disabled = json_is_true(v);
+    if (e->disabled && !was_disabled) { /* by a person: POLICIES §5 "manual" */
+        snprintf(e->disabled_reason, sizeof(e->disabled_reason), "manual");
+        e->disabled_at_ms = now;
+    } else if (!e->disabled) {
+        e->disabled_reason[0] = '\0';
+        e->disabled_at_ms = 0;
+    }
     if (FIELD("event_types")) {
         free(e->event_types_json);
         e->event_types_json = column_json(v, true);
@@ -271,6 +281,30 @@ static void merge(struct store_endpoint *e, const json_t *fields, bool reset)
 #undef FIELD
 }
 
+/* The op's policy change merged onto ep's (prev_auth/prev_scheme: its stored
+ * secrets, NULL for a new endpoint) into ep->policy_json and *res; also keeps
+ * hmac_enabled and signature_scheme saying the same thing (none = unsigned). */
+static enum err merge_policy(struct service_endpoint_op *x, struct store_endpoint *ep,
+                             const char *prev_auth, const char *prev_scheme,
+                             struct endpoint_policy_result *res, struct err_detail *d)
+{
+    struct endpoint_policy_change *c = &x->policy;
+    json_t *scheme = json_object_get(c->set, "signature_scheme");
+    if (!scheme &&
+        json_object_get(x->fields, "hmac_enabled")) /* hmac_enabled picks standard/none */
+        json_array_append_new(c->unset, json_string("signature_scheme"));
+    enum err e =
+        endpoint_policy_merge(c, false, ep->policy_json, prev_auth, prev_scheme, x->cfg, res, d);
+    if (e != ERR_OK)
+        return e;
+    if (scheme)
+        ep->hmac_enabled = strcmp(json_string_value(scheme), "none") != 0;
+    free(ep->policy_json);
+    ep->policy_json = res->policy_json;
+    res->policy_json = NULL;
+    return ERR_OK;
+}
+
 /* A new endpoint of app_id from the op's fields (uid: the fields', else uid). */
 static enum err create_endpoint(struct store *s, struct service_endpoint_op *x, const char *app_id,
                                 const char *uid, struct err_detail *d)
@@ -284,7 +318,11 @@ static enum err create_endpoint(struct store *s, struct service_endpoint_op *x, 
     snprintf(ep->application_id, sizeof(ep->application_id), "%s", app_id);
     ep->hmac_enabled = true;
     ep->all_event_types = true;
-    merge(ep, x->fields, true);
+    merge(ep, x->fields, true, now);
+    struct endpoint_policy_result pol;
+    enum err e = merge_policy(x, ep, NULL, NULL, &pol, d);
+    if (e != ERR_OK)
+        return e;
     if (!ep->uid && uid)
         ep->uid = dup_or_null(uid);
     ep->created_at_ms = ep->updated_at_ms = now;
@@ -293,20 +331,60 @@ static enum err create_endpoint(struct store *s, struct service_endpoint_op *x, 
     snprintf(x->secret, sizeof(x->secret), "%s", k.secret);
     snprintf(x->key_id, sizeof(x->key_id), "%s", k.id);
     k.created_at_ms = now;
-    enum err e = store_endpoint_insert(s, ep, &k, d);
+    e = store_endpoint_insert(s, ep, &k, d);
     explicit_bzero(k.secret, sizeof(k.secret));
+    if (e == ERR_OK && (pol.auth_secret || pol.scheme_secret))
+        e = store_endpoint_secrets_set(s, ep->id, pol.auth_secret, pol.scheme_secret, d);
+    endpoint_policy_result_release(&pol);
     x->created = e == ERR_OK;
     return e;
+}
+
+/* POLICIES §5 url_locked_while_active: the URL changes only while disabled. */
+static enum err check_url_lock(const struct store_endpoint *before, const json_t *fields,
+                               struct err_detail *d)
+{
+    const char *url = json_string_value(json_object_get(fields, "url"));
+    if (!url || !strcmp(url, before->url) || before->disabled || !before->policy_json)
+        return ERR_OK;
+    json_t *p = json_loads(before->policy_json, 0, NULL);
+    bool locked = json_is_true(json_object_get(p, "url_locked_while_active"));
+    json_decref(p);
+    return locked ? err_set_field(d, ERR_CONFLICT, "URL_LOCKED", "url",
+                                  "the endpoint's URL changes only while it is disabled "
+                                  "(url_locked_while_active)")
+                  : ERR_OK;
 }
 
 /* Update or delete x->ep, the endpoint the op found. */
 static enum err edit(struct store *s, struct service_endpoint_op *x, struct err_detail *d)
 {
+    int64_t now = clock_now_ms();
     if (x->kind == ENDPOINT_DELETE)
-        return store_endpoint_delete(s, x->mode, x->ep.id, clock_now_ms(), d);
-    merge(&x->ep, x->fields, x->kind == ENDPOINT_REPLACE);
-    x->ep.updated_at_ms = clock_now_ms();
-    return store_endpoint_update(s, &x->ep, d);
+        return store_endpoint_delete(s, x->mode, x->ep.id, now, d);
+    enum err e = check_url_lock(&x->ep, x->fields, d);
+    if (e != ERR_OK)
+        return e;
+    bool reset = x->kind == ENDPOINT_REPLACE;
+    merge(&x->ep, x->fields, reset, now);
+    x->ep.updated_at_ms = now;
+    bool policy_sent = json_object_size(x->policy.set) || json_array_size(x->policy.unset) ||
+                       json_object_get(x->fields, "hmac_enabled");
+    if (!policy_sent) /* a PUT keeps the policy: no surface but /v1 shows all of it */
+        return store_endpoint_update(s, &x->ep, d);
+    char *auth = NULL, *scheme = NULL;
+    if ((e = store_endpoint_secrets_get(s, x->ep.id, &auth, &scheme, d)) != ERR_OK)
+        return e;
+    struct endpoint_policy_result pol;
+    e = merge_policy(x, &x->ep, auth, scheme, &pol, d);
+    store_endpoint_secret_free(auth);
+    store_endpoint_secret_free(scheme);
+    if (e == ERR_OK)
+        e = store_endpoint_update(s, &x->ep, d);
+    if (e == ERR_OK)
+        e = store_endpoint_secrets_set(s, x->ep.id, pol.auth_secret, pol.scheme_secret, d);
+    endpoint_policy_result_release(&pol);
+    return e;
 }
 
 static enum err apply(struct store *s, struct commit_op *op)
@@ -363,6 +441,7 @@ enum err service_endpoint_op_init(struct service_endpoint_op *x, enum endpoint_w
             return e;
         }
     }
+    x->cfg = cfg;
     x->app = dup_or_null(app);
     x->target = dup_or_null(target);
     x->head.op.apply = apply;
@@ -373,6 +452,7 @@ void service_endpoint_op_release(struct service_endpoint_op *x)
 {
     json_decref(x->fields);
     x->fields = NULL;
+    endpoint_policy_change_release(&x->policy);
     store_endpoint_release(&x->ep);
     free(x->app);
     free(x->target);

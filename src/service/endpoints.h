@@ -21,6 +21,7 @@
 #include <stdbool.h>
 
 #include "config.h"
+#include "service/endpoint_policy.h"
 #include "service/service.h"
 #include "store/store.h"
 
@@ -37,8 +38,9 @@ bool service_endpoint_secret_ok(const char *s);
 /* An endpoint's settable fields as a surface read them: borrowed JSON values,
  * NULL when absent; JSON null clears. */
 struct endpoint_fields {
-    const json_t *url, *description, *uid, *disabled, *event_types, *channels, *filter, *rate_limit_rps,
-        *burst, *hmac_enabled, *metadata, *headers, *secret;
+    const json_t *url, *description, *uid, *disabled, *event_types, *channels, *filter,
+        *rate_limit_rps, *burst, *hmac_enabled, *metadata, *headers, *secret;
+    const json_t *policy; /* an object of policy members (service/endpoint_policy.h) */
 };
 
 enum endpoint_write {
@@ -56,6 +58,8 @@ struct service_endpoint_op {
     char *target;        /* the endpoint's id or uid (not for CREATE); an id when app is NULL */
     json_t *fields;      /* checked fields present, keyed by domain name */
     char secret[ID_MAX]; /* CREATE: the first signing secret (given or made) */
+    struct endpoint_policy_change policy;
+    const struct config *cfg;
     /* out */
     struct store_endpoint ep;
     bool created;        /* a new endpoint (CREATE, or a PUT naming a missing uid) */

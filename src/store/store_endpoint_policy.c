@@ -27,8 +27,8 @@ static const char SQL_CIRCUIT_SET[] =
 #define SEALED_CAP (2 * SECRETBOX_PLAIN_MAX + 128)
 
 /* Open column i of q (NULL or "" = none) into a new string, or NULL. */
-static enum err open_col(struct store *s, sqlite3_stmt *q, int i, const char *place,
-                         const char *id, char **out, struct err_detail *d)
+static enum err open_col(struct store *s, sqlite3_stmt *q, int i, const char *place, const char *id,
+                         char **out, struct err_detail *d)
 {
     *out = NULL;
     const char *v = (const char *)sqlite3_column_text(q, i);

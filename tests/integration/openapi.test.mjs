@@ -51,7 +51,12 @@ const EP = 'ep_0123456789abcdef0123456789abcdef';
 const T0 = '2026-01-02T03:04:05.678Z';
 const endpoint = {
     id: EP, url: 'https://example.com/hook', description: null, hmac_enabled: true,
-    rate_limit_rps: null, burst: null, headers: null, paused: false, created_at: T0, updated_at: T0,
+    rate_limit_rps: null, burst: null, headers: null, paused: false, status: 'active',
+    created_at: T0, updated_at: T0, retry: null, delay_ms: 0, deduplicate: null, rate_limit: null,
+    max_concurrency: null, fifo: false, http_method: 'POST', transformation: null, auth: null,
+    signature_scheme: 'standard', public_key: null, header_prefix: null, svix_headers: false,
+    url_locked_while_active: false, disabled: false, disabled_reason: null, disabled_at: null,
+    circuit_state: 'closed', circuit_opened_at: null,
 };
 
 test('openapi: the document parses, is OpenAPI 3.1, every $ref resolves, every response schema compiles', () => {

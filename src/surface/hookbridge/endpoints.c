@@ -17,7 +17,8 @@
 
 /* The endpoint fields of a /v1 body. rate_limit_rps and burst of 0 mean none
  * (null); everything else is the service's to check. */
-static enum err read_fields(json_t *body, struct endpoint_fields *f, struct err_detail *d)
+static enum err read_fields(json_t *body, struct endpoint_fields *f, json_t **policy,
+                            struct err_detail *d)
 {
     memset(f, 0, sizeof(*f));
     if (!json_is_object(body))
@@ -32,19 +33,46 @@ static enum err read_fields(json_t *body, struct endpoint_fields *f, struct err_
         f->rate_limit_rps = json_null();
     if (json_is_integer(f->burst) && json_integer_value(f->burst) == 0)
         f->burst = json_null();
+    f->disabled = json_object_get(body, "disabled");
+    json_t *status = json_object_get(body, "status"); /* POLICIES §5: "active" | "disabled" */
+    if (status) {
+        const char *st = json_string_value(status);
+        if (!st || (strcmp(st, "active") && strcmp(st, "disabled")))
+            return err_set_field(d, ERR_INVAL, "INVALID_REQUEST", "status",
+                                 "'status' must be \"active\" or \"disabled\"");
+        if (!f->disabled)
+            f->disabled = !strcmp(st, "disabled") ? json_true() : json_false();
+    }
+    const char *key;
+    json_t *v;
+    json_object_foreach(body, key, v)
+    {
+        if (!endpoint_policy_is_member(key))
+            continue;
+        if (!*policy)
+            *policy = json_object();
+        json_object_set(*policy, key, v);
+    }
+    f->policy = *policy;
     return ERR_OK;
 }
 
 static json_t *render_endpoint(const struct store_endpoint *e)
 {
     json_t *headers = e->headers_json ? json_loads(e->headers_json, 0, NULL) : NULL;
-    return json_pack("{s:s, s:s, s:s?, s:b, s:o, s:o, s:o, s:b, s:o, s:o}", "id", e->id, "url",
-                     e->url, "description", e->description, "hmac_enabled", e->hmac_enabled,
-                     "rate_limit_rps",
-                     e->rate_limit_rps ? json_integer(e->rate_limit_rps) : json_null(), "burst",
-                     e->burst ? json_integer(e->burst) : json_null(), "headers",
-                     headers ? headers : json_null(), "paused", e->paused, "created_at",
-                     http__time(e->created_at_ms), "updated_at", http__time(e->updated_at_ms));
+    json_t *o = json_pack(
+        "{s:s, s:s, s:s?, s:b, s:o, s:o, s:o, s:b, s:s, s:o, s:o}", "id", e->id, "url", e->url,
+        "description", e->description, "hmac_enabled", e->hmac_enabled, "rate_limit_rps",
+        e->rate_limit_rps ? json_integer(e->rate_limit_rps) : json_null(), "burst",
+        e->burst ? json_integer(e->burst) : json_null(), "headers", headers ? headers : json_null(),
+        "paused", e->paused, "status",
+        e->disabled ? "disabled"
+        : e->paused ? "paused"
+                    : "active",
+        "created_at", http__time(e->created_at_ms), "updated_at", http__time(e->updated_at_ms));
+    if (o)
+        endpoint_policy_render(e, o);
+    return o;
 }
 
 /* ---- writes: create, update (PATCH and PUT both patch), delete ---- */
@@ -82,11 +110,12 @@ static void write_resume(struct http_request *r)
 static void submit(struct http_request *r, enum endpoint_write kind)
 {
     struct err_detail d = {0};
-    json_t *body = NULL;
+    json_t *body = NULL, *policy = NULL;
     struct endpoint_fields f = {0};
     enum err e = ERR_OK;
     if (kind != ENDPOINT_DELETE)
-        e = (body = http__parse_body(r, false, &d)) ? read_fields(body, &f, &d) : ERR_INVAL;
+        e = (body = http__parse_body(r, false, &d)) ? read_fields(body, &f, &policy, &d)
+                                                    : ERR_INVAL;
     struct write_op *x = calloc(1, sizeof(*x));
     if (!x)
         abort();
@@ -95,6 +124,7 @@ static void submit(struct http_request *r, enum endpoint_write kind)
         e = service_endpoint_op_init(&x->svc, kind, r->key.mode, NULL, id, &f, r->server->deps.cfg,
                                      &d);
     json_decref(body);
+    json_decref(policy);
     if (e != ERR_OK) {
         free(x);
         http__respond_err(r, e, &d);

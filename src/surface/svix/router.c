@@ -63,8 +63,9 @@ static const char *wire_field(const char *field, char *buf, size_t len)
 {
     static const struct {
         const char *domain, *wire;
-    } special[] = {
-        {"category", "groupName"}, {"event_types", "eventTypes"}, {"rate_limit_rps", "throttleRate"}};
+    } special[] = {{"category", "groupName"},
+                   {"event_types", "eventTypes"},
+                   {"rate_limit_rps", "throttleRate"}};
     for (size_t i = 0; i < sizeof(special) / sizeof(special[0]); i++)
         if (!strcmp(field, special[i].domain))
             return special[i].wire;
