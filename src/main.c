@@ -169,8 +169,6 @@ static int cmd_serve(int argc, char **argv)
         log_error("main", "%s", d.msg);
         goto out;
     }
-    char ua[64];
-    snprintf(ua, sizeof(ua), "hookd/%s", HOOKD_VERSION);
     struct dispatcher_config dc = {
         .retry = cfg.retry,
         .timeout_ms = cfg.delivery_timeout_ms,
@@ -178,7 +176,9 @@ static int cmd_serve(int argc, char **argv)
         .endpoint_concurrency = cfg.endpoint_concurrency,
         .allow_private_networks = cfg.allow_private_networks,
         .shutdown_grace_ms = cfg.shutdown_grace_ms,
-        .user_agent = ua,
+        .user_agent = cfg.user_agent,
+        .header_prefix = cfg.header_prefix,
+        .circuit_failures = cfg.circuit_failures,
         .threads = cfg.delivery_threads,
     };
     if (dispatcher_start(&dispatcher, &dc, readers, committer, &d) != ERR_OK) {

@@ -39,7 +39,9 @@ struct dispatcher_config {
     bool allow_private_networks;
     int64_t shutdown_grace_ms;
     const char *user_agent;
-    int threads; /* delivery threads, >= 1 */
+    const char *header_prefix; /* of X-Webhook-*: the server's (POLICIES §4) */
+    int circuit_failures;      /* failed attempts in a row that open a circuit; 0 = off */
+    int threads;               /* delivery threads, >= 1 */
 };
 
 struct dispatcher;

@@ -113,27 +113,106 @@ static struct curl_slist *add_custom_headers(struct curl_slist *l, const char *m
 
 void request_target_prepare(struct request_target *t)
 {
-    t->n_signers = 0;
-    for (int i = 0; i < t->n_keys; i++)
-        if (signature_key_init(&t->signers[t->n_signers], t->keys[i].secret) == ERR_OK)
-            t->signer_expires_ms[t->n_signers++] = t->keys[i].expires_at_ms;
+    t->n_signers = t->n_scheme_keys = 0;
+    t->general_headers = (t->pol && t->pol->custom_headers) ||
+                         (t->server_prefix && strcmp(t->server_prefix, SIGNATURE_SCHEME_DEFAULT_PREFIX));
+    bool standard = !t->pol || t->pol->scheme == SIGNATURE_SCHEME_STANDARD;
+    for (int i = 0; i < t->n_keys; i++) {
+        if (!t->general_headers) {
+            if (signature_key_init(&t->signers[t->n_signers], t->keys[i].secret) == ERR_OK)
+                t->signer_expires_ms[t->n_signers++] = t->keys[i].expires_at_ms;
+        } else if (standard && signature_scheme_key_init(&t->scheme_keys[t->n_scheme_keys],
+                                                         SIGNATURE_SCHEME_STANDARD,
+                                                         t->keys[i].secret) == ERR_OK) {
+            t->scheme_key_expires_ms[t->n_scheme_keys++] = t->keys[i].expires_at_ms;
+        }
+    }
 }
 
 void request_target_clear_keys(struct request_target *t)
 {
     for (int i = 0; i < t->n_signers; i++)
         signature_key_release(&t->signers[i]);
-    t->n_signers = 0;
+    for (int i = 0; i < t->n_scheme_keys; i++)
+        signature_scheme_key_release(&t->scheme_keys[i]);
+    t->n_signers = t->n_scheme_keys = 0;
     explicit_bzero(t->keys, sizeof(t->keys));
     t->n_keys = 0;
+}
+
+/* The id and signature headers of the general path (a policy's scheme,
+ * header prefix or svix-* family, or a server-wide prefix). */
+static struct curl_slist *add_scheme_headers(struct curl_slist *h, struct request *r,
+                                             const struct request_target *t,
+                                             const char *webhook_id, const char *payload,
+                                             size_t payload_len)
+{
+    const struct delivery_policy *p = t->pol;
+    struct signature_scheme_cfg cfg = {
+        .scheme = !t->hmac_enabled ? SIGNATURE_SCHEME_NONE
+                  : p              ? p->scheme
+                                   : SIGNATURE_SCHEME_STANDARD,
+        .header_prefix = p && p->header_prefix[0] ? p->header_prefix : t->server_prefix,
+        .svix_headers = p && p->svix_headers};
+    const struct signature_scheme_key *keys[SIGNATURE_SCHEME_MAX_KEYS];
+    size_t n = 0;
+    if (cfg.scheme == SIGNATURE_SCHEME_STANDARD) {
+        for (int i = 0; i < t->n_scheme_keys && n < SIGNATURE_SCHEME_MAX_KEYS; i++)
+            if (!t->scheme_key_expires_ms[i] || r->started_at_ms < t->scheme_key_expires_ms[i])
+                keys[n++] = &t->scheme_keys[i];
+    } else if (cfg.scheme != SIGNATURE_SCHEME_NONE && p->has_scheme_key) {
+        keys[n++] = &p->scheme_key;
+    }
+    if (!n && cfg.scheme != SIGNATURE_SCHEME_NONE)
+        cfg.scheme = SIGNATURE_SCHEME_NONE; /* no usable key: ids only, as unsigned endpoints */
+    struct signature_scheme_header_list *list = malloc(sizeof(*list));
+    if (!list)
+        abort();
+    if (signature_scheme_headers(list, &cfg, keys, n, webhook_id, r->started_at_ms, payload,
+                                 payload_len) != ERR_OK)
+        snprintf(r->preflight_error, sizeof(r->preflight_error),
+                 "cannot sign the delivery with the %s scheme", signature_scheme_name(cfg.scheme));
+    else
+        for (size_t i = 0; i < list->n; i++)
+            h = add_header(h, list->h[i].name, list->h[i].value);
+    explicit_bzero(list, sizeof(*list));
+    free(list);
+    return h;
+}
+
+/* The destination auth's header, or the URL to request instead (api_key in
+ * the query); an error is a preflight error. */
+static struct curl_slist *add_auth(struct curl_slist *h, struct request *r,
+                                   const struct request_target *t, const char *payload,
+                                   size_t payload_len, const char *access_token)
+{
+    struct dest_auth_result res = {0};
+    struct err_detail d = {0};
+    if (dest_auth_apply(&t->pol->auth, t->url, payload, payload_len, access_token, &res, &d) !=
+        ERR_OK) {
+        snprintf(r->preflight_error, sizeof(r->preflight_error), "destination auth: %s", d.msg);
+    } else {
+        if (res.header_name)
+            h = add_header(h, res.header_name, res.header_value);
+        if (res.url)
+            curl_easy_setopt(r->easy, CURLOPT_URL, res.url); /* curl copies it */
+    }
+    dest_auth_result_clear(&res);
+    return h;
+}
+
+bool request_ready(const struct request *r)
+{
+    return r->preflight_error[0] == '\0';
 }
 
 void request_setup(struct request *r, const struct request_target *t, const char *webhook_id,
                    const char *payload, size_t payload_len, const char *content_type,
                    const char *msg_headers_json, const char *user_agent, int64_t timeout_ms,
-                   bool allow_private)
+                   bool allow_private, const char *access_token)
 {
     r->headers = NULL;
+    r->preflight_error[0] = '\0';
     r->body_len = r->resp_headers_len = 0;
     r->body_truncated = r->guard.blocked = r->body_cut = false;
     r->body_seen = 0;
@@ -147,7 +226,11 @@ void request_setup(struct request *r, const struct request_target *t, const char
     h = curl_slist_append(h, "Expect:"); /* no 100-continue round trip */
     h = curl_slist_append(h, "Accept:");
     h = add_custom_headers(h, msg_headers_json, t->headers_json);
-    if (t->hmac_enabled && t->n_signers > 0) {
+    CURL *c = r->easy;
+    curl_easy_setopt(c, CURLOPT_URL, t->url);
+    if (t->general_headers) {
+        h = add_scheme_headers(h, r, t, webhook_id, payload, payload_len);
+    } else if (t->hmac_enabled && t->n_signers > 0) {
         int64_t ts = r->started_at_ms / 1000;
         char ts_s[24], sw[SIGNATURE_ENTRY_MAX * STORE_MAX_ACTIVE_KEYS + 8] = "";
         char hb[SIGNATURE_ENTRY_MAX * STORE_MAX_ACTIVE_KEYS + 8] = "";
@@ -180,10 +263,10 @@ void request_setup(struct request *r, const struct request_target *t, const char
         h = add_header(h, "webhook-id", webhook_id);
         h = add_header(h, "X-Webhook-Id", webhook_id);
     }
+    if (t->pol && t->pol->auth.type != DEST_AUTH_NONE)
+        h = add_auth(h, r, t, payload, payload_len, access_token);
     r->headers = h;
-
-    CURL *c = r->easy;
-    curl_easy_setopt(c, CURLOPT_URL, t->url);
+    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, t->pol ? t->pol->method : NULL);
     curl_easy_setopt(c, CURLOPT_POSTFIELDS, payload);
     curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)payload_len);
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
@@ -325,6 +408,16 @@ static char *headers_to_json(const char *raw, size_t len)
 bool request_finish(struct request *r, CURLcode result, struct store_attempt *a)
 {
     CURL *c = r->easy;
+    if (r->preflight_error[0]) { /* no request went out: nothing of curl's to read */
+        a->created_at_ms = r->started_at_ms;
+        a->latency_ms = 0;
+        a->response_status = 0;
+        a->dns_ms = a->tcp_connect_ms = a->tls_handshake_ms = a->ttfb_ms = a->transfer_ms = -1;
+        a->error_text = strdup(r->preflight_error);
+        if (!a->error_text)
+            abort();
+        return false;
+    }
     long code = 0;
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
     curl_off_t total = 0, dns = -1, conn = -1, app = -1, pre = -1, start = -1;

@@ -23,6 +23,7 @@
 
 #include "core/signature.h"
 #include "deliver/addr_guard.h"
+#include "deliver/policy.h"
 #include "store/store.h"
 
 #define REQUEST_BODY_MAX 4096
@@ -46,9 +47,19 @@ struct request_target {
     struct signature_key signers[STORE_MAX_ACTIVE_KEYS];
     int64_t signer_expires_ms[STORE_MAX_ACTIVE_KEYS];
     int n_signers;
+    /* The endpoint's delivery policy (NULL = none) and the server's header
+     * prefix (NULL = "X-Webhook-"). With either asking for other headers than
+     * today's standard ones, signing goes through signature_scheme_headers:
+     * scheme_keys are then keys[] prepared for it (standard scheme). */
+    const struct delivery_policy *pol;
+    const char *server_prefix;
+    bool general_headers;
+    struct signature_scheme_key scheme_keys[STORE_MAX_ACTIVE_KEYS];
+    int64_t scheme_key_expires_ms[STORE_MAX_ACTIVE_KEYS];
+    int n_scheme_keys;
 };
 
-/* Prepare t->keys for signing (after loading them). */
+/* Prepare t->keys for signing (after loading them and setting pol and server_prefix). */
 void request_target_prepare(struct request_target *t);
 /* Free what request_target_prepare made and wipe the keys. */
 void request_target_clear_keys(struct request_target *t);
@@ -67,6 +78,10 @@ struct request {
     struct addr_guard guard; /* the address policy; guard.blocked: a connect was refused */
     char errbuf[CURL_ERROR_SIZE];
     int64_t started_at_ms;
+    /* Set when the attempt failed before any request went out (a destination
+     * auth that cannot be applied, an OAuth2 token that cannot be had): the
+     * handle is not run, request_finish records this. */
+    char preflight_error[512];
 };
 
 /* Create r->easy with the options every attempt shares (callbacks into r,
@@ -80,7 +95,10 @@ bool request_init(struct request *r);
 void request_setup(struct request *r, const struct request_target *t, const char *webhook_id,
                    const char *payload, size_t payload_len, const char *content_type,
                    const char *msg_headers_json, const char *user_agent, int64_t timeout_ms,
-                   bool allow_private);
+                   bool allow_private, const char *access_token);
+/* After request_setup: false when the attempt failed before the request
+ * (r->preflight_error says why; do not run the handle, call request_finish). */
+bool request_ready(const struct request *r);
 
 /* Fill an attempt record from the finished transfer (result = the CURLMsg code).
  * Returns true when the receiver accepted the delivery (2xx). */

@@ -205,8 +205,10 @@ enum err worker_start(struct worker **out, const struct dispatcher_config *cfg, 
     w->latency_failed = bounds.latency_failed;
     w->first_attempt_lag = bounds.first_attempt_lag;
     pthread_mutex_init(&w->mu, NULL);
+    w->oauth2 = oauth2_cache_new(NULL, NULL);
     w->multi = curl_multi_init();
     if (!w->multi) {
+        oauth2_cache_free(w->oauth2);
         pthread_mutex_destroy(&w->mu);
         free(w);
         return err_set(d, ERR_IO, "INTERNAL_ERROR", "cannot create a curl multi handle");
@@ -218,6 +220,7 @@ enum err worker_start(struct worker **out, const struct dispatcher_config *cfg, 
     curl_multi_setopt(w->multi, CURLMOPT_MAXCONNECTS, (long)w->max_in_flight);
     if (pthread_create(&w->thread, NULL, worker_main, w) != 0) {
         curl_multi_cleanup(w->multi);
+        oauth2_cache_free(w->oauth2);
         pthread_mutex_destroy(&w->mu);
         free(w);
         return err_set(d, ERR_IO, "INTERNAL_ERROR", "cannot start a delivery thread");
@@ -297,6 +300,8 @@ void worker_stop(struct worker *w)
     feed_clear(&w->inbox);
     curl_multi_cleanup(w->multi);
     w->multi = NULL;
+    oauth2_cache_free(w->oauth2);
+    w->oauth2 = NULL;
 }
 
 void worker_free(struct worker *w)

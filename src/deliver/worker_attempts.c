@@ -30,6 +30,8 @@ void worker__target_clear(struct target *t)
     free(t->t.headers_json);
     request_target_clear_keys(&t->t);
     memset(&t->t, 0, sizeof(t->t));
+    delivery_policy_free(t->pol);
+    t->pol = NULL;
     t->loaded = false;
 }
 
@@ -57,6 +59,32 @@ struct target *worker__target_get(struct worker *w, const char *id)
     return t;
 }
 
+/* t->pol from the endpoint's policy document and sealed secrets. A policy that
+ * cannot be read is logged and the endpoint delivers with the defaults. */
+static void load_policy(struct worker *w, struct target *t, const struct store_endpoint *ep)
+{
+    char *auth = NULL, *scheme = NULL;
+    struct err_detail d = {0};
+    enum err e = ERR_OK;
+    if (delivery_policy_wants_secrets(ep->policy_json))
+        e = store_endpoint_secrets_get(w->store, t->id, &auth, &scheme, &d);
+    if (e == ERR_OK)
+        e = delivery_policy_load(&t->pol, ep->policy_json, auth, scheme, &d);
+    store_endpoint_secret_free(auth);
+    store_endpoint_secret_free(scheme);
+    if (e != ERR_OK)
+        log_error("dispatcher", "endpoint %s: cannot use its delivery policy: %s", t->id, d.msg);
+    int rate = t->pol ? t->pol->rate : 0;
+    int64_t period = t->pol ? t->pol->period_ms : 0;
+    if (rate != t->period_rate || period != t->period_ms) {
+        t->period_rate = rate;
+        t->period_ms = period;
+        if (rate > 0) /* the whole period's allowance at once, refilled evenly over it */
+            token_bucket_init(&t->period_bucket, rate * 1000.0 / (double)period, rate,
+                              clock_now_ms());
+    }
+}
+
 /* Make sure t holds current settings; false when the endpoint cannot be read. */
 bool worker__target_load(struct worker *w, struct target *t)
 {
@@ -77,6 +105,9 @@ bool worker__target_load(struct worker *w, struct target *t)
         store_endpoint_release(&ep);
         return false;
     }
+    load_policy(w, t, &ep);
+    t->t.pol = t->pol;
+    t->t.server_prefix = w->cfg.header_prefix;
     request_target_prepare(&t->t);
     t->keys_expire_ms = 0;
     for (int i = 0; i < t->t.n_keys; i++)
@@ -86,7 +117,7 @@ bool worker__target_load(struct worker *w, struct target *t)
     t->t.url = ep.url;
     t->t.headers_json = ep.headers_json;
     t->t.hmac_enabled = ep.hmac_enabled;
-    t->paused = ep.paused;
+    t->paused = ep.paused || ep.disabled; /* a disabled endpoint's messages wait (POLICIES §5) */
     snprintf(t->mode, sizeof(t->mode), "%s", ep.mode);
     if (ep.rate_limit_rps != t->rate_limit_rps || ep.burst != t->burst) {
         t->rate_limit_rps = ep.rate_limit_rps;
@@ -250,6 +281,29 @@ static enum readiness job_ready(struct worker *w, struct job *j)
     return READY;
 }
 
+static void record_attempt(struct worker *w, struct transfer *x, CURLcode result, bool pump);
+
+/* A token for t's oauth2 auth into token (OAUTH2_TOKEN_MAX + 1 bytes); false
+ * with why set when there is none. After a failed fetch the endpoint's
+ * attempts fail at once for OAUTH2_FAILURE_HOLD_MS instead of each blocking
+ * this thread on another fetch. */
+#define OAUTH2_FAILURE_HOLD_MS 5000
+static bool oauth2_for(struct worker *w, struct target *t, char *token, struct err_detail *why)
+{
+    int64_t now = clock_mono_ms();
+    if (t->oauth2_hold_until_ms > now) {
+        snprintf(why->msg, sizeof(why->msg), "%s", t->oauth2_error);
+        return false;
+    }
+    /* Blocks this thread for one fetch per token lifetime (deliver/oauth2.h). */
+    if (oauth2_token(w->oauth2, t->id, &t->pol->auth, w->cfg.allow_private_networks,
+                     w->cfg.timeout_ms, token, why) == ERR_OK)
+        return true;
+    t->oauth2_hold_until_ms = clock_mono_ms() + OAUTH2_FAILURE_HOLD_MS;
+    snprintf(t->oauth2_error, sizeof(t->oauth2_error), "%s", why->msg);
+    return false;
+}
+
 static void start_job(struct worker *w, struct target *t, struct job *j)
 {
     enum readiness r = job_ready(w, j);
@@ -264,9 +318,32 @@ static void start_job(struct worker *w, struct target *t, struct job *j)
     x->job = j;
     x->target = t;
     j->state = JOB_RUNNING;
+    char *token = NULL;
+    struct err_detail td = {0};
+    if (t->pol && t->pol->auth.type == DEST_AUTH_OAUTH2_CC) {
+        token = malloc(OAUTH2_TOKEN_MAX + 1);
+        if (!token)
+            abort();
+        if (!oauth2_for(w, t, token, &td)) {
+            free(token);
+            token = NULL;
+        }
+    }
     request_setup(&x->req, &t->t, j->webhook_id ? j->webhook_id : j->message_id, j->payload,
                   j->payload_len, j->content_type, j->headers_json, w->cfg.user_agent,
-                  w->cfg.timeout_ms, w->cfg.allow_private_networks);
+                  w->cfg.timeout_ms, w->cfg.allow_private_networks, token);
+    if (token) {
+        explicit_bzero(token, strlen(token));
+        free(token);
+    } else if (td.msg[0]) {
+        snprintf(x->req.preflight_error, sizeof(x->req.preflight_error), "%s", td.msg);
+    }
+    t->in_flight++;
+    w->in_flight++;
+    if (!request_ready(&x->req)) { /* failed before any request: recorded as the attempt */
+        record_attempt(w, x, CURLE_ABORTED_BY_CALLBACK, false); /* the caller pumps on */
+        return;
+    }
     curl_easy_setopt(x->req.easy, CURLOPT_PRIVATE, x);
     if (curl_multi_add_handle(w->multi, x->req.easy) != CURLM_OK)
         PANIC("cannot add a transfer to the curl multi handle");
@@ -275,8 +352,6 @@ static void start_job(struct worker *w, struct target *t, struct job *j)
     if (w->active)
         w->active->active_prev = x;
     w->active = x;
-    t->in_flight++;
-    w->in_flight++;
 }
 
 static void wake_later(struct worker *w, struct target *t, int64_t at_ms)
@@ -294,10 +369,14 @@ static void wake_later(struct worker *w, struct target *t, int64_t at_ms)
 
 static int concurrency_of(const struct worker *w, const struct target *t)
 {
-    if (t->consecutive_failures >= SICK_AFTER_FAILURES &&
-        w->cfg.endpoint_concurrency > SICK_CONCURRENCY)
+    int n = w->cfg.endpoint_concurrency;
+    if (t->pol && t->pol->fifo)
+        return 1; /* one attempt in flight, in order */
+    if (t->pol && t->pol->max_concurrency && t->pol->max_concurrency < n)
+        n = t->pol->max_concurrency;
+    if (t->consecutive_failures >= SICK_AFTER_FAILURES && n > SICK_CONCURRENCY)
         return SICK_CONCURRENCY;
-    return w->cfg.endpoint_concurrency;
+    return n;
 }
 
 /* Start waiting jobs of t while the endpoint is live, under its caps and has
@@ -314,10 +393,18 @@ void worker__pump(struct worker *w, struct target *t)
                 wake_later(w, t, 0);
                 return;
             }
+            /* the period's allowance is looked at first, so a per-second token
+             * is not spent on an attempt the period refuses */
+            if (t->period_rate > 0 && token_bucket_remaining(&t->period_bucket, now) < 1) {
+                wake_later(w, t, now + token_bucket_wait_ms(&t->period_bucket, now));
+                return;
+            }
             if (t->rate_limit_rps > 0 && !token_bucket_take(&t->bucket, now)) {
                 wake_later(w, t, now + token_bucket_wait_ms(&t->bucket, now));
                 return;
             }
+            if (t->period_rate > 0)
+                token_bucket_take(&t->period_bucket, now);
         }
         t->wait_head = j->next;
         if (!t->wait_head)
@@ -352,6 +439,14 @@ void worker__dispatch_job(struct worker *w, struct job *j)
         job_heap_push(&w->heap, j);
         return;
     }
+    if (t->pol && t->pol->delay_ms && j->attempt_no == 1) { /* POLICIES §2 delay_ms */
+        int64_t at = id_uuid7_time_ms(j->message_id) + t->pol->delay_ms;
+        if (at > clock_now_ms()) {
+            j->due_ms = at;
+            job_heap_push(&w->heap, j);
+            return;
+        }
+    }
     park(w, t, j);
     worker__pump(w, t);
 }
@@ -379,8 +474,6 @@ int64_t worker__pump_woken(struct worker *w)
 
 void worker__finish_transfer(struct worker *w, struct transfer *x, CURLcode result)
 {
-    struct job *j = x->job;
-    struct target *t = x->target;
     curl_multi_remove_handle(w->multi, x->req.easy);
     if (x->active_prev)
         x->active_prev->active_next = x->active_next;
@@ -388,7 +481,27 @@ void worker__finish_transfer(struct worker *w, struct transfer *x, CURLcode resu
         w->active = x->active_next;
     if (x->active_next)
         x->active_next->active_prev = x->active_prev;
+    record_attempt(w, x, result, true);
+}
 
+/* What follows a failed attempt: the endpoint's retry policy, else the server's ladders. */
+static struct retry_decision decide(const struct worker *w, const struct target *t, int attempt_no,
+                                    int status, int64_t retry_after_ms)
+{
+    if (!t->pol || !t->pol->has_retry)
+        return retry_decide(&w->cfg.retry, attempt_no, status, retry_after_ms);
+    uint32_t random = 0;
+    id_random(&random, sizeof(random));
+    struct retry_policy_decision pd = retry_policy_decide(&t->pol->retry, &w->cfg.retry,
+                                                          attempt_no, status, retry_after_ms, random);
+    return (struct retry_decision){.give_up = pd.give_up, .type = pd.type, .delay_ms = pd.delay_ms};
+}
+
+/* The attempt x made (or failed to make) goes to the committer as an attempt op. */
+static void record_attempt(struct worker *w, struct transfer *x, CURLcode result, bool pump)
+{
+    struct job *j = x->job;
+    struct target *t = x->target;
     struct attempt_op *a = calloc(1, sizeof(*a));
     if (!a)
         abort();
@@ -419,8 +532,7 @@ void worker__finish_transfer(struct worker *w, struct transfer *x, CURLcode resu
         int64_t ra = x->req.retry_after[0] ? retry_parse_retry_after(x->req.retry_after, now) : -1;
         if (ra >= 0)
             a->attempt.retry_after_seconds = ra / 1000;
-        struct retry_decision rd =
-            retry_decide(&w->cfg.retry, j->attempt_no, a->attempt.response_status, ra);
+        struct retry_decision rd = decide(w, t, j->attempt_no, a->attempt.response_status, ra);
         if (rd.give_up) {
             a->status = STATUS_FAILED_PERMANENT;
             __atomic_add_fetch(&w->failed_permanent, 1, __ATOMIC_RELAXED);
@@ -450,6 +562,6 @@ void worker__finish_transfer(struct worker *w, struct transfer *x, CURLcode resu
     w->free_transfers = x;
     t->in_flight--;
     w->in_flight--;
-    if (!w->draining)
+    if (pump && !w->draining)
         worker__pump(w, t);
 }
