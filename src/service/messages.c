@@ -28,8 +28,8 @@ static enum err action_apply(struct store *s, struct commit_op *op)
 }
 
 enum err service_message_action_op_init(struct service_message_action_op *x,
-                                        enum store_msg_action act, const char *mode,
-                                        const char *id, struct err_detail *d)
+                                        enum store_msg_action act, const char *mode, const char *id,
+                                        struct err_detail *d)
 {
     memset(x, 0, sizeof(*x));
     if (!is_message_id(id))

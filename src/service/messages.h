@@ -33,8 +33,8 @@ struct service_message_action_op {
 };
 /* ERR_NOTFOUND (MESSAGE_NOT_FOUND) when id cannot be a message id. */
 enum err service_message_action_op_init(struct service_message_action_op *x,
-                                        enum store_msg_action act, const char *mode,
-                                        const char *id, struct err_detail *d);
+                                        enum store_msg_action act, const char *mode, const char *id,
+                                        struct err_detail *d);
 
 /* One message: idempotent soft delete. */
 struct service_message_delete_op {
@@ -50,16 +50,16 @@ enum err service_message_delete_op_init(struct service_message_delete_op *x, con
 
 /* Many messages. */
 enum service_bulk_kind {
-    SERVICE_BULK_REPLAY_ALL,    /* the messages filter selects */
-    SERVICE_BULK_REPLAY_BATCH,  /* the given ids */
-    SERVICE_BULK_DELETE_BATCH,  /* the given ids */
-    SERVICE_BULK_DELETE_ALL,    /* the messages filter selects */
+    SERVICE_BULK_REPLAY_ALL,   /* the messages filter selects */
+    SERVICE_BULK_REPLAY_BATCH, /* the given ids */
+    SERVICE_BULK_DELETE_BATCH, /* the given ids */
+    SERVICE_BULK_DELETE_ALL,   /* the messages filter selects */
 };
 
 enum service_bulk_outcome {
     SERVICE_BULK_REPLAYED,
-    SERVICE_BULK_FAILED,    /* replay refused: why says so */
-    SERVICE_BULK_STUCK,     /* replay of a message still on its way */
+    SERVICE_BULK_FAILED, /* replay refused: why says so */
+    SERVICE_BULK_STUCK,  /* replay of a message still on its way */
     SERVICE_BULK_DELETED,
     SERVICE_BULK_ALREADY,   /* deleted before */
     SERVICE_BULK_NOT_FOUND, /* delete of no such message */
@@ -73,7 +73,7 @@ struct service_bulk_item {
     struct store_resched rs;
 };
 
-#define SERVICE_BULK_IDS_MAX 100   /* ids of one batch */
+#define SERVICE_BULK_IDS_MAX 100    /* ids of one batch */
 #define SERVICE_BULK_LIMIT_MAX 1000 /* messages one *_ALL op selects */
 
 struct service_bulk_op {
@@ -91,12 +91,10 @@ struct service_bulk_op {
 /* A bulk op of mode: then fill filter (status, created_*; endpoint through
  * service_bulk_op_endpoint) and limit for the *_ALL kinds, or add the ids of a
  * batch with service_bulk_op_add. */
-void service_bulk_op_init(struct service_bulk_op *x, enum service_bulk_kind kind,
-                          const char *mode);
+void service_bulk_op_init(struct service_bulk_op *x, enum service_bulk_kind kind, const char *mode);
 /* Select only the messages of endpoint id; ERR_INVAL (field endpoint_id) when
  * it is not an endpoint id. */
-enum err service_bulk_op_endpoint(struct service_bulk_op *x, const char *id,
-                                  struct err_detail *d);
+enum err service_bulk_op_endpoint(struct service_bulk_op *x, const char *id, struct err_detail *d);
 /* Room for n ids (at most SERVICE_BULK_IDS_MAX), then set items[i].id. */
 void service_bulk_op_reserve(struct service_bulk_op *x, int n);
 void service_bulk_op_release(struct service_bulk_op *x);
