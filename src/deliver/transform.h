@@ -58,12 +58,12 @@
  * It deliberately does not decide what a failure means for a message (the
  * caller records an attempt error, or `filtered` for a skip) and does not
  * store programs.
- * Cost (BENCHMARKS.md): a small program on a ~200-byte body costs ~75 µs of
- * CPU per run in all (hookd's side and the helper's) and ~80 µs of latency;
- * the first run of a program in a helper adds its compile (~40-50 ms). jq
- * 1.6 parses and prints ~0.1 ms of CPU per KiB, so the default 50 ms budget
- * fits bodies up to roughly 400 KiB; larger ones need a larger
- * time_budget_ms.
+ * Cost (BENCHMARKS.md, "Transformations"): a small program on a ~200-byte
+ * body costs ~90 µs of CPU per run in all (~27 µs on hookd's side, ~64 µs
+ * in the helper; jq alone ~31 µs) and ~80 µs of latency; the first run of
+ * a program in a helper adds its compile (~40-60 ms). jq 1.6 reads and
+ * prints ~0.13 ms of CPU per KiB, so the default 50 ms budget fits bodies
+ * up to roughly 400 KiB; larger ones need a larger time_budget_ms.
  * XXX: the calls block. A delivery worker is an event loop, so the
  * integration should run transformations off the loop (or this module
  * should grow a non-blocking request/poll pair on the helper's socket).
