@@ -202,6 +202,33 @@ static void test_skip(void **state)
     assert_true(r.skip);
 }
 
+/* The examples of docs/policies/transformations.md, on the default input. */
+static void test_doc_examples(void **state)
+{
+    (void)state;
+    expect_body(".body = {event: .event_type, id: .body.id, cents: .body.amount}",
+                "{\"event\":\"invoice.paid\",\"id\":\"evt_1\",\"cents\":1999}");
+    struct transform_result r;
+    struct err_detail d;
+    assert_int_equal(
+        run(".headers[\"x-source\"] = \"hookd\" | .headers[\"x-event-id\"] = .body.id", &r, &d),
+        ERR_OK);
+    assert_string_equal(r.headers_json,
+                        "{\"x-tenant\":\"acme\",\"x-source\":\"hookd\",\"x-event-id\":\"evt_1\"}");
+    transform_result_release(&r);
+    assert_int_equal(run(".headers |= del(.[\"x-tenant\"])", &r, &d), ERR_OK);
+    assert_string_equal(r.headers_json, "{}");
+    transform_result_release(&r);
+    assert_int_equal(run("if .body.amount >= 10000 then . else null end", &r, &d), ERR_OK);
+    assert_true(r.skip);
+    expect_body(
+        "if .body.livemode == false then null\n"
+        "else .body |= (.customer_id = .customer | del(.customer))\nend",
+        "{\"id\":\"evt_1\",\"type\":\"invoice.paid\",\"amount\":1999,\"customer_id\":null}");
+    expect_body(".body = {event: .event_type, data: .body}",
+                "{\"event\":\"invoice.paid\",\"data\":" PAYLOAD "}");
+}
+
 /* ---- errors --------------------------------------------------------------- */
 
 static void test_validate(void **state)
@@ -584,6 +611,7 @@ int main(void)
         cmocka_unit_test(test_headers),
         cmocka_unit_test(test_input_document),
         cmocka_unit_test(test_skip),
+        cmocka_unit_test(test_doc_examples),
         cmocka_unit_test(test_validate),
         cmocka_unit_test(test_runtime_errors),
         cmocka_unit_test(test_wrong_shape),
