@@ -64,6 +64,10 @@
  * a program in a helper adds its compile (~40-60 ms). jq 1.6 reads and
  * prints ~0.13 ms of CPU per KiB, so the default 50 ms budget fits bodies
  * up to roughly 400 KiB; larger ones need a larger time_budget_ms.
+ * XXX: a program that always breaks its budget restarts a helper on every
+ * run, and the programs that helper had compiled are compiled again on
+ * their next use there (~50 ms each); the endpoint's retries and circuit
+ * breaker bound how often, nothing here does.
  * XXX: the calls block. A delivery worker is an event loop, so the
  * integration should run transformations off the loop (or this module
  * should grow a non-blocking request/poll pair on the helper's socket).
