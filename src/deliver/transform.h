@@ -170,10 +170,13 @@ void transform_pool_free(struct transform_pool *tp);
 
 /*
  * Check a program when it is saved: size, then a compile in a helper.
- * Returns ERR_OK; ERR_INVAL (code TRANSFORM_INVALID_CODE, field
- * TRANSFORM_FIELD) with jq's compile message; ERR_LIMIT for an empty or
- * oversized program; ERR_TIMEOUT/ERR_IO when the compile could not finish.
- * Warms that helper's cache as a side effect.
+ * Returns ERR_OK; ERR_INVAL with jq's compile message, or for an empty
+ * program or one with a NUL byte; ERR_LIMIT for one over
+ * TRANSFORM_MAX_PROGRAM_BYTES or whose compile needs more than 64 MiB;
+ * ERR_TIMEOUT when its compile takes more than TRANSFORM_COMPILE_BUDGET_MS
+ * of CPU. All of these carry code TRANSFORM_INVALID_CODE and field
+ * TRANSFORM_FIELD (a 400 for the API). ERR_IO (TRANSFORM_FAILED_CODE) when
+ * no helper could compile it. Warms that helper's cache as a side effect.
  */
 enum err transform_validate(struct transform_pool *tp, const char *program, size_t program_len,
                             struct err_detail *d);
