@@ -7,6 +7,7 @@
 #   make bench-scale   bench/scale.sh + bench/backlog.sh: 1M-message reads, backlog memory, restart
 #   make bench-faulty  bench/faulty.sh: a healthy endpoint's latency beside 9 faulty ones
 #   make bench-sign    bench/sign_schemes.c: CPU µs per signature for each signature scheme
+#   make bench-transform  bench/transform_cost.c: CPU per jq transformation (BENCHMARKS.md)
 
 VERSION := 0.1.0
 PKGS := libmicrohttpd libcurl sqlite3 jansson libcrypto
@@ -27,14 +28,16 @@ FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 
 # Dependencies are probed lazily so that `make deps` can run before they exist.
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
+# libjq (transformations): Debian 12's jq 1.6 ships no libjq.pc, jq 1.7 does.
+PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null) \
+	$(shell pkg-config --libs libjq 2>/dev/null || echo -ljq) -lm
 
-.PHONY: all deps run test unit integration check-asan check-format format clean bench bench-deps bench-scale bench-backlog bench-faulty bench-spread bench-fanout bench-tenants bench-sign fuzz
+.PHONY: all deps run test unit integration check-asan check-format format clean bench bench-deps bench-scale bench-backlog bench-faulty bench-spread bench-fanout bench-tenants bench-sign bench-transform fuzz
 all: hookd
 
 # ---- dependencies ----------------------------------------------------------
 APT_PKGS := build-essential pkg-config libmicrohttpd-dev libcurl4-openssl-dev libsqlite3-dev \
-	libjansson-dev libssl-dev libcmocka-dev clang-format nodejs npm curl
+	libjansson-dev libssl-dev libcmocka-dev libjq-dev clang-format nodejs npm curl
 deps:
 	@./scripts/install-deps.sh $(APT_PKGS)
 
@@ -158,6 +161,14 @@ build/release/bench/sign_schemes: bench/sign_schemes.c build/release/libhookd.a
 	$(CC) $(BASE_CFLAGS) $(RELEASE_CFLAGS) $(PKG_CFLAGS) -o $@ $^ $(PKG_LIBS)
 
 bench-sign: build/release/bench/sign_schemes
+	$<
+
+# CPU and latency per jq transformation through the helper pool (BENCHMARKS.md, Transformations)
+build/release/bench/transform_cost: bench/transform_cost.c build/release/libhookd.a
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE_CFLAGS) $(RELEASE_CFLAGS) $(PKG_CFLAGS) -o $@ $^ $(PKG_LIBS)
+
+bench-transform: build/release/bench/transform_cost
 	$<
 
 clean:
