@@ -36,8 +36,9 @@ struct job {
     char message_id[ID_MAX];
     struct target *target;
     enum job_state state;
-    bool superseded; /* no longer the message's job: free it where met */
-    int attempt_no;  /* number of the next attempt (1-based) */
+    bool superseded;     /* no longer the message's job: free it where met */
+    bool auth_refreshed; /* an OAuth2 token was refreshed after a 401 to this message */
+    int attempt_no;      /* number of the next attempt (1-based) */
     int64_t due_ms;
     int64_t sched_version; /* the message's version when this job was made */
     char *payload;         /* NULL until loaded (all or none of the three) */

@@ -114,8 +114,9 @@ static struct curl_slist *add_custom_headers(struct curl_slist *l, const char *m
 void request_target_prepare(struct request_target *t)
 {
     t->n_signers = t->n_scheme_keys = 0;
-    t->general_headers = (t->pol && t->pol->custom_headers) ||
-                         (t->server_prefix && strcmp(t->server_prefix, SIGNATURE_SCHEME_DEFAULT_PREFIX));
+    t->general_headers =
+        (t->pol && t->pol->custom_headers) ||
+        (t->server_prefix && strcmp(t->server_prefix, SIGNATURE_SCHEME_DEFAULT_PREFIX));
     bool standard = !t->pol || t->pol->scheme == SIGNATURE_SCHEME_STANDARD;
     for (int i = 0; i < t->n_keys; i++) {
         if (!t->general_headers) {
@@ -143,17 +144,16 @@ void request_target_clear_keys(struct request_target *t)
 /* The id and signature headers of the general path (a policy's scheme,
  * header prefix or svix-* family, or a server-wide prefix). */
 static struct curl_slist *add_scheme_headers(struct curl_slist *h, struct request *r,
-                                             const struct request_target *t,
-                                             const char *webhook_id, const char *payload,
-                                             size_t payload_len)
+                                             const struct request_target *t, const char *webhook_id,
+                                             const char *payload, size_t payload_len)
 {
     const struct delivery_policy *p = t->pol;
-    struct signature_scheme_cfg cfg = {
-        .scheme = !t->hmac_enabled ? SIGNATURE_SCHEME_NONE
-                  : p              ? p->scheme
-                                   : SIGNATURE_SCHEME_STANDARD,
-        .header_prefix = p && p->header_prefix[0] ? p->header_prefix : t->server_prefix,
-        .svix_headers = p && p->svix_headers};
+    struct signature_scheme_cfg cfg = {.scheme = !t->hmac_enabled ? SIGNATURE_SCHEME_NONE
+                                                 : p              ? p->scheme
+                                                                  : SIGNATURE_SCHEME_STANDARD,
+                                       .header_prefix = p && p->header_prefix[0] ? p->header_prefix
+                                                                                 : t->server_prefix,
+                                       .svix_headers = p && p->svix_headers};
     const struct signature_scheme_key *keys[SIGNATURE_SCHEME_MAX_KEYS];
     size_t n = 0;
     if (cfg.scheme == SIGNATURE_SCHEME_STANDARD) {

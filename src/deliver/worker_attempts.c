@@ -492,8 +492,8 @@ static struct retry_decision decide(const struct worker *w, const struct target 
         return retry_decide(&w->cfg.retry, attempt_no, status, retry_after_ms);
     uint32_t random = 0;
     id_random(&random, sizeof(random));
-    struct retry_policy_decision pd = retry_policy_decide(&t->pol->retry, &w->cfg.retry,
-                                                          attempt_no, status, retry_after_ms, random);
+    struct retry_policy_decision pd = retry_policy_decide(&t->pol->retry, &w->cfg.retry, attempt_no,
+                                                          status, retry_after_ms, random);
     return (struct retry_decision){.give_up = pd.give_up, .type = pd.type, .delay_ms = pd.delay_ms};
 }
 
@@ -533,6 +533,16 @@ static void record_attempt(struct worker *w, struct transfer *x, CURLcode result
         if (ra >= 0)
             a->attempt.retry_after_seconds = ra / 1000;
         struct retry_decision rd = decide(w, t, j->attempt_no, a->attempt.response_status, ra);
+        if (a->attempt.response_status == 401 && t->pol &&
+            t->pol->auth.type == DEST_AUTH_OAUTH2_CC) {
+            /* POLICIES §3: a 401 refreshes the token once, and the message is
+             * tried again with it at once; a second 401 follows the policy. */
+            oauth2_invalidate(w->oauth2, t->id, &t->pol->auth, NULL);
+            if (!j->auth_refreshed) {
+                j->auth_refreshed = true;
+                rd = (struct retry_decision){.type = RETRY_SLOW, .delay_ms = 0};
+            }
+        }
         if (rd.give_up) {
             a->status = STATUS_FAILED_PERMANENT;
             __atomic_add_fetch(&w->failed_permanent, 1, __ATOMIC_RELAXED);

@@ -57,7 +57,7 @@ struct target {
     bool stale;
     int64_t keys_expire_ms; /* the earliest expiry of the loaded keys; 0 = none */
     bool paused;
-    struct delivery_policy *pol; /* NULL = none (deliver/policy.h) */
+    struct delivery_policy *pol;       /* NULL = none (deliver/policy.h) */
     struct token_bucket period_bucket; /* pol->rate per pol->period_ms */
     int period_rate;
     int64_t period_ms;
@@ -138,7 +138,7 @@ struct worker {
     struct transfer *active;
     int in_flight;
     struct attempt_op *unsent_head, *unsent_tail; /* finished, not yet submitted */
-    struct oauth2_cache *oauth2; /* tokens of this thread's oauth2 endpoints */
+    struct oauth2_cache *oauth2;                  /* tokens of this thread's oauth2 endpoints */
     size_t payload_bytes;
     bool backlog_known; /* the start-up lookup of endpoints with a backlog is done */
     int64_t backlog_retry_ms;

@@ -12,15 +12,25 @@
 #include "core/signature_scheme.h"
 #include "util/clock.h"
 
-#define DELAY_MAX_MS 86400000        /* 24 h */
-#define RATE_MAX 1000000             /* deliveries per period */
-#define CONCURRENCY_MAX 1000         /* attempts in flight */
+#define DELAY_MAX_MS 86400000         /* 24 h */
+#define RATE_MAX 1000000              /* deliveries per period */
+#define CONCURRENCY_MAX 1000          /* attempts in flight */
 #define TRANSFORMATION_MAX (16 << 10) /* bytes of jq program */
 
 static const char *const members[] = {
-    "retry",          "delay_ms",   "deduplicate",      "rate_limit",    "max_concurrency",
-    "fifo",           "http_method", "transformation",  "auth",          "signature_scheme",
-    "header_prefix",  "svix_headers", "url_locked_while_active",
+    "retry",
+    "delay_ms",
+    "deduplicate",
+    "rate_limit",
+    "max_concurrency",
+    "fifo",
+    "http_method",
+    "transformation",
+    "auth",
+    "signature_scheme",
+    "header_prefix",
+    "svix_headers",
+    "url_locked_while_active",
 };
 #define NMEMBERS (sizeof(members) / sizeof(members[0]))
 
@@ -131,7 +141,8 @@ static json_t *check_member(const char *name, const json_t *v, struct endpoint_p
         if (signature_scheme_parse(&sc, json_string_value(v), name, d) != ERR_OK)
             return NULL;
         if (sc == SIGNATURE_SCHEME_ED25519 || sc == SIGNATURE_SCHEME_BRIDGE_RSA) {
-            char *sec = calloc(1, SIGNATURE_SCHEME_SECRET_MAX), *pub = calloc(1, SIGNATURE_SCHEME_PUBLIC_MAX);
+            char *sec = calloc(1, SIGNATURE_SCHEME_SECRET_MAX),
+                 *pub = calloc(1, SIGNATURE_SCHEME_PUBLIC_MAX);
             if (!sec || !pub)
                 abort();
             if (signature_scheme_generate(sc, sec, SIGNATURE_SCHEME_SECRET_MAX, pub,
@@ -201,8 +212,7 @@ void endpoint_policy_change_release(struct endpoint_policy_change *c)
 /* The auth member sent, merged onto the stored config: its public form into
  * policy, its full form into out->auth_secret. */
 static enum err merge_auth(const json_t *sent, const char *prev_auth, const struct config *cfg,
-                           json_t *policy, struct endpoint_policy_result *out,
-                           struct err_detail *d)
+                           json_t *policy, struct endpoint_policy_result *out, struct err_detail *d)
 {
     struct dest_auth prev = {0}, next = {0};
     bool have_prev = false;
