@@ -80,6 +80,8 @@ static const struct param params[] = {
      "User-Agent of deliveries"},
     {"circuit-failures", P_INT, "5", OFF(circuit_failures), 0, 0, 1000,
      "consecutive failed attempts that open an endpoint's circuit (0 turns the breaker off)"},
+    {"disable-on-gone", P_BOOL, "true", OFF(disable_on_gone), 0, 0, 0,
+     "a 410 Gone answer disables the endpoint at once (reason gone)"},
     {"disable-after", P_DURATION, "5d", OFF(disable_after_ms), 0, 0, 315360000000LL,
      "disable an endpoint failing this long with no success (0 never)"},
     {"log-level", P_STRING, "info", OFF(log_level), SZ(log_level), 0, 0,

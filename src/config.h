@@ -47,6 +47,7 @@ struct config {
     char user_agent[128];
     int circuit_failures;     /* failed attempts in a row that open a circuit; 0 = off */
     int64_t disable_after_ms; /* auto-disable after failing this long; 0 = never */
+    bool disable_on_gone;     /* a 410 disables the endpoint (reason gone) */
     char log_level[16];
     bool print_config;
 };

@@ -179,6 +179,7 @@ static int cmd_serve(int argc, char **argv)
         .user_agent = cfg.user_agent,
         .header_prefix = cfg.header_prefix,
         .circuit_failures = cfg.circuit_failures,
+        .disable_on_gone = cfg.disable_on_gone,
         .threads = cfg.delivery_threads,
     };
     if (dispatcher_start(&dispatcher, &dc, readers, committer, &d) != ERR_OK) {

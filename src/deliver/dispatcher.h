@@ -41,6 +41,7 @@ struct dispatcher_config {
     const char *user_agent;
     const char *header_prefix; /* of X-Webhook-*: the server's (POLICIES §4) */
     int circuit_failures;      /* failed attempts in a row that open a circuit; 0 = off */
+    bool disable_on_gone;      /* a 410 disables the endpoint (POLICIES §5) */
     int threads;               /* delivery threads, >= 1 */
 };
 

@@ -484,6 +484,43 @@ void worker__finish_transfer(struct worker *w, struct transfer *x, CURLcode resu
     record_attempt(w, x, result, true);
 }
 
+/* A 410 disabled the endpoint: fire-and-forget, like last_used_at (the store's
+ * feed then reloads it here, and its messages wait while it is disabled). */
+struct disable_op {
+    struct commit_op op;
+    char id[ID_MAX];
+    int64_t now_ms;
+    bool changed;
+};
+
+static enum err disable_apply(struct store *s, struct commit_op *op)
+{
+    struct disable_op *x = (struct disable_op *)op;
+    return store_endpoint_disable(s, x->id, "gone", x->now_ms, &x->changed, &op->detail);
+}
+
+static void disable_done(struct commit_op *op)
+{
+    struct disable_op *x = (struct disable_op *)op;
+    if (op->result != ERR_OK)
+        log_warn("dispatcher", "cannot disable endpoint %s after a 410: %s", x->id, op->detail.msg);
+    else if (x->changed)
+        log_info("dispatcher", "endpoint %s answered 410 Gone: disabled (reason gone)", x->id);
+    free(x);
+}
+
+static void disable_gone(struct worker *w, const struct target *t)
+{
+    struct disable_op *x = calloc(1, sizeof(*x));
+    if (!x)
+        abort();
+    snprintf(x->id, sizeof(x->id), "%s", t->id);
+    x->now_ms = clock_now_ms();
+    x->op.apply = disable_apply;
+    x->op.done = disable_done;
+    committer_submit(w->committer, &x->op);
+}
+
 /* What follows a failed attempt: the endpoint's retry policy, else the server's ladders. */
 static struct retry_decision decide(const struct worker *w, const struct target *t, int attempt_no,
                                     int status, int64_t retry_after_ms)
@@ -533,6 +570,10 @@ static void record_attempt(struct worker *w, struct transfer *x, CURLcode result
         if (ra >= 0)
             a->attempt.retry_after_seconds = ra / 1000;
         struct retry_decision rd = decide(w, t, j->attempt_no, a->attempt.response_status, ra);
+        if (a->attempt.response_status == 410 && w->cfg.disable_on_gone && !t->paused) {
+            disable_gone(w, t);
+            t->paused = true; /* hold its other messages now, before the reload */
+        }
         if (a->attempt.response_status == 401 && t->pol &&
             t->pol->auth.type == DEST_AUTH_OAUTH2_CC) {
             /* POLICIES §3: a 401 refreshes the token once, and the message is

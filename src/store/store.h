@@ -138,6 +138,10 @@ enum err store_endpoint_secrets_get(struct store *s, const char *id, char **auth
 enum err store_endpoint_secrets_set(struct store *s, const char *id, const char *auth,
                                     const char *scheme, struct err_detail *d);
 void store_endpoint_secret_free(char *secret);
+/* Disable a live, enabled endpoint by delivery's decision (reason "gone" or
+ * "auto_failing"); *changed false when it was disabled or deleted already. */
+enum err store_endpoint_disable(struct store *s, const char *id, const char *reason, int64_t now_ms,
+                                bool *changed, struct err_detail *d);
 /* The breaker's state (enum breaker_state) and when it opened (0 = closed). */
 enum err store_endpoint_set_circuit(struct store *s, const char *id, int state,
                                     int64_t opened_at_ms, struct err_detail *d);

@@ -21,6 +21,9 @@ static const char SQL_SECRETS_GET[] =
     "SELECT auth_secret, scheme_secret FROM endpoints WHERE id = ?1";
 static const char SQL_SECRETS_SET[] =
     "UPDATE endpoints SET auth_secret = ?2, scheme_secret = ?3 WHERE id = ?1";
+static const char SQL_DISABLE[] =
+    "UPDATE endpoints SET disabled = 1, disabled_reason = ?2, disabled_at = ?3, updated_at = ?3 "
+    "WHERE id = ?1 AND disabled = 0 AND deleted_at IS NULL";
 static const char SQL_CIRCUIT_SET[] =
     "UPDATE endpoints SET circuit_state = ?2, circuit_opened_at = ?3 WHERE id = ?1";
 
@@ -131,4 +134,18 @@ enum err store_endpoint_set_circuit(struct store *s, const char *id, int state,
     else
         sqlite3_bind_null(q, 3);
     return store__exec(s, q, d, "write circuit state");
+}
+
+enum err store_endpoint_disable(struct store *s, const char *id, const char *reason, int64_t now_ms,
+                                bool *changed, struct err_detail *d)
+{
+    sqlite3_stmt *q = store__prepare(s, SQL_DISABLE);
+    store__bind_text(q, 1, id);
+    store__bind_text(q, 2, reason);
+    sqlite3_bind_int64(q, 3, now_ms);
+    enum err e = store__exec(s, q, d, "disable endpoint");
+    *changed = e == ERR_OK && sqlite3_changes(s->db) > 0;
+    if (*changed && store__feed(s))
+        feed_push_endpoint_changed(store__feed(s), id);
+    return e;
 }

@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import http from 'node:http';
 import { setup } from './lib/hookd.mjs';
-import { expectOk, scaled } from './lib/util.mjs';
+import { expectOk, scaled, waitFor } from './lib/util.mjs';
 
 const T = { timeout: scaled(60_000) };
 
@@ -195,4 +195,26 @@ test('delay_ms, fifo one in flight, rate per period, and a disabled endpoint hol
     assert.equal(rcv.requests.filter((q) => q.path === '/off').length, 0, 'a disabled endpoint receives nothing');
     expectOk(await h.api('PATCH', `/v1/endpoints/${off.id}`, { status: 'active' }));
     await h.waitForMessage(held.message_id, 'succeeded');
+});
+
+test('a 410 Gone disables the endpoint (reason gone); its messages wait until it is enabled', T, async (t) => {
+    const env = await setup(t);
+    const h = await env.startHookd();
+    const rcv = await env.startReceiver({ status: 410 });
+    const ep = await endpoint(h, rcv, '/gone', {});
+    const a = await h.send({ endpoint_id: ep.id, payload: { n: 1 } });
+    await rcv.waitForRequests(1);
+    const off = await waitFor(async () => {
+        const e = await h.getEndpoint(ep.id);
+        return e.disabled ? e : null;
+    }, { what: 'the endpoint disabled' });
+    assert.equal(off.disabled_reason, 'gone');
+    assert.equal(off.status, 'disabled');
+    const b = await h.send({ endpoint_id: ep.id, payload: { n: 2 } });
+    assert.equal(expectOk(await h.api('GET', `/v1/messages/${b.message_id}`)).data.status, 'queued');
+    assert.equal(rcv.requests.length, 1, 'nothing more is sent while disabled');
+    rcv.respond({ status: 200 });
+    expectOk(await h.api('PATCH', `/v1/endpoints/${ep.id}`, { status: 'active' }));
+    await h.waitForMessage(a.message_id, 'succeeded');
+    await h.waitForMessage(b.message_id, 'succeeded');
 });
