@@ -389,6 +389,9 @@ void worker__pump(struct worker *w, struct target *t)
         if (!j->superseded) {
             if (t->paused || t->in_flight >= concurrency_of(w, t))
                 return; /* resume / a finishing transfer pumps again */
+            if (t->fifo_head[0] && t->pol && t->pol->fifo &&
+                strcmp(j->message_id, t->fifo_head) != 0)
+                return; /* fifo: the failing head goes first, when its retry is due */
             if (w->in_flight >= w->max_in_flight) {
                 wake_later(w, t, 0);
                 return;
@@ -423,6 +426,13 @@ static void park(struct worker *w, struct target *t, struct job *j)
         worker__job_drop_payload(w, j); /* a pause may be long: keep memory bounded */
     j->state = JOB_WAITING;
     j->next = NULL;
+    if (t->fifo_head[0] && !strcmp(j->message_id, t->fifo_head)) { /* the head: first in line */
+        j->next = t->wait_head;
+        t->wait_head = j;
+        if (!t->wait_tail)
+            t->wait_tail = j;
+        return;
+    }
     if (t->wait_tail)
         t->wait_tail->next = j;
     else
@@ -562,6 +572,8 @@ static void record_attempt(struct worker *w, struct transfer *x, CURLcode result
     }
     if (ok) {
         a->status = STATUS_SUCCEEDED;
+        if (!strcmp(t->fifo_head, j->message_id))
+            t->fifo_head[0] = '\0';
         __atomic_add_fetch(&w->succeeded, 1, __ATOMIC_RELAXED);
     } else {
         __atomic_add_fetch(&w->failed_attempts, 1, __ATOMIC_RELAXED);
@@ -586,9 +598,13 @@ static void record_attempt(struct worker *w, struct transfer *x, CURLcode result
         }
         if (rd.give_up) {
             a->status = STATUS_FAILED_PERMANENT;
+            if (!strcmp(t->fifo_head, j->message_id))
+                t->fifo_head[0] = '\0';
             __atomic_add_fetch(&w->failed_permanent, 1, __ATOMIC_RELAXED);
         } else {
             a->status = STATUS_PENDING_RETRY;
+            if (t->pol && t->pol->fifo) /* a failing head holds the rest of this endpoint */
+                snprintf(t->fifo_head, sizeof(t->fifo_head), "%s", j->message_id);
             a->next_at_ms = now + rd.delay_ms;
             a->attempt.retry_type = retry_type_name(rd.type);
         }

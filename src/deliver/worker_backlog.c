@@ -192,6 +192,8 @@ void worker__evict(struct worker *w, struct job *j)
 /* A newer version of j's message arrived: j is freed where it is met next. */
 void worker__supersede(struct worker *w, struct job *j)
 {
+    if (j->target && !strcmp(j->target->fifo_head, j->message_id))
+        j->target->fifo_head[0] = '\0'; /* replayed, cancelled or deleted: no longer the head */
     worker__evict(w, j);
     j->superseded = true;
     worker__job_drop_payload(w, j);

@@ -62,6 +62,9 @@ struct target {
     int period_rate;
     int64_t period_ms;
     int64_t oauth2_hold_until_ms; /* mono ms: fail at once until then (last fetch failed) */
+    /* fifo: the message whose retry holds the others ("" = none); in memory
+     * only, so a restart lets newer messages go first once */
+    char fifo_head[ID_MAX];
     char oauth2_error[256];
     int rate_limit_rps; /* 0 = unlimited */
     int burst;

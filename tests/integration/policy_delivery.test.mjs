@@ -218,3 +218,21 @@ test('a 410 Gone disables the endpoint (reason gone); its messages wait until it
     await h.waitForMessage(a.message_id, 'succeeded');
     await h.waitForMessage(b.message_id, 'succeeded');
 });
+
+test('fifo: a failing head holds the endpoint\'s later messages until its retry succeeds', T, async (t) => {
+    const env = await setup(t);
+    const h = await env.startHookd();
+    let failed = false;
+    const rcv = await env.startReceiver((rec) => {
+        if (!failed && JSON.parse(rec.text).i === 0) {
+            failed = true;
+            return { status: 500 };
+        }
+        return { status: 200 };
+    });
+    const ep = await endpoint(h, rcv, '/fifo', { fifo: true, retry: { strategy: 'linear', count: 3, interval_ms: 1000 } });
+    const ids = [];
+    for (let i = 0; i < 4; i++) ids.push((await h.send({ endpoint_id: ep.id, payload: { i } })).message_id);
+    for (const id of ids) await h.waitForMessage(id, 'succeeded', scaled(20_000));
+    assert.deepEqual(rcv.requests.map((r) => [JSON.parse(r.text).i, r.answered]), [[0, 500], [0, 200], [1, 200], [2, 200], [3, 200]]);
+});
