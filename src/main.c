@@ -16,6 +16,7 @@
 
 #include "config.h"
 #include "core/id.h"
+#include "core/signature_scheme.h"
 #include "deliver/dispatcher.h"
 #include "http/http.h"
 #include "service/api_keys.h"
@@ -127,6 +128,11 @@ static int cmd_serve(int argc, char **argv)
         return 0;
     }
     log_threshold = (enum log_level)log_level_parse(cfg.log_level);
+    struct err_detail pd = {0};
+    if (signature_scheme_check_prefix(cfg.header_prefix, "--header-prefix", &pd) != ERR_OK) {
+        fprintf(stderr, "hookd: %s\n", pd.msg);
+        return 2;
+    }
 
     sigset_t sigs;
     sigemptyset(&sigs);

@@ -35,6 +35,8 @@ test('bad configuration and a busy port are fatal at startup with a precise mess
         [['--delivery-timeout', 'soon'], {}, 'delivery-timeout'],
         [['--no-such-flag'], {}, 'no-such-flag'],
         [[], { HOOKD_RETRY_SLOW: 'nonsense' }, 'retry-slow'],
+        [['--header-prefix', 'webhook-'], {}, 'header-prefix'],
+        [[], { HOOKD_HEADER_PREFIX: 'X Bad-' }, 'header-prefix'],
     ]) {
         const r = await serve(extra, envVars);
         assert.ok(r.code !== 0 && r.code !== null, `${extra} ${JSON.stringify(envVars)}: exit ${r.code}/${r.signal}`);

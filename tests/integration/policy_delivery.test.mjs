@@ -236,3 +236,27 @@ test('fifo: a failing head holds the endpoint\'s later messages until its retry 
     for (const id of ids) await h.waitForMessage(id, 'succeeded', scaled(20_000));
     assert.deepEqual(rcv.requests.map((r) => [JSON.parse(r.text).i, r.answered]), [[0, 500], [0, 200], [1, 200], [2, 200], [3, 200]]);
 });
+
+test('--header-prefix renames the HookBridge headers of every endpoint; an endpoint may override it', T, async (t) => {
+    const env = await setup(t);
+    const h = await env.startHookd({ extraArgs: ['--header-prefix', 'X-Acme-', '--user-agent', 'acme-hooks/2'] });
+    const rcv = await env.startReceiver({ status: 200 });
+    const plain = await endpoint(h, rcv, '/plain', {});
+    const own = await endpoint(h, rcv, '/own', { header_prefix: 'X-Own-' });
+    for (const ep of [plain, own]) {
+        const s = await h.send({ endpoint_id: ep.id, payload: {} });
+        await h.waitForMessage(s.message_id, 'succeeded');
+    }
+    const p = rcv.requests.find((r) => r.path === '/plain');
+    assert.match(p.headers['x-acme-signature'], /^sha256=[0-9a-f]{64}$/);
+    assert.equal(p.headers['x-acme-id'], p.headers['webhook-id']);
+    assert.ok(p.headers['x-acme-timestamp']);
+    assert.equal(p.headers['x-webhook-id'], undefined);
+    assert.equal(p.headers['user-agent'], 'acme-hooks/2');
+    const o = rcv.requests.find((r) => r.path === '/own');
+    assert.ok(o.headers['x-own-signature']);
+    assert.equal(o.headers['x-acme-signature'], undefined);
+    // HMAC of the HookBridge family: the whole secret over "<ts>.<body>"
+    const mac = crypto.createHmac('sha256', plain.signing_secret).update(`${p.headers['x-acme-timestamp']}.${p.text}`).digest('hex');
+    assert.equal(p.headers['x-acme-signature'], `sha256=${mac}`);
+});
