@@ -18,8 +18,10 @@
 #include "core/id.h"
 #include "core/signature_scheme.h"
 #include "deliver/dispatcher.h"
+#include "deliver/transform.h"
 #include "http/http.h"
 #include "service/api_keys.h"
+#include "service/endpoint_policy.h"
 #include "store/committer.h"
 #include "store/janitor.h"
 #include "store/keyfile.h"
@@ -111,6 +113,38 @@ static void delivery_stats(void *ctx, struct http_delivery_stats *out)
     out->first_attempt_lag = ds.first_attempt_lag;
 }
 
+/* service/endpoint_policy.h's hooks onto deliver/transform.h's pool. */
+static enum err transform_check(void *ctx, const char *program, size_t len, struct err_detail *d)
+{
+    return transform_validate(ctx, program, len, d);
+}
+
+static enum err transform_sample(void *ctx, const char *program, size_t len, const char *payload,
+                                 size_t payload_len, const char *headers_json,
+                                 const char *event_type, const char *endpoint_id,
+                                 const char *endpoint_url, bool *skip, char **body,
+                                 char **headers_out, struct err_detail *d)
+{
+    struct transform_input in = {.program = program,
+                                 .program_len = len,
+                                 .payload = payload,
+                                 .payload_len = payload_len,
+                                 .headers_json = headers_json,
+                                 .event_type = event_type,
+                                 .endpoint_id = endpoint_id,
+                                 .endpoint_url = endpoint_url};
+    struct transform_result res = {0};
+    enum err e = transform_run(ctx, &in, &res, d);
+    if (e == ERR_OK) {
+        *skip = res.skip;
+        *body = res.body;
+        *headers_out = res.headers_json;
+        res.body = res.headers_json = NULL;
+    }
+    transform_result_release(&res);
+    return e;
+}
+
 static int cmd_serve(int argc, char **argv)
 {
     for (int i = 0; i < argc; i++) {
@@ -147,6 +181,7 @@ static int cmd_serve(int argc, char **argv)
     struct store *writer = NULL, *readers[64] = {0};
     struct committer *committer = NULL;
     struct dispatcher *dispatcher = NULL;
+    struct transform_pool *transforms = NULL;
     struct janitor *janitor = NULL;
     struct http_server *api = NULL;
     if (keyfile_setup(cfg.data_dir, cfg.encryption_key_file, &d) != ERR_OK) {
@@ -188,6 +223,14 @@ static int cmd_serve(int argc, char **argv)
         .disable_on_gone = cfg.disable_on_gone,
         .threads = cfg.delivery_threads,
     };
+    struct transform_config tc = {0}; /* helpers start on first use */
+    if (transform_pool_new(&transforms, &tc, &d) != ERR_OK) {
+        log_error("main", "%s", d.msg);
+        goto out;
+    }
+    endpoint_policy_set_transform(&(struct endpoint_transform_hooks){
+        .check = transform_check, .run = transform_sample, .ctx = transforms});
+    dc.transforms = transforms;
     if (dispatcher_start(&dispatcher, &dc, readers, committer, &d) != ERR_OK) {
         log_error("main", "%s", d.msg);
         goto out;
@@ -222,6 +265,7 @@ out:
     committer_stop(committer); /* its last ops may still notify the stopped dispatcher */
     dispatcher_free(dispatcher);
     http_stop(api);
+    transform_pool_free(transforms);
     for (int i = 0; i < 64; i++)
         store_close(readers[i]);
     store_close(writer);

@@ -39,13 +39,15 @@ struct dispatcher_config {
     bool allow_private_networks;
     int64_t shutdown_grace_ms;
     const char *user_agent;
-    const char *header_prefix; /* of X-Webhook-*: the server's (POLICIES §4) */
-    int circuit_failures;      /* failed attempts in a row that open a circuit; 0 = off */
-    bool disable_on_gone;      /* a 410 disables the endpoint (POLICIES §5) */
-    int threads;               /* delivery threads, >= 1 */
+    const char *header_prefix;         /* of X-Webhook-*: the server's (POLICIES §4) */
+    int circuit_failures;              /* failed attempts in a row that open a circuit; 0 = off */
+    bool disable_on_gone;              /* a 410 disables the endpoint (POLICIES §5) */
+    struct transform_pool *transforms; /* jq transformations (NULL = none can run) */
+    int threads;                       /* delivery threads, >= 1 */
 };
 
 struct dispatcher;
+struct transform_pool;
 
 /* Start cfg->threads delivery threads; thread i reads through read_stores[i]. */
 enum err dispatcher_start(struct dispatcher **out, const struct dispatcher_config *cfg,

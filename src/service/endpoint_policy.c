@@ -34,6 +34,18 @@ static const char *const members[] = {
 };
 #define NMEMBERS (sizeof(members) / sizeof(members[0]))
 
+static struct endpoint_transform_hooks transform_hooks;
+
+void endpoint_policy_set_transform(const struct endpoint_transform_hooks *hooks)
+{
+    transform_hooks = *hooks;
+}
+
+const struct endpoint_transform_hooks *endpoint_policy_transform(void)
+{
+    return &transform_hooks;
+}
+
 bool endpoint_policy_is_member(const char *name)
 {
     for (size_t i = 0; i < NMEMBERS; i++)
@@ -121,6 +133,15 @@ static json_t *check_member(const char *name, const json_t *v, struct endpoint_p
         if (!json_is_string(v) || json_string_length(v) == 0 ||
             json_string_length(v) > TRANSFORMATION_MAX) {
             bad(d, name, "a jq program of 1 to 16384 bytes, or null");
+            return NULL;
+        }
+        if (transform_hooks.check &&
+            transform_hooks.check(transform_hooks.ctx, json_string_value(v), json_string_length(v),
+                                  d) != ERR_OK) {
+            if (!d->field[0])
+                snprintf(d->field, sizeof(d->field), "transformation");
+            d->code[0] = '\0'; /* a 400 INVALID_REQUEST like every other field */
+            snprintf(d->code, sizeof(d->code), "INVALID_REQUEST");
             return NULL;
         }
         return json_deep_copy(v);
@@ -361,4 +382,30 @@ void endpoint_policy_render(const struct store_endpoint *e, json_t *obj)
     } else {
         json_object_set_new(obj, "circuit_opened_at", json_null());
     }
+}
+
+enum err endpoint_policy_transform_test(const struct store_endpoint *e, const char *program,
+                                        const char *payload, size_t payload_len,
+                                        const char *headers_json, const char *event_type,
+                                        struct endpoint_transform_sample *out, struct err_detail *d)
+{
+    memset(out, 0, sizeof(*out));
+    json_t *p = !program && e->policy_json ? json_loads(e->policy_json, 0, NULL) : NULL;
+    const char *prog = program ? program : json_string_value(json_object_get(p, "transformation"));
+    enum err r;
+    if (!prog)
+        r = err_set_field(d, ERR_INVAL, "INVALID_REQUEST", "transformation",
+                          "the endpoint has no transformation and the request gives none");
+    else if (!transform_hooks.run)
+        r = err_set(d, ERR_IO, "INTERNAL_ERROR", "transformations cannot run in this process");
+    else
+        r = transform_hooks.run(transform_hooks.ctx, prog, strlen(prog), payload, payload_len,
+                                headers_json, event_type, e->id, e->url, &out->skip, &out->body,
+                                &out->headers_json, d);
+    json_decref(p);
+    if (r != ERR_OK && r != ERR_IO) { /* the program's failure: the caller's 400 */
+        snprintf(d->field, sizeof(d->field), "transformation");
+        r = ERR_INVAL;
+    }
+    return r;
 }

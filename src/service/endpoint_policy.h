@@ -27,6 +27,39 @@
 #include "config.h"
 #include "store/store.h"
 
+/* Transformations run in deliver/transform.h's helper pool, which service/
+ * may not include: main.c hands these in once at startup, before any request
+ * (without them a program is only checked for its size, and cannot be run). */
+struct endpoint_transform_hooks {
+    /* ERR_INVAL / ERR_LIMIT / ERR_TIMEOUT naming "transformation" for a program jq refuses */
+    enum err (*check)(void *ctx, const char *program, size_t len, struct err_detail *d);
+    /* Run program on a sample: *skip, or *body and *headers_json (new strings). */
+    enum err (*run)(void *ctx, const char *program, size_t len, const char *payload,
+                    size_t payload_len, const char *headers_json, const char *event_type,
+                    const char *endpoint_id, const char *endpoint_url, bool *skip, char **body,
+                    char **headers_json_out, struct err_detail *d);
+    void *ctx;
+};
+void endpoint_policy_set_transform(const struct endpoint_transform_hooks *hooks);
+/* The hooks handed in (run NULL when none). */
+const struct endpoint_transform_hooks *endpoint_policy_transform(void);
+
+/* POST /v1/endpoints/{id}/transformation/test: run program (NULL: the
+ * endpoint's own transformation) on a sample payload (JSON text), custom
+ * headers (a JSON object text or NULL) and event type, as a delivery to
+ * endpoint e would run it; nothing is delivered or stored. ERR_INVAL naming
+ * "transformation" when there is no program, or for a run that fails (the
+ * message says why); ERR_IO when transformations cannot run here. */
+struct endpoint_transform_sample {
+    bool skip;
+    char *body, *headers_json; /* new strings unless skip */
+};
+enum err endpoint_policy_transform_test(const struct store_endpoint *e, const char *program,
+                                        const char *payload, size_t payload_len,
+                                        const char *headers_json, const char *event_type,
+                                        struct endpoint_transform_sample *out,
+                                        struct err_detail *d);
+
 /* Is name a policy member (a key of the document)? */
 bool endpoint_policy_is_member(const char *name);
 
