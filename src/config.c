@@ -78,8 +78,11 @@ static const struct param params[] = {
      "prefix of hookd's own delivery headers (Id, Timestamp, Signature); endpoints may override"},
     {"user-agent", P_STRING, "hookd/" HOOKD_VERSION, OFF(user_agent), SZ(user_agent), 0, 0,
      "User-Agent of deliveries"},
-    {"circuit-failures", P_INT, "5", OFF(circuit_failures), 0, 0, 1000,
-     "consecutive failed attempts that open an endpoint's circuit (0 turns the breaker off)"},
+    {"circuit-failures", P_INT, "0", OFF(circuit_failures), 0, 0, 1000,
+     "failed messages in a row that open an endpoint's circuit (0: off; 5 is POLICIES.md's "
+     "figure, off by default to keep API.md's retry schedule)"},
+    {"circuit-cooldown", P_DURATION, "60s", OFF(circuit_cooldown_ms), 0, 1000, 86400000,
+     "how long an open circuit waits before its probe (doubling up to 1h on failed probes)"},
     {"disable-on-gone", P_BOOL, "true", OFF(disable_on_gone), 0, 0, 0,
      "a 410 Gone answer disables the endpoint at once (reason gone)"},
     {"disable-after", P_DURATION, "5d", OFF(disable_after_ms), 0, 0, 315360000000LL,

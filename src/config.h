@@ -45,9 +45,10 @@ struct config {
     char portal_origins[1024];      /* CORS: "*" or a comma list of origins */
     char header_prefix[40];         /* of X-Webhook-Id/-Timestamp/-Signature (POLICIES §4) */
     char user_agent[128];
-    int circuit_failures;     /* failed attempts in a row that open a circuit; 0 = off */
-    int64_t disable_after_ms; /* auto-disable after failing this long; 0 = never */
-    bool disable_on_gone;     /* a 410 disables the endpoint (reason gone) */
+    int circuit_failures;        /* failed attempts in a row that open a circuit; 0 = off */
+    int64_t circuit_cooldown_ms; /* an open circuit's first wait before its probe */
+    int64_t disable_after_ms;    /* auto-disable after failing this long; 0 = never */
+    bool disable_on_gone;        /* a 410 disables the endpoint (reason gone) */
     char log_level[16];
     bool print_config;
 };

@@ -220,6 +220,7 @@ static int cmd_serve(int argc, char **argv)
         .user_agent = cfg.user_agent,
         .header_prefix = cfg.header_prefix,
         .circuit_failures = cfg.circuit_failures,
+        .circuit_cooldown_ms = cfg.circuit_cooldown_ms,
         .disable_on_gone = cfg.disable_on_gone,
         .threads = cfg.delivery_threads,
     };

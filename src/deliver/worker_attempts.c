@@ -53,6 +53,14 @@ struct target *worker__target_get(struct worker *w, const char *id)
         abort();
     snprintf(t->id, sizeof(t->id), "%s", id);
     t->page_pos = NO_POS;
+    struct breaker_config bc;
+    breaker_config_default(&bc);
+    bc.failures = w->cfg.circuit_failures;
+    if (w->cfg.circuit_cooldown_ms > 0)
+        bc.cooldown_ms = w->cfg.circuit_cooldown_ms;
+    if (bc.max_cooldown_ms < bc.cooldown_ms)
+        bc.max_cooldown_ms = bc.cooldown_ms;
+    breaker_init(&t->br, &bc);
     unsigned b = bucket_of(id);
     t->next = w->buckets[b];
     w->buckets[b] = t;
@@ -118,6 +126,18 @@ bool worker__target_load(struct worker *w, struct target *t)
     t->t.headers_json = ep.headers_json;
     t->t.hmac_enabled = ep.hmac_enabled;
     t->paused = ep.paused || ep.disabled; /* a disabled endpoint's messages wait (POLICIES §5) */
+    if (!t->br_loaded && ep.circuit_state != BREAKER_CLOSED && t->br.cfg.failures > 0) {
+        /* open before a restart: the next attempt is the probe */
+        t->br.state = BREAKER_OPEN;
+        t->br.opened_at_ms = ep.circuit_opened_at_ms ? ep.circuit_opened_at_ms : now;
+        t->br.cooldown_ms = t->br.cfg.cooldown_ms;
+        t->br.probe_at_ms = now;
+    } else if (t->br_loaded && t->br.state != BREAKER_CLOSED &&
+               ep.circuit_state == BREAKER_CLOSED && !ep.circuit_opened_at_ms) {
+        breaker_reset(&t->br); /* POST /v1/endpoints/{id}/reset-circuit */
+        t->br_last_failed[0] = '\0';
+    }
+    t->br_loaded = true;
     snprintf(t->mode, sizeof(t->mode), "%s", ep.mode);
     if (ep.rate_limit_rps != t->rate_limit_rps || ep.burst != t->burst) {
         t->rate_limit_rps = ep.rate_limit_rps;
@@ -402,10 +422,18 @@ void worker__pump(struct worker *w, struct target *t)
                 wake_later(w, t, now + token_bucket_wait_ms(&t->period_bucket, now));
                 return;
             }
-            if (t->rate_limit_rps > 0 && !token_bucket_take(&t->bucket, now)) {
+            if (t->rate_limit_rps > 0 && token_bucket_remaining(&t->bucket, now) < 1) {
                 wake_later(w, t, now + token_bucket_wait_ms(&t->bucket, now));
                 return;
             }
+            int64_t until = 0; /* last: in half_open this claims the probe */
+            if (!breaker_may_attempt(&t->br, now, &until)) {
+                if (until != BREAKER_WAIT_PROBE)
+                    wake_later(w, t, until); /* the probe's result pumps otherwise */
+                return;
+            }
+            if (t->rate_limit_rps > 0)
+                token_bucket_take(&t->bucket, now);
             if (t->period_rate > 0)
                 token_bucket_take(&t->period_bucket, now);
         }
@@ -494,6 +522,53 @@ void worker__finish_transfer(struct worker *w, struct transfer *x, CURLcode resu
     record_attempt(w, x, result, true);
 }
 
+/* The breaker moved: its state goes to the endpoint's row (fire-and-forget;
+ * GET /v1/endpoints shows it, a restart reads it back). */
+struct circuit_op {
+    struct commit_op op;
+    char id[ID_MAX];
+    int state;
+    int64_t opened_at_ms;
+};
+
+static enum err circuit_apply(struct store *s, struct commit_op *op)
+{
+    struct circuit_op *x = (struct circuit_op *)op;
+    return store_endpoint_set_circuit(s, x->id, x->state, x->opened_at_ms, &op->detail);
+}
+
+static void circuit_done(struct commit_op *op)
+{
+    struct circuit_op *x = (struct circuit_op *)op;
+    if (op->result != ERR_OK)
+        log_warn("dispatcher", "cannot store the circuit of endpoint %s: %s", x->id,
+                 op->detail.msg);
+    free(x);
+}
+
+static void breaker_result(struct worker *w, struct target *t, const struct job *j, bool ok,
+                           int64_t now)
+{
+    bool count = ok || t->br.state == BREAKER_HALF_OPEN || strcmp(t->br_last_failed, j->message_id);
+    if (!count)
+        return; /* this message's own retry: counted when it first failed */
+    snprintf(t->br_last_failed, sizeof(t->br_last_failed), "%s", ok ? "" : j->message_id);
+    enum breaker_state was = t->br.state;
+    if (!breaker_on_result(&t->br, ok, now))
+        return;
+    log_info("dispatcher", "endpoint %s: circuit %s -> %s", t->id, breaker_state_name(was),
+             breaker_state_name(t->br.state));
+    struct circuit_op *x = calloc(1, sizeof(*x));
+    if (!x)
+        abort();
+    snprintf(x->id, sizeof(x->id), "%s", t->id);
+    x->state = (int)t->br.state;
+    x->opened_at_ms = t->br.state == BREAKER_CLOSED ? 0 : t->br.opened_at_ms;
+    x->op.apply = circuit_apply;
+    x->op.done = circuit_done;
+    committer_submit(w->committer, &x->op);
+}
+
 /* A 410 disabled the endpoint: fire-and-forget, like last_used_at (the store's
  * feed then reloads it here, and its messages wait while it is disabled). */
 struct disable_op {
@@ -564,6 +639,7 @@ static void record_attempt(struct worker *w, struct transfer *x, CURLcode result
     __atomic_add_fetch(&w->attempts, 1, __ATOMIC_RELAXED);
 
     t->consecutive_failures = ok ? 0 : t->consecutive_failures + 1;
+    breaker_result(w, t, j, ok, clock_now_ms());
     histogram_record(ok ? &w->latency_ok : &w->latency_failed, a->attempt.latency_ms);
     if (j->attempt_no == 1) {
         int64_t made = id_uuid7_time_ms(j->message_id);

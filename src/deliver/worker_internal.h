@@ -20,6 +20,7 @@
 #include <curl/curl.h>
 #include <pthread.h>
 
+#include "core/breaker.h"
 #include "deliver/jobs.h"
 #include "deliver/oauth2.h"
 #include "deliver/policy.h"
@@ -65,6 +66,12 @@ struct target {
     /* fifo: the message whose retry holds the others ("" = none); in memory
      * only, so a restart lets newer messages go first once */
     char fifo_head[ID_MAX];
+    /* The circuit breaker (core/breaker.h). Failures count once per message:
+     * a message's own retries do not count again until another message
+     * fails, so one payload the receiver rejects cannot open the circuit. */
+    struct breaker br;
+    bool br_loaded;              /* its state was read from the store once */
+    char br_last_failed[ID_MAX]; /* the message of the last failure counted */
     char oauth2_error[256];
     int rate_limit_rps; /* 0 = unlimited */
     int burst;

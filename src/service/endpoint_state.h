@@ -43,4 +43,15 @@ struct service_endpoint_pause_op {
 enum err service_endpoint_pause_op_init(struct service_endpoint_pause_op *x, const char *mode,
                                         const char *id, bool paused, struct err_detail *d);
 
+/* Close an endpoint's circuit breaker by hand (POLICIES §5 reset-circuit): its
+ * waiting messages go out at once. Idempotent. */
+struct service_endpoint_reset_circuit_op {
+    struct service_op head;
+    char mode[8];
+    char id[ID_MAX];
+};
+enum err service_endpoint_reset_circuit_op_init(struct service_endpoint_reset_circuit_op *x,
+                                                const char *mode, const char *id,
+                                                struct err_detail *d);
+
 #endif

@@ -142,6 +142,10 @@ void store_endpoint_secret_free(char *secret);
  * "auto_failing"); *changed false when it was disabled or deleted already. */
 enum err store_endpoint_disable(struct store *s, const char *id, const char *reason, int64_t now_ms,
                                 bool *changed, struct err_detail *d);
+/* Close an endpoint's circuit by hand (the delivery thread sees it through the
+ * feed); ERR_NOTFOUND for an unknown or deleted endpoint of mode. */
+enum err store_endpoint_reset_circuit(struct store *s, const char *mode, const char *id,
+                                      struct err_detail *d);
 /* The breaker's state (enum breaker_state) and when it opened (0 = closed). */
 enum err store_endpoint_set_circuit(struct store *s, const char *id, int state,
                                     int64_t opened_at_ms, struct err_detail *d);

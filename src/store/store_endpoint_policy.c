@@ -24,6 +24,9 @@ static const char SQL_SECRETS_SET[] =
 static const char SQL_DISABLE[] =
     "UPDATE endpoints SET disabled = 1, disabled_reason = ?2, disabled_at = ?3, updated_at = ?3 "
     "WHERE id = ?1 AND disabled = 0 AND deleted_at IS NULL";
+static const char SQL_CIRCUIT_RESET[] =
+    "UPDATE endpoints SET circuit_state = 0, circuit_opened_at = NULL "
+    "WHERE id = ?1 AND mode = ?2 AND deleted_at IS NULL";
 static const char SQL_CIRCUIT_SET[] =
     "UPDATE endpoints SET circuit_state = ?2, circuit_opened_at = ?3 WHERE id = ?1";
 
@@ -146,6 +149,20 @@ enum err store_endpoint_disable(struct store *s, const char *id, const char *rea
     enum err e = store__exec(s, q, d, "disable endpoint");
     *changed = e == ERR_OK && sqlite3_changes(s->db) > 0;
     if (*changed && store__feed(s))
+        feed_push_endpoint_changed(store__feed(s), id);
+    return e;
+}
+
+enum err store_endpoint_reset_circuit(struct store *s, const char *mode, const char *id,
+                                      struct err_detail *d)
+{
+    sqlite3_stmt *q = store__prepare(s, SQL_CIRCUIT_RESET);
+    store__bind_text(q, 1, id);
+    store__bind_text(q, 2, mode);
+    enum err e = store__exec(s, q, d, "reset circuit");
+    if (e == ERR_OK && sqlite3_changes(s->db) == 0)
+        return err_set(d, ERR_NOTFOUND, "ENDPOINT_NOT_FOUND", "endpoint '%s' not found", id);
+    if (e == ERR_OK && store__feed(s))
         feed_push_endpoint_changed(store__feed(s), id);
     return e;
 }

@@ -260,3 +260,44 @@ test('--header-prefix renames the HookBridge headers of every endpoint; an endpo
     const mac = crypto.createHmac('sha256', plain.signing_secret).update(`${p.headers['x-acme-timestamp']}.${p.text}`).digest('hex');
     assert.equal(p.headers['x-acme-signature'], `sha256=${mac}`);
 });
+
+test('circuit breaker: opens after failures of distinct messages, holds the rest, probes, closes; reset-circuit', T, async (t) => {
+    const env = await setup(t);
+    const h = await env.startHookd({ extraArgs: ['--circuit-failures', '3', '--circuit-cooldown', '1s', '--max-attempts', '8'], retrySlow: '100ms', retryFast: '100ms' });
+    const rcv = await env.startReceiver({ status: 500 });
+    const ep = await endpoint(h, rcv, '/cb', {});
+    const ids = [];
+    for (let i = 0; i < 3; i++) ids.push((await h.send({ endpoint_id: ep.id, payload: { i } })).message_id);
+    const open = await waitFor(async () => {
+        const e = await h.getEndpoint(ep.id);
+        return e.circuit_state === 'open' ? e : null;
+    }, { what: 'the circuit open' });
+    assert.ok(open.circuit_opened_at);
+    const before = rcv.requests.length;
+    // Open: the messages wait (no attempts) until the 1 s cool-down, then one probe.
+    await rcv.waitForRequests(before + 1, { timeout: 5000 });
+    const probeAt = rcv.requests[before].receivedAt;
+    assert.ok(probeAt - rcv.requests[before - 1].receivedAt >= 800, 'the probe came after the cool-down');
+    rcv.respond({ status: 200 });
+    for (const id of ids) await h.waitForMessage(id, 'succeeded', scaled(20_000));
+    const closed = await waitFor(async () => {
+        const e = await h.getEndpoint(ep.id);
+        return e.circuit_state === 'closed' ? e : null;
+    }, { what: 'the circuit closed' });
+    assert.equal(closed.circuit_opened_at, null);
+
+    // A single message's own retries do not open it.
+    rcv.respond([{ status: 500 }, { status: 500 }, { status: 500 }, { status: 500 }, { status: 200 }]);
+    const one = await h.send({ endpoint_id: ep.id, payload: { solo: true } });
+    await h.waitForMessage(one.message_id, 'succeeded');
+    assert.equal((await h.getEndpoint(ep.id)).circuit_state, 'closed');
+
+    // reset-circuit closes it at once.
+    rcv.respond({ status: 500 });
+    for (let i = 0; i < 3; i++) await h.send({ endpoint_id: ep.id, payload: { again: i } });
+    await waitFor(async () => (await h.getEndpoint(ep.id)).circuit_state === 'open', { what: 'open again' });
+    rcv.respond({ status: 200 });
+    const res = expectOk(await h.api('POST', `/v1/endpoints/${ep.id}/reset-circuit`));
+    assert.deepEqual(res.data, { id: ep.id, circuit_state: 'closed' });
+    assert.equal((await h.getEndpoint(ep.id)).circuit_state, 'closed');
+});

@@ -75,3 +75,31 @@ void hookbridge__endpoints_resume(struct http_request *r)
 {
     set_paused(r, false);
 }
+
+static void reset_resume(struct http_request *r)
+{
+    struct service_endpoint_reset_circuit_op *x = r->op;
+    if (x->head.op.result != ERR_OK)
+        http__respond_err(r, x->head.op.result, &x->head.op.detail);
+    else
+        http__respond_data(r, MHD_HTTP_OK,
+                           json_pack("{s:s, s:s}", "id", x->id, "circuit_state", "closed"), NULL);
+    free(x);
+}
+
+void hookbridge__endpoints_reset_circuit(struct http_request *r)
+{
+    if (!check_empty_body(r))
+        return;
+    struct service_endpoint_reset_circuit_op *x = malloc(sizeof(*x));
+    if (!x)
+        abort();
+    struct err_detail d = {0};
+    enum err e = service_endpoint_reset_circuit_op_init(x, r->key.mode, r->param[0], &d);
+    if (e != ERR_OK) {
+        free(x);
+        http__respond_err(r, e, &d);
+        return;
+    }
+    http__defer(r, &x->head, reset_resume);
+}

@@ -50,7 +50,8 @@ void hookbridge__endpoints_transformation_test(struct http_request *r)
     json_t *body = http__parse_body(r, true, &d);
     char *payload = NULL, *headers = NULL;
     const char *event_type = NULL, *program = NULL;
-    enum err e = body ? read_sample(body, &payload, &headers, &event_type, &program, &d) : ERR_INVAL;
+    enum err e =
+        body ? read_sample(body, &payload, &headers, &event_type, &program, &d) : ERR_INVAL;
     struct store_endpoint ep = {0};
     if (e == ERR_OK) {
         struct store *s = http__store_acquire(r->server);

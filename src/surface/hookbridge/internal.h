@@ -21,6 +21,7 @@ void hookbridge__endpoints_delete(struct http_request *r);
 /* endpoint_state.c: pause / resume */
 void hookbridge__endpoints_pause(struct http_request *r);
 void hookbridge__endpoints_resume(struct http_request *r);
+void hookbridge__endpoints_reset_circuit(struct http_request *r);
 /* endpoint_transform.c */
 void hookbridge__endpoints_transformation_test(struct http_request *r);
 /* signing_keys.c */
