@@ -222,6 +222,7 @@ static int cmd_serve(int argc, char **argv)
         .circuit_failures = cfg.circuit_failures,
         .circuit_cooldown_ms = cfg.circuit_cooldown_ms,
         .disable_on_gone = cfg.disable_on_gone,
+        .disable_after_ms = cfg.disable_after_ms,
         .threads = cfg.delivery_threads,
     };
     struct transform_config tc = {0}; /* helpers start on first use */

@@ -39,10 +39,11 @@ struct dispatcher_config {
     bool allow_private_networks;
     int64_t shutdown_grace_ms;
     const char *user_agent;
-    const char *header_prefix;         /* of X-Webhook-*: the server's (POLICIES §4) */
-    int circuit_failures;              /* failed attempts in a row that open a circuit; 0 = off */
-    int64_t circuit_cooldown_ms;       /* the first cool-down of an open circuit */
-    bool disable_on_gone;              /* a 410 disables the endpoint (POLICIES §5) */
+    const char *header_prefix;   /* of X-Webhook-*: the server's (POLICIES §4) */
+    int circuit_failures;        /* failed attempts in a row that open a circuit; 0 = off */
+    int64_t circuit_cooldown_ms; /* the first cool-down of an open circuit */
+    bool disable_on_gone;        /* a 410 disables the endpoint (POLICIES §5) */
+    int64_t disable_after_ms;    /* failing this long with no success disables it; 0 = never */
     struct transform_pool *transforms; /* jq transformations (NULL = none can run) */
     int threads;                       /* delivery threads, >= 1 */
 };

@@ -137,6 +137,8 @@ bool worker__target_load(struct worker *w, struct target *t)
         breaker_reset(&t->br); /* POST /v1/endpoints/{id}/reset-circuit */
         t->br_last_failed[0] = '\0';
     }
+    if (!t->br_loaded)
+        t->failing_since_ms = ep.failing_since_ms;
     t->br_loaded = true;
     snprintf(t->mode, sizeof(t->mode), "%s", ep.mode);
     if (ep.rate_limit_rps != t->rate_limit_rps || ep.burst != t->burst) {
@@ -569,41 +571,76 @@ static void breaker_result(struct worker *w, struct target *t, const struct job 
     committer_submit(w->committer, &x->op);
 }
 
-/* A 410 disabled the endpoint: fire-and-forget, like last_used_at (the store's
- * feed then reloads it here, and its messages wait while it is disabled). */
-struct disable_op {
+/* Delivery disables an endpoint (a 410: reason gone; failing too long:
+ * auto_failing), or records since when it fails: fire-and-forget ops like
+ * last_used_at's (the store's feed then reloads the endpoint here, and its
+ * messages wait while it is disabled). */
+struct endpoint_op {
     struct commit_op op;
     char id[ID_MAX];
-    int64_t now_ms;
+    const char *reason; /* disable with this reason; NULL: write failing_since */
+    int64_t now_ms, failing_since_ms;
     bool changed;
 };
 
-static enum err disable_apply(struct store *s, struct commit_op *op)
+static enum err endpoint_op_apply(struct store *s, struct commit_op *op)
 {
-    struct disable_op *x = (struct disable_op *)op;
-    return store_endpoint_disable(s, x->id, "gone", x->now_ms, &x->changed, &op->detail);
+    struct endpoint_op *x = (struct endpoint_op *)op;
+    if (!x->reason)
+        return store_endpoint_set_failing(s, x->id, x->failing_since_ms, &op->detail);
+    return store_endpoint_disable(s, x->id, x->reason, x->now_ms, &x->changed, &op->detail);
 }
 
-static void disable_done(struct commit_op *op)
+static void endpoint_op_done(struct commit_op *op)
 {
-    struct disable_op *x = (struct disable_op *)op;
+    struct endpoint_op *x = (struct endpoint_op *)op;
     if (op->result != ERR_OK)
-        log_warn("dispatcher", "cannot disable endpoint %s after a 410: %s", x->id, op->detail.msg);
+        log_warn("dispatcher", "endpoint %s: cannot store its %s: %s", x->id,
+                 x->reason ? "disabling" : "failure time", op->detail.msg);
     else if (x->changed)
-        log_info("dispatcher", "endpoint %s answered 410 Gone: disabled (reason gone)", x->id);
+        log_info("dispatcher", "endpoint %s disabled (reason %s)", x->id, x->reason);
     free(x);
 }
 
-static void disable_gone(struct worker *w, const struct target *t)
+static void endpoint_op_submit(struct worker *w, const struct target *t, const char *reason,
+                               int64_t failing_since_ms)
 {
-    struct disable_op *x = calloc(1, sizeof(*x));
+    struct endpoint_op *x = calloc(1, sizeof(*x));
     if (!x)
         abort();
     snprintf(x->id, sizeof(x->id), "%s", t->id);
+    x->reason = reason;
     x->now_ms = clock_now_ms();
-    x->op.apply = disable_apply;
-    x->op.done = disable_done;
+    x->failing_since_ms = failing_since_ms;
+    x->op.apply = endpoint_op_apply;
+    x->op.done = endpoint_op_done;
     committer_submit(w->committer, &x->op);
+}
+
+/* POLICIES §5: a 410 disables at once; failing for --disable-after with no
+ * success between disables too (auto_failing). */
+static void track_health(struct worker *w, struct target *t, bool ok, int status, int64_t now)
+{
+    if (ok) {
+        if (t->failing_since_ms) {
+            t->failing_since_ms = 0;
+            endpoint_op_submit(w, t, NULL, 0);
+        }
+        return;
+    }
+    if (!t->failing_since_ms) {
+        t->failing_since_ms = now;
+        endpoint_op_submit(w, t, NULL, now);
+    }
+    const char *reason = NULL;
+    if (status == 410 && w->cfg.disable_on_gone)
+        reason = "gone";
+    else if (w->cfg.disable_after_ms && now - t->failing_since_ms >= w->cfg.disable_after_ms)
+        reason = "auto_failing";
+    if (reason && !t->paused) {
+        endpoint_op_submit(w, t, reason, 0);
+        t->paused = true; /* hold its other messages now, before the reload */
+    }
 }
 
 /* What follows a failed attempt: the endpoint's retry policy, else the server's ladders. */
@@ -640,6 +677,7 @@ static void record_attempt(struct worker *w, struct transfer *x, CURLcode result
 
     t->consecutive_failures = ok ? 0 : t->consecutive_failures + 1;
     breaker_result(w, t, j, ok, clock_now_ms());
+    track_health(w, t, ok, a->attempt.response_status, clock_now_ms());
     histogram_record(ok ? &w->latency_ok : &w->latency_failed, a->attempt.latency_ms);
     if (j->attempt_no == 1) {
         int64_t made = id_uuid7_time_ms(j->message_id);
@@ -658,10 +696,7 @@ static void record_attempt(struct worker *w, struct transfer *x, CURLcode result
         if (ra >= 0)
             a->attempt.retry_after_seconds = ra / 1000;
         struct retry_decision rd = decide(w, t, j->attempt_no, a->attempt.response_status, ra);
-        if (a->attempt.response_status == 410 && w->cfg.disable_on_gone && !t->paused) {
-            disable_gone(w, t);
-            t->paused = true; /* hold its other messages now, before the reload */
-        }
+
         if (a->attempt.response_status == 401 && t->pol &&
             t->pol->auth.type == DEST_AUTH_OAUTH2_CC) {
             /* POLICIES §3: a 401 refreshes the token once, and the message is

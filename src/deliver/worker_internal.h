@@ -72,6 +72,7 @@ struct target {
     struct breaker br;
     bool br_loaded;              /* its state was read from the store once */
     char br_last_failed[ID_MAX]; /* the message of the last failure counted */
+    int64_t failing_since_ms;    /* attempts failing since, no success between (0 = none) */
     char oauth2_error[256];
     int rate_limit_rps; /* 0 = unlimited */
     int burst;

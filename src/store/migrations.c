@@ -247,14 +247,16 @@ const char *const store__migrations[] = {
     "CREATE INDEX events_orphan ON events(created_at) WHERE orphan = 1;",
     /* 17: delivery policies and lifecycle (POLICIES.md): the endpoint's policy document
      * (no secret in it), its destination-auth config and signing private key sealed
-     * (store_secrets.c), why and when it was disabled, and its circuit breaker. */
+     * (store_secrets.c), why and when it was disabled, its circuit breaker, and since
+     * when its attempts have failed without a success between (auto-disable). */
     "ALTER TABLE endpoints ADD COLUMN policy TEXT;"
     "ALTER TABLE endpoints ADD COLUMN auth_secret TEXT;"
     "ALTER TABLE endpoints ADD COLUMN scheme_secret TEXT;"
     "ALTER TABLE endpoints ADD COLUMN disabled_reason TEXT;"
     "ALTER TABLE endpoints ADD COLUMN disabled_at INTEGER;"
     "ALTER TABLE endpoints ADD COLUMN circuit_state INTEGER NOT NULL DEFAULT 0;"
-    "ALTER TABLE endpoints ADD COLUMN circuit_opened_at INTEGER;",
+    "ALTER TABLE endpoints ADD COLUMN circuit_opened_at INTEGER;"
+    "ALTER TABLE endpoints ADD COLUMN failing_since INTEGER;",
 };
 
 const size_t store__migrations_count = sizeof(store__migrations) / sizeof(store__migrations[0]);

@@ -117,6 +117,7 @@ struct store_endpoint {
     int64_t disabled_at_ms;       /* 0 when not disabled */
     int circuit_state;            /* enum breaker_state (core/breaker.h); written apart */
     int64_t circuit_opened_at_ms; /* 0 when closed */
+    int64_t failing_since_ms;     /* attempts failing since, no success between; 0 = none */
 };
 void store_endpoint_release(struct store_endpoint *e);
 
@@ -146,6 +147,9 @@ enum err store_endpoint_disable(struct store *s, const char *id, const char *rea
  * feed); ERR_NOTFOUND for an unknown or deleted endpoint of mode. */
 enum err store_endpoint_reset_circuit(struct store *s, const char *mode, const char *id,
                                       struct err_detail *d);
+/* Since when the endpoint's attempts have failed with no success between (0 = they do not). */
+enum err store_endpoint_set_failing(struct store *s, const char *id, int64_t since_ms,
+                                    struct err_detail *d);
 /* The breaker's state (enum breaker_state) and when it opened (0 = closed). */
 enum err store_endpoint_set_circuit(struct store *s, const char *id, int state,
                                     int64_t opened_at_ms, struct err_detail *d);

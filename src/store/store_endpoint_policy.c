@@ -27,6 +27,7 @@ static const char SQL_DISABLE[] =
 static const char SQL_CIRCUIT_RESET[] =
     "UPDATE endpoints SET circuit_state = 0, circuit_opened_at = NULL "
     "WHERE id = ?1 AND mode = ?2 AND deleted_at IS NULL";
+static const char SQL_FAILING_SET[] = "UPDATE endpoints SET failing_since = ?2 WHERE id = ?1";
 static const char SQL_CIRCUIT_SET[] =
     "UPDATE endpoints SET circuit_state = ?2, circuit_opened_at = ?3 WHERE id = ?1";
 
@@ -165,4 +166,16 @@ enum err store_endpoint_reset_circuit(struct store *s, const char *mode, const c
     if (e == ERR_OK && store__feed(s))
         feed_push_endpoint_changed(store__feed(s), id);
     return e;
+}
+
+enum err store_endpoint_set_failing(struct store *s, const char *id, int64_t since_ms,
+                                    struct err_detail *d)
+{
+    sqlite3_stmt *q = store__prepare(s, SQL_FAILING_SET);
+    store__bind_text(q, 1, id);
+    if (since_ms)
+        sqlite3_bind_int64(q, 2, since_ms);
+    else
+        sqlite3_bind_null(q, 2);
+    return store__exec(s, q, d, "write failing_since");
 }

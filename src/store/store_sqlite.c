@@ -32,7 +32,7 @@
     "created_at, updated_at, deleted_at, application_id, uid, disabled, all_event_types, "         \
     "channels, filter, metadata, (SELECT json_group_array(event_type) FROM (SELECT event_type "    \
     "FROM subscriptions WHERE endpoint_id = endpoints.id ORDER BY rowid)), policy, "               \
-    "disabled_reason, disabled_at, circuit_state, circuit_opened_at"
+    "disabled_reason, disabled_at, circuit_state, circuit_opened_at, failing_since"
 
 static const char *const stmt_sql[S_COUNT] = {
     [S_BEGIN] = "BEGIN IMMEDIATE",
@@ -591,6 +591,7 @@ static void read_endpoint(sqlite3_stmt *q, struct store_endpoint *e)
     e->disabled_at_ms = store__col_opt_int(q, 22, 0);
     e->circuit_state = sqlite3_column_int(q, 23);
     e->circuit_opened_at_ms = store__col_opt_int(q, 24, 0);
+    e->failing_since_ms = store__col_opt_int(q, 25, 0);
 }
 
 static const char SQL_EP_UID_TAKEN[] =

@@ -301,3 +301,21 @@ test('circuit breaker: opens after failures of distinct messages, holds the rest
     assert.deepEqual(res.data, { id: ep.id, circuit_state: 'closed' });
     assert.equal((await h.getEndpoint(ep.id)).circuit_state, 'closed');
 });
+
+test('auto-disable: failing for --disable-after with no success between disables the endpoint (auto_failing)', T, async (t) => {
+    const env = await setup(t);
+    const h = await env.startHookd({ extraArgs: ['--disable-after', '1s', '--max-attempts', '30'], retrySlow: '200ms' });
+    const rcv = await env.startReceiver({ status: 503 });
+    const ep = await endpoint(h, rcv, '/sick', {});
+    const m = await h.send({ endpoint_id: ep.id, payload: {} });
+    const off = await waitFor(async () => {
+        const e = await h.getEndpoint(ep.id);
+        return e.disabled ? e : null;
+    }, { what: 'auto-disabled', timeout: 10_000 });
+    assert.equal(off.disabled_reason, 'auto_failing');
+    const atts = rcv.requests.map((r) => r.receivedAt);
+    assert.ok(atts[atts.length - 1] - atts[0] >= 900, 'it failed for about --disable-after first');
+    rcv.respond({ status: 200 });
+    expectOk(await h.api('PATCH', `/v1/endpoints/${ep.id}`, { status: 'active' }));
+    await h.waitForMessage(m.message_id, 'succeeded');
+});
