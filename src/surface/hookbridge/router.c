@@ -23,6 +23,7 @@ static const struct http_route routes[] = {
     {"DELETE", "endpoints/:id", hookbridge__endpoints_delete},
     {"POST", "endpoints/:id/pause", hookbridge__endpoints_pause},
     {"POST", "endpoints/:id/resume", hookbridge__endpoints_resume},
+    {"POST", "endpoints/:id/test", hookbridge__endpoints_test},
     {"POST", "endpoints/:id/signing-keys", hookbridge__signing_keys_create},
     {"GET", "endpoints/:id/signing-keys", hookbridge__signing_keys_list},
     {"DELETE", "endpoints/:id/signing-keys/:key", hookbridge__signing_keys_delete},
