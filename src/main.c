@@ -18,10 +18,12 @@
 #include "core/id.h"
 #include "core/signature_scheme.h"
 #include "deliver/dispatcher.h"
+#include "deliver/test_send.h"
 #include "deliver/transform.h"
 #include "http/http.h"
 #include "service/api_keys.h"
 #include "service/endpoint_policy.h"
+#include "service/endpoint_test.h"
 #include "store/committer.h"
 #include "store/janitor.h"
 #include "store/keyfile.h"
@@ -145,6 +147,55 @@ static enum err transform_sample(void *ctx, const char *program, size_t len, con
     return e;
 }
 
+/* The test send's delivery (service/endpoint_test.h) on deliver/test_send.h:
+ * service never includes deliver/, so main lends it these. */
+static enum err test_load(void *ctx, struct store *s, const char *mode, const char *endpoint_id,
+                          void **target, struct err_detail *d)
+{
+    struct test_target *t = NULL;
+    enum err e = test_sender_load(ctx, s, mode, endpoint_id, &t, d);
+    *target = t;
+    return e;
+}
+
+static char *take_str(char **s)
+{
+    char *r = *s;
+    *s = NULL;
+    return r;
+}
+
+static void test_send(void *ctx, void *target, const char *webhook_id, const char *payload,
+                      size_t payload_len, const bool *cancel, struct service_test_attempt *out)
+{
+    struct test_send_result res;
+    test_sender_send(ctx, target, webhook_id, payload, payload_len, cancel, &res);
+    memset(out, 0, sizeof(*out));
+    out->succeeded = res.ok;
+    out->response_status = res.attempt.response_status;
+    out->latency_ms = res.attempt.latency_ms;
+    out->response_body = take_str(&res.attempt.response_body);
+    out->response_body_truncated = res.attempt.response_body_truncated;
+    out->error = take_str(&res.attempt.error_text);
+    if (res.n_headers) {
+        out->headers = calloc(res.n_headers, sizeof(*out->headers));
+        if (!out->headers)
+            abort();
+        for (size_t i = 0; i < res.n_headers; i++) {
+            out->headers[i].name = take_str(&res.headers[i].name);
+            out->headers[i].value = take_str(&res.headers[i].value);
+        }
+        out->n_headers = res.n_headers;
+    }
+    test_send_result_release(&res);
+}
+
+static void test_target_release(void *ctx, void *target)
+{
+    (void)ctx;
+    test_target_free(target);
+}
+
 static int cmd_serve(int argc, char **argv)
 {
     for (int i = 0; i < argc; i++) {
@@ -184,6 +235,7 @@ static int cmd_serve(int argc, char **argv)
     struct transform_pool *transforms = NULL;
     struct janitor *janitor = NULL;
     struct http_server *api = NULL;
+    struct test_sender *tester = NULL;
     if (keyfile_setup(cfg.data_dir, cfg.encryption_key_file, &d) != ERR_OK) {
         log_error("main", "%s", d.msg);
         goto out;
@@ -239,11 +291,15 @@ static int cmd_serve(int argc, char **argv)
     }
     /* From here on every commit tells delivery what it made due. */
     committer_set_feed_sink(committer, dispatcher_feed, dispatcher);
+    tester = test_sender_new(&dc); /* dc's strings are cfg's, which outlives it */
+    const struct service_test_sender sender = {
+        .load = test_load, .send = test_send, .target_free = test_target_release, .ctx = tester};
     struct http_deps deps = {.cfg = &cfg,
                              .committer = committer,
                              .janitor = janitor,
                              .delivery_stats = delivery_stats,
-                             .delivery_ctx = dispatcher};
+                             .delivery_ctx = dispatcher,
+                             .test_sender = &sender};
     if (http_start(&api, &deps, &d) != ERR_OK) {
         log_error("main", "%s", d.msg);
         goto out;
@@ -266,7 +322,8 @@ out:
     janitor_stop(janitor);
     committer_stop(committer); /* its last ops may still notify the stopped dispatcher */
     dispatcher_free(dispatcher);
-    http_stop(api);
+    http_stop(api); /* after the test sends it ran, which use tester */
+    test_sender_free(tester);
     transform_pool_free(transforms);
     for (int i = 0; i < 64; i++)
         store_close(readers[i]);

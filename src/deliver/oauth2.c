@@ -480,7 +480,9 @@ enum err oauth2_token(struct oauth2_cache *c, const char *endpoint_id, const str
             waited = true;
             waited_gen = e->gen;
             c->stats.waits++;
+            c->stats.waiting++;
             pthread_cond_wait(&c->done, &c->mu);
+            c->stats.waiting--;
             continue;
         }
 

@@ -98,6 +98,7 @@ void oauth2_invalidate(struct oauth2_cache *c, const char *endpoint_id, const st
 struct oauth2_stats {
     uint64_t fetches; /* token requests started */
     uint64_t waits;   /* times a caller waited for another caller's fetch */
+    uint64_t waiting; /* callers waiting for another caller's fetch now */
 };
 void oauth2_get_stats(struct oauth2_cache *c, struct oauth2_stats *out);
 

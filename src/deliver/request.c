@@ -476,3 +476,107 @@ void request_release(struct request *r)
     curl_slist_free_all(r->headers);
     r->headers = NULL;
 }
+
+enum err request_target_load(struct request_target *t, struct delivery_policy **pol,
+                             struct store *s, struct store_endpoint *ep, const char *server_prefix,
+                             int64_t now_ms, struct err_detail *d, struct err_detail *policy_error)
+{
+    *pol = NULL;
+    policy_error->msg[0] = '\0';
+    enum err e = store_signing_keys_active(s, ep->id, now_ms, t->keys, &t->n_keys, d);
+    if (e != ERR_OK) {
+        request_target_clear_keys(t);
+        return e;
+    }
+    char *auth = NULL, *scheme = NULL;
+    enum err pe = ERR_OK;
+    if (delivery_policy_wants_secrets(ep->policy_json))
+        pe = store_endpoint_secrets_get(s, ep->id, &auth, &scheme, policy_error);
+    if (pe == ERR_OK)
+        pe = delivery_policy_load(pol, ep->policy_json, auth, scheme, policy_error);
+    store_endpoint_secret_free(auth);
+    store_endpoint_secret_free(scheme);
+    if (pe == ERR_OK)
+        policy_error->msg[0] = '\0';
+    t->pol = *pol;
+    t->server_prefix = server_prefix;
+    request_target_prepare(t);
+    t->url = ep->url;
+    t->headers_json = ep->headers_json;
+    t->hmac_enabled = ep->hmac_enabled;
+    ep->url = ep->headers_json = NULL;
+    return ERR_OK;
+}
+
+void request_target_release(struct request_target *t)
+{
+    free(t->url);
+    free(t->headers_json);
+    request_target_clear_keys(t);
+    memset(t, 0, sizeof(*t));
+}
+
+/* The name of the header t's destination auth adds, or NULL (none, or in the query). */
+static const char *auth_header_name(const struct request_target *t)
+{
+    if (!t->pol)
+        return NULL;
+    const struct dest_auth *a = &t->pol->auth;
+    switch (a->type) {
+    case DEST_AUTH_BEARER:
+    case DEST_AUTH_BASIC:
+    case DEST_AUTH_OAUTH2_CC:
+        return "Authorization";
+    case DEST_AUTH_API_KEY:
+        return a->to_query ? NULL : a->name;
+    case DEST_AUTH_CUSTOM_HMAC:
+        return a->name;
+    case DEST_AUTH_NONE:
+        break;
+    }
+    return NULL;
+}
+
+static bool has_key(json_t *obj, const char *name)
+{
+    const char *k;
+    json_t *v;
+    json_object_foreach(obj, k, v)
+    {
+        if (strcasecmp(k, name) == 0)
+            return true;
+    }
+    return false;
+}
+
+void request_each_sent_header(const struct request *r, const struct request_target *t,
+                              const char *msg_headers_json,
+                              void (*fn)(void *ctx, const char *name, const char *value), void *ctx)
+{
+    json_t *msg = msg_headers_json ? json_loads(msg_headers_json, 0, NULL) : NULL;
+    json_t *ep = t->headers_json ? json_loads(t->headers_json, 0, NULL) : NULL;
+    const char *auth = auth_header_name(t);
+    for (const struct curl_slist *l = r->headers; l; l = l->next) {
+        const char *line = l->data;
+        const char *sep = strpbrk(line, ":;");
+        if (!sep || sep == line || (*sep == ':' && sep[1] == '\0'))
+            continue; /* "Expect:" and "Accept:" remove curl's own */
+        char name[DEST_AUTH_NAME_MAX + 64];
+        size_t nl = (size_t)(sep - line);
+        if (nl >= sizeof(name))
+            continue; /* longer than any name hookd sends */
+        memcpy(name, line, nl);
+        name[nl] = '\0';
+        const char *value = *sep == ';' ? "" : sep + 1;
+        while (*value == ' ')
+            value++;
+        if (!strcasecmp(name, "Content-Type") || !strcasecmp(name, "User-Agent"))
+            continue;
+        if (auth && !strcasecmp(name, auth))
+            fn(ctx, name, NULL);
+        else if (!has_key(msg, name) && !has_key(ep, name))
+            fn(ctx, name, value);
+    }
+    json_decref(msg);
+    json_decref(ep);
+}

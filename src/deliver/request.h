@@ -8,9 +8,13 @@
  * message + endpoint into a configured CURL handle and a finished handle
  * into a store_attempt. Response bodies are kept up to REQUEST_BODY_MAX
  * bytes, response headers up to REQUEST_HEADERS_MAX.
- * Threading: dispatcher thread only.
- * Ownership: struct request is owned by the dispatcher; request_release
- * frees what request_setup allocated (the easy handle itself is reused).
+ * Threading: a struct request and its request_target are used by one
+ * thread at a time: a delivery thread's, or the thread of a test send
+ * (deliver/test_send.h), which builds its one request with these same
+ * functions so it is sent exactly as a delivery would be.
+ * Ownership: struct request is owned by the dispatcher (or the test send);
+ * request_release frees what request_setup allocated (the easy handle
+ * itself is reused).
  * SPDX-License-Identifier: MIT
  */
 #ifndef HOOKD_DELIVER_REQUEST_H
@@ -106,5 +110,40 @@ bool request_finish(struct request *r, CURLcode result, struct store_attempt *a)
 
 /* Free the header list; the easy handle is kept for reuse. */
 void request_release(struct request *r);
+
+/*
+ * Fill t for the endpoint ep that the caller read through s: the active
+ * signing keys at now_ms and the delivery policy with its sealed secrets
+ * are read through s, the keys prepared for signing with server_prefix
+ * (NULL = "X-Webhook-"), and t takes ep->url and ep->headers_json (both set
+ * to NULL in ep; the rest of ep stays the caller's). *pol is the policy
+ * (NULL = none), which t->pol borrows; free it with delivery_policy_free
+ * after t. t must hold nothing (zeroed, or cleared as worker__target_clear
+ * or request_target_release do).
+ * A policy that cannot be read is not an error: *pol stays NULL (the
+ * endpoint delivers with the defaults) and policy_error says why, for the
+ * caller to log; it is "" otherwise. Errors: the store's, from reading the
+ * keys (d set; t and *pol then hold nothing).
+ */
+enum err request_target_load(struct request_target *t, struct delivery_policy **pol,
+                             struct store *s, struct store_endpoint *ep, const char *server_prefix,
+                             int64_t now_ms, struct err_detail *d, struct err_detail *policy_error);
+/* Free what request_target_load gave t (not the policy) and zero it. */
+void request_target_release(struct request_target *t);
+
+/*
+ * After request_setup: fn(ctx, name, value) for each header of r that
+ * identifies or signs the delivery (webhook-id, webhook-timestamp and
+ * webhook-signature, the HookBridge family under its prefix, svix-*), in
+ * the order they are sent, and for the destination auth's header, with
+ * value NULL: its value is a secret and is never handed out. Content-Type,
+ * User-Agent and custom headers (the endpoint's, and msg_headers_json's as
+ * passed to request_setup) are not reported. A preflight error may have
+ * left out the auth header: what is reported is what r would send.
+ */
+void request_each_sent_header(const struct request *r, const struct request_target *t,
+                              const char *msg_headers_json,
+                              void (*fn)(void *ctx, const char *name, const char *value),
+                              void *ctx);
 
 #endif

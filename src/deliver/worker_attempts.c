@@ -67,21 +67,10 @@ struct target *worker__target_get(struct worker *w, const char *id)
     return t;
 }
 
-/* t->pol from the endpoint's policy document and sealed secrets. A policy that
- * cannot be read is logged and the endpoint delivers with the defaults. */
-static void load_policy(struct worker *w, struct target *t, const struct store_endpoint *ep)
+/* t's rate over a period from t->pol (request_target_load read the policy;
+ * one that cannot be read leaves the defaults). */
+static void load_policy(struct target *t)
 {
-    char *auth = NULL, *scheme = NULL;
-    struct err_detail d = {0};
-    enum err e = ERR_OK;
-    if (delivery_policy_wants_secrets(ep->policy_json))
-        e = store_endpoint_secrets_get(w->store, t->id, &auth, &scheme, &d);
-    if (e == ERR_OK)
-        e = delivery_policy_load(&t->pol, ep->policy_json, auth, scheme, &d);
-    store_endpoint_secret_free(auth);
-    store_endpoint_secret_free(scheme);
-    if (e != ERR_OK)
-        log_error("dispatcher", "endpoint %s: cannot use its delivery policy: %s", t->id, d.msg);
     int rate = t->pol ? t->pol->rate : 0;
     int64_t period = t->pol ? t->pol->period_ms : 0;
     if (rate != t->period_rate || period != t->period_ms) {
@@ -108,23 +97,21 @@ bool worker__target_load(struct worker *w, struct target *t)
         log_warn("dispatcher", "cannot load endpoint %s: %s", t->id, d.msg);
         return false;
     }
-    if (store_signing_keys_active(w->store, t->id, now, t->t.keys, &t->t.n_keys, &d) != ERR_OK) {
+    struct err_detail pd = {0};
+    if (request_target_load(&t->t, &t->pol, w->store, &ep, w->cfg.header_prefix, now, &d, &pd) !=
+        ERR_OK) {
         log_warn("dispatcher", "cannot load signing keys of endpoint %s: %s", t->id, d.msg);
         store_endpoint_release(&ep);
         return false;
     }
-    load_policy(w, t, &ep);
-    t->t.pol = t->pol;
-    t->t.server_prefix = w->cfg.header_prefix;
-    request_target_prepare(&t->t);
+    if (pd.msg[0])
+        log_error("dispatcher", "endpoint %s: cannot use its delivery policy: %s", t->id, pd.msg);
+    load_policy(t);
     t->keys_expire_ms = 0;
     for (int i = 0; i < t->t.n_keys; i++)
         if (t->t.keys[i].expires_at_ms &&
             (!t->keys_expire_ms || t->t.keys[i].expires_at_ms < t->keys_expire_ms))
             t->keys_expire_ms = t->t.keys[i].expires_at_ms;
-    t->t.url = ep.url;
-    t->t.headers_json = ep.headers_json;
-    t->t.hmac_enabled = ep.hmac_enabled;
     t->paused = ep.paused || ep.disabled; /* a disabled endpoint's messages wait (POLICIES §5) */
     if (!t->br_loaded && ep.circuit_state != BREAKER_CLOSED && t->br.cfg.failures > 0) {
         /* open before a restart: the next attempt is the probe */
@@ -148,8 +135,7 @@ bool worker__target_load(struct worker *w, struct target *t)
             token_bucket_init(&t->bucket, t->rate_limit_rps,
                               t->burst > 0 ? t->burst : t->rate_limit_rps, clock_now_ms());
     }
-    ep.url = ep.headers_json = NULL;
-    store_endpoint_release(&ep);
+    store_endpoint_release(&ep); /* its url and headers are t->t's now */
     t->loaded = true;
     return true;
 }

@@ -7,9 +7,13 @@
  * from a pool of read-only store connections; turns writes into commit ops
  * and suspends the connection until the committer has made them durable
  * (so no thread waits on an fsync). Also serves /healthz and /metrics.
- * It never talks to receivers.
+ * It never talks to receivers itself: a test send (POST
+ * /v1/endpoints/{id}/test) is delivered by the injected test sender, on a
+ * thread of its own with the connection suspended (http__offload), at most
+ * HTTP_OFFLOAD_MAX at once.
  * Threading: libmicrohttpd's worker pool (api_threads); op completions run
- * on the committer thread and only resume the connection.
+ * on the committer thread and only resume the connection; offloaded works
+ * run on their own threads, which http_stop cancels and waits for.
  * Errors: http_start returns ERR_IO when the port cannot be bound.
  * SPDX-License-Identifier: MIT
  */
@@ -34,12 +38,17 @@ struct http_delivery_stats {
     struct histogram latency_ok, latency_failed, first_attempt_lag;
 };
 
+struct service_test_sender;
+
 struct http_deps {
     const struct config *cfg;
     struct committer *committer;
     struct janitor *janitor; /* for /metrics */
     void (*delivery_stats)(void *ctx, struct http_delivery_stats *out);
     void *delivery_ctx;
+    /* The test send's delivery (service/endpoint_test.h), lent by main.c; it
+     * must outlive http_stop. NULL: test sends answer 500. */
+    const struct service_test_sender *test_sender;
 };
 
 enum err http_start(struct http_server **out, const struct http_deps *deps, struct err_detail *d);

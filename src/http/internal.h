@@ -125,6 +125,11 @@ struct http_server {
     int64_t gauges_mono_ms; /* when read; 0 = never */
     bool gauges_ok;
     struct store_gauges gauges;
+    /* http__offload: works running, and the flag that asks them to end */
+    pthread_mutex_t offload_mu;
+    pthread_cond_t offload_cv;
+    int offloads;
+    bool offload_cancel;
 };
 
 /* ---- request lifecycle and seam (server.c) ---- */
@@ -207,6 +212,29 @@ void http__store_release(struct http_server *a, struct store *s);
 void http__defer(struct http_request *r, struct service_op *op, http_resume_fn fn);
 /* A query-string argument or NULL. */
 const char *http__query(struct http_request *r, const char *name);
+
+/*
+ * Work that blocks (a test send waits on a receiver for up to the delivery
+ * timeout) must not hold an MHD thread, which serves every other request of
+ * its connections: http__offload runs work(r, cancel) on a thread of its
+ * own, with r suspended as http__defer suspends it, then resume(r) runs on
+ * an MHD thread (or the seam's, after io->wake) with r->op == op and must
+ * respond and free the op, as after http__defer; r->abandoned is set there
+ * when the client went away meanwhile.
+ * work may read r (its params, key, body) and r->op, and must not respond,
+ * touch the connection or keep r: once work returns, r belongs to its MHD
+ * thread again. *cancel (read it with __atomic_load_n) turns true when the
+ * server stops; work should then end within a second or so, as http_stop
+ * waits for every offloaded work before it stops the daemon.
+ * At most HTTP_OFFLOAD_MAX works run at once in the process: beyond that,
+ * and once the server is stopping, nothing is started and false is
+ * returned; the caller responds itself (429) and still owns op. Each work
+ * gets a detached thread (should one not start, the work runs on the
+ * calling thread instead: slower to answer others, never lost).
+ */
+#define HTTP_OFFLOAD_MAX 8
+typedef void (*http_work_fn)(struct http_request *r, const bool *cancel);
+bool http__offload(struct http_request *r, void *op, http_work_fn work, http_resume_fn resume);
 
 /* ---- routing (router.c) and authentication (auth.c) ---- */
 void http__route(struct http_request *r);

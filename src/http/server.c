@@ -2,7 +2,8 @@
  * server - libmicrohttpd glue (see http.h, internal.h):
  * request contexts, body accumulation with a ceiling, suspend/resume around
  * commit ops, the read-store pool, draining and shutdown, connection limits
- * and the idle timeout. The request seam lives here too: header and query
+ * and the idle timeout, and work offloaded to threads of its own
+ * (http__offload). The request seam lives here too: header and query
  * lookups, the response and the op wakeup go to libmicrohttpd, or to the
  * struct http_io of a request that has one (the fuzz harness).
  * SPDX-License-Identifier: MIT
@@ -70,6 +71,78 @@ void http__defer(struct http_request *r, struct service_op *op, http_resume_fn f
     if (!r->io)
         MHD_suspend_connection(r->conn);
     committer_submit(r->server->deps.committer, &op->op);
+}
+
+/* One offloaded work: its request and function, and the server it counts against. */
+struct offload {
+    struct http_server *a;
+    struct http_request *r;
+    http_work_fn work;
+};
+
+static void *offload_main(void *arg)
+{
+    struct offload *o = arg;
+    struct http_server *a = o->a;
+    struct http_request *r = o->r;
+    o->work(r, &a->offload_cancel);
+    free(o);
+    /* From here on r belongs to its MHD thread, which may free it at once. */
+    if (r->io)
+        r->io->wake(r->io->ctx);
+    else
+        MHD_resume_connection(r->conn);
+    pthread_mutex_lock(&a->offload_mu);
+    a->offloads--;
+    pthread_cond_broadcast(&a->offload_cv);
+    pthread_mutex_unlock(&a->offload_mu);
+    return NULL;
+}
+
+bool http__offload(struct http_request *r, void *op, http_work_fn work, http_resume_fn resume)
+{
+    struct http_server *a = r->server;
+    pthread_mutex_lock(&a->offload_mu);
+    bool room = a->offloads < HTTP_OFFLOAD_MAX && !a->offload_cancel;
+    if (room)
+        a->offloads++;
+    pthread_mutex_unlock(&a->offload_mu);
+    if (!room)
+        return false;
+    struct offload *o = malloc(sizeof(*o));
+    if (!o)
+        abort();
+    *o = (struct offload){.a = a, .r = r, .work = work};
+    r->deferred = true;
+    r->resume_fn = resume;
+    r->op = op;
+    __atomic_add_fetch(&a->suspended, 1, __ATOMIC_SEQ_CST);
+    if (!r->io)
+        MHD_suspend_connection(r->conn); /* before the thread may resume it */
+    pthread_attr_t attr;
+    pthread_t tid;
+    int rc = pthread_attr_init(&attr);
+    if (rc == 0) {
+        pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+        rc = pthread_create(&tid, &attr, offload_main, o);
+        pthread_attr_destroy(&attr);
+    }
+    if (rc != 0) {
+        log_error("api", "request_id=%s cannot start a thread (%s): working on this one",
+                  r->request_id, strerror(rc));
+        offload_main(o);
+    }
+    return true;
+}
+
+/* Ask every offloaded work to end and wait until none runs. */
+static void offload_join(struct http_server *a)
+{
+    pthread_mutex_lock(&a->offload_mu);
+    __atomic_store_n(&a->offload_cancel, true, __ATOMIC_SEQ_CST);
+    while (a->offloads > 0)
+        pthread_cond_wait(&a->offload_cv, &a->offload_mu);
+    pthread_mutex_unlock(&a->offload_mu);
 }
 
 const char *http__query(struct http_request *r, const char *name)
@@ -340,6 +413,8 @@ struct http_server *http__new(const struct http_deps *deps)
     a->deps = *deps;
     pthread_mutex_init(&a->pool_mu, NULL);
     pthread_mutex_init(&a->gauges_mu, NULL);
+    pthread_mutex_init(&a->offload_mu, NULL);
+    pthread_cond_init(&a->offload_cv, NULL);
     const struct config *cfg = deps->cfg;
     a->ratelimit = http__ratelimit_new(cfg->api_rate_limit_per_min, cfg->api_burst);
     a->authfail = http__authfail_new(cfg->auth_fail_limit_per_min);
@@ -351,11 +426,14 @@ void http__free(struct http_server *a)
 {
     if (!a)
         return;
+    offload_join(a); /* a no-op after http_stop */
     for (size_t i = 0; i < a->pool_len; i++)
         store_close(a->pool[i]);
     free(a->pool);
     pthread_mutex_destroy(&a->pool_mu);
     pthread_mutex_destroy(&a->gauges_mu);
+    pthread_mutex_destroy(&a->offload_mu);
+    pthread_cond_destroy(&a->offload_cv);
     http__ratelimit_free(a->ratelimit);
     http__authfail_free(a->authfail);
     http__keycache_free(a->keycache);
@@ -468,6 +546,9 @@ void http_stop(struct http_server *a)
 {
     if (!a)
         return;
+    /* Offloaded works (test sends) are told to end, and have ended: each
+     * resumed its connection before it went. */
+    offload_join(a);
     /* Every op is done by now; let resumed connections send their answers. */
     for (int i = 0; i < 2000 && __atomic_load_n(&a->suspended, __ATOMIC_SEQ_CST) > 0; i++)
         sleep_ms(1);

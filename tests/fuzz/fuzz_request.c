@@ -23,8 +23,10 @@
  * {error:{code,message},meta:{request_id}} when the status is >= 400 (under
  * /api/v1, Svix's {code, detail} or 422 {detail: [{loc, msg, ...}]}).
  * The committer has no feed sink, so no delivery thread learns of accepted
- * sends and nothing leaves the machine. The store is recreated every FUZZ_RESET_EVERY inputs so
- * it stays small over millions of runs.
+ * sends, and the test send's sender is a fake that answers 200 without a
+ * network (its work still runs on a thread of its own, through
+ * http__offload, and wakes the harness like an op): nothing leaves the machine. The store is
+ * recreated every FUZZ_RESET_EVERY inputs so it stays small over millions of runs.
  *
  * Built with clang -fsanitize=fuzzer by `make fuzz`; with the normal compiler
  * (FUZZ_REPLAY) it replays the committed corpus (tests/fuzz/corpus/request).
@@ -44,6 +46,7 @@
 
 #include "config.h"
 #include "http/internal.h"
+#include "service/endpoint_test.h"
 #include "store/committer.h"
 #include "store/janitor.h"
 #include "store/store.h"
@@ -130,6 +133,55 @@ static void fake_wake(void *ctx)
     pthread_mutex_unlock(&f->mu);
 }
 
+/* ---- the test send's sender (service/endpoint_test.h), faked ---- */
+
+static char *dup_or_die(const char *s)
+{
+    char *r = strdup(s);
+    if (!r)
+        abort();
+    return r;
+}
+
+/* The endpoint is looked up as the real sender does, so 404s stay real. */
+static enum err fake_test_load(void *ctx, struct store *s, const char *mode,
+                               const char *endpoint_id, void **target, struct err_detail *d)
+{
+    (void)ctx;
+    struct store_endpoint ep = {0};
+    enum err e = store_endpoint_get(s, mode, endpoint_id, false, &ep, d);
+    store_endpoint_release(&ep);
+    *target = e == ERR_OK ? dup_or_die(endpoint_id) : NULL;
+    return e;
+}
+
+static void fake_test_send(void *ctx, void *target, const char *webhook_id, const char *payload,
+                           size_t payload_len, const bool *cancel, struct service_test_attempt *out)
+{
+    (void)ctx, (void)target, (void)payload, (void)payload_len, (void)cancel;
+    memset(out, 0, sizeof(*out));
+    out->succeeded = true;
+    out->response_status = 200;
+    out->latency_ms = 1;
+    out->response_body = dup_or_die("ok");
+    out->headers = calloc(2, sizeof(*out->headers));
+    if (!out->headers)
+        abort();
+    out->headers[0] =
+        (struct service_test_header){dup_or_die("webhook-id"), dup_or_die(webhook_id)};
+    out->headers[1] = (struct service_test_header){dup_or_die("Authorization"), NULL};
+    out->n_headers = 2;
+}
+
+static void fake_test_free(void *ctx, void *target)
+{
+    (void)ctx;
+    free(target);
+}
+
+static const struct service_test_sender fake_sender = {
+    .load = fake_test_load, .send = fake_test_send, .target_free = fake_test_free};
+
 /* ---- setup and teardown of the store, committer and api ---- */
 
 /* Remove dir and the files in it (the store directory is flat). */
@@ -215,7 +267,8 @@ static void fuzz_setup(void)
     if (janitor_start(&g.janitor, &jc, g.committer, &d) != ERR_OK)
         fail("janitor", &d);
     /* No feed sink on the committer: nothing is delivered, nothing leaves. */
-    struct http_deps deps = {.cfg = &g.cfg, .committer = g.committer, .janitor = g.janitor};
+    struct http_deps deps = {
+        .cfg = &g.cfg, .committer = g.committer, .janitor = g.janitor, .test_sender = &fake_sender};
     g.api = http__new(&deps);
     g.ready = true;
     setup_request("POST /v1/endpoints\nAuthorization: Bearer " LIVE_KEY
@@ -408,7 +461,7 @@ static void run_one(const uint8_t *data, size_t size, struct fake *f)
     if (rest < end)
         http__request_body(r, rest, (size_t)(end - rest));
     http__request_handle(r);
-    while (r->deferred) { /* the op's done() wakes us on the committer thread */
+    while (r->deferred) { /* the op's done() (or an offloaded work) wakes us */
         pthread_mutex_lock(&f->mu);
         while (!f->woken)
             pthread_cond_wait(&f->cond, &f->mu);

@@ -480,11 +480,11 @@ static void await_waits(struct oauth2_cache *c, uint64_t want)
         pthread_mutex_lock(&srv.mu);
         int in = srv.in_handler;
         pthread_mutex_unlock(&srv.mu);
-        if (st.waits >= want && in == 1)
+        if (st.waiting >= want && in == 1)
             return;
         if (clock_mono_ms() > deadline)
-            fail_msg("callers never queued: waits %llu, at the server %d",
-                     (unsigned long long)st.waits, in);
+            fail_msg("callers never queued: waiting %llu, at the server %d",
+                     (unsigned long long)st.waiting, in);
         sched_yield();
     }
 }

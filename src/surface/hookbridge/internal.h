@@ -24,6 +24,8 @@ void hookbridge__endpoints_resume(struct http_request *r);
 void hookbridge__endpoints_reset_circuit(struct http_request *r);
 /* endpoint_transform.c */
 void hookbridge__endpoints_transformation_test(struct http_request *r);
+/* endpoint_test.c: the test send */
+void hookbridge__endpoints_test(struct http_request *r);
 /* signing_keys.c */
 void hookbridge__signing_keys_create(struct http_request *r);
 void hookbridge__signing_keys_list(struct http_request *r);

@@ -25,6 +25,7 @@ static const struct http_route routes[] = {
     {"POST", "endpoints/:id/resume", hookbridge__endpoints_resume},
     {"POST", "endpoints/:id/reset-circuit", hookbridge__endpoints_reset_circuit},
     {"POST", "endpoints/:id/transformation/test", hookbridge__endpoints_transformation_test},
+    {"POST", "endpoints/:id/test", hookbridge__endpoints_test},
     {"POST", "endpoints/:id/signing-keys", hookbridge__signing_keys_create},
     {"GET", "endpoints/:id/signing-keys", hookbridge__signing_keys_list},
     {"DELETE", "endpoints/:id/signing-keys/:key", hookbridge__signing_keys_delete},
