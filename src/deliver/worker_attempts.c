@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "core/id.h"
+#include "deliver/transform.h"
 #include "deliver/worker_internal.h"
 #include "util/clock.h"
 #include "util/log.h"
@@ -312,6 +313,48 @@ static bool oauth2_for(struct worker *w, struct target *t, char *token, struct e
     return false;
 }
 
+/* Run t's transformation on j for transfer x: false with why set when it
+ * failed; *filtered when the program returned null (skip this delivery);
+ * else x->tx_body / x->tx_headers are what to send instead. Blocks this
+ * thread for the run (deliver/transform.h: bounded by its budgets). */
+static bool transform(struct worker *w, struct target *t, struct job *j, struct transfer *x,
+                      bool *filtered, struct err_detail *why)
+{
+    if (!w->cfg.transforms) {
+        snprintf(why->msg, sizeof(why->msg), "transformations cannot run in this process");
+        return false;
+    }
+    char *event_type = NULL;
+    struct err_detail d = {0};
+    if (store_message_event_type(w->store, j->message_id, &event_type, &d) != ERR_OK)
+        log_warn("dispatcher", "message %s: %s (its transformation sees no event_type)",
+                 j->message_id, d.msg);
+    struct transform_input in = {.program = t->pol->transformation,
+                                 .program_len = strlen(t->pol->transformation),
+                                 .payload = j->payload,
+                                 .payload_len = j->payload_len,
+                                 .headers_json = j->headers_json,
+                                 .event_type = event_type,
+                                 .endpoint_id = t->id,
+                                 .endpoint_url = t->t.url};
+    struct transform_result res = {0};
+    enum err e = transform_run(w->cfg.transforms, &in, &res, why);
+    free(event_type);
+    if (e != ERR_OK)
+        return false;
+    if (res.skip) {
+        *filtered = true;
+        snprintf(why->msg, sizeof(why->msg), "skipped by the endpoint's transformation");
+    } else {
+        x->tx_body = res.body;
+        x->tx_body_len = res.body_len;
+        x->tx_headers = res.headers_json;
+        res.body = res.headers_json = NULL;
+    }
+    transform_result_release(&res);
+    return !*filtered;
+}
+
 static void start_job(struct worker *w, struct target *t, struct job *j)
 {
     enum readiness r = job_ready(w, j);
@@ -326,6 +369,10 @@ static void start_job(struct worker *w, struct target *t, struct job *j)
     x->job = j;
     x->target = t;
     j->state = JOB_RUNNING;
+    struct err_detail xd = {0};
+    bool filtered = false;
+    if (t->pol && t->pol->transformation)
+        transform(w, t, j, x, &filtered, &xd); /* a failure is in xd: the attempt's error */
     char *token = NULL;
     struct err_detail td = {0};
     if (t->pol && t->pol->auth.type == DEST_AUTH_OAUTH2_CC) {
@@ -337,8 +384,10 @@ static void start_job(struct worker *w, struct target *t, struct job *j)
             token = NULL;
         }
     }
-    request_setup(&x->req, &t->t, j->webhook_id ? j->webhook_id : j->message_id, j->payload,
-                  j->payload_len, j->content_type, j->headers_json, w->cfg.user_agent,
+    request_setup(&x->req, &t->t, j->webhook_id ? j->webhook_id : j->message_id,
+                  x->tx_body ? x->tx_body : j->payload,
+                  x->tx_body ? x->tx_body_len : j->payload_len, j->content_type,
+                  x->tx_body ? x->tx_headers : j->headers_json, w->cfg.user_agent,
                   w->cfg.timeout_ms, w->cfg.allow_private_networks, token);
     if (token) {
         explicit_bzero(token, strlen(token));
@@ -346,6 +395,9 @@ static void start_job(struct worker *w, struct target *t, struct job *j)
     } else if (td.msg[0]) {
         snprintf(x->req.preflight_error, sizeof(x->req.preflight_error), "%s", td.msg);
     }
+    if (xd.msg[0] && !filtered)
+        snprintf(x->req.preflight_error, sizeof(x->req.preflight_error),
+                 "transformation failed: %s", xd.msg);
     t->in_flight++;
     w->in_flight++;
     if (!request_ready(&x->req)) { /* failed before any request: recorded as the attempt */
@@ -722,6 +774,9 @@ static void record_attempt(struct worker *w, struct transfer *x, CURLcode result
     w->unsent_tail = a; /* submitted with the others of this loop iteration */
 
     x->job = NULL;
+    free(x->tx_body);
+    free(x->tx_headers);
+    x->tx_body = x->tx_headers = NULL;
     x->next_free = w->free_transfers;
     w->free_transfers = x;
     t->in_flight--;

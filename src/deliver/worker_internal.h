@@ -96,6 +96,9 @@ struct target {
 
 struct transfer {
     struct request req;
+    /* the endpoint's transformation's output for this attempt (NULL: none) */
+    char *tx_body, *tx_headers;
+    size_t tx_body_len;
     struct job *job;
     struct target *target;
     struct transfer *next_free;

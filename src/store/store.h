@@ -147,6 +147,10 @@ enum err store_endpoint_disable(struct store *s, const char *id, const char *rea
  * feed); ERR_NOTFOUND for an unknown or deleted endpoint of mode. */
 enum err store_endpoint_reset_circuit(struct store *s, const char *mode, const char *id,
                                       struct err_detail *d);
+/* The event type of a message's event (*out NULL when it has none: a /v1 send);
+ * for delivery's transformations, which give it to the program. */
+enum err store_message_event_type(struct store *s, const char *message_id, char **out,
+                                  struct err_detail *d);
 /* Since when the endpoint's attempts have failed with no success between (0 = they do not). */
 enum err store_endpoint_set_failing(struct store *s, const char *id, int64_t since_ms,
                                     struct err_detail *d);

@@ -179,3 +179,20 @@ enum err store_endpoint_set_failing(struct store *s, const char *id, int64_t sin
         sqlite3_bind_null(q, 2);
     return store__exec(s, q, d, "write failing_since");
 }
+
+static const char SQL_EVENT_TYPE[] = "SELECT e.event_type FROM messages m JOIN events e ON "
+                                     "e.id = m.event_id WHERE m.id = ?1";
+
+enum err store_message_event_type(struct store *s, const char *message_id, char **out,
+                                  struct err_detail *d)
+{
+    *out = NULL;
+    sqlite3_stmt *q = store__prepare(s, SQL_EVENT_TYPE);
+    store__bind_text(q, 1, message_id);
+    int rc = sqlite3_step(q);
+    if (rc == SQLITE_ROW)
+        *out = store__col_dup(q, 0);
+    sqlite3_reset(q);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? ERR_OK
+                                                 : store__db_err(s, rc, d, "read event type");
+}
