@@ -266,7 +266,7 @@ static enum readiness job_ready(struct worker *w, struct job *j)
         return STORE_TROUBLE;
     }
     if (dl.status == STATUS_SUCCEEDED || dl.status == STATUS_FAILED_PERMANENT ||
-        dl.sched_version != j->sched_version) {
+        dl.status == STATUS_DEDUPLICATED || dl.sched_version != j->sched_version) {
         store_delivery_release(&dl);
         return GONE;
     }
