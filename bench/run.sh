@@ -70,6 +70,9 @@
 #   BENCH_HOOKD_FLAGS    extra flags for `hookd serve`, e.g. "--max-in-flight 512"
 #   BENCH_CURL_CONCURRENCY  easy handles in curl_sender (default 64)
 #   BENCH_KEEP_TMP=1     keep the temp dir (logs) after the run
+#   BENCH_ENDPOINT_FIELDS  extra members of the endpoint's create body, e.g.
+#                        '"deduplicate":{"window_ms":3600000}' (a policy under test)
+#   BENCH_UNIQUE=1       every send has its own payload (bench/send.lua), in every wrk run
 # Output: a Markdown report on stdout, also saved as bench/results/<UTC time>.md
 # (gitignored). Exit status 1 if any check failed (non-202 answers, socket errors,
 # undelivered messages, failed attempts, hookd crash or hang).
@@ -405,7 +408,7 @@ run_hookd() {
 
     code=$(curl -s -o "$tmp/ep-$run.json" -w '%{http_code}' --max-time 5 \
         -H "Authorization: Bearer $key" -H 'Content-Type: application/json' \
-        -d "{\"url\":\"http://127.0.0.1:$NGINX_PORT/hook\"}" \
+        -d "{\"url\":\"http://127.0.0.1:$NGINX_PORT/hook\"${BENCH_ENDPOINT_FIELDS:+,$BENCH_ENDPOINT_FIELDS}}" \
         "http://127.0.0.1:$port/v1/endpoints" || true)
     ep_id=$(jq -r '.data.id // empty' "$tmp/ep-$run.json" 2>/dev/null ||
         grep -o '"id":"ep_[0-9a-f]*"' "$tmp/ep-$run.json" | head -n1 | cut -d'"' -f4)
@@ -615,7 +618,7 @@ report="$tmp/report.md"
     if [ "$ceilings_only" = 0 ]; then
         echo "- hookd: $(timeout 5 "$HOOKD_BIN" version 2>/dev/null | head -n1 || echo '?') ($HOOKD_SRC, built $(date -u -r "$HOOKD_SRC" '+%Y-%m-%d %H:%M UTC' 2>/dev/null || echo '?'), git HEAD $(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo '?'))"
     fi
-    echo "- command: \`make bench\` (bench/run.sh; BENCH_RUNS=$RUNS BENCH_DURATION=$DURATION${BENCH_HOOKD_FLAGS:+ BENCH_HOOKD_FLAGS=\"$BENCH_HOOKD_FLAGS\"}); wrk ${WRK_OPTS[*]/#$here\//bench/}"
+    echo "- command: \`make bench\` (bench/run.sh; BENCH_RUNS=$RUNS BENCH_DURATION=$DURATION${BENCH_HOOKD_FLAGS:+ BENCH_HOOKD_FLAGS=\"$BENCH_HOOKD_FLAGS\"}${BENCH_ENDPOINT_FIELDS:+ BENCH_ENDPOINT_FIELDS='$BENCH_ENDPOINT_FIELDS'}${BENCH_UNIQUE:+ BENCH_UNIQUE=$BENCH_UNIQUE}); wrk ${WRK_OPTS[*]/#$here\//bench/}"
     if [ "$ceilings_only" = 0 ]; then
         echo "- hookd command: \`hookd serve --listen 127.0.0.1:0 --data TMP --allow-http --allow-private-networks --log-level warn${HOOKD_FLAGS:+ $HOOKD_FLAGS}\`, one endpoint → nginx, fresh data dir per run"
     fi

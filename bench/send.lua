@@ -5,6 +5,9 @@
 --   BENCH_ENDPOINT_ID  endpoint id put in the body (default: a dummy ep_ id)
 --   BENCH_API_KEY      bearer token (default: a dummy key; nginx ignores it)
 --   BENCH_EXPECT       expected status (default 202); anything else is counted
+--   BENCH_UNIQUE=1     every request gets its own invoice_id (same length), so no two
+--                      payloads are equal (an endpoint with a deduplicate policy then
+--                      delivers them all); default: byte-identical requests
 --
 -- done() prints one machine-readable line for run.sh:
 --   BENCH_RESULT requests=N expected=N unexpected=N statuses=CODE:N,...
@@ -23,9 +26,28 @@ wrk.body = '{"endpoint_id":"' .. endpoint_id .. '","payload":{"type":"invoice.pa
     '"amount":4200,"currency":"eur","lines":[{"sku":"plan-pro","qty":1}],"note":"bench"}}}'
 
 local threads = {}
+local unique = os.getenv("BENCH_UNIQUE") == "1"
 
 function setup(thread)
     table.insert(threads, thread)
+    thread:set("tid", #threads)
+end
+
+if unique then
+    local body_head = '{"endpoint_id":"' .. endpoint_id .. '","payload":{"type":"invoice.paid",' ..
+        '"data":{"invoice_id":"inv_'
+    local body_tail = '","customer_id":"cus_0123456789abcdef",' ..
+        '"amount":4200,"currency":"eur","lines":[{"sku":"plan-pro","qty":1}],"note":"bench"}}}'
+    local n = 0
+    -- "inv_" + thread id (2 hex digits) + this wrk run's start second (6) + a counter
+    -- (8): as long as the fixed invoice_id, so both forms send bodies of the same size,
+    -- and unique across the wrk runs of one hookd (they start seconds apart).
+    local run = os.time() % 0x1000000
+    function request()
+        n = n + 1
+        return wrk.format(nil, nil, nil,
+            body_head .. string.format("%02x%06x%08x", tid or 0, run, n) .. body_tail)
+    end
 end
 
 function init(args)

@@ -10,6 +10,9 @@
 # the median of hookd's CPU µs per accepted send (/proc/PID/stat utime+stime) and of
 # sends/s, and the split by thread (API threads, committer, delivery threads).
 # Paused endpoints: no deliveries, so this is the send path alone, as (1b) in run.sh.
+# BENCH_ENDPOINT_FIELDS (see make_endpoints.mjs) gives every endpoint a policy under test;
+# the payload is always the same, so with '"deduplicate":{...}' every send after the
+# first is a repeat: the cost of a deduplicated send.
 # Loopback only, a mktemp -d directory, every process stopped at exit.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)

@@ -275,6 +275,7 @@ static enum readiness job_ready(struct worker *w, struct job *j)
         return STORE_TROUBLE;
     }
     if (dl.status == STATUS_SUCCEEDED || dl.status == STATUS_FAILED_PERMANENT ||
+        dl.status == STATUS_DEDUPLICATED || dl.status == STATUS_FILTERED ||
         dl.sched_version != j->sched_version) {
         store_delivery_release(&dl);
         return GONE;
@@ -395,9 +396,10 @@ static void start_job(struct worker *w, struct target *t, struct job *j)
     } else if (td.msg[0]) {
         snprintf(x->req.preflight_error, sizeof(x->req.preflight_error), "%s", td.msg);
     }
-    if (xd.msg[0] && !filtered)
-        snprintf(x->req.preflight_error, sizeof(x->req.preflight_error),
-                 "transformation failed: %s", xd.msg);
+    if (xd.msg[0]) /* nothing goes out: a failed run is an error, a skip is filtered */
+        snprintf(x->req.preflight_error, sizeof(x->req.preflight_error), "%s%s",
+                 filtered ? "" : "transformation failed: ", xd.msg);
+    x->filtered = filtered;
     t->in_flight++;
     w->in_flight++;
     if (!request_ready(&x->req)) { /* failed before any request: recorded as the attempt */
@@ -713,20 +715,23 @@ static void record_attempt(struct worker *w, struct transfer *x, CURLcode result
     a->sched_version = j->sched_version;
     __atomic_add_fetch(&w->attempts, 1, __ATOMIC_RELAXED);
 
-    t->consecutive_failures = ok ? 0 : t->consecutive_failures + 1;
-    breaker_result(w, t, j, ok, clock_now_ms());
-    track_health(w, t, ok, a->attempt.response_status, clock_now_ms());
-    histogram_record(ok ? &w->latency_ok : &w->latency_failed, a->attempt.latency_ms);
+    if (!x->filtered) { /* a skip says nothing of the receiver's health */
+        t->consecutive_failures = ok ? 0 : t->consecutive_failures + 1;
+        breaker_result(w, t, j, ok, clock_now_ms());
+        track_health(w, t, ok, a->attempt.response_status, clock_now_ms());
+        histogram_record(ok ? &w->latency_ok : &w->latency_failed, a->attempt.latency_ms);
+    }
     if (j->attempt_no == 1) {
         int64_t made = id_uuid7_time_ms(j->message_id);
         if (made > 0 && a->attempt.created_at_ms >= made)
             histogram_record(&w->first_attempt_lag, a->attempt.created_at_ms - made);
     }
-    if (ok) {
-        a->status = STATUS_SUCCEEDED;
+    if (ok || x->filtered) {
+        a->status = ok ? STATUS_SUCCEEDED : STATUS_FILTERED;
         if (!strcmp(t->fifo_head, j->message_id))
             t->fifo_head[0] = '\0';
-        __atomic_add_fetch(&w->succeeded, 1, __ATOMIC_RELAXED);
+        if (ok)
+            __atomic_add_fetch(&w->succeeded, 1, __ATOMIC_RELAXED);
     } else {
         __atomic_add_fetch(&w->failed_attempts, 1, __ATOMIC_RELAXED);
         int64_t now = clock_now_ms();
@@ -774,6 +779,7 @@ static void record_attempt(struct worker *w, struct transfer *x, CURLcode result
     w->unsent_tail = a; /* submitted with the others of this loop iteration */
 
     x->job = NULL;
+    x->filtered = false;
     free(x->tx_body);
     free(x->tx_headers);
     x->tx_body = x->tx_headers = NULL;

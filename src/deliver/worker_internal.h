@@ -99,6 +99,7 @@ struct transfer {
     /* the endpoint's transformation's output for this attempt (NULL: none) */
     char *tx_body, *tx_headers;
     size_t tx_body_len;
+    bool filtered; /* the transformation skipped this delivery: status filtered */
     struct job *job;
     struct target *target;
     struct transfer *next_free;

@@ -154,6 +154,7 @@ void http__ops_metrics(struct http_request *r)
     counter(buf, &n, "hookd_janitor_runs_total", js.runs);
     counter(buf, &n, "hookd_payloads_purged_total", js.payloads_purged);
     counter(buf, &n, "hookd_messages_expired_total", js.messages_deleted);
+    counter(buf, &n, "hookd_dedupe_keys_expired_total", js.dedupe_keys_deleted);
     counter(buf, &n, "hookd_janitor_errors_total", js.errors);
     histogram_render(&ds.latency_ok, "hookd_delivery_duration_seconds", "outcome=\"success\"", true,
                      buf, METRICS_CAP, &n);

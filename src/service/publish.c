@@ -252,7 +252,10 @@ static enum err apply(struct store *s, struct commit_op *op)
             continue;
         char message_id[ID_MAX];
         id_uuid7(message_id, ev->now_ms);
-        e = store_event_message_insert(s, ev, rowid, message_id, cands[i].id, d);
+        /* judged by the endpoint's deduplicate rule, if any (a repeat is stored
+         * deduplicated), unless asked for by hand (send-example) */
+        e = store_event_message_insert(s, ev, rowid, message_id, cands[i].id,
+                                       only[0] ? NULL : cands[i].dedupe, NULL, d);
         x->messages++;
     }
     if (e == ERR_OK && x->messages == 0) /* nothing will take it away at retention */
@@ -424,7 +427,8 @@ static enum err resend_apply(struct store *s, struct commit_op *op)
         snprintf(in.application_id, sizeof(in.application_id), "%s", ev.application_id);
         char message_id[ID_MAX];
         id_uuid7(message_id, now);
-        e = store_event_message_insert(s, &in, ev.rowid, message_id, ep_id, d);
+        /* asked for by hand: not judged by the endpoint's deduplicate rule */
+        e = store_event_message_insert(s, &in, ev.rowid, message_id, ep_id, NULL, NULL, d);
         if (e == ERR_OK) /* it has a message now, which takes it away at retention */
             e = store_event_set_orphan(s, ev.rowid, false, d);
         goto out;
@@ -433,6 +437,8 @@ static enum err resend_apply(struct store *s, struct commit_op *op)
     switch (msgs[0].status) {
     case STATUS_SUCCEEDED:
     case STATUS_FAILED_PERMANENT:
+    case STATUS_DEDUPLICATED: /* never delivered: a resend delivers it after all */
+    case STATUS_FILTERED:
         e = store_message_action(s, x->mode, msgs[0].message_id, STORE_ACT_REPLAY, now, &r, d);
         break;
     case STATUS_PENDING_RETRY:

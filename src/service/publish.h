@@ -9,6 +9,12 @@
  * are one committer op: one commit however many endpoints match, and nothing
  * of it is visible before the publisher is answered. An event matching no
  * endpoint is stored all the same. The payload is kept byte for byte.
+ * An endpoint with a deduplicate policy (POLICIES §2) gets its message all the
+ * same, but as `deduplicated` (never delivered) when the event's key (payload
+ * and event type, or the rule's fields) was seen for it within the window: the
+ * store judges and records the key in this op (store_event_message_insert).
+ * A send-example (only_endpoint) and a resend are asked for by hand and are not
+ * judged.
  * Rules: the event type is a name (^[a-zA-Z0-9\-_.]{1,256}$); the producer
  * event id (eventId) 1-256 bytes of the uid alphabet, unique per application
  * (ERR_CONFLICT); at most 10 channels and 20 tags of 1-128 bytes.
@@ -110,9 +116,10 @@ enum err service_endpoint_attempts(struct store *s, const char *mode, const char
                                    struct store_event_attempt *out, int *n, bool *has_more,
                                    struct err_detail *d);
 
-/* Resend an event to one endpoint of its application: a finished message starts a
- * new attempt series, a retrying one is due at once, a queued one is left alone,
- * and an endpoint that never had the event gets a new message of it. */
+/* Resend an event to one endpoint of its application: a finished message (a
+ * deduplicated one too) starts a new attempt series, a retrying one is due at once,
+ * a queued one is left alone, and an endpoint that never had the event gets a new
+ * message of it. */
 struct service_resend_op {
     struct service_op head;
     char mode[8];

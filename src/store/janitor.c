@@ -18,7 +18,7 @@
 #include "util/clock.h"
 #include "util/log.h"
 
-enum chunk_kind { CHUNK_PURGE, CHUNK_HISTORY };
+enum chunk_kind { CHUNK_PURGE, CHUNK_HISTORY, CHUNK_DEDUPE };
 
 struct chunk_op {
     struct commit_op op;
@@ -36,7 +36,7 @@ struct janitor {
     pthread_mutex_t mu;
     pthread_cond_t cv;
     bool stopping, kicked, op_done;
-    unsigned long long runs, payloads_purged, messages_deleted, errors;
+    unsigned long long runs, payloads_purged, messages_deleted, dedupe_keys_deleted, errors;
 };
 
 static enum err chunk_apply(struct store *s, struct commit_op *op)
@@ -44,6 +44,8 @@ static enum err chunk_apply(struct store *s, struct commit_op *op)
     struct chunk_op *c = (struct chunk_op *)op;
     if (c->kind == CHUNK_PURGE)
         return store_retention_purge_payloads(s, c->at_ms, c->max, &c->n, &op->detail);
+    if (c->kind == CHUNK_DEDUPE)
+        return store_dedupe_purge(s, c->at_ms, c->max, &c->n, &op->detail);
     return store_retention_delete_history(s, c->at_ms, c->max, &c->n, &op->detail);
 }
 
@@ -77,7 +79,9 @@ static int run_chunk(struct janitor *j, enum chunk_kind kind, int64_t at_ms)
     if (c.op.result != ERR_OK) {
         __atomic_add_fetch(&j->errors, 1, __ATOMIC_RELAXED);
         log_warn("janitor", "cannot %s: %s",
-                 kind == CHUNK_PURGE ? "purge expired payloads" : "delete old history",
+                 kind == CHUNK_PURGE    ? "purge expired payloads"
+                 : kind == CHUNK_DEDUPE ? "delete expired deduplication keys"
+                                        : "delete old history",
                  c.op.detail.msg);
         return -1;
     }
@@ -114,7 +118,9 @@ static void run_once(struct janitor *j)
     long long deleted = 0;
     if (j->cfg.history_retention_ms > 0)
         deleted = run_kind(j, CHUNK_HISTORY, now - j->cfg.history_retention_ms);
+    long long keys = run_kind(j, CHUNK_DEDUPE, now);
     __atomic_add_fetch(&j->runs, 1, __ATOMIC_RELAXED);
+    __atomic_add_fetch(&j->dedupe_keys_deleted, (unsigned long long)keys, __ATOMIC_RELAXED);
     __atomic_add_fetch(&j->payloads_purged, (unsigned long long)purged, __ATOMIC_RELAXED);
     __atomic_add_fetch(&j->messages_deleted, (unsigned long long)deleted, __ATOMIC_RELAXED);
     if (purged || deleted)
@@ -211,5 +217,6 @@ void janitor_get_stats(struct janitor *j, struct janitor_stats *out)
     out->runs = __atomic_load_n(&j->runs, __ATOMIC_RELAXED);
     out->payloads_purged = __atomic_load_n(&j->payloads_purged, __ATOMIC_RELAXED);
     out->messages_deleted = __atomic_load_n(&j->messages_deleted, __ATOMIC_RELAXED);
+    out->dedupe_keys_deleted = __atomic_load_n(&j->dedupe_keys_deleted, __ATOMIC_RELAXED);
     out->errors = __atomic_load_n(&j->errors, __ATOMIC_RELAXED);
 }

@@ -7,7 +7,9 @@
  * never holds the single writer for long nor queues unbounded work. A run
  * first purges the payloads of finished (or deleted) messages whose
  * payload_expires_at has passed, then deletes finished messages (with
- * their attempts and events) older than history_retention_ms. It is not
+ * their attempts and events) older than history_retention_ms, and last
+ * deletes the deduplication keys whose window is over (store_dedupe_purge;
+ * until then an expired key only counts as absent). It is not
  * the place for anything that must happen on time: a run may be late by
  * up to one interval.
  * Threading: janitor_start/janitor_stop/janitor_get_stats from the main
@@ -48,7 +50,7 @@ void janitor_kick(struct janitor *j);
 void janitor_stop(struct janitor *j);
 
 struct janitor_stats {
-    unsigned long long runs, payloads_purged, messages_deleted, errors;
+    unsigned long long runs, payloads_purged, messages_deleted, dedupe_keys_deleted, errors;
 };
 void janitor_get_stats(struct janitor *j, struct janitor_stats *out);
 

@@ -257,6 +257,23 @@ const char *const store__migrations[] = {
     "ALTER TABLE endpoints ADD COLUMN circuit_state INTEGER NOT NULL DEFAULT 0;"
     "ALTER TABLE endpoints ADD COLUMN circuit_opened_at INTEGER;"
     "ALTER TABLE endpoints ADD COLUMN failing_since INTEGER;",
+    /* 18: deduplication (POLICIES §2, store_dedupe.c). The keys an endpoint with a
+     * deduplicate policy has seen, until they expire (the window of the message that
+     * recorded the key); an expired row counts as absent and is replaced, and the
+     * janitor deletes expired rows by dedupe_keys_expiry. Endpoints without the policy
+     * never write here. A suppressed message has status 5 (deduplicated), a message
+     * its endpoint's transformation skipped status 6 (filtered): both finished from
+     * the start, so they leave the backlog index, which is rebuilt without them
+     * (once, at upgrade: a scan of messages). Every query on messages_backlog repeats
+     * the new "status <> 5 AND status <> 6" terms. */
+    "CREATE TABLE dedupe_keys ("
+    "  endpoint_id TEXT NOT NULL, key BLOB NOT NULL, expires_at INTEGER NOT NULL,"
+    "  PRIMARY KEY (endpoint_id, key)) WITHOUT ROWID;"
+    "CREATE INDEX dedupe_keys_expiry ON dedupe_keys(expires_at);"
+    "DROP INDEX messages_backlog;"
+    "CREATE INDEX messages_backlog ON messages(endpoint_id, next_attempt_at)"
+    "  WHERE status <> 2 AND status <> 4 AND status <> 5 AND status <> 6"
+    "  AND deleted_at IS NULL;",
 };
 
 const size_t store__migrations_count = sizeof(store__migrations) / sizeof(store__migrations[0]);

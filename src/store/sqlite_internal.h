@@ -40,6 +40,7 @@ enum stmt_id {
     S_IDEM_FIND,
     S_EVENT_INSERT,
     S_MSG_INSERT,
+    S_MSG_INSERT_DEDUPED,
     S_MSG_GET,
     S_ATTEMPT_INSERT,
     S_MSG_FOR_RESULT,
@@ -72,10 +73,12 @@ struct store__rollup_set {
 };
 
 #define STORE__LIVE_EP_SLOTS 64
+struct dedupe_policy;
 struct store__live_ep {
     char id[ID_MAX];
     char mode[8];
-    uint64_t gen; /* 0 = empty (ep_gen starts at 1) */
+    uint64_t gen;                 /* 0 = empty (ep_gen starts at 1) */
+    struct dedupe_policy *dedupe; /* its deduplicate rule, owned; NULL = none (most) */
 };
 
 /* What store_fanout_get answered for (mode, application id or uid), kept while gen is
@@ -150,6 +153,22 @@ struct feed *store__feed(struct store *s);
 
 /* Free what the fanout slots hold (store_close). */
 void store__fanout_release(struct store *s);
+
+/* ---- deduplication (store_dedupe.c) ---- */
+/* The deduplicate rule of an endpoint's policy document (NULL or no rule: NULL), on
+ * the heap; free with store__dedupe_policy_free. A rule that no longer parses is
+ * logged and ignored (the service checked it when it was written). */
+struct dedupe_policy *store__dedupe_policy_of(const char *policy_json);
+void store__dedupe_policy_free(struct dedupe_policy *p);
+/* Judge a new message of endpoint_id by rule p at now_ms: compute its key (payload,
+ * custom headers as JSON text or NULL, event type or NULL) and, unless the endpoint
+ * saw that key in an unexpired row, record it until now_ms + the window. *duplicate
+ * tells which. One statement: an upsert that writes only when the key is new or
+ * expired, so a duplicate changes no row. */
+enum err store__dedupe_see(struct store *s, const char *endpoint_id, const struct dedupe_policy *p,
+                           const void *payload, size_t payload_len, const char *headers_json,
+                           const char *event_type, int64_t now_ms, bool *duplicate,
+                           struct err_detail *d);
 
 /* Forget a set's deltas (batch or op start, rollback). */
 void store__rollup_reset(struct store__rollup_set *set);

@@ -31,14 +31,21 @@
 
 struct store;
 
-/* Message states (ARCHITECTURE §4). */
+/* Message states (ARCHITECTURE §4). The values are stored: never renumber. */
 enum store_status {
     STATUS_QUEUED = 0,
     STATUS_DELIVERING,
     STATUS_SUCCEEDED,
     STATUS_PENDING_RETRY,
     STATUS_FAILED_PERMANENT,
+    /* Suppressed by the endpoint's deduplicate policy (POLICIES §2): made finished,
+     * never attempted, not a failure; replay delivers it after all. */
+    STATUS_DEDUPLICATED,
+    /* Skipped by the endpoint's transformation (it returned null, POLICIES §2):
+     * finished, not a failure; replay runs the transformation again. */
+    STATUS_FILTERED,
 };
+#define STORE_STATUS_LAST STATUS_FILTERED /* for loops over every status */
 
 const char *store_status_name(enum store_status s);
 
@@ -266,13 +273,15 @@ enum err store_event_type_list(struct store *s, const char *mode, const char *af
                                int *n, bool *has_more, struct err_detail *d);
 
 /* ---- published events and their fan-out (store_publish.c) ---- */
+struct dedupe_policy;
 /* An endpoint of an application as the fan-out rule needs it (live, not disabled). */
 struct store_candidate {
     char id[ID_MAX];
     bool all_event_types;
-    char *event_types_json; /* enabled subscriptions (JSON array) */
-    char *channels_json;    /* NULL = every channel */
-    char *filter_json;      /* NULL = none */
+    char *event_types_json;       /* enabled subscriptions (JSON array) */
+    char *channels_json;          /* NULL = every channel */
+    char *filter_json;            /* NULL = none */
+    struct dedupe_policy *dedupe; /* its deduplicate rule (core/dedupe.h); NULL = none */
 };
 void store_candidates_free(struct store_candidate *c, size_t n);
 /* The application's endpoints in creation order; *out is malloc'ed (free with
@@ -316,9 +325,14 @@ struct store_event_in {
 enum err store_event_insert(struct store *s, const struct store_event_in *ev, int64_t *rowid,
                             struct err_detail *d);
 /* One message of the event for an endpoint, queued at once and handed to the feed
- * with the event's public id as webhook-id. */
+ * with the event's public id as webhook-id. With a deduplicate rule (dedupe, the
+ * candidate's; NULL = none) a message whose key the endpoint saw within the rule's
+ * window is stored as deduplicated instead, and not handed to delivery
+ * (*deduplicated, may be NULL, tells which); the key is recorded in the same
+ * transaction. */
 enum err store_event_message_insert(struct store *s, const struct store_event_in *ev, int64_t rowid,
                                     const char *message_id, const char *endpoint_id,
+                                    const struct dedupe_policy *dedupe, bool *deduplicated,
                                     struct err_detail *d);
 
 /* A stored event (owned strings). */
@@ -473,6 +487,11 @@ struct store_send {
  * has a message with the same idempotency key: same payload hash -> ERR_OK with
  * *existed = true and existing_id filled; other payload -> ERR_CONFLICT
  * (IDEMPOTENCY_MISMATCH). Unknown or deleted endpoint -> ERR_NOTFOUND.
+ * When the endpoint has a deduplicate policy and saw the message's key (payload
+ * and custom headers, core/dedupe.h) within its window, the message is made with
+ * status deduplicated and not handed to delivery; the key is judged and recorded
+ * in this transaction. The endpoint's rule is kept with the live-endpoint cache,
+ * so an endpoint without one costs nothing more.
  */
 enum err store_send_insert(struct store *s, const struct store_send *in, char existing_id[ID_MAX],
                            bool *existed, struct err_detail *d);
@@ -750,6 +769,10 @@ void store_dlq_item_release(struct store_dlq_item *it);
  * "" or NULL = start). Up to limit entries into out (caller array), *n, *has_more. */
 enum err store_dlq_list(struct store *s, const char *mode, const char *cursor, int limit,
                         struct store_dlq_item *out, int *n, bool *has_more, struct err_detail *d);
+
+/* Deduplication keys past their window, one bounded chunk per call (the janitor
+ * loops while *n == max): delete up to max rows that expired at or before now_ms. */
+enum err store_dedupe_purge(struct store *s, int64_t now_ms, int max, int *n, struct err_detail *d);
 
 /* Retention, one bounded chunk per call (the janitor loops while *n == max):
  * drop the payloads of up to max finished or deleted messages whose

@@ -14,13 +14,17 @@
 /* The WHERE terms must repeat the partial index's own for SQLite to use it. */
 static const char SQL_BACKLOG_ENDPOINTS[] =
     "SELECT e.id, (SELECT coalesce(m.next_attempt_at, 0) FROM messages m "
-    "WHERE m.endpoint_id = e.id AND m.status <> 2 AND m.status <> 4 AND m.deleted_at IS NULL "
+    "WHERE m.endpoint_id = e.id AND m.status <> 2 AND m.status <> 4 AND m.status <> 5 AND m.status "
+    "<> 6 AND "
+    "m.deleted_at IS NULL "
     "ORDER BY m.next_attempt_at LIMIT 1) AS due FROM endpoints e WHERE due IS NOT NULL";
 
 static const char SQL_BACKLOG_PAGE[] =
     "SELECT m.id, m.attempt_count, coalesce(m.next_attempt_at, 0), m.sched_version, e.payload, "
     "e.content_type, m.headers, e.public_id FROM messages m JOIN events e ON e.id = m.event_id "
-    "WHERE m.endpoint_id = ?1 AND m.status <> 2 AND m.status <> 4 AND m.deleted_at IS NULL "
+    "WHERE m.endpoint_id = ?1 AND m.status <> 2 AND m.status <> 4 AND m.status <> 5 AND m.status "
+    "<> 6 AND "
+    "m.deleted_at IS NULL "
     "ORDER BY m.next_attempt_at, m.id LIMIT ?2";
 
 enum err store_backlog_endpoints(struct store *s,

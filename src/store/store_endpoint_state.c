@@ -33,7 +33,7 @@ static const char SQL_SET_PAUSED[] =
 static const char SQL_COUNT_UNFINISHED[] =
     "SELECT count(*) FROM messages INDEXED BY messages_backlog WHERE endpoint_id = ?1 "
     "AND mode = ?2 AND status <> 2 "
-    "AND status <> 4 AND deleted_at IS NULL";
+    "AND status <> 4 AND status <> 5 AND status <> 6 AND deleted_at IS NULL";
 
 static const char SQL_EP_LIVE[] =
     "SELECT 1 FROM endpoints WHERE id = ?1 AND mode = ?2 AND deleted_at IS NULL";

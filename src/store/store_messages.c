@@ -37,7 +37,7 @@ static const char SQL_CANCEL[] =
 static const char SQL_REPLAY[] =
     "UPDATE messages SET status = 0, replay_count = replay_count + 1, attempt_count = 0, "
     "next_attempt_at = NULL, delivered_at = NULL, failed_at = NULL, updated_at = ?2, "
-    "sched_version = sched_version + 1 WHERE id = ?1 AND status IN (2, 4) "
+    "sched_version = sched_version + 1 WHERE id = ?1 AND status IN (2, 4, 5) "
     "RETURNING sched_version";
 
 /* By status: as store_queries.c's logs, "status <> 2" repeated for the partial
@@ -83,13 +83,13 @@ static const char SQL_DLQ[] =
 static const char SQL_PURGE_FIND[] =
     "SELECT id, event_id FROM messages WHERE payload_purged_at IS NULL "
     "AND payload_expires_at IS NOT NULL AND payload_expires_at <= ?1 "
-    "AND (status IN (2, 4) OR deleted_at IS NOT NULL) LIMIT ?2";
+    "AND (status IN (2, 4, 5) OR deleted_at IS NOT NULL) LIMIT ?2";
 
 static const char SQL_PURGE_MARK[] = "UPDATE messages SET payload_purged_at = ?2 WHERE id = ?1";
 
 static const char SQL_HISTORY_FIND[] =
     "SELECT id, event_id FROM messages WHERE id < ?1 "
-    "AND (status IN (2, 4) OR deleted_at IS NOT NULL) ORDER BY id LIMIT ?2";
+    "AND (status IN (2, 4, 5) OR deleted_at IS NOT NULL) ORDER BY id LIMIT ?2";
 
 static const char SQL_HISTORY_ORPHANS[] =
     "DELETE FROM events WHERE id IN (SELECT id FROM events INDEXED BY events_orphan "
@@ -194,9 +194,13 @@ enum err store_message_action(struct store *s, const char *mode, const char *id,
         if (act == STORE_ACT_REPLAY_DLQ && status != STATUS_FAILED_PERMANENT)
             return invalid_state(d, id, status,
                                  "only a failed_permanent message is in the dead-letter queue");
-        if (status != STATUS_SUCCEEDED && status != STATUS_FAILED_PERMANENT)
+        /* A deduplicated message was never attempted: replaying it delivers it
+         * after all (the policy judges new messages only). */
+        if (status != STATUS_SUCCEEDED && status != STATUS_FAILED_PERMANENT &&
+            status != STATUS_DEDUPLICATED && status != STATUS_FILTERED)
             return invalid_state(d, id, status,
-                                 "only succeeded or failed_permanent messages can be replayed");
+                                 "only succeeded, failed_permanent, deduplicated or filtered "
+                                 "messages can be replayed");
         if (purged || (expires && expires <= now_ms))
             return err_set(d, ERR_CONFLICT, "RETENTION_EXPIRED",
                            "the payload of message '%s' is past its retention and was removed", id);

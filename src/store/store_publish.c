@@ -18,14 +18,16 @@
 static const char SQL_CANDIDATES[] =
     "SELECT e.id, e.all_event_types, e.channels, e.filter, "
     "(SELECT json_group_array(event_type) FROM subscriptions s WHERE s.endpoint_id = e.id "
-    "AND s.enabled) FROM endpoints e WHERE e.application_id = ?1 AND e.deleted_at IS NULL "
-    "AND e.disabled = 0 ORDER BY e.seq";
+    "AND s.enabled), e.policy FROM endpoints e WHERE e.application_id = ?1 "
+    "AND e.deleted_at IS NULL AND e.disabled = 0 ORDER BY e.seq";
 static const char SQL_PRODUCER_TAKEN[] =
     "SELECT public_id FROM events WHERE application_id = ?1 AND producer_id = ?2";
-static const char SQL_FANOUT_MSG_INSERT[] =
-    "INSERT INTO messages (id, event_id, endpoint_id, mode, payload_sha256, size_bytes, status, "
-    "created_at, updated_at, payload_expires_at, fanout_event) "
-    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0, ?7, ?7, ?8, ?2)";
+#define FANOUT_MSG_INSERT(status)                                                                  \
+    "INSERT INTO messages (id, event_id, endpoint_id, mode, payload_sha256, size_bytes, status, "  \
+    "created_at, updated_at, payload_expires_at, fanout_event) "                                   \
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, " status ", ?7, ?7, ?8, ?2)"
+static const char SQL_FANOUT_MSG_INSERT[] = FANOUT_MSG_INSERT("0");
+static const char SQL_FANOUT_MSG_INSERT_DEDUPED[] = FANOUT_MSG_INSERT("5"); /* deduplicated */
 static const char SQL_EVENT_INSERT[] =
     "INSERT INTO events (content_type, payload, created_at, public_id, mode, application_id, "
     "event_type, producer_id, channels, tags) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)";
@@ -52,6 +54,7 @@ void store_candidates_free(struct store_candidate *c, size_t n)
         free(c[i].event_types_json);
         free(c[i].channels_json);
         free(c[i].filter_json);
+        store__dedupe_policy_free(c[i].dedupe);
     }
     free(c);
 }
@@ -80,6 +83,8 @@ enum err store_publish_candidates(struct store *s, const char *app_id, struct st
         c->channels_json = store__col_dup(q, 2);
         c->filter_json = store__col_dup(q, 3);
         c->event_types_json = store__col_dup(q, 4);
+        /* parsed here, once per cache fill: NULL for an endpoint without the rule */
+        c->dedupe = store__dedupe_policy_of((const char *)sqlite3_column_text(q, 5));
     }
     sqlite3_reset(q);
     if (rc != SQLITE_DONE) {
@@ -171,9 +176,20 @@ enum err store_event_insert(struct store *s, const struct store_event_in *ev, in
 
 enum err store_event_message_insert(struct store *s, const struct store_event_in *ev, int64_t rowid,
                                     const char *message_id, const char *endpoint_id,
+                                    const struct dedupe_policy *dedupe, bool *deduplicated,
                                     struct err_detail *d)
 {
-    sqlite3_stmt *q = store__prepare(s, SQL_FANOUT_MSG_INSERT);
+    bool duplicate = false;
+    if (deduplicated)
+        *deduplicated = false;
+    enum err e;
+    /* Only endpoints with a deduplicate rule get here (store_dedupe.c); a published
+     * event has no custom headers of its own. */
+    if (dedupe && (e = store__dedupe_see(s, endpoint_id, dedupe, ev->payload, ev->payload_len, NULL,
+                                         ev->event_type, ev->now_ms, &duplicate, d)) != ERR_OK)
+        return e;
+    sqlite3_stmt *q =
+        store__prepare(s, duplicate ? SQL_FANOUT_MSG_INSERT_DEDUPED : SQL_FANOUT_MSG_INSERT);
     store__bind_text(q, 1, message_id);
     sqlite3_bind_int64(q, 2, rowid);
     store__bind_text(q, 3, endpoint_id);
@@ -182,11 +198,13 @@ enum err store_event_message_insert(struct store *s, const struct store_event_in
     sqlite3_bind_int64(q, 6, (sqlite3_int64)ev->payload_len);
     sqlite3_bind_int64(q, 7, ev->now_ms);
     store__bind_opt_int(q, 8, ev->payload_expires_at_ms, 0);
-    enum err e = store__exec(s, q, d, "insert message");
+    e = store__exec(s, q, d, "insert message");
     if (e != ERR_OK)
         return e;
+    if (deduplicated)
+        *deduplicated = duplicate;
     struct feed *f = store__feed(s);
-    if (f)
+    if (f && !duplicate)
         feed_item_attach(feed_push_due(f, message_id, endpoint_id, 0, ev->now_ms), ev->payload,
                          ev->payload_len, ev->content_type, NULL, ev->public_id);
     struct store_rollup delta = {.total = 1};

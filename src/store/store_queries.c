@@ -82,7 +82,8 @@ static const char SQL_SERIES_HOUR_EP[] =
  * index serves an endpoint's finished messages: those come from the rollups). */
 static const char SQL_EP_UNFINISHED[] =
     "SELECT status, count(*) FROM messages INDEXED BY messages_backlog WHERE endpoint_id = ?1 "
-    "AND mode = ?2 AND status <> 2 AND status <> 4 AND deleted_at IS NULL "
+    "AND mode = ?2 AND status <> 2 AND status <> 4 AND status <> 5 AND status <> 6 AND deleted_at "
+    "IS NULL "
     "AND created_at >= ?3 AND created_at < ?4 GROUP BY status";
 
 void store_log_entry_release(struct store_log_entry *e)
@@ -320,7 +321,7 @@ enum err store_endpoint_stats(struct store *s, const char *mode, const char *end
  * disabled endpoints. */
 #define SQL_GAUGE_BACKLOG                                                                          \
     "SELECT count(*), min(next_attempt_at) FROM messages INDEXED BY messages_backlog"              \
-    " WHERE status <> 2 AND status <> 4 AND deleted_at IS NULL"
+    " WHERE status <> 2 AND status <> 4 AND status <> 5 AND status <> 6 AND deleted_at IS NULL"
 #define SQL_GAUGE_DLQ "SELECT count(*) FROM messages WHERE status = 4 AND deleted_at IS NULL"
 #define SQL_GAUGE_DISABLED                                                                         \
     "SELECT count(*) FROM endpoints WHERE disabled = 1 AND deleted_at IS NULL"

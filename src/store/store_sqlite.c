@@ -34,6 +34,12 @@
     "FROM subscriptions WHERE endpoint_id = endpoints.id ORDER BY rowid)), policy, "               \
     "disabled_reason, disabled_at, circuit_state, circuit_opened_at, failing_since"
 
+/* A send's message with its status (a literal: the hot statement binds nothing more). */
+#define MSG_INSERT(status)                                                                         \
+    "INSERT INTO messages (id, event_id, endpoint_id, mode, headers, idempotency_key, "            \
+    "payload_sha256, size_bytes, status, retention_hours, created_at, updated_at, "                \
+    "payload_expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, " status ", ?9, ?10, ?10, ?11)"
+
 static const char *const stmt_sql[S_COUNT] = {
     [S_BEGIN] = "BEGIN IMMEDIATE",
     [S_COMMIT] = "COMMIT",
@@ -78,14 +84,12 @@ static const char *const stmt_sql[S_COUNT] = {
     [S_EP_URL_TAKEN] = "SELECT id FROM endpoints WHERE application_id = 'app_default_' || ?1 "
                        "AND url = ?2 AND id != ?3 AND deleted_at IS NULL LIMIT 1",
     [S_EP_CURSOR] = "SELECT 1 FROM endpoints WHERE id = ?1 AND mode = ?2",
-    [S_EP_LIVE] = "SELECT 1 FROM endpoints WHERE id = ?1 AND mode = ?2 AND deleted_at IS NULL",
+    [S_EP_LIVE] = "SELECT policy FROM endpoints WHERE id = ?1 AND mode = ?2 AND deleted_at IS NULL",
     [S_IDEM_FIND] = "SELECT id, payload_sha256 FROM messages "
                     "WHERE endpoint_id = ?1 AND idempotency_key = ?2",
     [S_EVENT_INSERT] = "INSERT INTO events (content_type, payload, created_at) VALUES (?1, ?2, ?3)",
-    [S_MSG_INSERT] =
-        "INSERT INTO messages (id, event_id, endpoint_id, mode, headers, idempotency_key, "
-        "payload_sha256, size_bytes, status, retention_hours, created_at, updated_at, "
-        "payload_expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 0, ?9, ?10, ?10, ?11)",
+    [S_MSG_INSERT] = MSG_INSERT("0"),
+    [S_MSG_INSERT_DEDUPED] = MSG_INSERT("5"),
     [S_MSG_GET] = "SELECT m.id, m.endpoint_id, m.status, m.attempt_count, m.replay_count, "
                   "e.content_type, m.size_bytes, m.payload_sha256, m.idempotency_key, "
                   "m.next_attempt_at, m.last_error, m.response_status, m.response_latency_ms, "
@@ -133,6 +137,10 @@ const char *store_status_name(enum store_status s)
         return "pending_retry";
     case STATUS_FAILED_PERMANENT:
         return "failed_permanent";
+    case STATUS_DEDUPLICATED:
+        return "deduplicated";
+    case STATUS_FILTERED:
+        return "filtered";
     }
     return "unknown";
 }
@@ -392,6 +400,8 @@ void store_close(struct store *s)
     for (int i = 0; i < s->ncache; i++)
         sqlite3_finalize(s->cache[i].q);
     sqlite3_close(s->db);
+    for (int i = 0; i < STORE__LIVE_EP_SLOTS; i++)
+        store__dedupe_policy_free(s->live_ep[i].dedupe);
     feed_clear(&s->op_feed);
     feed_clear(&s->batch_feed);
     store__rollup_release(s);
@@ -967,30 +977,42 @@ enum err store_signing_keys_active(struct store *s, const char *endpoint_id, int
 /* ---- sends and messages ---- */
 
 /* ERR_NOTFOUND unless endpoint id of mode exists and is not deleted; a send to
- * an endpoint found live since the endpoints last changed reads nothing. */
+ * an endpoint found live since the endpoints last changed reads nothing. *dedupe
+ * is its deduplicate rule (NULL = none), borrowed from the cache slot until the
+ * next call: the rule is parsed once per slot fill, and only for an endpoint
+ * whose policy has one. */
 static enum err check_endpoint_live(struct store *s, const char *id, const char *mode,
-                                    struct err_detail *d)
+                                    const struct dedupe_policy **dedupe, struct err_detail *d)
 {
     unsigned h = 2166136261u;
     for (const char *p = id; *p; p++)
         h = (h ^ (unsigned char)*p) * 16777619u;
     struct store__live_ep *slot = &s->live_ep[h % STORE__LIVE_EP_SLOTS];
-    if (slot->gen == s->ep_gen && strcmp(slot->id, id) == 0 && strcmp(slot->mode, mode) == 0)
+    if (slot->gen == s->ep_gen && strcmp(slot->id, id) == 0 && strcmp(slot->mode, mode) == 0) {
+        *dedupe = slot->dedupe;
         return ERR_OK;
+    }
+    *dedupe = NULL;
+    if (strlen(id) >= sizeof(slot->id) || strlen(mode) >= sizeof(slot->mode))
+        return err_set(d, ERR_NOTFOUND, "ENDPOINT_NOT_FOUND", "endpoint '%s' not found", id);
     sqlite3_stmt *q = store__st(s, S_EP_LIVE);
     store__bind_text(q, 1, id);
     store__bind_text(q, 2, mode);
     int rc = sqlite3_step(q);
+    struct dedupe_policy *rule = NULL;
+    if (rc == SQLITE_ROW)
+        rule = store__dedupe_policy_of((const char *)sqlite3_column_text(q, 0));
     sqlite3_reset(q);
     if (rc == SQLITE_DONE)
         return err_set(d, ERR_NOTFOUND, "ENDPOINT_NOT_FOUND", "endpoint '%s' not found", id);
     if (rc != SQLITE_ROW)
         return store__db_err(s, rc, d, "check endpoint");
-    if (strlen(id) < sizeof(slot->id) && strlen(mode) < sizeof(slot->mode)) {
-        strcpy(slot->id, id);
-        strcpy(slot->mode, mode);
-        slot->gen = s->ep_gen;
-    }
+    store__dedupe_policy_free(slot->dedupe);
+    strcpy(slot->id, id);
+    strcpy(slot->mode, mode);
+    slot->gen = s->ep_gen;
+    slot->dedupe = rule;
+    *dedupe = rule;
     return ERR_OK;
 }
 
@@ -998,7 +1020,8 @@ enum err store_send_insert(struct store *s, const struct store_send *in, char ex
                            bool *existed, struct err_detail *d)
 {
     *existed = false;
-    enum err e = check_endpoint_live(s, in->endpoint_id, in->mode, d);
+    const struct dedupe_policy *rule;
+    enum err e = check_endpoint_live(s, in->endpoint_id, in->mode, &rule, d);
     if (e != ERR_OK)
         return e;
     sqlite3_stmt *q;
@@ -1027,6 +1050,13 @@ enum err store_send_insert(struct store *s, const struct store_send *in, char ex
             return store__db_err(s, rc, d, "check idempotency key");
     }
 
+    /* Only endpoints with a deduplicate rule get here (store_dedupe.c). */
+    bool duplicate = false;
+    if (rule &&
+        (e = store__dedupe_see(s, in->endpoint_id, rule, in->payload, in->payload_len,
+                               in->headers_json, NULL, in->now_ms, &duplicate, d)) != ERR_OK)
+        return e;
+
     q = store__st(s, S_EVENT_INSERT);
     store__bind_text(q, 1, in->content_type);
     sqlite3_bind_blob(q, 2, in->payload, (int)in->payload_len, SQLITE_STATIC);
@@ -1036,7 +1066,7 @@ enum err store_send_insert(struct store *s, const struct store_send *in, char ex
         return e;
     sqlite3_int64 event_id = sqlite3_last_insert_rowid(s->db);
 
-    q = store__st(s, S_MSG_INSERT);
+    q = store__st(s, duplicate ? S_MSG_INSERT_DEDUPED : S_MSG_INSERT);
     store__bind_text(q, 1, in->message_id);
     sqlite3_bind_int64(q, 2, event_id);
     store__bind_text(q, 3, in->endpoint_id);
@@ -1051,9 +1081,10 @@ enum err store_send_insert(struct store *s, const struct store_send *in, char ex
     if ((e = store__exec(s, q, d, "insert message")) != ERR_OK)
         return e;
     struct feed *f = store__feed(s);
-    if (f) /* the first attempt needs nothing read back */
+    if (f && !duplicate) /* the first attempt needs nothing read back */
         feed_item_attach(feed_push_due(f, in->message_id, in->endpoint_id, 0, in->now_ms),
                          in->payload, in->payload_len, in->content_type, in->headers_json, NULL);
+    /* total counts sends accepted, a deduplicated one too (never succeeded or failed) */
     struct store_rollup delta = {.total = 1};
     return store__rollup_add(s, in->mode, in->endpoint_id, in->now_ms, &delta, d);
 }
@@ -1175,6 +1206,8 @@ static enum err count_outcome(struct store *s, const char *mode, const char *end
         delta.latency_count = 1;
     } else if (new_status == STATUS_FAILED_PERMANENT) {
         delta.failed = 1;
+    } else if (new_status == STATUS_FILTERED) {
+        return ERR_OK; /* skipped on purpose: neither a delivery nor a retry */
     } else {
         delta.retries = 1;
     }

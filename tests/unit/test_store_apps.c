@@ -208,7 +208,8 @@ static int64_t publish(struct store *s, const char *const *eps, int n, const cha
         char id[ID_MAX]; /* UUID-shaped: the first is old (history), the second new */
         snprintf(id, sizeof(id), "%s-0000-7000-8000-00000000000%c",
                  i == 0 ? "00000000" : "ffffffff", public_id[4]);
-        assert_int_equal(store_event_message_insert(s, &ev, rowid, id, eps[i], &d), ERR_OK);
+        assert_int_equal(store_event_message_insert(s, &ev, rowid, id, eps[i], NULL, NULL, &d),
+                         ERR_OK);
     }
     return rowid;
 }

@@ -20,7 +20,7 @@
 /* The enum value of a status name, or -1. */
 static int parse_status(const char *name)
 {
-    for (int st = STATUS_QUEUED; st <= STATUS_FAILED_PERMANENT; st++)
+    for (int st = STATUS_QUEUED; st <= STORE_STATUS_LAST; st++)
         if (strcmp(name, store_status_name((enum store_status)st)) == 0)
             return st;
     return -1;
@@ -68,7 +68,7 @@ void hookbridge__logs_list(struct http_request *r)
     if (st && st[0] && (f.status = parse_status(st)) < 0) {
         http__respond_error(r, MHD_HTTP_BAD_REQUEST, "INVALID_REQUEST",
                             "'status' must be one of queued, delivering, succeeded, "
-                            "pending_retry, failed_permanent");
+                            "pending_retry, failed_permanent, deduplicated, filtered");
         return;
     }
     if (!parse_bound(r, "start_time", &f.start_ms) || !parse_bound(r, "end_time", &f.end_ms))

@@ -288,15 +288,15 @@ static bool parse_status(struct http_request *r, int *out)
     *out = -1;
     if (!v)
         return true;
-    for (int s = STATUS_QUEUED; s <= STATUS_FAILED_PERMANENT; s++) {
+    for (int s = STATUS_QUEUED; s <= STORE_STATUS_LAST; s++) {
         if (!strcmp(v, store_status_name((enum store_status)s))) {
             *out = s;
             return true;
         }
     }
     http__respond_error(r, MHD_HTTP_BAD_REQUEST, "INVALID_REQUEST",
-                        "'status' must be queued, delivering, succeeded, pending_retry or "
-                        "failed_permanent");
+                        "'status' must be queued, delivering, succeeded, pending_retry, "
+                        "failed_permanent, deduplicated or filtered");
     return false;
 }
 

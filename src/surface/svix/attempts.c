@@ -3,7 +3,9 @@
  * endpoints it was sent to, and resend (TENANCY.md §5), onto service/publish.
  * Attempt ids are hookd's attempt ids prefixed "atmpt_"; attempt status 0 is
  * success (a 2xx answer) and 2 fail; a message's status per endpoint is
- * 0 success, 1 pending (queued or waiting for a retry), 3 sending, 2 fail.
+ * 0 success, 1 pending (queued or waiting for a retry), 3 sending, 2 fail; a
+ * message the endpoint's deduplicate policy suppressed is 0 success (finished,
+ * never attempted: it has no attempts).
  * The attempt lists take with_content (false: `response: ""`) and accept
  * expanded_statuses (no effect: hookd has no canceled attempt); attempts by
  * endpoint take with_msg (each attempt's MessageOut as `msg`).
@@ -188,6 +190,12 @@ static int message_status(enum store_status st, const char **text)
     case STATUS_FAILED_PERMANENT:
         *text = "fail";
         return 2;
+    case STATUS_DEDUPLICATED:
+    case STATUS_FILTERED:
+        /* Svix has no such state: finished and not a failure, shown as Svix shows a
+         * canceled message without expanded statuses (the native API says deduplicated) */
+        *text = "success";
+        return 0;
     default:
         *text = "pending";
         return 1;
