@@ -457,22 +457,11 @@ enum err dedupe_policy_parse(const json_t *v, struct dedupe_policy *out, struct 
         return err_set_field(d, ERR_INVAL, DEDUPE_ERR_CODE, "deduplicate",
                              "'deduplicate' must be an object such as {\"window_ms\": 60000, "
                              "\"include_fields\": [\"body.id\"]}, or null");
-    const char *key;
-    const json_t *val;
-    json_object_foreach((json_t *)v, key, val)
-    {
-        bool ok = false;
-        for (size_t i = 0; i < sizeof(known) / sizeof(known[0]) && !ok; i++)
-            ok = strcmp(key, known[i]) == 0;
-        if (!ok) {
-            char field[64];
-            snprintf(field, sizeof(field), "deduplicate.%.24s", key);
-            return err_set_field(d, ERR_INVAL, DEDUPE_ERR_CODE, field,
-                                 "unknown field 'deduplicate.%.64s'; the fields are window_ms, "
-                                 "include_fields and exclude_fields",
-                                 key);
-        }
-    }
+    enum err ke =
+        validate_known_members(v, "deduplicate", known, sizeof(known) / sizeof(known[0]),
+                               "window_ms, include_fields and exclude_fields", DEDUPE_ERR_CODE, d);
+    if (ke != ERR_OK)
+        return ke;
 
     const json_t *window = json_object_get(v, "window_ms");
     if (!window || json_is_null(window))

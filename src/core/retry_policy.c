@@ -10,6 +10,8 @@
  */
 #include "core/retry_policy.h"
 
+#include "core/validate.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -496,22 +498,11 @@ enum err retry_policy_parse(const json_t *v, struct retry_policy_spec *out, stru
         return err_set_field(d, ERR_INVAL, RETRY_POLICY_ERR_CODE, "retry",
                              "'retry' must be an object such as {\"strategy\": \"exponential\", "
                              "\"count\": 5, \"interval_ms\": 60000}, or null");
-    const char *key;
-    const json_t *val;
-    json_object_foreach((json_t *)v, key, val)
-    {
-        bool ok = false;
-        for (size_t i = 0; i < sizeof(known) / sizeof(known[0]) && !ok; i++)
-            ok = strcmp(key, known[i]) == 0;
-        if (!ok) {
-            char field[64];
-            snprintf(field, sizeof(field), "retry.%.32s", key);
-            return err_set_field(d, ERR_INVAL, RETRY_POLICY_ERR_CODE, field,
-                                 "unknown field 'retry.%.64s'; the fields are strategy, count, "
-                                 "interval_ms, schedule_ms and status_codes",
-                                 key);
-        }
-    }
+    enum err ke = validate_known_members(
+        v, "retry", known, sizeof(known) / sizeof(known[0]),
+        "strategy, count, interval_ms, schedule_ms and status_codes", RETRY_POLICY_ERR_CODE, d);
+    if (ke != ERR_OK)
+        return ke;
 
     struct retry_policy_spec s;
     retry_policy_init(&s);

@@ -496,3 +496,23 @@ out:
     curl_url_cleanup(u);
     return e;
 }
+
+enum err validate_known_members(const json_t *obj, const char *name, const char *const *known,
+                                size_t n, const char *list, const char *code, struct err_detail *d)
+{
+    const char *key;
+    const json_t *val;
+    json_object_foreach((json_t *)obj, key, val)
+    {
+        bool ok = false;
+        for (size_t i = 0; i < n && !ok; i++)
+            ok = strcmp(key, known[i]) == 0;
+        if (!ok) {
+            char field[64];
+            snprintf(field, sizeof(field), "%.24s.%.32s", name, key);
+            return err_set_field(d, ERR_INVAL, code, field,
+                                 "unknown field '%s.%.64s'; the fields are %s", name, key, list);
+        }
+    }
+    return ERR_OK;
+}

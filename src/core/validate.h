@@ -60,6 +60,12 @@ void send_request_release(struct send_request *r);
  * process (EVP_sha256() in EVP_Digest looks it up again on every call). */
 void validate_sha256_hex(char out[65], const void *buf, size_t len);
 
+/* Refuse a member of object obj (a setting named name, e.g. "retry") that is
+ * not one of known[0..n): ERR_INVAL with code, field "<name>.<member>" and a
+ * message listing the members (list: "strategy, count and interval_ms"). */
+enum err validate_known_members(const json_t *obj, const char *name, const char *const *known,
+                                size_t n, const char *list, const char *code, struct err_detail *d);
+
 /* Check a custom-header object (string -> string): count, size, names, forbidden names. */
 enum err validate_headers(const json_t *headers, struct err_detail *d);
 

@@ -296,16 +296,7 @@ static enum io send_iov(int fd, struct iovec *iov, int cnt, int64_t deadline_ms)
             }
             return IO_CLOSED;
         }
-        size_t left = (size_t)n;
-        while (cnt > 0 && left >= iov->iov_len) {
-            left -= iov->iov_len;
-            iov++;
-            cnt--;
-        }
-        if (cnt > 0) {
-            iov->iov_base = (char *)iov->iov_base + left;
-            iov->iov_len -= left;
-        }
+        transform__iov_advance(&iov, &cnt, (size_t)n);
     }
     return IO_OK;
 }

@@ -84,16 +84,7 @@ static int read_iov(struct iovec *iov, int cnt)
         if (n <= 0)
             return (n == 0 && !any) ? 0 : -1;
         any = true;
-        size_t left = (size_t)n;
-        while (cnt > 0 && left >= iov->iov_len) {
-            left -= iov->iov_len;
-            iov++;
-            cnt--;
-        }
-        if (cnt > 0) {
-            iov->iov_base = (char *)iov->iov_base + left;
-            iov->iov_len -= left;
-        }
+        transform__iov_advance(&iov, &cnt, (size_t)n);
     }
     return 1;
 }
@@ -106,16 +97,7 @@ static void write_iov(struct iovec *iov, int cnt)
             continue;
         if (n < 0)
             _exit(0); /* hookd went away */
-        size_t left = (size_t)n;
-        while (cnt > 0 && left >= iov->iov_len) {
-            left -= iov->iov_len;
-            iov++;
-            cnt--;
-        }
-        if (cnt > 0) {
-            iov->iov_base = (char *)iov->iov_base + left;
-            iov->iov_len -= left;
-        }
+        transform__iov_advance(&iov, &cnt, (size_t)n);
     }
 }
 

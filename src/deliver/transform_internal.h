@@ -23,6 +23,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/uio.h>
 
 #include "core/validate.h"
 
@@ -97,6 +98,21 @@ static inline uint64_t transform__hash(const char *p, size_t len)
         h *= 1099511628211ULL;
     }
     return h;
+}
+
+/* After a writev/readv that moved n bytes: skip the iovecs it finished and
+ * move into the one it stopped in. */
+static inline void transform__iov_advance(struct iovec **iov, int *cnt, size_t n)
+{
+    while (*cnt > 0 && n >= (*iov)->iov_len) {
+        n -= (*iov)->iov_len;
+        (*iov)++;
+        (*cnt)--;
+    }
+    if (*cnt > 0) {
+        (*iov)->iov_base = (char *)(*iov)->iov_base + n;
+        (*iov)->iov_len -= n;
+    }
 }
 
 #endif

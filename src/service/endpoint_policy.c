@@ -10,6 +10,7 @@
 #include "core/dest_auth.h"
 #include "core/retry_policy.h"
 #include "core/signature_scheme.h"
+#include "core/validate.h"
 #include "util/clock.h"
 
 #define DELAY_MAX_MS 86400000         /* 24 h */
@@ -74,15 +75,12 @@ static enum err check_rate_limit(const json_t *v, struct err_detail *d)
 {
     if (!json_is_object(v))
         return bad(d, "rate_limit", "an object {rate, period}");
-    const char *key;
-    json_t *m;
-    json_object_foreach((json_t *)v, key, m)
-    {
-        if (strcmp(key, "rate") && strcmp(key, "period"))
-            return err_set_field(d, ERR_INVAL, "INVALID_REQUEST", "rate_limit",
-                                 "'rate_limit' has an unknown member '%s'", key);
-    }
-    enum err e = int_in(json_object_get(v, "rate"), "rate_limit.rate", 1, RATE_MAX, d);
+    static const char *const known[] = {"rate", "period"};
+    enum err e =
+        validate_known_members(v, "rate_limit", known, 2, "rate and period", "INVALID_REQUEST", d);
+    if (e != ERR_OK)
+        return e;
+    e = int_in(json_object_get(v, "rate"), "rate_limit.rate", 1, RATE_MAX, d);
     if (e != ERR_OK)
         return e;
     const char *p = json_string_value(json_object_get(v, "period"));
