@@ -175,6 +175,7 @@ void http__ops_metrics(struct http_request *r)
                             : 0;
         gauge(buf, &n, "hookd_oldest_due_age_seconds", age);
         gauge(buf, &n, "hookd_endpoints_disabled", g.endpoints_disabled);
+        gauge(buf, &n, "hookd_circuits_open", g.circuits_open);
     }
     if (n >= METRICS_CAP) /* never send past the buffer (the text fits by far) */
         n = METRICS_CAP - 1;

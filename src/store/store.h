@@ -849,10 +849,11 @@ struct store_endpoint_stats {
 
 /* Gauges for /metrics (every mode): live unfinished messages (queued,
  * delivering, pending_retry) and the earliest next-attempt time among them
- * (0 when none), live dead-letter messages, disabled endpoints. Scans the
+ * (0 when none), live dead-letter messages, disabled endpoints, open circuits. Scans the
  * backlog index: cache it (the caller asks at most every few seconds). */
 struct store_gauges {
     int64_t unfinished, earliest_due_ms, dead_letter, endpoints_disabled;
+    int64_t circuits_open; /* endpoints whose circuit is open or half open */
 };
 enum err store_gauges(struct store *s, struct store_gauges *out, struct err_detail *d);
 

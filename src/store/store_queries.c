@@ -325,6 +325,8 @@ enum err store_endpoint_stats(struct store *s, const char *mode, const char *end
 #define SQL_GAUGE_DLQ "SELECT count(*) FROM messages WHERE status = 4 AND deleted_at IS NULL"
 #define SQL_GAUGE_DISABLED                                                                         \
     "SELECT count(*) FROM endpoints WHERE disabled = 1 AND deleted_at IS NULL"
+#define SQL_GAUGE_OPEN                                                                             \
+    "SELECT count(*) FROM endpoints WHERE circuit_state <> 0 AND deleted_at IS NULL"
 
 static enum err gauge_row(struct store *s, const char *sql, int64_t *a, int64_t *b,
                           struct err_detail *d)
@@ -348,5 +350,7 @@ enum err store_gauges(struct store *s, struct store_gauges *out, struct err_deta
         e = gauge_row(s, SQL_GAUGE_DLQ, &out->dead_letter, NULL, d);
     if (e == ERR_OK)
         e = gauge_row(s, SQL_GAUGE_DISABLED, &out->endpoints_disabled, NULL, d);
+    if (e == ERR_OK)
+        e = gauge_row(s, SQL_GAUGE_OPEN, &out->circuits_open, NULL, d);
     return e;
 }

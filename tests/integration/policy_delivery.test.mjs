@@ -272,7 +272,12 @@ test('circuit breaker: opens after failures of distinct messages, holds the rest
         const e = await h.getEndpoint(ep.id);
         return e.circuit_state === 'open' ? e : null;
     }, { what: 'the circuit open' });
-    assert.ok(open.circuit_opened_at);
+        assert.ok(open.circuit_opened_at);
+    const gauge = async () => {
+        const text = (await h.api('GET', '/metrics', undefined, { key: null })).text;
+        return Number(/^hookd_circuits_open (\d+)$/m.exec(text)?.[1]);
+    };
+    await waitFor(async () => (await gauge()) === 1, { what: 'hookd_circuits_open 1', interval: 250 });
     const before = rcv.requests.length;
     // Open: the messages wait (no attempts) until the 1 s cool-down, then one probe.
     await rcv.waitForRequests(before + 1, { timeout: 5000 });
