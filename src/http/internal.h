@@ -115,6 +115,7 @@ struct http_server {
     size_t pool_len, pool_cap;
     int active_submitters; /* requests between the draining check and their submit */
     int suspended;
+    int live_requests; /* made and not yet freed (their answer is not out yet) */
     bool draining;
     struct http_stats stats;
     struct api_ratelimit *ratelimit; /* per-key buckets (ratelimit.c) */

@@ -315,6 +315,7 @@ struct http_request *http__request_new(struct http_server *a, struct MHD_Connect
     if (!r)
         abort();
     r->server = a;
+    __atomic_add_fetch(&a->live_requests, 1, __ATOMIC_SEQ_CST);
     r->conn = conn;
     r->io = io;
     r->method = method;
@@ -350,6 +351,7 @@ void http__request_free(struct http_request *r)
 {
     if (!r)
         return;
+    __atomic_sub_fetch(&r->server->live_requests, 1, __ATOMIC_SEQ_CST);
     if (r->deferred) {
         /* Resumed after its op finished, but the client had gone: the
          * resume callback still owns and frees the op. */
@@ -551,6 +553,11 @@ void http_stop(struct http_server *a)
     offload_join(a);
     /* Every op is done by now; let resumed connections send their answers. */
     for (int i = 0; i < 2000 && __atomic_load_n(&a->suspended, __ATOMIC_SEQ_CST) > 0; i++)
+        sleep_ms(1);
+    /* ... and let the answers queued go out: a request ends (and is freed)
+     * once libmicrohttpd has sent its response. Bounded: a client that stops
+     * reading does not hold the shutdown. */
+    for (int i = 0; i < 2000 && __atomic_load_n(&a->live_requests, __ATOMIC_SEQ_CST) > 0; i++)
         sleep_ms(1);
     MHD_stop_daemon(a->daemon);
     http__free(a);

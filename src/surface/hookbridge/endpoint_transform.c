@@ -26,7 +26,9 @@ static enum err read_sample(json_t *body, char **payload, char **headers, const 
     if (!json_is_object(body))
         return err_set(d, ERR_INVAL, "INVALID_REQUEST", "request body must be a JSON object");
     json_t *v = json_object_get(body, "payload");
-    *payload = json_dumps(v ? v : json_object(), JSON_COMPACT | JSON_ENCODE_ANY);
+    *payload = v ? json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY) : strdup("{}");
+    if (!*payload)
+        abort();
     if ((v = json_object_get(body, "headers")) && !json_is_null(v)) {
         enum err e = validate_headers(v, d);
         if (e != ERR_OK)
