@@ -90,6 +90,7 @@ struct store__fanout_slot {
     char mode[8];
     char key[STORE__FANOUT_KEY_MAX];
     uint64_t gen; /* 0 = not to be given again (ep_gen starts at 1) */
+    bool missing; /* the answer was ERR_NOTFOUND (no such live application) */
     struct store_fanout f;
 };
 

@@ -335,6 +335,11 @@ enum err store_event_message_insert(struct store *s, const struct store_event_in
                                     const struct dedupe_policy *dedupe, bool *deduplicated,
                                     struct err_detail *d);
 
+/* The public id of a message's event ("" for a /v1 send without one) and the
+ * application of its endpoint; ERR_NOTFOUND for an unknown message. */
+enum err store_message_origin(struct store *s, const char *message_id, char public_id[ID_MAX],
+                              char app_id[ID_MAX], struct err_detail *d);
+
 /* A stored event (owned strings). */
 struct store_event {
     int64_t rowid;
