@@ -105,10 +105,10 @@ static enum err ops_attempt(void *ctx, struct store *s, const struct store_attem
     return ops_events_attempt(s, ctx, a, (enum store_status)status, d);
 }
 
-static enum err ops_disabled(void *ctx, struct store *s, const char *endpoint_id,
+static enum err ops_disabled(void *ctx, struct store *s, const char *mode, const char *endpoint_id,
                              const char *reason, int64_t now_ms, struct err_detail *d)
 {
-    return ops_events_endpoint_disabled(s, ctx, endpoint_id, reason, now_ms, d);
+    return ops_events_endpoint_disabled(s, ctx, mode, endpoint_id, reason, now_ms, d);
 }
 
 /* An endpoint op run on the committer while main waits for it. */

@@ -41,9 +41,9 @@ struct dispatcher_hooks {
     /* attempt a was recorded and moved its message to status */
     enum err (*attempt)(void *ctx, struct store *s, const struct store_attempt *a, int status,
                         struct err_detail *d);
-    /* delivery disabled endpoint_id (reason gone or auto_failing); it was enabled */
-    enum err (*disabled)(void *ctx, struct store *s, const char *endpoint_id, const char *reason,
-                         int64_t now_ms, struct err_detail *d);
+    /* delivery disabled endpoint_id of mode (reason gone or auto_failing); it was enabled */
+    enum err (*disabled)(void *ctx, struct store *s, const char *mode, const char *endpoint_id,
+                         const char *reason, int64_t now_ms, struct err_detail *d);
     void *ctx;
 };
 

@@ -621,6 +621,7 @@ static void breaker_result(struct worker *w, struct target *t, const struct job 
 struct endpoint_op {
     struct commit_op op;
     char id[ID_MAX];
+    char mode[8];
     const char *reason; /* disable with this reason; NULL: write failing_since */
     const struct dispatcher_hooks *hooks;
     int64_t now_ms, failing_since_ms;
@@ -634,7 +635,7 @@ static enum err endpoint_op_apply(struct store *s, struct commit_op *op)
         return store_endpoint_set_failing(s, x->id, x->failing_since_ms, &op->detail);
     enum err e = store_endpoint_disable(s, x->id, x->reason, x->now_ms, &x->changed, &op->detail);
     if (e == ERR_OK && x->changed && x->hooks->disabled) /* endpoint.disabled, POLICIES §6 */
-        e = x->hooks->disabled(x->hooks->ctx, s, x->id, x->reason, x->now_ms, &op->detail);
+        e = x->hooks->disabled(x->hooks->ctx, s, x->mode, x->id, x->reason, x->now_ms, &op->detail);
     return e;
 }
 
@@ -656,6 +657,7 @@ static void endpoint_op_submit(struct worker *w, const struct target *t, const c
     if (!x)
         abort();
     snprintf(x->id, sizeof(x->id), "%s", t->id);
+    snprintf(x->mode, sizeof(x->mode), "%s", t->mode);
     x->reason = reason;
     x->hooks = &w->cfg.hooks;
     x->now_ms = clock_now_ms();

@@ -373,7 +373,7 @@ static enum err edit(struct store *s, struct service_endpoint_op *x, struct err_
     if (e == ERR_OK) /* POLICIES §6, in this transaction */
         e = ops_events_endpoint(s, x->cfg, "endpoint.updated", &x->ep, d);
     if (e == ERR_OK && x->ep.disabled && !was_disabled)
-        e = ops_events_endpoint_disabled(s, x->cfg, x->ep.id, "manual", now, d);
+        e = ops_events_endpoint_disabled(s, x->cfg, x->mode, x->ep.id, "manual", now, d);
     return e;
 }
 

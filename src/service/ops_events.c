@@ -121,24 +121,25 @@ enum err ops_events_endpoint(struct store *s, const struct config *cfg, const ch
     return publish(s, cfg, ep->mode, fan, type, data, d);
 }
 
-enum err ops_events_endpoint_disabled(struct store *s, const struct config *cfg,
-                                      const char *endpoint_id, const char *reason,
-                                      int64_t now_ms, struct err_detail *d)
+enum err ops_events_endpoint_disabled(struct store *s, const struct config *cfg, const char *mode,
+                                      const char *endpoint_id, const char *reason, int64_t now_ms,
+                                      struct err_detail *d)
 {
+    enum err e;
+    const struct store_fanout *fan = receivers(s, mode, &e, d);
+    if (!fan || !anyone_takes(fan, "endpoint.disabled"))
+        return e; /* nobody listens: not even the endpoint is read */
     struct store_endpoint ep = {0};
-    enum err e = store_endpoint_get(s, NULL, endpoint_id, true, &ep, d);
-    if (e != ERR_OK)
+    if ((e = store_endpoint_get(s, mode, endpoint_id, true, &ep, d)) != ERR_OK)
         return e;
-    const struct store_fanout *fan = NULL;
-    if (!ops_events_is_ops_app(ep.application_id) &&
-        (fan = receivers(s, ep.mode, &e, d)) != NULL && anyone_takes(fan, "endpoint.disabled")) {
+    if (!ops_events_is_ops_app(ep.application_id)) {
         char since[40];
         clock_format_rfc3339(since, sizeof(since),
                              ep.failing_since_ms ? ep.failing_since_ms : now_ms);
         json_t *data =
-            json_pack("{s:s, s:s, s:s?, s:s, s:s}", "endpointId", ep.id, "appId",
-                      ep.application_id, "endpointUid", ep.uid, "failSince", since, "reason", reason);
-        e = publish(s, cfg, ep.mode, fan, "endpoint.disabled", data, d);
+            json_pack("{s:s, s:s, s:s?, s:s, s:s}", "endpointId", ep.id, "appId", ep.application_id,
+                      "endpointUid", ep.uid, "failSince", since, "reason", reason);
+        e = publish(s, cfg, mode, fan, "endpoint.disabled", data, d);
     }
     store_endpoint_release(&ep);
     return e;

@@ -37,7 +37,7 @@
 #include "store/store.h"
 
 /* The id of the operational application of a mode is this prefix and the mode. */
-#define OPS_EVENTS_APP_PREFIX "app_ops_"
+#define OPS_EVENTS_APP_PREFIX STORE_OPS_APP_PREFIX
 #define OPS_EVENTS_APP_UID "ops"
 
 /* Whether app_id is an operational application's id. */
@@ -50,11 +50,12 @@ void ops_events_app_id(char *out, size_t len, const char *mode);
 enum err ops_events_endpoint(struct store *s, const struct config *cfg, const char *type,
                              const struct store_endpoint *ep, struct err_detail *d);
 
-/* endpoint.disabled about the endpoint with id endpoint_id (read again: its
- * application and failing_since), with reason manual, gone or auto_failing. */
-enum err ops_events_endpoint_disabled(struct store *s, const struct config *cfg,
-                                      const char *endpoint_id, const char *reason,
-                                      int64_t now_ms, struct err_detail *d);
+/* endpoint.disabled about the endpoint of mode with id endpoint_id (read once
+ * someone listens: its application and failing_since), with reason manual,
+ * gone or auto_failing. */
+enum err ops_events_endpoint_disabled(struct store *s, const struct config *cfg, const char *mode,
+                                      const char *endpoint_id, const char *reason, int64_t now_ms,
+                                      struct err_detail *d);
 
 /* The attempt hook: a just recorded attempt a that moved its message to
  * status. Emits message.attempt.failing when a failed attempt is the

@@ -209,6 +209,9 @@ enum err store_signing_keys_active(struct store *s, const char *endpoint_id, int
 /* ---- applications and event types (store_apps.c) ---- */
 /* The built-in application of a mode that /v1 endpoints belong to (migration 9). */
 #define STORE_DEFAULT_APP_PREFIX "app_default_"
+/* The built-in operational application of a mode (service/ops_events.h), made
+ * with its first endpoint: this prefix and the mode. */
+#define STORE_OPS_APP_PREFIX "app_ops_"
 
 struct store_application {
     char id[ID_MAX];

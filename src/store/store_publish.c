@@ -98,7 +98,7 @@ enum err store_publish_candidates(struct store *s, const char *app_id, struct st
 
 void store__fanout_release(struct store *s)
 {
-    for (int i = 0; i < STORE__FANOUT_SLOTS; i++) {
+    for (int i = 0; i < STORE__FANOUT_SLOTS + 1; i++) {
         struct store__fanout_slot *slot = &s->fanout[i];
         store_candidates_free(slot->f.cands, slot->f.n);
         memset(slot, 0, sizeof(*slot));
@@ -112,7 +112,9 @@ enum err store_fanout_get(struct store *s, const char *mode, const char *app,
     unsigned h = 2166136261u;
     for (const char *p = app; *p; p++)
         h = (h ^ (unsigned char)*p) * 16777619u;
-    struct store__fanout_slot *slot = &s->fanout[h % STORE__FANOUT_SLOTS];
+    bool ops = strncmp(app, STORE_OPS_APP_PREFIX, strlen(STORE_OPS_APP_PREFIX)) == 0;
+    struct store__fanout_slot *slot =
+        &s->fanout[ops ? STORE__FANOUT_SLOTS : h % STORE__FANOUT_SLOTS];
     if (s->in_batch && slot->gen == s->ep_gen && strcmp(slot->key, app) == 0 &&
         strcmp(slot->mode, mode) == 0) {
         if (slot->missing) /* as store_application_get says it */
