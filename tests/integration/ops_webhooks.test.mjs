@@ -162,3 +162,38 @@ test('--ops-webhook-url makes a live operational webhook once and logs its secre
     assert.equal(expectOk(await again.api('GET', '/v1/ops-webhooks')).data.length, 1, 'idempotent');
     assert.ok(!/created operational webhook/.test(again.stdout), 'the secret is not shown again');
 });
+
+test('per mode: a test key registers test-mode webhooks that hear only the test mode; --ops-failing-after', T, async (t) => {
+    const env = await setup(t);
+    const h = await env.startHookd({ retrySlow: '50ms', extraArgs: ['--max-attempts', '3', '--ops-failing-after', '2'] });
+    const testKey = expectOk(await h.api('POST', '/v1/api-keys', { mode: 'test' }), 201).data.key;
+    const liveOps = await opsHook(env, h);
+    const testRcv = await env.startReceiver({ status: 200 });
+    const testReg = expectOk(await h.api('POST', '/v1/ops-webhooks', { url: testRcv.url('/t') }, { key: testKey }), 201).data;
+    assert.deepEqual(expectOk(await h.api('GET', '/v1/ops-webhooks', undefined, { key: testKey })).data.map((e) => e.id),
+        [testReg.id]);
+    assert.deepEqual(expectOk(await h.api('GET', '/v1/ops-webhooks')).data.map((e) => e.id), [liveOps.reg.id]);
+
+    const user = await env.startReceiver({ status: 503 });
+    const ep = expectOk(await h.api('POST', '/v1/endpoints', { url: user.url('/t') }, { key: testKey }), 201).data;
+    const sent = expectOk(await h.api('POST', '/v1/webhooks/send', { endpoint_id: ep.id, payload: { n: 1 } },
+        { key: testKey }), 202).data;
+    await waitFor(() => testRcv.requests.some((r) => JSON.parse(r.text).type === 'message.attempt.exhausted'),
+        { what: 'exhausted at the test-mode webhook' });
+    const types = testRcv.requests.map((r) => JSON.parse(r.text));
+    const failing = types.find((e) => e.type === 'message.attempt.failing');
+    assert.equal(failing.data.lastAttempt.attempt, 2, '--ops-failing-after 2');
+    assert.equal(failing.data.messageId, sent.message_id);
+    assert.equal(failing.data.appId, 'app_default_test');
+    await new Promise((r) => setTimeout(r, 300));
+    assert.deepEqual(liveOps.events(), [], 'the live webhook hears nothing of the test mode');
+});
+
+test('the operational application cannot be deleted through /api/v1', T, async (t) => {
+    const env = await setup(t);
+    const h = await env.startHookd();
+    await opsHook(env, h);
+    const r = await h.api('DELETE', '/api/v1/app/app_ops_live');
+    assert.equal(r.status, 409, r.text);
+    assert.equal(expectOk(await h.api('GET', '/v1/ops-webhooks')).data.length, 1);
+});
