@@ -49,6 +49,8 @@ struct config {
     int64_t circuit_cooldown_ms; /* an open circuit's first wait before its probe */
     int64_t disable_after_ms;    /* auto-disable after failing this long; 0 = never */
     bool disable_on_gone;        /* a 410 disables the endpoint (reason gone) */
+    char ops_webhook_url[1024];  /* a live-mode operational endpoint made at startup; "" = none */
+    int ops_failing_after;       /* message.attempt.failing after this many failed attempts */
     char log_level[16];
     bool print_config;
 };

@@ -9,6 +9,7 @@
  * SPDX-License-Identifier: MIT
  */
 #include <curl/curl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +25,7 @@
 #include "service/api_keys.h"
 #include "service/endpoint_policy.h"
 #include "service/endpoint_test.h"
+#include "service/ops_events.h"
 #include "store/committer.h"
 #include "store/janitor.h"
 #include "store/keyfile.h"
@@ -94,6 +96,75 @@ static bool bootstrap_key(struct store *s)
     }
     explicit_bzero(key, sizeof(key));
     return true;
+}
+
+/* Operational webhooks (POLICIES §6): delivery's hooks, on the committer. */
+static enum err ops_attempt(void *ctx, struct store *s, const struct store_attempt *a, int status,
+                            struct err_detail *d)
+{
+    return ops_events_attempt(s, ctx, a, (enum store_status)status, d);
+}
+
+static enum err ops_disabled(void *ctx, struct store *s, const char *mode, const char *endpoint_id,
+                             const char *reason, int64_t now_ms, struct err_detail *d)
+{
+    return ops_events_endpoint_disabled(s, ctx, mode, endpoint_id, reason, now_ms, d);
+}
+
+/* An endpoint op run on the committer while main waits for it. */
+struct sync_op {
+    struct service_endpoint_op svc;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    bool done;
+};
+
+static void sync_done(struct commit_op *op)
+{
+    struct sync_op *x = (struct sync_op *)op;
+    pthread_mutex_lock(&x->mu);
+    x->done = true;
+    pthread_cond_signal(&x->cv);
+    pthread_mutex_unlock(&x->mu);
+}
+
+/* --ops-webhook-url: make sure a live-mode operational endpoint with that URL
+ * exists; its signing secret is printed once, when it is made. */
+static bool ops_webhook_ensure(const struct config *cfg, struct committer *c)
+{
+    if (!cfg->ops_webhook_url[0])
+        return true;
+    struct sync_op x = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
+    struct err_detail d = {0};
+    json_t *url = json_string(cfg->ops_webhook_url);
+    enum err e = ops_events_create_init(&x.svc, "live", url, cfg, &d);
+    json_decref(url);
+    if (e != ERR_OK) {
+        log_error("main", "cannot use --ops-webhook-url '%s': %s", cfg->ops_webhook_url, d.msg);
+        return false;
+    }
+    x.svc.reuse_same_url = true;
+    x.svc.head.op.done = sync_done;
+    committer_submit(c, &x.svc.head.op);
+    pthread_mutex_lock(&x.mu);
+    while (!x.done)
+        pthread_cond_wait(&x.cv, &x.mu);
+    pthread_mutex_unlock(&x.mu);
+    bool ok = x.svc.head.op.result == ERR_OK;
+    if (!ok) {
+        log_error("main", "cannot make the operational webhook '%s': %s", cfg->ops_webhook_url,
+                  x.svc.head.op.detail.msg);
+    } else if (x.svc.created) {
+        /* shown once, like the first API key: it is the receiver's to keep */
+        printf("hookd: created operational webhook %s for %s (signing secret, shown once: %s)\n",
+               x.svc.ep.id, cfg->ops_webhook_url, x.svc.secret);
+        fflush(stdout);
+    } else {
+        log_info("main", "operational webhook %s for '%s' exists", x.svc.ep.id,
+                 cfg->ops_webhook_url);
+    }
+    service_endpoint_op_release(&x.svc);
+    return ok;
 }
 
 /* /metrics' view of delivery (the api does not know the dispatcher). */
@@ -276,6 +347,7 @@ static int cmd_serve(int argc, char **argv)
         .disable_on_gone = cfg.disable_on_gone,
         .disable_after_ms = cfg.disable_after_ms,
         .threads = cfg.delivery_threads,
+        .hooks = {.attempt = ops_attempt, .disabled = ops_disabled, .ctx = &cfg},
     };
     struct transform_config tc = {0}; /* helpers start on first use */
     if (transform_pool_new(&transforms, &tc, &d) != ERR_OK) {
@@ -291,6 +363,8 @@ static int cmd_serve(int argc, char **argv)
     }
     /* From here on every commit tells delivery what it made due. */
     committer_set_feed_sink(committer, dispatcher_feed, dispatcher);
+    if (!ops_webhook_ensure(&cfg, committer))
+        goto out;
     tester = test_sender_new(&dc); /* dc's strings are cfg's, which outlives it */
     const struct service_test_sender sender = {
         .load = test_load, .send = test_send, .target_free = test_target_release, .ctx = tester};

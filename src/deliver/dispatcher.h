@@ -31,6 +31,22 @@
 #include "store/store.h"
 #include "util/histogram.h"
 
+struct store_attempt;
+
+/* What the rest of hookd wants to hear from delivery, inside the committer's
+ * transactions (main.c fills it from service/ops_events.h: operational
+ * webhooks, POLICIES §6). Each runs on the committer thread in the op that
+ * records the change, and an error rolls that op back. NULL members: nothing. */
+struct dispatcher_hooks {
+    /* attempt a was recorded and moved its message to status */
+    enum err (*attempt)(void *ctx, struct store *s, const struct store_attempt *a, int status,
+                        struct err_detail *d);
+    /* delivery disabled endpoint_id of mode (reason gone or auto_failing); it was enabled */
+    enum err (*disabled)(void *ctx, struct store *s, const char *mode, const char *endpoint_id,
+                         const char *reason, int64_t now_ms, struct err_detail *d);
+    void *ctx;
+};
+
 struct dispatcher_config {
     struct retry_policy retry;
     int64_t timeout_ms;
@@ -46,6 +62,7 @@ struct dispatcher_config {
     int64_t disable_after_ms;    /* failing this long with no success disables it; 0 = never */
     struct transform_pool *transforms; /* jq transformations (NULL = none can run) */
     int threads;                       /* delivery threads, >= 1 */
+    struct dispatcher_hooks hooks;
 };
 
 struct dispatcher;

@@ -149,6 +149,9 @@ static enum err attempts_apply(struct store *s, struct commit_op *op)
     for (struct attempt_op *a = b->head; a; a = a->next) {
         enum err e = store_attempt_record(s, &a->attempt, a->status, a->next_at_ms,
                                           a->sched_version, &op->detail);
+        const struct dispatcher_hooks *h = &b->w->cfg.hooks;
+        if (e == ERR_OK && h->attempt) /* operational webhooks, in this transaction */
+            e = h->attempt(h->ctx, s, &a->attempt, (int)a->status, &op->detail);
         if (e != ERR_OK)
             return e; /* the whole batch is rolled back; its messages are paged in again */
     }
@@ -618,7 +621,9 @@ static void breaker_result(struct worker *w, struct target *t, const struct job 
 struct endpoint_op {
     struct commit_op op;
     char id[ID_MAX];
+    char mode[8];
     const char *reason; /* disable with this reason; NULL: write failing_since */
+    const struct dispatcher_hooks *hooks;
     int64_t now_ms, failing_since_ms;
     bool changed;
 };
@@ -628,7 +633,10 @@ static enum err endpoint_op_apply(struct store *s, struct commit_op *op)
     struct endpoint_op *x = (struct endpoint_op *)op;
     if (!x->reason)
         return store_endpoint_set_failing(s, x->id, x->failing_since_ms, &op->detail);
-    return store_endpoint_disable(s, x->id, x->reason, x->now_ms, &x->changed, &op->detail);
+    enum err e = store_endpoint_disable(s, x->id, x->reason, x->now_ms, &x->changed, &op->detail);
+    if (e == ERR_OK && x->changed && x->hooks->disabled) /* endpoint.disabled, POLICIES §6 */
+        e = x->hooks->disabled(x->hooks->ctx, s, x->mode, x->id, x->reason, x->now_ms, &op->detail);
+    return e;
 }
 
 static void endpoint_op_done(struct commit_op *op)
@@ -649,7 +657,9 @@ static void endpoint_op_submit(struct worker *w, const struct target *t, const c
     if (!x)
         abort();
     snprintf(x->id, sizeof(x->id), "%s", t->id);
+    snprintf(x->mode, sizeof(x->mode), "%s", t->mode);
     x->reason = reason;
+    x->hooks = &w->cfg.hooks;
     x->now_ms = clock_now_ms();
     x->failing_since_ms = failing_since_ms;
     x->op.apply = endpoint_op_apply;

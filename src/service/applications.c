@@ -146,6 +146,10 @@ static enum err apply(struct store *s, struct commit_op *op)
         if (strncmp(a.id, STORE_DEFAULT_APP_PREFIX, strlen(STORE_DEFAULT_APP_PREFIX)) == 0)
             e = err_set(d, ERR_CONFLICT, "CONFLICT",
                         "the default application holds the /v1 endpoints and cannot be deleted");
+        else if (strncmp(a.id, STORE_OPS_APP_PREFIX, strlen(STORE_OPS_APP_PREFIX)) == 0)
+            e = err_set(d, ERR_CONFLICT, "CONFLICT",
+                        "the operational application holds the operational webhooks and cannot "
+                        "be deleted (DELETE /v1/ops-webhooks/{id} removes one)");
         else
             e = store_application_delete(s, x->mode, a.id, clock_now_ms(), d);
         store_application_release(&a);

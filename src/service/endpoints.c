@@ -14,6 +14,7 @@
 #include "core/filter.h"
 #include "core/names.h"
 #include "core/validate.h"
+#include "service/ops_events.h"
 #include "service/signing_keys.h"
 #include "util/clock.h"
 
@@ -337,7 +338,7 @@ static enum err create_endpoint(struct store *s, struct service_endpoint_op *x, 
         e = store_endpoint_secrets_set(s, ep->id, pol.auth_secret, pol.scheme_secret, d);
     endpoint_policy_result_release(&pol);
     x->created = e == ERR_OK;
-    return e;
+    return e != ERR_OK ? e : ops_events_endpoint(s, x->cfg, "endpoint.created", ep, d);
 }
 
 /* POLICIES §5 url_locked_while_active: the URL changes only while disabled. */
@@ -356,12 +357,30 @@ static enum err check_url_lock(const struct store_endpoint *before, const json_t
                   : ERR_OK;
 }
 
+static enum err change(struct store *s, struct service_endpoint_op *x, int64_t now,
+                       struct err_detail *d);
+
 /* Update or delete x->ep, the endpoint the op found. */
 static enum err edit(struct store *s, struct service_endpoint_op *x, struct err_detail *d)
 {
     int64_t now = clock_now_ms();
-    if (x->kind == ENDPOINT_DELETE)
-        return store_endpoint_delete(s, x->mode, x->ep.id, now, d);
+    if (x->kind == ENDPOINT_DELETE) {
+        enum err e = store_endpoint_delete(s, x->mode, x->ep.id, now, d);
+        return e != ERR_OK ? e : ops_events_endpoint(s, x->cfg, "endpoint.deleted", &x->ep, d);
+    }
+    bool was_disabled = x->ep.disabled;
+    enum err e = change(s, x, now, d);
+    if (e == ERR_OK) /* POLICIES §6, in this transaction */
+        e = ops_events_endpoint(s, x->cfg, "endpoint.updated", &x->ep, d);
+    if (e == ERR_OK && x->ep.disabled && !was_disabled)
+        e = ops_events_endpoint_disabled(s, x->cfg, x->mode, x->ep.id, "manual", now, d);
+    return e;
+}
+
+/* Update x->ep, the endpoint the op found, with the op's fields. */
+static enum err change(struct store *s, struct service_endpoint_op *x, int64_t now,
+                       struct err_detail *d)
+{
     enum err e = check_url_lock(&x->ep, x->fields, d);
     if (e != ERR_OK)
         return e;
@@ -387,6 +406,59 @@ static enum err edit(struct store *s, struct service_endpoint_op *x, struct err_
     return e;
 }
 
+/* The operational application of x's mode, made now (ops_events.h): uid "ops"
+ * unless a user's application has it already. */
+static enum err make_ops_app(struct store *s, struct service_endpoint_op *x,
+                             struct store_application *out, struct err_detail *d)
+{
+    struct store_application *a = out;
+    memset(a, 0, sizeof(*a));
+    ops_events_app_id(a->id, sizeof(a->id), x->mode);
+    snprintf(a->mode, sizeof(a->mode), "%s", x->mode);
+    a->name = dup_or_null("operational webhooks");
+    a->uid = dup_or_null(OPS_EVENTS_APP_UID);
+    a->throttle_rate = -1;
+    a->created_at_ms = a->updated_at_ms = clock_now_ms();
+    enum err e = store_application_insert(s, a, d);
+    if (e == ERR_CONFLICT) {
+        free(a->uid);
+        a->uid = NULL;
+        e = store_application_insert(s, a, d);
+    }
+    return e;
+}
+
+/* reuse_same_url: the live endpoint of app_id whose URL is the op's into
+ * x->ep, or ERR_NOTFOUND. */
+static enum err find_same_url(struct store *s, struct service_endpoint_op *x, const char *app_id,
+                              struct err_detail *d)
+{
+    const char *url = json_string_value(json_object_get(x->fields, "url"));
+    struct store_endpoint page[50];
+    char after[ID_MAX] = "";
+    bool more = true, found = false;
+    enum err e = ERR_OK;
+    while (e == ERR_OK && more && !found) {
+        int n = 0;
+        e = store_endpoint_list_app(s, x->mode, app_id, after, false, 50, page, &n, &more, d);
+        for (int i = 0; e == ERR_OK && i < n; i++) {
+            if (!found && url && !strcmp(page[i].url, url)) {
+                found = true;
+                x->ep = page[i];
+                continue; /* now x->ep's */
+            }
+            store_endpoint_release(&page[i]);
+        }
+        if (e == ERR_OK && n)
+            snprintf(after, sizeof(after), "%s", found ? x->ep.id : page[n - 1].id);
+        if (!n)
+            more = false;
+    }
+    if (e != ERR_OK)
+        return e;
+    return found ? ERR_OK : err_set(d, ERR_NOTFOUND, "NOT_FOUND", "no endpoint has that url");
+}
+
 static enum err apply(struct store *s, struct commit_op *op)
 {
     struct service_endpoint_op *x = (struct service_endpoint_op *)op;
@@ -403,6 +475,8 @@ static enum err apply(struct store *s, struct commit_op *op)
     snprintf(default_app, sizeof(default_app), "%s%s", STORE_DEFAULT_APP_PREFIX, x->mode);
     struct store_application app = {0};
     e = store_application_get(s, x->mode, x->app ? x->app : default_app, &app, d);
+    if (e == ERR_NOTFOUND && x->kind == ENDPOINT_CREATE && ops_events_is_ops_app(x->app))
+        e = make_ops_app(s, x, &app, d); /* with its first endpoint (POLICIES §6) */
     if (e != ERR_OK)
         return e;
     char app_id[ID_MAX];
@@ -416,6 +490,8 @@ static enum err apply(struct store *s, struct commit_op *op)
             x->created = idem->rec.status == 201;
             return store_endpoint_get(s, x->mode, idem->rec.resource, false, &x->ep, d);
         }
+        if (x->reuse_same_url && (e = find_same_url(s, x, app_id, d)) != ERR_NOTFOUND)
+            return e; /* found (x->ep), or the store failed */
         e = create_endpoint(s, x, app_id, NULL, d);
         return e != ERR_OK ? e : service_idem_end(s, x->mode, idem, 201, x->ep.id, 0, d);
     }

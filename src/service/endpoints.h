@@ -60,6 +60,7 @@ struct service_endpoint_op {
     char secret[ID_MAX]; /* CREATE: the first signing secret (given or made) */
     struct endpoint_policy_change policy;
     const struct config *cfg;
+    bool reuse_same_url; /* CREATE: answer a live endpoint with the same url instead */
     /* out */
     struct store_endpoint ep;
     bool created;        /* a new endpoint (CREATE, or a PUT naming a missing uid) */

@@ -90,6 +90,7 @@ struct store__fanout_slot {
     char mode[8];
     char key[STORE__FANOUT_KEY_MAX];
     uint64_t gen; /* 0 = not to be given again (ep_gen starts at 1) */
+    bool missing; /* the answer was ERR_NOTFOUND (no such live application) */
     struct store_fanout f;
 };
 
@@ -122,7 +123,9 @@ struct store {
      * inside batches (store_send_insert, store_fanout_get): it makes every change. */
     uint64_t ep_gen;
     struct store__live_ep live_ep[STORE__LIVE_EP_SLOTS];
-    struct store__fanout_slot fanout[STORE__FANOUT_SLOTS];
+    /* and one more, kept for the operational applications (STORE_OPS_APP_PREFIX),
+     * looked for at attempts: they never push a published application out */
+    struct store__fanout_slot fanout[STORE__FANOUT_SLOTS + 1];
 };
 
 /* For a list's iterator: the first column of sql (binding ?1 id and ?2 scope, e.g.

@@ -209,6 +209,9 @@ enum err store_signing_keys_active(struct store *s, const char *endpoint_id, int
 /* ---- applications and event types (store_apps.c) ---- */
 /* The built-in application of a mode that /v1 endpoints belong to (migration 9). */
 #define STORE_DEFAULT_APP_PREFIX "app_default_"
+/* The built-in operational application of a mode (service/ops_events.h), made
+ * with its first endpoint: this prefix and the mode. */
+#define STORE_OPS_APP_PREFIX "app_ops_"
 
 struct store_application {
     char id[ID_MAX];
@@ -334,6 +337,11 @@ enum err store_event_message_insert(struct store *s, const struct store_event_in
                                     const char *message_id, const char *endpoint_id,
                                     const struct dedupe_policy *dedupe, bool *deduplicated,
                                     struct err_detail *d);
+
+/* The public id of a message's event ("" for a /v1 send without one) and the
+ * application of its endpoint; ERR_NOTFOUND for an unknown message. */
+enum err store_message_origin(struct store *s, const char *message_id, char public_id[ID_MAX],
+                              char app_id[ID_MAX], struct err_detail *d);
 
 /* A stored event (owned strings). */
 struct store_event {

@@ -98,7 +98,7 @@ enum err store_publish_candidates(struct store *s, const char *app_id, struct st
 
 void store__fanout_release(struct store *s)
 {
-    for (int i = 0; i < STORE__FANOUT_SLOTS; i++) {
+    for (int i = 0; i < STORE__FANOUT_SLOTS + 1; i++) {
         struct store__fanout_slot *slot = &s->fanout[i];
         store_candidates_free(slot->f.cands, slot->f.n);
         memset(slot, 0, sizeof(*slot));
@@ -112,9 +112,13 @@ enum err store_fanout_get(struct store *s, const char *mode, const char *app,
     unsigned h = 2166136261u;
     for (const char *p = app; *p; p++)
         h = (h ^ (unsigned char)*p) * 16777619u;
-    struct store__fanout_slot *slot = &s->fanout[h % STORE__FANOUT_SLOTS];
+    bool ops = strncmp(app, STORE_OPS_APP_PREFIX, strlen(STORE_OPS_APP_PREFIX)) == 0;
+    struct store__fanout_slot *slot =
+        &s->fanout[ops ? STORE__FANOUT_SLOTS : h % STORE__FANOUT_SLOTS];
     if (s->in_batch && slot->gen == s->ep_gen && strcmp(slot->key, app) == 0 &&
         strcmp(slot->mode, mode) == 0) {
+        if (slot->missing) /* as store_application_get says it */
+            return err_set(d, ERR_NOTFOUND, "NOT_FOUND", "application '%s' not found", app);
         *out = &slot->f;
         return ERR_OK;
     }
@@ -128,13 +132,18 @@ enum err store_fanout_get(struct store *s, const char *mode, const char *app,
         e = store_publish_candidates(s, a.id, &slot->f.cands, &slot->f.n, d);
     }
     store_application_release(&a);
-    if (e != ERR_OK)
+    if (e != ERR_OK && e != ERR_NOTFOUND)
         return e;
+    /* an absence is kept too: the operational application is looked for at every
+     * attempt and usually does not exist (service/ops_events.c) */
     if (s->in_batch && strlen(app) < sizeof(slot->key) && strlen(mode) < sizeof(slot->mode)) {
         strcpy(slot->key, app);
         strcpy(slot->mode, mode);
         slot->gen = gen;
+        slot->missing = e == ERR_NOTFOUND;
     }
+    if (e != ERR_OK)
+        return e;
     *out = &slot->f;
     return ERR_OK;
 }
@@ -209,6 +218,31 @@ enum err store_event_message_insert(struct store *s, const struct store_event_in
                          ev->payload_len, ev->content_type, NULL, ev->public_id);
     struct store_rollup delta = {.total = 1};
     return store__rollup_add(s, ev->mode, endpoint_id, ev->now_ms, &delta, d);
+}
+
+static const char SQL_MESSAGE_ORIGIN[] =
+    "SELECT ev.public_id, ep.application_id FROM messages m "
+    "JOIN endpoints ep ON ep.id = m.endpoint_id LEFT JOIN events ev ON ev.id = m.event_id "
+    "WHERE m.id = ?1";
+
+enum err store_message_origin(struct store *s, const char *message_id, char public_id[ID_MAX],
+                              char app_id[ID_MAX], struct err_detail *d)
+{
+    public_id[0] = app_id[0] = '\0';
+    sqlite3_stmt *q = store__prepare(s, SQL_MESSAGE_ORIGIN);
+    store__bind_text(q, 1, message_id);
+    int rc = sqlite3_step(q);
+    enum err e = ERR_OK;
+    if (rc == SQLITE_ROW) {
+        store__col_copy(public_id, ID_MAX, q, 0);
+        store__col_copy(app_id, ID_MAX, q, 1);
+    } else if (rc == SQLITE_DONE) {
+        e = err_set(d, ERR_NOTFOUND, "NOT_FOUND", "message '%s' not found", message_id);
+    } else {
+        e = store__db_err(s, rc, d, "read the origin of a message");
+    }
+    sqlite3_reset(q);
+    return e;
 }
 
 void store_event_release(struct store_event *e)

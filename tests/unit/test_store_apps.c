@@ -502,6 +502,42 @@ static void test_fanout_cache_follows_changes(void **state)
     store_close(s);
 }
 
+/* Runs of the application-by-id statement so far on s (0 before its first use). */
+static int app_reads(struct store *s)
+{
+    for (int i = 0; i < s->ncache; i++)
+        if (strstr(s->cache[i].sql, "FROM applications") && strstr(s->cache[i].sql, "id = ?2"))
+            return sqlite3_stmt_status(s->cache[i].q, SQLITE_STMTSTATUS_RUN, 0);
+    return 0;
+}
+
+/* An application that does not exist is kept as absent too (the operational
+ * application, looked for at attempts, usually is): no read until an
+ * application row changes; and the operational application's slot is its own,
+ * so looking for it never pushes a published application out. */
+static void test_fanout_cache_keeps_an_absence(void **state)
+{
+    (void)state;
+    struct store *s = fixture_open_store(dir);
+    int reads = 0;
+    assert_int_equal(fanout(s, "app_ops_live", NULL, 0, &reads), -1);
+    int before = app_reads(s);
+    assert_int_equal(fanout(s, "app_ops_live", NULL, 0, &reads), -1);
+    assert_int_equal(fanout(s, "app_ops_live", NULL, 0, &reads), -1);
+    assert_int_equal(app_reads(s), before); /* kept: not read again */
+
+    make_app(s, "app_y", "live", "uy");
+    make_app(s, "app_ops_live", "live", "ops");
+    assert_int_equal(fanout(s, "app_ops_live", NULL, 0, &reads), 0); /* made: seen at once */
+    assert_int_equal(fanout(s, "app_y", NULL, 0, &reads), 0);
+    assert_int_equal(reads, 1);
+    assert_int_equal(fanout(s, "app_ops_live", NULL, 0, &reads), 0);
+    assert_int_equal(reads, 0);
+    assert_int_equal(fanout(s, "app_y", NULL, 0, &reads), 0); /* still kept */
+    assert_int_equal(reads, 0);
+    store_close(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -517,6 +553,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_orphan_events_go_at_history_retention, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_fanout_cache_follows_changes, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_fanout_cache_keeps_an_absence, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -52,6 +52,10 @@ void hookbridge__logs_list(struct http_request *r);
 /* metrics.c */
 void hookbridge__metrics_summary(struct http_request *r);
 void hookbridge__metrics_timeseries(struct http_request *r);
+/* ops_webhooks.c: operational webhooks (POLICIES §6) */
+void hookbridge__ops_webhooks_create(struct http_request *r);
+void hookbridge__ops_webhooks_list(struct http_request *r);
+void hookbridge__ops_webhooks_delete(struct http_request *r);
 /* dlq.c */
 void hookbridge__dlq_list(struct http_request *r);
 void hookbridge__dlq_replay(struct http_request *r);

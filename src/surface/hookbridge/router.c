@@ -42,6 +42,9 @@ static const struct http_route routes[] = {
     {"GET", "logs", hookbridge__logs_list},
     {"GET", "metrics", hookbridge__metrics_summary},
     {"GET", "metrics/timeseries", hookbridge__metrics_timeseries},
+    {"POST", "ops-webhooks", hookbridge__ops_webhooks_create},
+    {"GET", "ops-webhooks", hookbridge__ops_webhooks_list},
+    {"DELETE", "ops-webhooks/:id", hookbridge__ops_webhooks_delete},
     {"GET", "dlq/messages", hookbridge__dlq_list},
     {"POST", "dlq/replay/:id", hookbridge__dlq_replay},
 };
