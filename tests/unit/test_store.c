@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "store/committer.h"
+#include "store/migrations.h"
 #include "store/sqlite_internal.h"
 #include "store/store.h"
 #include "store_fixture.h"
@@ -629,6 +630,34 @@ static void test_rollups_of_many_endpoints(void **state)
     assert_int_equal(fixture_remove_dir(own), 0);
 }
 
+/* A store migrated by a newer hookd (a higher schema version than this one
+ * knows) is refused at open, before anything is read or written, and is left
+ * as it was; the version this hookd knows opens. */
+static void test_newer_schema_is_refused(void **state)
+{
+    (void)state;
+    struct store *s = fixture_open_store(dir);
+    char sql[64];
+    snprintf(sql, sizeof(sql), "PRAGMA user_version = %zu", store__migrations_count + 1);
+    assert_int_equal(sqlite3_exec(s->db, sql, NULL, NULL, NULL), SQLITE_OK);
+    store_close(s);
+    struct store *again = NULL;
+    struct err_detail d = {0};
+    assert_int_not_equal(store_open(&again, dir, true, &d), ERR_OK);
+    assert_null(again);
+    assert_non_null(strstr(d.msg, "newer than this hookd"));
+    /* back to the version it knows: it opens */
+    char path[256];
+    snprintf(path, sizeof(path), "%s/hookd.db", dir);
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    snprintf(sql, sizeof(sql), "PRAGMA user_version = %zu", store__migrations_count);
+    assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+    s = fixture_open_store(dir);
+    store_close(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -642,6 +671,7 @@ int main(void)
         cmocka_unit_test(test_rollups_follow_a_rerun_group),
         cmocka_unit_test(test_rollups_of_many_endpoints),
         cmocka_unit_test(test_committer_unguarded_batch),
+        cmocka_unit_test(test_newer_schema_is_refused),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
