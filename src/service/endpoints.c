@@ -596,3 +596,8 @@ enum err service_endpoint_secret(struct store *s, const char *mode, const char *
     explicit_bzero(keys, sizeof(keys));
     return e;
 }
+
+const char *service_endpoint_status(const struct store_endpoint *e)
+{
+    return e->disabled ? "disabled" : e->paused ? "paused" : "active";
+}

@@ -88,4 +88,7 @@ enum err service_endpoint_list(struct store *s, const char *mode, const char *ap
 enum err service_endpoint_secret(struct store *s, const char *mode, const char *app,
                                  const char *id_or_uid, char secret[ID_MAX], struct err_detail *d);
 
+/* The endpoint's state as POLICIES §5 names it: "disabled", "paused" or "active". */
+const char *service_endpoint_status(const struct store_endpoint *e);
+
 #endif

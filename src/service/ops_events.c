@@ -8,6 +8,7 @@
 #include "core/event_match.h"
 #include "core/id.h"
 #include "core/validate.h"
+#include "service/publish.h"
 #include "util/clock.h"
 
 bool ops_events_is_ops_app(const char *app_id)
@@ -18,27 +19,6 @@ bool ops_events_is_ops_app(const char *app_id)
 void ops_events_app_id(char *out, size_t len, const char *mode)
 {
     snprintf(out, len, "%s%s", OPS_EVENTS_APP_PREFIX, mode);
-}
-
-/* Does the operational endpoint take events of type? (They subscribe to every
- * type when made here; one narrowed through /v1/endpoints is honoured.) */
-static bool takes(const struct store_candidate *c, const char *type)
-{
-    if (c->all_event_types)
-        return true;
-    json_t *subs = c->event_types_json ? json_loads(c->event_types_json, 0, NULL) : NULL;
-    bool yes = false;
-    size_t i;
-    json_t *v;
-    json_array_foreach(subs, i, v)
-    {
-        if (json_is_string(v) && event_type_pattern_matches(json_string_value(v), type)) {
-            yes = true;
-            break;
-        }
-    }
-    json_decref(subs);
-    return yes;
 }
 
 /* The operational application of mode and its enabled endpoints, or NULL (and
@@ -88,7 +68,7 @@ static enum err publish(struct store *s, const struct config *cfg, const char *m
     int64_t rowid = 0;
     enum err e = store_event_insert(s, &ev, &rowid, d);
     for (size_t i = 0; e == ERR_OK && i < fan->n; i++) {
-        if (!takes(&fan->cands[i], type))
+        if (!service_candidate_receives_type(&fan->cands[i], type))
             continue;
         char message_id[ID_MAX];
         id_uuid7(message_id, now);
@@ -102,7 +82,7 @@ static enum err publish(struct store *s, const struct config *cfg, const char *m
 static bool anyone_takes(const struct store_fanout *fan, const char *type)
 {
     for (size_t i = 0; i < fan->n; i++)
-        if (takes(&fan->cands[i], type))
+        if (service_candidate_receives_type(&fan->cands[i], type))
             return true;
     return false;
 }

@@ -131,8 +131,7 @@ void service_publish_op_release(struct service_publish_op *x)
     memset(x, 0, sizeof(*x));
 }
 
-/* Does the endpoint receive events of type? */
-static bool receives_type(const struct store_candidate *c, const char *type)
+bool service_candidate_receives_type(const struct store_candidate *c, const char *type)
 {
     if (c->all_event_types)
         return true;
@@ -167,7 +166,7 @@ static size_t strings_of(const char *json_text, json_t **doc, const char **out, 
 
 static bool matches(struct service_publish_op *x, const struct store_candidate *c)
 {
-    if (!receives_type(c, x->event_type))
+    if (!service_candidate_receives_type(c, x->event_type))
         return false;
     const char *ep_ch[CHANNELS_MAX], *ev_ch[CHANNELS_MAX];
     json_t *ep_doc = NULL, *ev_doc = NULL;

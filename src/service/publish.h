@@ -130,4 +130,9 @@ enum err service_resend_op_init(struct service_resend_op *x, const char *mode, c
                                 const char *msg, const char *ep, int64_t retention_ms);
 void service_resend_op_release(struct service_resend_op *x);
 
+/* Does a candidate endpoint (store_publish_candidates) receive events of type:
+ * every type, or one of its subscriptions (names or patterns) matches? Used
+ * by publishing and by the operational events (ops_events.h). */
+bool service_candidate_receives_type(const struct store_candidate *c, const char *type);
+
 #endif

@@ -65,11 +65,8 @@ static json_t *render_endpoint(const struct store_endpoint *e)
         "description", e->description, "hmac_enabled", e->hmac_enabled, "rate_limit_rps",
         e->rate_limit_rps ? json_integer(e->rate_limit_rps) : json_null(), "burst",
         e->burst ? json_integer(e->burst) : json_null(), "headers", headers ? headers : json_null(),
-        "paused", e->paused, "status",
-        e->disabled ? "disabled"
-        : e->paused ? "paused"
-                    : "active",
-        "created_at", http__time(e->created_at_ms), "updated_at", http__time(e->updated_at_ms));
+        "paused", e->paused, "status", service_endpoint_status(e), "created_at",
+        http__time(e->created_at_ms), "updated_at", http__time(e->updated_at_ms));
     if (o)
         endpoint_policy_render(e, o);
     return o;

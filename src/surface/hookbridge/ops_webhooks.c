@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "service/endpoints.h"
 #include "service/ops_events.h"
 #include "surface/hookbridge/internal.h"
 
@@ -18,10 +19,7 @@
 static json_t *render(const struct store_endpoint *e)
 {
     return json_pack("{s:s, s:s, s:s, s:o}", "id", e->id, "url", e->url, "status",
-                     e->disabled ? "disabled"
-                     : e->paused ? "paused"
-                                 : "active",
-                     "created_at", http__time(e->created_at_ms));
+                     service_endpoint_status(e), "created_at", http__time(e->created_at_ms));
 }
 
 struct write_op {
