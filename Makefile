@@ -20,7 +20,7 @@ BASE_CFLAGS := $(WARN) -Isrc -DHOOKD_VERSION='"$(VERSION)"' -pthread
 RELEASE_CFLAGS := -O2 -g -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE
 ASAN_CFLAGS := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 
-LIB_SRCS := $(wildcard src/util/*.c src/core/*.c src/store/*.c src/deliver/*.c src/service/*.c \
+LIB_SRCS := $(wildcard src/util/*.c src/core/*.c src/store/*.c src/store/*/*.c src/deliver/*.c src/service/*.c \
 	src/http/*.c src/surface/*/*.c) src/config.c
 MAIN_SRC := src/main.c
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)

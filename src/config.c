@@ -29,7 +29,10 @@ static const struct param params[] = {
     {"listen", P_STRING, "127.0.0.1:8080", OFF(listen), SZ(listen), 0, 0,
      "HOST:PORT the API listens on (port 0 picks a free port)"},
     {"data", P_STRING, "./hookd-data", OFF(data_dir), SZ(data_dir), 0, 0,
-     "directory holding the SQLite store"},
+     "directory holding the SQLite store (unless --db says otherwise) and the key file"},
+    {"db", P_STRING, "", OFF(db), SZ(db), 0, 0,
+     "database: sqlite:DIR or a path (default: the --data directory), or PostgreSQL as "
+     "postgres://... or a libpq key=value string"},
     {"encryption-key-file", P_STRING, "", OFF(encryption_key_file), SZ(encryption_key_file), 0, 0,
      "key of secrets at rest (64 hex chars or base64 of 32 bytes); else HOOKD_ENCRYPTION_KEY, "
      "else <data>/encryption.key, created on first start"},
@@ -274,6 +277,29 @@ static void print_ladder(FILE *f, const int64_t *ms, size_t n)
     fputc('\n', f);
 }
 
+const char *config_db(const struct config *cfg)
+{
+    return cfg->db[0] ? cfg->db : cfg->data_dir;
+}
+
+/* A database string with its password, if any, shown as ***. */
+static void print_db(FILE *f, const char *db)
+{
+    const char *scheme = strstr(db, "://"), *at = scheme ? strchr(scheme + 3, '@') : NULL;
+    const char *colon = at ? memchr(scheme + 3, ':', (size_t)(at - scheme - 3)) : NULL;
+    if (colon) {
+        fprintf(f, "%.*s:***%s\n", (int)(colon - db), db, at);
+        return;
+    }
+    const char *pw = strstr(db, "password=");
+    if (pw) {
+        const char *end = pw + strcspn(pw, " ");
+        fprintf(f, "%.*spassword=***%s\n", (int)(pw - db), db, end);
+        return;
+    }
+    fprintf(f, "%s\n", db);
+}
+
 void config_print(const struct config *cfg, FILE *f)
 {
     const char *base = (const char *)cfg;
@@ -282,7 +308,10 @@ void config_print(const struct config *cfg, FILE *f)
         fprintf(f, "%s = ", p->name);
         switch (p->type) {
         case P_STRING:
-            fprintf(f, "%s\n", base + p->offset);
+            if (p->offset == OFF(db))
+                print_db(f, cfg->db);
+            else
+                fprintf(f, "%s\n", base + p->offset);
             break;
         case P_BOOL:
             fprintf(f, "%s\n", *(const bool *)(base + p->offset) ? "true" : "false");

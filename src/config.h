@@ -23,6 +23,7 @@ struct config {
     char listen_host[256];
     int listen_port;
     char data_dir[1024];
+    char db[1024];                  /* "" = the SQLite store in data_dir (config_db) */
     char encryption_key_file[1024]; /* "" = HOOKD_ENCRYPTION_KEY or <data>/encryption.key */
     bool allow_http;
     bool allow_private_networks;
@@ -60,6 +61,9 @@ bool config_load(struct config *cfg, int argc, char **argv);
 
 /* Print the flag table (name, env var, default, help) to f. */
 void config_print_help(FILE *f);
+
+/* The store to open: --db / HOOKD_DB, else the SQLite store in --data. */
+const char *config_db(const struct config *cfg);
 
 /* Print the effective configuration, one "name = value" per line. */
 void config_print(const struct config *cfg, FILE *f);

@@ -40,11 +40,12 @@ static void usage(FILE *f)
         "hookd %s - self-hosted webhook delivery server\n\n"
         "Usage:\n"
         "  hookd serve [flags]                 run the server (see hookd serve --help)\n"
-        "  hookd keys create --mode live|test [--label L] [--data DIR]\n"
+        "  hookd keys create --mode live|test [--label L] [--data DIR] [--db DB]\n"
         "                                      create an API key offline; prints it once\n"
-        "  hookd migrate [--data DIR] [--encryption-key-file F]\n"
+        "  hookd migrate [--data DIR] [--db DB] [--encryption-key-file F]\n"
         "                                      apply database migrations and exit\n"
-        "  hookd encryption rotate [--data DIR] [--encryption-key-file F] [--new-key-file N]\n"
+        "  hookd encryption rotate [--data DIR] [--db DB] [--encryption-key-file F] "
+        "[--new-key-file N]\n"
         "                                      re-encrypt the secrets with a new key (offline)\n"
         "  hookd version                       print the version\n\n",
         HOOKD_VERSION);
@@ -307,18 +308,18 @@ static int cmd_serve(int argc, char **argv)
     struct janitor *janitor = NULL;
     struct http_server *api = NULL;
     struct test_sender *tester = NULL;
-    if (keyfile_setup(cfg.data_dir, cfg.encryption_key_file, &d) != ERR_OK) {
+    if (keyfile_setup(cfg.data_dir, config_db(&cfg), cfg.encryption_key_file, &d) != ERR_OK) {
         log_error("main", "%s", d.msg);
         goto out;
     }
-    if (store_open(&writer, cfg.data_dir, true, &d) != ERR_OK) {
-        log_error("main", "cannot open the store in '%s': %s", cfg.data_dir, d.msg);
+    if (store_open(&writer, config_db(&cfg), true, &d) != ERR_OK) {
+        log_error("main", "cannot open the store: %s", d.msg);
         goto out;
     }
     if (!bootstrap_key(writer))
         goto out;
     for (int i = 0; i < cfg.delivery_threads; i++) {
-        if (store_open(&readers[i], cfg.data_dir, false, &d) != ERR_OK) {
+        if (store_open(&readers[i], config_db(&cfg), false, &d) != ERR_OK) {
             log_error("main", "cannot open a read connection: %s", d.msg);
             goto out;
         }
@@ -379,8 +380,11 @@ static int cmd_serve(int argc, char **argv)
         goto out;
     }
     /* Always printed: scripts and tests wait for this line. */
-    log_write(LOG_INFO, "main", NULL, "listening on http://%s:%d (data %s)", cfg.listen_host,
-              http_port(api), cfg.data_dir);
+    log_write(LOG_INFO, "main", NULL, "listening on http://%s:%d (%s store)", cfg.listen_host,
+              http_port(api),
+              store_backend_of(config_db(&cfg), &(const char *){NULL}) == STORE_POSTGRES
+                  ? "PostgreSQL"
+                  : "SQLite");
     if (!cfg.allow_http || !cfg.allow_private_networks)
         log_info("main", "endpoint policy: allow_http=%s allow_private_networks=%s",
                  cfg.allow_http ? "true" : "false", cfg.allow_private_networks ? "true" : "false");
@@ -432,10 +436,20 @@ static const char *data_dir_arg(int argc, char **argv)
     return dir ? dir : "./hookd-data";
 }
 
+/* --db, else HOOKD_DB, else the SQLite store in the data directory. */
+static const char *db_arg(int argc, char **argv)
+{
+    const char *db = flag_value(argc, argv, "--db");
+    if (!db)
+        db = getenv("HOOKD_DB");
+    return db && db[0] ? db : data_dir_arg(argc, argv);
+}
+
 static int cmd_keys(int argc, char **argv)
 {
     if (argc < 1 || strcmp(argv[0], "create") != 0) {
-        fprintf(stderr, "usage: hookd keys create --mode live|test [--label L] [--data DIR]\n");
+        fprintf(stderr,
+                "usage: hookd keys create --mode live|test [--label L] [--data DIR] [--db DB]\n");
         return 2;
     }
     const char *mode = flag_value(argc, argv, "--mode");
@@ -448,7 +462,7 @@ static int cmd_keys(int argc, char **argv)
     const char *label = flag_value(argc, argv, "--label");
     struct store *s = NULL;
     struct err_detail d = {0};
-    if (store_open(&s, data_dir_arg(argc, argv), true, &d) != ERR_OK) {
+    if (store_open(&s, db_arg(argc, argv), true, &d) != ERR_OK) {
         fprintf(stderr, "hookd: cannot open the store: %s\n", d.msg);
         return 1;
     }
@@ -476,7 +490,8 @@ static int cmd_migrate(int argc, char **argv)
 {
     struct err_detail d = {0};
     /* Opens the store with migrations and the key, which seals plaintext secrets. */
-    enum err e = keyfile_setup(data_dir_arg(argc, argv), key_file_arg(argc, argv), &d);
+    enum err e =
+        keyfile_setup(data_dir_arg(argc, argv), db_arg(argc, argv), key_file_arg(argc, argv), &d);
     store_secrets_set_key(NULL);
     if (e != ERR_OK) {
         fprintf(stderr, "hookd: %s\n", d.msg);
@@ -488,12 +503,13 @@ static int cmd_migrate(int argc, char **argv)
 static int cmd_encryption(int argc, char **argv)
 {
     if (argc < 1 || strcmp(argv[0], "rotate") != 0) {
-        fprintf(stderr, "usage: hookd encryption rotate [--data DIR] [--encryption-key-file F] "
-                        "[--new-key-file N]\n");
+        fprintf(stderr,
+                "usage: hookd encryption rotate [--data DIR] [--db DB] [--encryption-key-file F] "
+                "[--new-key-file N]\n");
         return 2;
     }
     struct err_detail d = {0};
-    if (keyfile_rotate(data_dir_arg(argc, argv), key_file_arg(argc, argv),
+    if (keyfile_rotate(data_dir_arg(argc, argv), db_arg(argc, argv), key_file_arg(argc, argv),
                        flag_value(argc, argv, "--new-key-file"), stdout, &d) != ERR_OK) {
         fprintf(stderr, "hookd: cannot rotate the encryption key: %s\n", d.msg);
         return 1;

@@ -28,7 +28,7 @@ struct store *http__store_acquire(struct http_server *a)
     if (s)
         return s;
     struct err_detail d = {0};
-    if (store_open(&s, a->deps.cfg->data_dir, false, &d) != ERR_OK) {
+    if (store_open(&s, config_db(a->deps.cfg), false, &d) != ERR_OK) {
         log_error("api", "cannot open a read connection: %s", d.msg);
         return NULL;
     }

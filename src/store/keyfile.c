@@ -137,23 +137,23 @@ static enum err find_key(const char *data_dir, const char *key_file, uint8_t key
 
 /* The key id recorded in the store of data_dir ("" when none), opening it without a
  * key (schema migrations applied). */
-static enum err recorded_key_id(const char *data_dir, char kid[STORE_SECRET_KEY_ID_SIZE],
+static enum err recorded_key_id(const char *db, char kid[STORE_SECRET_KEY_ID_SIZE],
                                 struct err_detail *d)
 {
     store_secrets_set_key(NULL);
     struct store *s = NULL;
-    enum err e = store_open(&s, data_dir, true, d);
+    enum err e = store_open(&s, db, true, d);
     if (e == ERR_OK)
         e = store_secrets_key_id(s, kid, d);
     store_close(s);
     return e;
 }
 
-/* Open the store of data_dir with the process key and migrations, then close it. */
-static enum err check_store(const char *data_dir, struct err_detail *d)
+/* Open the store db names with the process key and migrations, then close it. */
+static enum err check_store(const char *db, struct err_detail *d)
 {
     struct store *s = NULL;
-    enum err e = store_open(&s, data_dir, true, d);
+    enum err e = store_open(&s, db, true, d);
     store_close(s);
     return e;
 }
@@ -176,14 +176,15 @@ static void log_key_hint(const char *data_dir)
                   pending, data_dir);
 }
 
-enum err keyfile_setup(const char *data_dir, const char *key_file, struct err_detail *d)
+enum err keyfile_setup(const char *data_dir, const char *db, const char *key_file,
+                       struct err_detail *d)
 {
     uint8_t key[32];
     char path[PATH_MAX_LEN], kid[STORE_SECRET_KEY_ID_SIZE];
     enum source src;
     enum err e = find_key(data_dir, key_file, key, &src, path, d);
     if (e == ERR_OK && src == SRC_NONE) {
-        if ((e = recorded_key_id(data_dir, kid, d)) != ERR_OK)
+        if ((e = recorded_key_id(db, kid, d)) != ERR_OK)
             goto out;
         if (kid[0]) {
             e = err_set(d, ERR_NOTFOUND, "ENCRYPTION_KEY_MISSING",
@@ -191,6 +192,11 @@ enum err keyfile_setup(const char *data_dir, const char *key_file, struct err_de
                         "was given and '%s' does not exist",
                         kid, path);
             log_key_hint(data_dir);
+            goto out;
+        }
+        if (mkdir(data_dir, 0700) != 0 && errno != EEXIST) { /* PostgreSQL: nothing made it */
+            e = err_set(d, ERR_IO, "INTERNAL_ERROR", "cannot create data directory '%s': %s",
+                        data_dir, strerror(errno));
             goto out;
         }
         if ((e = secretbox_key_generate(key, d)) != ERR_OK ||
@@ -204,7 +210,7 @@ enum err keyfile_setup(const char *data_dir, const char *key_file, struct err_de
     if (e != ERR_OK)
         goto out;
     store_secrets_set_key(key);
-    e = check_store(data_dir, d);
+    e = check_store(db, d);
     if (e == ERR_CONFLICT)
         log_key_hint(data_dir);
 out:
@@ -236,8 +242,8 @@ static enum err new_key(const char *data_dir, const char *new_key_file, enum sou
     return ERR_OK;
 }
 
-enum err keyfile_rotate(const char *data_dir, const char *key_file, const char *new_key_file,
-                        FILE *out, struct err_detail *d)
+enum err keyfile_rotate(const char *data_dir, const char *db, const char *key_file,
+                        const char *new_key_file, FILE *out, struct err_detail *d)
 {
     uint8_t old[32], fresh[32];
     char old_path[PATH_MAX_LEN], new_path[PATH_MAX_LEN];
@@ -253,7 +259,7 @@ enum err keyfile_rotate(const char *data_dir, const char *key_file, const char *
                     ", or restore '%s'",
                     old_path);
     if (e == ERR_OK)
-        e = recorded_key_id(data_dir, kid_db, d);
+        e = recorded_key_id(db, kid_db, d);
     if (e == ERR_OK && !kid_db[0])
         e = err_set(d, ERR_NOTFOUND, "ENCRYPTION_KEY_MISSING",
                     "the store in '%s' has no encrypted secrets yet: nothing to rotate", data_dir);
@@ -270,7 +276,7 @@ enum err keyfile_rotate(const char *data_dir, const char *key_file, const char *
     if (strcmp(kid_db, kid_new) != 0) { /* else: an interrupted rotation committed already */
         store_secrets_set_key(old);
         int64_t n = 0;
-        if ((e = store_open(&s, data_dir, true, d)) != ERR_OK ||
+        if ((e = store_open(&s, db, true, d)) != ERR_OK ||
             (e = store_secrets_rotate(s, fresh, &n, d)) != ERR_OK)
             goto out;
         fprintf(out, "re-encrypted %lld secrets: key %s -> %s\n", (long long)n, kid_old, kid_new);

@@ -46,15 +46,17 @@ enum err keyfile_read(const char *path, uint8_t key[32], struct err_detail *d);
  * with its directory). ERR_CONFLICT when the file already exists. */
 enum err keyfile_write(const char *path, const uint8_t key[32], struct err_detail *d);
 
-/* Start-up of serve and migrate: find the key (key_file may be "" or NULL),
+/* db is the store (store_open's string); data_dir holds the default key file.
+ * Start-up of serve and migrate: find the key (key_file may be "" or NULL),
  * create <data_dir>/encryption.key when there is none and the store has no
  * encrypted secrets, set it as the process key, and open the store once with
  * migrations so that a wrong key is refused and plaintext secrets are sealed. */
-enum err keyfile_setup(const char *data_dir, const char *key_file, struct err_detail *d);
+enum err keyfile_setup(const char *data_dir, const char *db, const char *key_file,
+                       struct err_detail *d);
 
 /* hookd encryption rotate (the server must be stopped): see above. Prints
  * what it did to out; never prints a key. */
-enum err keyfile_rotate(const char *data_dir, const char *key_file, const char *new_key_file,
-                        FILE *out, struct err_detail *d);
+enum err keyfile_rotate(const char *data_dir, const char *db, const char *key_file,
+                        const char *new_key_file, FILE *out, struct err_detail *d);
 
 #endif

@@ -49,13 +49,21 @@ enum store_status {
 
 const char *store_status_name(enum store_status s);
 
-/* Open data_dir/hookd.db, creating the directory (0700) and file (0600) when
- * missing. With migrate, apply pending migrations (do this once, before other
- * opens). When a process key is set (store_secrets_set_key) it is checked
- * against the store's key check: ERR_CONFLICT (ENCRYPTION_KEY_MISMATCH) when
- * the secrets were sealed with another key; with migrate, plaintext secrets
- * are sealed and a fresh store records the key (migration 3's data step). */
-enum err store_open(struct store **out, const char *data_dir, bool migrate, struct err_detail *d);
+/* Which backend a database string names: "sqlite:DIR" or a bare path is SQLite
+ * (DIR/hookd.db); "postgres://...", "postgresql://..." or a libpq key=value
+ * string (a '=' before any '/') is PostgreSQL. *rest is what the backend opens. */
+enum store_backend { STORE_SQLITE, STORE_POSTGRES };
+enum store_backend store_backend_of(const char *db, const char **rest);
+
+/* Open the database db names (store_backend_of). SQLite: DIR/hookd.db, creating
+ * the directory (0700) and file (0600) when missing. With migrate, apply pending
+ * migrations (do this once, before other opens); a store migrated by a newer
+ * hookd is refused (ERR_IO naming both versions). When a process key is set
+ * (store_secrets_set_key) it is checked against the store's key check:
+ * ERR_CONFLICT (ENCRYPTION_KEY_MISMATCH) when the secrets were sealed with
+ * another key; with migrate, plaintext secrets are sealed and a fresh store
+ * records the key (migration 3's data step). */
+enum err store_open(struct store **out, const char *db, bool migrate, struct err_detail *d);
 void store_close(struct store *s);
 
 /* Batch transactions (the committer). An op runs between op_begin and

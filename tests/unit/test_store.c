@@ -11,8 +11,8 @@
 #include <cmocka.h>
 
 #include "store/committer.h"
-#include "store/migrations.h"
-#include "store/sqlite_internal.h"
+#include "store/sqlite/migrations.h"
+#include "store/sqlite/sqlite_internal.h"
 #include "store/store.h"
 #include "store_fixture.h"
 
@@ -541,7 +541,7 @@ static enum err spread_apply(struct store *s, struct commit_op *op)
     for (int i = 0; i < x->n; i++) {
         char ep[ID_MAX];
         snprintf(ep, sizeof(ep), "ep_%d", i);
-        enum err e = store__rollup_add(s, "live", ep, x->at_ms, &one, &op->detail);
+        enum err e = store__rollup_add(sqlite_of(s), "live", ep, x->at_ms, &one, &op->detail);
         if (e != ERR_OK)
             return e;
     }
@@ -553,7 +553,7 @@ static int64_t count_rows(struct store *s, const char *table)
     char sql[96];
     snprintf(sql, sizeof(sql), "SELECT count(*) FROM %s", table);
     sqlite3_stmt *q = NULL;
-    assert_int_equal(sqlite3_prepare_v2(s->db, sql, -1, &q, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(sqlite_of(s)->db, sql, -1, &q, NULL), SQLITE_OK);
     assert_int_equal(sqlite3_step(q), SQLITE_ROW);
     int64_t n = sqlite3_column_int64(q, 0);
     sqlite3_finalize(q);
@@ -639,7 +639,7 @@ static void test_newer_schema_is_refused(void **state)
     struct store *s = fixture_open_store(dir);
     char sql[64];
     snprintf(sql, sizeof(sql), "PRAGMA user_version = %zu", store__migrations_count + 1);
-    assert_int_equal(sqlite3_exec(s->db, sql, NULL, NULL, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(sqlite_of(s)->db, sql, NULL, NULL, NULL), SQLITE_OK);
     store_close(s);
     struct store *again = NULL;
     struct err_detail d = {0};

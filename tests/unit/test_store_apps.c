@@ -7,7 +7,7 @@
  */
 #include <string.h>
 
-#include "store/sqlite_internal.h"
+#include "store/sqlite/sqlite_internal.h"
 #include "store_fixture.h"
 
 static char dir[64];
@@ -52,7 +52,7 @@ static void test_default_applications_hold_v1_endpoints(void **state)
 
     fixture_make_endpoint(s, "ep_a", "test", "https://a.example/", FIXTURE_SECRET, 1);
     sqlite3_stmt *q = NULL;
-    assert_int_equal(sqlite3_prepare_v2(s->db,
+    assert_int_equal(sqlite3_prepare_v2(sqlite_of(s)->db,
                                         "SELECT application_id FROM endpoints WHERE id='ep_a'", -1,
                                         &q, NULL),
                      SQLITE_OK);
@@ -137,7 +137,7 @@ static void test_delete_takes_the_endpoints(void **state)
     fixture_make_endpoint(s, "ep_1", "live", "https://1.example/", FIXTURE_SECRET, 1);
     fixture_make_endpoint(s, "ep_2", "live", "https://2.example/", FIXTURE_SECRET, 1);
     fixture_make_endpoint(s, "ep_3", "live", "https://3.example/", FIXTURE_SECRET, 1);
-    assert_int_equal(sqlite3_exec(s->db,
+    assert_int_equal(sqlite3_exec(sqlite_of(s)->db,
                                   "UPDATE endpoints SET application_id = 'app_x' "
                                   "WHERE id IN ('ep_1', 'ep_2')",
                                   NULL, NULL, NULL),
@@ -254,7 +254,7 @@ static void test_shared_payload_goes_with_the_last_message(void **state)
     publish(s, eps, 2, "msg_b");
     assert_int_equal(
         sqlite3_exec(
-            s->db,
+            sqlite_of(s)->db,
             "UPDATE messages SET status = 2 WHERE id = '00000000-0000-7000-8000-00000000000b'",
             NULL, NULL, NULL),
         SQLITE_OK);
@@ -264,7 +264,7 @@ static void test_shared_payload_goes_with_the_last_message(void **state)
     assert_true(has_payload(s, "ffffffff-0000-7000-8000-00000000000b"));
     assert_int_equal(
         sqlite3_exec(
-            s->db,
+            sqlite_of(s)->db,
             "UPDATE messages SET status = 2 WHERE id = 'ffffffff-0000-7000-8000-00000000000b'",
             NULL, NULL, NULL),
         SQLITE_OK);
@@ -278,7 +278,7 @@ static void test_shared_payload_goes_with_the_last_message(void **state)
     assert_int_equal(n, 2);
     int left = 0;
     sqlite3_stmt *q = NULL;
-    assert_int_equal(sqlite3_prepare_v2(s->db,
+    assert_int_equal(sqlite3_prepare_v2(sqlite_of(s)->db,
                                         "SELECT count(*) FROM events WHERE public_id IS NOT NULL",
                                         -1, &q, NULL),
                      SQLITE_OK);
@@ -322,7 +322,7 @@ static bool plan_has(struct store *s, const char *sql, const char *want, char *p
     char explain[2048];
     snprintf(explain, sizeof(explain), "EXPLAIN QUERY PLAN %s", sql);
     sqlite3_stmt *q = NULL;
-    assert_int_equal(sqlite3_prepare_v2(s->db, explain, -1, &q, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(sqlite_of(s)->db, explain, -1, &q, NULL), SQLITE_OK);
     bool found = false;
     plan[0] = '\0';
     while (sqlite3_step(q) == SQLITE_ROW) {
@@ -372,13 +372,14 @@ static void test_lookups_use_their_indexes(void **state)
     };
     for (size_t w = 0; w < sizeof(want) / sizeof(want[0]); w++) {
         bool seen = false;
-        for (int i = 0; i < s->ncache; i++) {
-            if (!strstr(s->cache[i].sql, want[w].sql_has))
+        for (int i = 0; i < sqlite_of(s)->ncache; i++) {
+            if (!strstr(sqlite_of(s)->cache[i].sql, want[w].sql_has))
                 continue;
             seen = true;
             char plan[1024];
-            if (!plan_has(s, s->cache[i].sql, want[w].plan_has, plan, sizeof(plan)))
-                fail_msg("%s: plan '%s' does not use %s", s->cache[i].sql, plan, want[w].plan_has);
+            if (!plan_has(s, sqlite_of(s)->cache[i].sql, want[w].plan_has, plan, sizeof(plan)))
+                fail_msg("%s: plan '%s' does not use %s", sqlite_of(s)->cache[i].sql, plan,
+                         want[w].plan_has);
         }
         if (!seen)
             fail_msg("no statement with '%s' was prepared", want[w].sql_has);
@@ -389,15 +390,15 @@ static void test_lookups_use_their_indexes(void **state)
 /* Runs of the candidates statement so far on s (prepared once per connection). */
 static int candidate_reads(struct store *s)
 {
-    for (int i = 0; i < s->ncache; i++)
-        if (strstr(s->cache[i].sql, "FROM endpoints e WHERE e.application_id"))
-            return sqlite3_stmt_status(s->cache[i].q, SQLITE_STMTSTATUS_RUN, 0);
+    for (int i = 0; i < sqlite_of(s)->ncache; i++)
+        if (strstr(sqlite_of(s)->cache[i].sql, "FROM endpoints e WHERE e.application_id"))
+            return sqlite3_stmt_status(sqlite_of(s)->cache[i].q, SQLITE_STMTSTATUS_RUN, 0);
     return 0;
 }
 
 static void exec(struct store *s, const char *sql)
 {
-    assert_int_equal(sqlite3_exec(s->db, sql, NULL, NULL, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(sqlite_of(s)->db, sql, NULL, NULL, NULL), SQLITE_OK);
 }
 
 /* store_fanout_get of app (live) inside the current batch: the number of candidates
@@ -505,9 +506,10 @@ static void test_fanout_cache_follows_changes(void **state)
 /* Runs of the application-by-id statement so far on s (0 before its first use). */
 static int app_reads(struct store *s)
 {
-    for (int i = 0; i < s->ncache; i++)
-        if (strstr(s->cache[i].sql, "FROM applications") && strstr(s->cache[i].sql, "id = ?2"))
-            return sqlite3_stmt_status(s->cache[i].q, SQLITE_STMTSTATUS_RUN, 0);
+    for (int i = 0; i < sqlite_of(s)->ncache; i++)
+        if (strstr(sqlite_of(s)->cache[i].sql, "FROM applications") &&
+            strstr(sqlite_of(s)->cache[i].sql, "id = ?2"))
+            return sqlite3_stmt_status(sqlite_of(s)->cache[i].q, SQLITE_STMTSTATUS_RUN, 0);
     return 0;
 }
 

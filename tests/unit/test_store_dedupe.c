@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "core/id.h"
-#include "store/sqlite_internal.h"
+#include "store/sqlite/sqlite_internal.h"
 #include "store_fixture.h"
 
 #define T0 1700000000000LL /* an arbitrary "now" */
@@ -86,7 +86,7 @@ static enum store_status send_at(struct store *s, const char *ep, const char *pa
 static int64_t count(struct store *s, const char *sql)
 {
     sqlite3_stmt *q;
-    assert_int_equal(sqlite3_prepare_v2(s->db, sql, -1, &q, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(sqlite_of(s)->db, sql, -1, &q, NULL), SQLITE_OK);
     assert_int_equal(sqlite3_step(q), SQLITE_ROW);
     int64_t n = sqlite3_column_int64(q, 0);
     sqlite3_finalize(q);
@@ -95,14 +95,14 @@ static int64_t count(struct store *s, const char *sql)
 
 static void exec(struct store *s, const char *sql)
 {
-    assert_int_equal(sqlite3_exec(s->db, sql, NULL, NULL, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(sqlite_of(s)->db, sql, NULL, NULL, NULL), SQLITE_OK);
 }
 
 /* Has this connection prepared (hence ever run) a statement containing part? */
 static bool prepared(struct store *s, const char *part)
 {
-    for (int i = 0; i < s->ncache; i++)
-        if (strstr(s->cache[i].sql, part))
+    for (int i = 0; i < sqlite_of(s)->ncache; i++)
+        if (strstr(sqlite_of(s)->cache[i].sql, part))
             return true;
     return false;
 }
@@ -204,7 +204,7 @@ static void test_endpoints_are_independent(void **state)
     assert_int_equal(count(s, "SELECT count(*) FROM dedupe_keys WHERE endpoint_id = 'ep_plain'"),
                      0);
     /* and it is looked up once, then found in the live-endpoint cache */
-    sqlite3_stmt *live = s->stmt[S_EP_LIVE];
+    sqlite3_stmt *live = sqlite_of(s)->stmt[S_EP_LIVE];
     int runs = sqlite3_stmt_status(live, SQLITE_STMTSTATUS_RUN, 0);
     assert_int_equal(send_at(s, "ep_plain", p, NULL, T0 + 9, NULL), STATUS_QUEUED);
     assert_int_equal(sqlite3_stmt_status(live, SQLITE_STMTSTATUS_RUN, 0), runs);

@@ -12,7 +12,7 @@
 #include <cmocka.h>
 
 #include "core/id.h"
-#include "store/sqlite_internal.h"
+#include "store/sqlite/sqlite_internal.h"
 #include "store/store.h"
 #include "store_fixture.h"
 
@@ -49,7 +49,7 @@ static void add(struct store *s, const char *mode, const char *ep, int64_t at_ms
     struct err_detail d = {0};
     if (via_batch)
         assert_int_equal(store_batch_begin(s, &d), ERR_OK);
-    assert_int_equal(store__rollup_add(s, mode, ep, at_ms, &r, &d), ERR_OK);
+    assert_int_equal(store__rollup_add(sqlite_of(s), mode, ep, at_ms, &r, &d), ERR_OK);
     if (via_batch)
         assert_int_equal(store_batch_commit(s, &d), ERR_OK);
 }
@@ -428,8 +428,8 @@ static void test_status_queries_use_indexes(void **state)
 
     /* Which index each kind of query must use. */
     int checked = 0;
-    for (int i = 0; i < s->ncache; i++) {
-        const char *sql = s->cache[i].sql;
+    for (int i = 0; i < sqlite_of(s)->ncache; i++) {
+        const char *sql = sqlite_of(s)->cache[i].sql;
         if (!strstr(sql, "FROM messages") || strncmp(sql, "SELECT", 6) != 0)
             continue;
         const char *want = NULL;
@@ -443,7 +443,7 @@ static void test_status_queries_use_indexes(void **state)
         char explain[2048];
         snprintf(explain, sizeof(explain), "EXPLAIN QUERY PLAN %s", sql);
         sqlite3_stmt *q = NULL;
-        assert_int_equal(sqlite3_prepare_v2(s->db, explain, -1, &q, NULL), SQLITE_OK);
+        assert_int_equal(sqlite3_prepare_v2(sqlite_of(s)->db, explain, -1, &q, NULL), SQLITE_OK);
         bool found = false;
         char plan[1024] = "";
         while (sqlite3_step(q) == SQLITE_ROW) {

@@ -20,7 +20,7 @@
 #include <sqlite3.h>
 
 #include "core/secretbox.h"
-#include "store/migrations.h"
+#include "store/sqlite/migrations.h"
 #include "store/store.h"
 #include "store_fixture.h"
 

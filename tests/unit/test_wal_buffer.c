@@ -21,7 +21,7 @@
 #include <cmocka.h>
 #include <sqlite3.h>
 
-#include "store/wal_buffer.h"
+#include "store/sqlite/wal_buffer.h"
 #include "store_fixture.h"
 
 static char dir[64];

@@ -1,11 +1,11 @@
 /*
  * sqlite_internal - shared by the SQLite store files only (store__ names).
  *
- * Description: struct store and the small statement helpers. Domain files
+ * Description: struct sqlite_store and the small statement helpers. Domain files
  * (store_*.c) prepare their statements lazily with store__prepare, which
  * caches them per connection keyed by the SQL string's address, so pass
  * string literals or static strings only.
- * Threading: as store.h (one thread per struct store).
+ * Threading: as store.h (one thread per struct sqlite_store).
  * SPDX-License-Identifier: MIT
  */
 #ifndef HOOKD_STORE_SQLITE_INTERNAL_H
@@ -15,6 +15,8 @@
 
 #include "store/feed.h"
 #include "store/store.h"
+#include "store/store_internal.h"
+#include "store/store_ops.h"
 
 enum stmt_id {
     S_BEGIN,
@@ -94,7 +96,8 @@ struct store__fanout_slot {
     struct store_fanout f;
 };
 
-struct store {
+struct sqlite_store {
+    struct store base; /* first: what store.h's callers hold */
     sqlite3 *db;
     struct secretbox *box;       /* the process key's box; NULL without a key (store_secrets.c) */
     int lock_fd;                 /* <data>/hookd.lock, flock'ed shared while open (-1 = none) */
@@ -128,18 +131,32 @@ struct store {
     struct store__fanout_slot fanout[STORE__FANOUT_SLOTS + 1];
 };
 
+static inline struct sqlite_store *sqlite_of(struct store *st)
+{
+    return (struct sqlite_store *)st;
+}
+
+#define OP(ret, name, params, args) ret sqlite_##name params;
+#define OPV(name, params, args) void sqlite_##name params;
+#include "store/store_ops.def"
+#undef OP
+#undef OPV
+extern const struct store_ops sqlite_store_ops;
+enum err sqlite_open(struct store **out, const char *data_dir, bool migrate, struct err_detail *d);
+
 /* For a list's iterator: the first column of sql (binding ?1 id and ?2 scope, e.g.
  * the item's seq or rowid); ERR_INVAL (field "iterator") when there is no such item. */
-enum err store__iterator_seq(struct store *s, const char *sql, const char *id, const char *scope,
-                             int64_t *out, struct err_detail *d);
+enum err store__iterator_seq(struct sqlite_store *s, const char *sql, const char *id,
+                             const char *scope, int64_t *out, struct err_detail *d);
 /* A cached statement for sql (a string with static storage), reset and unbound. */
-sqlite3_stmt *store__prepare(struct store *s, const char *sql);
+sqlite3_stmt *store__prepare(struct sqlite_store *s, const char *sql);
 /* A core statement, reset and unbound. */
-sqlite3_stmt *store__st(struct store *s, enum stmt_id id);
+sqlite3_stmt *store__st(struct sqlite_store *s, enum stmt_id id);
 /* Map a SQLite failure to ERR_BUSY/ERR_IO with "cannot <what>: <sqlite message>". */
-enum err store__db_err(struct store *s, int rc, struct err_detail *d, const char *what);
+enum err store__db_err(struct sqlite_store *s, int rc, struct err_detail *d, const char *what);
 /* Step a statement that returns no rows, then reset it. */
-enum err store__exec(struct store *s, sqlite3_stmt *q, struct err_detail *d, const char *what);
+enum err store__exec(struct sqlite_store *s, sqlite3_stmt *q, struct err_detail *d,
+                     const char *what);
 void store__bind_text(sqlite3_stmt *q, int i, const char *v); /* NULL binds NULL */
 void store__bind_opt_int(sqlite3_stmt *q, int i, int64_t v, int64_t none);
 char *store__col_dup(sqlite3_stmt *q, int i); /* NULL for SQL NULL; caller frees */
@@ -147,41 +164,36 @@ void store__col_copy(char *dst, size_t len, sqlite3_stmt *q, int i);
 int64_t store__col_opt_int(sqlite3_stmt *q, int i, int64_t none);
 
 /* Add delta to the rollup bucket of (mode, endpoint_id) holding at_ms: at once
- * outside a batch, else at the batch's commit (see struct store). */
-enum err store__rollup_add(struct store *s, const char *mode, const char *endpoint_id,
+ * outside a batch, else at the batch's commit (see struct sqlite_store). */
+enum err store__rollup_add(struct sqlite_store *s, const char *mode, const char *endpoint_id,
                            int64_t at_ms, const struct store_rollup *delta, struct err_detail *d);
 
 /* The current op's feed, or NULL outside a committer op (nothing to tell). */
-struct feed *store__feed(struct store *s);
+struct feed *store__feed(struct sqlite_store *s);
 
 /* Free what the fanout slots hold (store_close). */
-void store__fanout_release(struct store *s);
+void store__fanout_release(struct sqlite_store *s);
 
 /* ---- deduplication (store_dedupe.c) ---- */
-/* The deduplicate rule of an endpoint's policy document (NULL or no rule: NULL), on
- * the heap; free with store__dedupe_policy_free. A rule that no longer parses is
- * logged and ignored (the service checked it when it was written). */
-struct dedupe_policy *store__dedupe_policy_of(const char *policy_json);
-void store__dedupe_policy_free(struct dedupe_policy *p);
 /* Judge a new message of endpoint_id by rule p at now_ms: compute its key (payload,
  * custom headers as JSON text or NULL, event type or NULL) and, unless the endpoint
  * saw that key in an unexpired row, record it until now_ms + the window. *duplicate
  * tells which. One statement: an upsert that writes only when the key is new or
  * expired, so a duplicate changes no row. */
-enum err store__dedupe_see(struct store *s, const char *endpoint_id, const struct dedupe_policy *p,
-                           const void *payload, size_t payload_len, const char *headers_json,
-                           const char *event_type, int64_t now_ms, bool *duplicate,
-                           struct err_detail *d);
+enum err store__dedupe_see(struct sqlite_store *s, const char *endpoint_id,
+                           const struct dedupe_policy *p, const void *payload, size_t payload_len,
+                           const char *headers_json, const char *event_type, int64_t now_ms,
+                           bool *duplicate, struct err_detail *d);
 
 /* Forget a set's deltas (batch or op start, rollback). */
 void store__rollup_reset(struct store__rollup_set *set);
 /* Free the rollup sets (store_close). */
-void store__rollup_release(struct store *s);
+void store__rollup_release(struct sqlite_store *s);
 /* Journal the batch's summed rollup deltas, folding the journal when it is long
  * enough (store_batch_commit, before COMMIT). */
-enum err store__rollup_flush(struct store *s, struct err_detail *d);
+enum err store__rollup_flush(struct sqlite_store *s, struct err_detail *d);
 /* The current op ended: keep (ok) or drop its deltas. */
-enum err store__rollup_op_end(struct store *s, bool ok, struct err_detail *d);
+enum err store__rollup_op_end(struct sqlite_store *s, bool ok, struct err_detail *d);
 
 /* ---- secrets at rest (store_secrets.c) ----
  * place names the column ("signing_keys.secret"); the value is bound to
@@ -189,16 +201,16 @@ enum err store__rollup_op_end(struct store *s, bool ok, struct err_detail *d);
 #define STORE__SEALED_MAX 256 /* a sealed secret of fewer than ID_MAX characters */
 
 /* Seal plain for (place, row_id) into out (cap bytes). ERR_IO without a key. */
-enum err store__seal(struct store *s, const char *place, const char *row_id, const char *plain,
-                     char *out, size_t cap, struct err_detail *d);
+enum err store__seal(struct sqlite_store *s, const char *place, const char *row_id,
+                     const char *plain, char *out, size_t cap, struct err_detail *d);
 /* Open a stored value into out (cap bytes); "" stays "" (an erased secret).
  * ERR_IO for plaintext, a missing key, or a value that does not authenticate. */
-enum err store__unseal(struct store *s, const char *place, const char *row_id, const char *stored,
-                       char *out, size_t cap, struct err_detail *d);
+enum err store__unseal(struct sqlite_store *s, const char *place, const char *row_id,
+                       const char *stored, char *out, size_t cap, struct err_detail *d);
 /* store_open: give the connection a box for the process key (if any), check it
  * against the store's key check, and with migrate seal plaintext secrets. */
-enum err store__secrets_attach(struct store *s, bool migrate, struct err_detail *d);
+enum err store__secrets_attach(struct sqlite_store *s, bool migrate, struct err_detail *d);
 /* store_close: wipe the connection's box. */
-void store__secrets_detach(struct store *s);
+void store__secrets_detach(struct sqlite_store *s);
 
 #endif

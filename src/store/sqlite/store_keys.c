@@ -8,7 +8,7 @@
  * (deleted_at set) and no longer authenticates (store_api_key_find).
  * Threading and errors: as store.h. See store.h. SPDX-License-Identifier: MIT
  */
-#include "store/sqlite_internal.h"
+#include "store/sqlite/sqlite_internal.h"
 
 #define KEY_COLS "id, mode, prefix, label, created_at, last_used_at"
 
@@ -38,9 +38,10 @@ static void read_key(sqlite3_stmt *q, struct store_api_key *out)
     out->last_used_at_ms = store__col_opt_int(q, 5, 0);
 }
 
-enum err store_api_key_get(struct store *s, const char *id, struct store_api_key *out,
-                           struct err_detail *d)
+enum err sqlite_api_key_get(struct store *st, const char *id, struct store_api_key *out,
+                            struct err_detail *d)
 {
+    struct sqlite_store *s = sqlite_of(st);
     sqlite3_stmt *q = store__prepare(s, SQL_GET);
     store__bind_text(q, 1, id);
     int rc = sqlite3_step(q);
@@ -55,9 +56,10 @@ enum err store_api_key_get(struct store *s, const char *id, struct store_api_key
     return e;
 }
 
-enum err store_api_key_list(struct store *s, const char *mode, struct store_api_key *out, int max,
-                            int *n, struct err_detail *d)
+enum err sqlite_api_key_list(struct store *st, const char *mode, struct store_api_key *out, int max,
+                             int *n, struct err_detail *d)
 {
+    struct sqlite_store *s = sqlite_of(st);
     sqlite3_stmt *q = store__prepare(s, SQL_LIST);
     store__bind_text(q, 1, mode);
     sqlite3_bind_int(q, 2, max);
@@ -73,9 +75,10 @@ enum err store_api_key_list(struct store *s, const char *mode, struct store_api_
     return ERR_OK;
 }
 
-enum err store_api_key_count_mode(struct store *s, const char *mode, int64_t *out,
-                                  struct err_detail *d)
+enum err sqlite_api_key_count_mode(struct store *st, const char *mode, int64_t *out,
+                                   struct err_detail *d)
 {
+    struct sqlite_store *s = sqlite_of(st);
     sqlite3_stmt *q = store__prepare(s, SQL_COUNT);
     store__bind_text(q, 1, mode);
     int rc = sqlite3_step(q);
@@ -84,8 +87,10 @@ enum err store_api_key_count_mode(struct store *s, const char *mode, int64_t *ou
     return rc == SQLITE_ROW ? ERR_OK : store__db_err(s, rc, d, "count api keys");
 }
 
-enum err store_api_key_delete(struct store *s, const char *id, int64_t now_ms, struct err_detail *d)
+enum err sqlite_api_key_delete(struct store *st, const char *id, int64_t now_ms,
+                               struct err_detail *d)
 {
+    struct sqlite_store *s = sqlite_of(st);
     sqlite3_stmt *q = store__prepare(s, SQL_DELETE);
     store__bind_text(q, 1, id);
     sqlite3_bind_int64(q, 2, now_ms);
@@ -95,8 +100,10 @@ enum err store_api_key_delete(struct store *s, const char *id, int64_t now_ms, s
     return e;
 }
 
-enum err store_api_key_touch(struct store *s, const char *id, int64_t now_ms, struct err_detail *d)
+enum err sqlite_api_key_touch(struct store *st, const char *id, int64_t now_ms,
+                              struct err_detail *d)
 {
+    struct sqlite_store *s = sqlite_of(st);
     sqlite3_stmt *q = store__prepare(s, SQL_TOUCH);
     store__bind_text(q, 1, id);
     sqlite3_bind_int64(q, 2, now_ms);

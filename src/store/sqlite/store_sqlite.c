@@ -1,7 +1,7 @@
 /*
  * store_sqlite - the embedded SQLite implementation of store.h.
  *
- * Description: one sqlite3 connection per struct store, with every statement
+ * Description: one sqlite3 connection per struct sqlite_store, with every statement
  * prepared once and cached. WAL journal, synchronous=FULL (each commit is
  * fsync'd), busy_timeout for the rare reader/checkpoint contention,
  * secure_delete (freed space is zeroed, as Debian's SQLite does by default,
@@ -9,8 +9,8 @@
  * See store.h for the contract.
  * SPDX-License-Identifier: MIT
  */
+#include "store/sqlite/wal_buffer.h"
 #include "store/store.h"
-#include "store/wal_buffer.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -23,8 +23,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "store/migrations.h"
-#include "store/sqlite_internal.h"
+#include "store/sqlite/migrations.h"
+#include "store/sqlite/sqlite_internal.h"
 #include "util/log.h"
 
 #define EP_COLS                                                                                    \
@@ -124,35 +124,14 @@ static const char *const stmt_sql[S_COUNT] = {
                         "WHERE m.id = ?1 AND m.deleted_at IS NULL",
 };
 
-const char *store_status_name(enum store_status s)
-{
-    switch (s) {
-    case STATUS_QUEUED:
-        return "queued";
-    case STATUS_DELIVERING:
-        return "delivering";
-    case STATUS_SUCCEEDED:
-        return "succeeded";
-    case STATUS_PENDING_RETRY:
-        return "pending_retry";
-    case STATUS_FAILED_PERMANENT:
-        return "failed_permanent";
-    case STATUS_DEDUPLICATED:
-        return "deduplicated";
-    case STATUS_FILTERED:
-        return "filtered";
-    }
-    return "unknown";
-}
-
-enum err store__db_err(struct store *s, int rc, struct err_detail *d, const char *what)
+enum err store__db_err(struct sqlite_store *s, int rc, struct err_detail *d, const char *what)
 {
     enum err e = (rc == SQLITE_BUSY || rc == SQLITE_LOCKED) ? ERR_BUSY : ERR_IO;
     return err_set(d, e, "INTERNAL_ERROR", "cannot %s: %s", what, sqlite3_errmsg(s->db));
 }
 
 /* Borrow a cached statement, reset and unbound. */
-sqlite3_stmt *store__st(struct store *s, enum stmt_id id)
+sqlite3_stmt *store__st(struct sqlite_store *s, enum stmt_id id)
 {
     sqlite3_stmt *q = s->stmt[id];
     sqlite3_reset(q);
@@ -199,7 +178,8 @@ int64_t store__col_opt_int(sqlite3_stmt *q, int i, int64_t none)
 }
 
 /* Run a statement that returns no rows. */
-enum err store__exec(struct store *s, sqlite3_stmt *q, struct err_detail *d, const char *what)
+enum err store__exec(struct sqlite_store *s, sqlite3_stmt *q, struct err_detail *d,
+                     const char *what)
 {
     int rc = sqlite3_step(q);
     sqlite3_reset(q);
@@ -208,7 +188,7 @@ enum err store__exec(struct store *s, sqlite3_stmt *q, struct err_detail *d, con
     return ERR_OK;
 }
 
-static enum err migrate(struct store *s, struct err_detail *d)
+static enum err migrate(struct sqlite_store *s, struct err_detail *d)
 {
     sqlite3_stmt *q;
     int version = 0;
@@ -268,7 +248,7 @@ static enum err private_files(const char *path, struct err_detail *d)
 /* Every connection holds a shared flock on <data>/hookd.lock while it is open, so an
  * offline operation (store_secrets_rotate) can tell that no one else uses the store
  * by upgrading its own lock to exclusive, and a store being rotated cannot be opened. */
-static enum err lock_shared(struct store *s, const char *data_dir, struct err_detail *d)
+static enum err lock_shared(struct sqlite_store *s, const char *data_dir, struct err_detail *d)
 {
     char path[1200];
     snprintf(path, sizeof(path), "%s/hookd.lock", data_dir);
@@ -295,7 +275,7 @@ static void configure_sqlite(void)
 }
 
 /* Any row of endpoints, applications or subscriptions inserted, updated or deleted:
- * forget what sends found live and what publishes found (struct store, ep_gen). */
+ * forget what sends found live and what publishes found (struct sqlite_store, ep_gen). */
 static void on_row_change(void *ctx, int op, const char *db, const char *table, sqlite3_int64 row)
 {
     (void)op;
@@ -303,10 +283,11 @@ static void on_row_change(void *ctx, int op, const char *db, const char *table, 
     (void)row;
     if (strcmp(table, "endpoints") == 0 || strcmp(table, "applications") == 0 ||
         strcmp(table, "subscriptions") == 0)
-        ((struct store *)ctx)->ep_gen++;
+        ((struct sqlite_store *)ctx)->ep_gen++;
 }
 
-enum err store_open(struct store **out, const char *data_dir, bool do_migrate, struct err_detail *d)
+enum err sqlite_open(struct store **out, const char *data_dir, bool do_migrate,
+                     struct err_detail *d)
 {
     static pthread_once_t once = PTHREAD_ONCE_INIT;
     pthread_once(&once, configure_sqlite);
@@ -319,9 +300,10 @@ enum err store_open(struct store **out, const char *data_dir, bool do_migrate, s
     enum err e = private_files(path, d);
     if (e != ERR_OK)
         return e;
-    struct store *s = calloc(1, sizeof(*s));
+    struct sqlite_store *s = calloc(1, sizeof(*s));
     if (!s)
         abort();
+    s->base.ops = &sqlite_store_ops;
     s->lock_fd = -1;
     if ((e = lock_shared(s, data_dir, d)) != ERR_OK)
         goto out;
@@ -365,14 +347,14 @@ enum err store_open(struct store **out, const char *data_dir, bool do_migrate, s
     }
 out:
     if (e != ERR_OK) {
-        store_close(s);
+        sqlite_close(&s->base);
         return e;
     }
-    *out = s;
+    *out = &s->base;
     return ERR_OK;
 }
 
-sqlite3_stmt *store__prepare(struct store *s, const char *sql)
+sqlite3_stmt *store__prepare(struct sqlite_store *s, const char *sql)
 {
     for (int i = 0; i < s->ncache; i++) {
         if (s->cache[i].sql == sql) {
@@ -391,8 +373,9 @@ sqlite3_stmt *store__prepare(struct store *s, const char *sql)
     return q;
 }
 
-void store_close(struct store *s)
+void sqlite_close(struct store *st)
 {
+    struct sqlite_store *s = sqlite_of(st);
     if (!s)
         return;
     for (int i = 0; i < S_COUNT; i++)
@@ -412,8 +395,9 @@ void store_close(struct store *s)
     free(s);
 }
 
-enum err store_batch_begin(struct store *s, struct err_detail *d)
+enum err sqlite_batch_begin(struct store *st, struct err_detail *d)
 {
+    struct sqlite_store *s = sqlite_of(st);
     enum err e = store__exec(s, store__st(s, S_BEGIN), d, "begin transaction");
     s->in_batch = e == ERR_OK;
     store__rollup_reset(&s->batch_rollups);
@@ -423,8 +407,9 @@ enum err store_batch_begin(struct store *s, struct err_detail *d)
     return e;
 }
 
-enum err store_batch_commit(struct store *s, struct err_detail *d)
+enum err sqlite_batch_commit(struct store *st, struct err_detail *d)
 {
+    struct sqlite_store *s = sqlite_of(st);
     enum err e = store__rollup_flush(s, d);
     s->in_batch = false;
     if (e != ERR_OK)
@@ -432,8 +417,9 @@ enum err store_batch_commit(struct store *s, struct err_detail *d)
     return store__exec(s, store__st(s, S_COMMIT), d, "commit");
 }
 
-void store_batch_rollback(struct store *s)
+void sqlite_batch_rollback(struct store *st)
 {
+    struct sqlite_store *s = sqlite_of(st);
     s->ep_gen++; /* an endpoint written in the batch may be gone again */
     s->in_batch = s->in_op = false;
     store__rollup_reset(&s->batch_rollups);
@@ -444,8 +430,9 @@ void store_batch_rollback(struct store *s)
         store__exec(s, store__st(s, S_ROLLBACK), NULL, "rollback");
 }
 
-enum err store_op_begin(struct store *s, struct err_detail *d)
+enum err sqlite_op_begin(struct store *st, struct err_detail *d)
 {
+    struct sqlite_store *s = sqlite_of(st);
     enum err e = store__exec(s, store__st(s, S_SAVEPOINT), d, "open savepoint");
     s->in_op = e == ERR_OK;
     store__rollup_reset(&s->op_rollups);
@@ -453,8 +440,9 @@ enum err store_op_begin(struct store *s, struct err_detail *d)
     return e;
 }
 
-enum err store_op_end(struct store *s, bool ok, struct err_detail *d)
+enum err sqlite_op_end(struct store *st, bool ok, struct err_detail *d)
 {
+    struct sqlite_store *s = sqlite_of(st);
     s->in_op = false;
     enum err e = ERR_OK;
     if (ok && (e = store__rollup_op_end(s, true, d)) != ERR_OK)
@@ -470,16 +458,18 @@ enum err store_op_end(struct store *s, bool ok, struct err_detail *d)
     return e;
 }
 
-void store_op_begin_unguarded(struct store *s)
+void sqlite_op_begin_unguarded(struct store *st)
 {
+    struct sqlite_store *s = sqlite_of(st);
     s->in_op = true;
     s->op_changes = sqlite3_total_changes64(s->db);
     store__rollup_reset(&s->op_rollups);
     feed_clear(&s->op_feed);
 }
 
-bool store_op_end_unguarded(struct store *s, bool ok)
+bool sqlite_op_end_unguarded(struct store *st, bool ok)
 {
+    struct sqlite_store *s = sqlite_of(st);
     s->in_op = false;
     store__rollup_op_end(s, ok, NULL);
     if (!ok) {
@@ -492,21 +482,23 @@ bool store_op_end_unguarded(struct store *s, bool ok)
     return true;
 }
 
-void store_batch_take_feed(struct store *s, struct feed *out)
+void sqlite_batch_take_feed(struct store *st, struct feed *out)
 {
+    struct sqlite_store *s = sqlite_of(st);
     feed_move(out, &s->batch_feed);
 }
 
-struct feed *store__feed(struct store *s)
+struct feed *store__feed(struct sqlite_store *s)
 {
     return s->in_op ? &s->op_feed : NULL;
 }
 
 /* ---- API keys ---- */
 
-enum err store_api_key_insert(struct store *s, const struct store_api_key *k,
-                              const uint8_t key_sha256[32], struct err_detail *d)
+enum err sqlite_api_key_insert(struct store *st, const struct store_api_key *k,
+                               const uint8_t key_sha256[32], struct err_detail *d)
 {
+    struct sqlite_store *s = sqlite_of(st);
     sqlite3_stmt *q = store__st(s, S_KEY_INSERT);
     store__bind_text(q, 1, k->id);
     store__bind_text(q, 2, k->mode);
@@ -523,9 +515,10 @@ enum err store_api_key_insert(struct store *s, const struct store_api_key *k,
     return ERR_OK;
 }
 
-enum err store_api_key_find(struct store *s, const uint8_t key_sha256[32],
-                            struct store_api_key *out, struct err_detail *d)
+enum err sqlite_api_key_find(struct store *st, const uint8_t key_sha256[32],
+                             struct store_api_key *out, struct err_detail *d)
 {
+    struct sqlite_store *s = sqlite_of(st);
     sqlite3_stmt *q = store__st(s, S_KEY_FIND);
     sqlite3_bind_blob(q, 1, key_sha256, 32, SQLITE_STATIC);
     int rc = sqlite3_step(q);
@@ -546,8 +539,9 @@ enum err store_api_key_find(struct store *s, const uint8_t key_sha256[32],
     return e;
 }
 
-enum err store_api_key_count(struct store *s, int64_t *out, struct err_detail *d)
+enum err sqlite_api_key_count(struct store *st, int64_t *out, struct err_detail *d)
 {
+    struct sqlite_store *s = sqlite_of(st);
     sqlite3_stmt *q = store__st(s, S_KEY_COUNT);
     int rc = sqlite3_step(q);
     *out = rc == SQLITE_ROW ? sqlite3_column_int64(q, 0) : 0;
@@ -556,23 +550,6 @@ enum err store_api_key_count(struct store *s, int64_t *out, struct err_detail *d
 }
 
 /* ---- endpoints ---- */
-
-void store_endpoint_release(struct store_endpoint *e)
-{
-    if (!e)
-        return;
-    free(e->url);
-    free(e->description);
-    free(e->headers_json);
-    free(e->uid);
-    free(e->event_types_json);
-    free(e->channels_json);
-    free(e->filter_json);
-    free(e->metadata_json);
-    free(e->policy_json);
-    e->url = e->description = e->headers_json = e->uid = e->event_types_json = NULL;
-    e->channels_json = e->filter_json = e->metadata_json = e->policy_json = NULL;
-}
 
 static void read_endpoint(sqlite3_stmt *q, struct store_endpoint *e)
 {
@@ -616,7 +593,7 @@ static const char SQL_SUB_ADD[] =
 
 /* ERR_CONFLICT (field "uid") when the endpoint's application has another live
  * endpoint with its uid. */
-static enum err check_uid_free(struct store *s, const struct store_endpoint *e,
+static enum err check_uid_free(struct sqlite_store *s, const struct store_endpoint *e,
                                struct err_detail *d)
 {
     if (!e->uid)
@@ -637,7 +614,7 @@ static enum err check_uid_free(struct store *s, const struct store_endpoint *e,
 
 /* The subscriptions of e become its event_types_json (kept rows keep their id and
  * enabled flag); every row goes when it receives every type. */
-static enum err write_subscriptions(struct store *s, const struct store_endpoint *e,
+static enum err write_subscriptions(struct sqlite_store *s, const struct store_endpoint *e,
                                     struct err_detail *d)
 {
     const char *list = e->all_event_types ? "[]" : e->event_types_json ? e->event_types_json : "[]";
@@ -685,7 +662,7 @@ static void bind_tenancy(sqlite3_stmt *q, const struct store_endpoint *e)
 }
 
 /* ERR_CONFLICT (DUPLICATE_URL) when another live endpoint of the mode has the URL. */
-static enum err check_url_free(struct store *s, const struct store_endpoint *e,
+static enum err check_url_free(struct sqlite_store *s, const struct store_endpoint *e,
                                struct err_detail *d)
 {
     if (e->application_id[0] &&
@@ -706,9 +683,10 @@ static enum err check_url_free(struct store *s, const struct store_endpoint *e,
     return r;
 }
 
-enum err store_endpoint_insert(struct store *s, const struct store_endpoint *e,
-                               const struct store_signing_key *k, struct err_detail *d)
+enum err sqlite_endpoint_insert(struct store *st, const struct store_endpoint *e,
+                                const struct store_signing_key *k, struct err_detail *d)
 {
+    struct sqlite_store *s = sqlite_of(st);
     enum err r = check_url_free(s, e, d);
     if (r == ERR_OK)
         r = check_uid_free(s, e, d);
@@ -747,9 +725,10 @@ enum err store_endpoint_insert(struct store *s, const struct store_endpoint *e,
     return store__exec(s, q, d, "insert signing key");
 }
 
-enum err store_endpoint_get(struct store *s, const char *mode, const char *id, bool include_deleted,
-                            struct store_endpoint *out, struct err_detail *d)
+enum err sqlite_endpoint_get(struct store *st, const char *mode, const char *id,
+                             bool include_deleted, struct store_endpoint *out, struct err_detail *d)
 {
+    struct sqlite_store *s = sqlite_of(st);
     sqlite3_stmt *q = store__st(s, S_EP_GET);
     store__bind_text(q, 1, id);
     store__bind_text(q, 2, mode);
@@ -766,9 +745,10 @@ enum err store_endpoint_get(struct store *s, const char *mode, const char *id, b
     return e;
 }
 
-enum err store_endpoint_update(struct store *s, const struct store_endpoint *e,
-                               struct err_detail *d)
+enum err sqlite_endpoint_update(struct store *st, const struct store_endpoint *e,
+                                struct err_detail *d)
 {
+    struct sqlite_store *s = sqlite_of(st);
     enum err r0 = check_url_free(s, e, d);
     if (r0 == ERR_OK)
         r0 = check_uid_free(s, e, d);
@@ -795,9 +775,10 @@ enum err store_endpoint_update(struct store *s, const struct store_endpoint *e,
     return r;
 }
 
-enum err store_endpoint_delete(struct store *s, const char *mode, const char *id, int64_t now_ms,
-                               struct err_detail *d)
+enum err sqlite_endpoint_delete(struct store *st, const char *mode, const char *id, int64_t now_ms,
+                                struct err_detail *d)
 {
+    struct sqlite_store *s = sqlite_of(st);
     sqlite3_stmt *q = store__st(s, S_EP_DELETE);
     store__bind_text(q, 1, id);
     store__bind_text(q, 2, mode);
@@ -824,8 +805,8 @@ static const char SQL_EP_APP_DESC[] = "SELECT " EP_COLS " FROM endpoints WHERE m
                                       "AND application_id = ?2 AND deleted_at IS NULL "
                                       "AND seq < ?3 ORDER BY seq DESC LIMIT ?4";
 
-enum err store__iterator_seq(struct store *s, const char *sql, const char *id, const char *scope,
-                             int64_t *out, struct err_detail *d)
+enum err store__iterator_seq(struct sqlite_store *s, const char *sql, const char *id,
+                             const char *scope, int64_t *out, struct err_detail *d)
 {
     sqlite3_stmt *q = store__prepare(s, sql);
     store__bind_text(q, 1, id);
@@ -840,10 +821,11 @@ enum err store__iterator_seq(struct store *s, const char *sql, const char *id, c
     return rc == SQLITE_ROW ? ERR_OK : store__db_err(s, rc, d, "read iterator");
 }
 
-enum err store_endpoint_find(struct store *s, const char *mode, const char *app_id,
-                             const char *id_or_uid, struct store_endpoint *out,
-                             struct err_detail *d)
+enum err sqlite_endpoint_find(struct store *st, const char *mode, const char *app_id,
+                              const char *id_or_uid, struct store_endpoint *out,
+                              struct err_detail *d)
 {
+    struct sqlite_store *s = sqlite_of(st);
     int rc = SQLITE_DONE;
     for (int pass = 0; pass < 2 && rc == SQLITE_DONE; pass++) {
         sqlite3_stmt *q = store__prepare(s, pass == 0 ? SQL_EP_FIND_ID : SQL_EP_FIND_UID);
@@ -862,11 +844,12 @@ enum err store_endpoint_find(struct store *s, const char *mode, const char *app_
     return store__db_err(s, rc, d, "read endpoint");
 }
 
-enum err store_endpoint_list_app(struct store *s, const char *mode, const char *app_id,
-                                 const char *after_id, bool descending, int limit,
-                                 struct store_endpoint *out, int *n, bool *has_more,
-                                 struct err_detail *d)
+enum err sqlite_endpoint_list_app(struct store *st, const char *mode, const char *app_id,
+                                  const char *after_id, bool descending, int limit,
+                                  struct store_endpoint *out, int *n, bool *has_more,
+                                  struct err_detail *d)
 {
+    struct sqlite_store *s = sqlite_of(st);
     int64_t seq = descending ? INT64_MAX : 0;
     *n = 0;
     *has_more = false;
@@ -899,10 +882,11 @@ enum err store_endpoint_list_app(struct store *s, const char *mode, const char *
     return ERR_OK;
 }
 
-enum err store_endpoint_list(struct store *s, const char *mode, const char *cursor, int limit,
-                             struct store_endpoint *out, int *n, bool *has_more,
-                             struct err_detail *d)
+enum err sqlite_endpoint_list(struct store *st, const char *mode, const char *cursor, int limit,
+                              struct store_endpoint *out, int *n, bool *has_more,
+                              struct err_detail *d)
 {
+    struct sqlite_store *s = sqlite_of(st);
     bool after = cursor && cursor[0];
     sqlite3_stmt *q;
     if (after) { /* a cursor is the id of the last endpoint of the previous page */
@@ -943,9 +927,10 @@ enum err store_endpoint_list(struct store *s, const char *mode, const char *curs
     return ERR_OK;
 }
 
-enum err store_signing_keys_active(struct store *s, const char *endpoint_id, int64_t now_ms,
-                                   struct store_signing_key *out, int *n, struct err_detail *d)
+enum err sqlite_signing_keys_active(struct store *st, const char *endpoint_id, int64_t now_ms,
+                                    struct store_signing_key *out, int *n, struct err_detail *d)
 {
+    struct sqlite_store *s = sqlite_of(st);
     sqlite3_stmt *q = store__st(s, S_SK_ACTIVE);
     store__bind_text(q, 1, endpoint_id);
     sqlite3_bind_int64(q, 2, now_ms);
@@ -981,7 +966,7 @@ enum err store_signing_keys_active(struct store *s, const char *endpoint_id, int
  * is its deduplicate rule (NULL = none), borrowed from the cache slot until the
  * next call: the rule is parsed once per slot fill, and only for an endpoint
  * whose policy has one. */
-static enum err check_endpoint_live(struct store *s, const char *id, const char *mode,
+static enum err check_endpoint_live(struct sqlite_store *s, const char *id, const char *mode,
                                     const struct dedupe_policy **dedupe, struct err_detail *d)
 {
     unsigned h = 2166136261u;
@@ -1016,9 +1001,10 @@ static enum err check_endpoint_live(struct store *s, const char *id, const char 
     return ERR_OK;
 }
 
-enum err store_send_insert(struct store *s, const struct store_send *in, char existing_id[ID_MAX],
-                           bool *existed, struct err_detail *d)
+enum err sqlite_send_insert(struct store *st, const struct store_send *in, char existing_id[ID_MAX],
+                            bool *existed, struct err_detail *d)
 {
+    struct sqlite_store *s = sqlite_of(st);
     *existed = false;
     const struct dedupe_policy *rule;
     enum err e = check_endpoint_live(s, in->endpoint_id, in->mode, &rule, d);
@@ -1089,17 +1075,10 @@ enum err store_send_insert(struct store *s, const struct store_send *in, char ex
     return store__rollup_add(s, in->mode, in->endpoint_id, in->now_ms, &delta, d);
 }
 
-void store_message_release(struct store_message *m)
+enum err sqlite_message_get(struct store *st, const char *mode, const char *id,
+                            struct store_message *m, struct err_detail *d)
 {
-    if (!m)
-        return;
-    free(m->last_error);
-    m->last_error = NULL;
-}
-
-enum err store_message_get(struct store *s, const char *mode, const char *id,
-                           struct store_message *m, struct err_detail *d)
-{
+    struct sqlite_store *s = sqlite_of(st);
     sqlite3_stmt *q = store__st(s, S_MSG_GET);
     store__bind_text(q, 1, id);
     store__bind_text(q, 2, mode);
@@ -1135,19 +1114,8 @@ enum err store_message_get(struct store *s, const char *mode, const char *id,
 
 /* ---- attempts ---- */
 
-void store_attempt_release(struct store_attempt *a)
-{
-    if (!a)
-        return;
-    free(a->error_text);
-    free(a->response_body);
-    free(a->response_headers_json);
-    free(a->request_headers_json);
-    a->error_text = a->response_body = a->response_headers_json = a->request_headers_json = NULL;
-}
-
-static enum err insert_attempt(struct store *s, const struct store_attempt *a, int64_t replay_no,
-                               struct err_detail *d)
+static enum err insert_attempt(struct sqlite_store *s, const struct store_attempt *a,
+                               int64_t replay_no, struct err_detail *d)
 {
     sqlite3_stmt *q = store__st(s, S_ATTEMPT_INSERT);
     store__bind_text(q, 1, a->id);
@@ -1176,7 +1144,7 @@ static enum err insert_attempt(struct store *s, const struct store_attempt *a, i
 
 /* Move the message to the attempt's outcome if it is still at sched_version;
  * *moved says whether it was. */
-static enum err move_message(struct store *s, const struct store_attempt *a,
+static enum err move_message(struct sqlite_store *s, const struct store_attempt *a,
                              enum store_status new_status, int64_t next_attempt_at_ms,
                              int64_t sched_version, bool *moved, struct err_detail *d)
 {
@@ -1195,7 +1163,7 @@ static enum err move_message(struct store *s, const struct store_attempt *a,
     return e;
 }
 
-static enum err count_outcome(struct store *s, const char *mode, const char *endpoint_id,
+static enum err count_outcome(struct sqlite_store *s, const char *mode, const char *endpoint_id,
                               const struct store_attempt *a, enum store_status new_status,
                               struct err_detail *d)
 {
@@ -1214,10 +1182,11 @@ static enum err count_outcome(struct store *s, const char *mode, const char *end
     return store__rollup_add(s, mode, endpoint_id, a->created_at_ms + a->latency_ms, &delta, d);
 }
 
-enum err store_attempt_record(struct store *s, const struct store_attempt *a,
-                              enum store_status new_status, int64_t next_attempt_at_ms,
-                              int64_t sched_version, struct err_detail *d)
+enum err sqlite_attempt_record(struct store *st, const struct store_attempt *a,
+                               enum store_status new_status, int64_t next_attempt_at_ms,
+                               int64_t sched_version, struct err_detail *d)
 {
+    struct sqlite_store *s = sqlite_of(st);
     enum err e;
     bool moved;
     if (sched_version == 0 && a->mode[0] && a->endpoint_id[0]) {
@@ -1261,9 +1230,11 @@ enum err store_attempt_record(struct store *s, const struct store_attempt *a,
     return count_outcome(s, mode, endpoint_id, a, new_status, d);
 }
 
-enum err store_attempt_list(struct store *s, const char *message_id, const char *after_id, int max,
-                            struct store_attempt *out, int *n, bool *has_more, struct err_detail *d)
+enum err sqlite_attempt_list(struct store *st, const char *message_id, const char *after_id,
+                             int max, struct store_attempt *out, int *n, bool *has_more,
+                             struct err_detail *d)
 {
+    struct sqlite_store *s = sqlite_of(st);
     sqlite3_stmt *q = store__st(s, S_ATTEMPT_LIST);
     store__bind_text(q, 1, message_id);
     sqlite3_bind_int(q, 2, max + 1);
@@ -1312,20 +1283,10 @@ enum err store_attempt_list(struct store *s, const char *message_id, const char 
 
 /* ---- delivery ---- */
 
-void store_delivery_release(struct store_delivery *dl)
+enum err sqlite_delivery_load(struct store *st, const char *message_id, struct store_delivery *out,
+                              struct err_detail *d)
 {
-    if (!dl)
-        return;
-    free(dl->payload);
-    free(dl->content_type);
-    free(dl->headers_json);
-    free(dl->webhook_id);
-    dl->payload = dl->content_type = dl->headers_json = dl->webhook_id = NULL;
-}
-
-enum err store_delivery_load(struct store *s, const char *message_id, struct store_delivery *out,
-                             struct err_detail *d)
-{
+    struct sqlite_store *s = sqlite_of(st);
     sqlite3_stmt *q = store__st(s, S_DELIVERY_LOAD);
     store__bind_text(q, 1, message_id);
     int rc = sqlite3_step(q);
@@ -1355,3 +1316,11 @@ enum err store_delivery_load(struct store *s, const char *message_id, struct sto
     sqlite3_reset(q);
     return e;
 }
+
+const struct store_ops sqlite_store_ops = {
+#define OP(ret, name, params, args) .name = sqlite_##name,
+#define OPV(name, params, args) .name = sqlite_##name,
+#include "store/store_ops.def"
+#undef OP
+#undef OPV
+};

@@ -17,7 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "store/sqlite_internal.h"
+#include "store/sqlite/sqlite_internal.h"
 
 /* Sorts after every message id (lower-case hex and '-'): "no upper bound". */
 #define ID_TOP "~"
@@ -102,17 +102,6 @@ static const char SQL_HISTORY_EVENT[] =
     "DELETE FROM events WHERE id = ?1 AND NOT EXISTS (SELECT 1 FROM messages "
     "WHERE fanout_event = ?1)";
 
-void store_uuid7_floor(char out[ID_MAX], int64_t unix_ms)
-{
-    static const char hex[] = "0123456789abcdef";
-    uint64_t ms = (uint64_t)(unix_ms < 0 ? 0 : unix_ms) & 0xffffffffffffULL;
-    char t[13];
-    for (int i = 0; i < 12; i++)
-        t[i] = hex[(ms >> (44 - 4 * i)) & 0xf];
-    t[12] = '\0';
-    snprintf(out, ID_MAX, "%.8s-%.4s-7000-8000-000000000000", t, t + 8);
-}
-
 static enum err invalid_state(struct err_detail *d, const char *id, int status, const char *what)
 {
     return err_set(d, ERR_CONFLICT, "INVALID_STATE", "message '%s' is %s; %s", id,
@@ -120,7 +109,7 @@ static enum err invalid_state(struct err_detail *d, const char *id, int status, 
 }
 
 /* Run a no-row statement keyed by a message id (?1), with an optional int ?2. */
-static enum err exec_msg(struct store *s, const char *sql, const char *id, int64_t arg2,
+static enum err exec_msg(struct sqlite_store *s, const char *sql, const char *id, int64_t arg2,
                          const char *what, struct err_detail *d)
 {
     sqlite3_stmt *q = store__prepare(s, sql);
@@ -131,8 +120,8 @@ static enum err exec_msg(struct store *s, const char *sql, const char *id, int64
 }
 
 /* Run a no-row statement keyed by an event id (?1). */
-static enum err exec_event(struct store *s, const char *sql, int64_t event_id, const char *what,
-                           struct err_detail *d)
+static enum err exec_event(struct sqlite_store *s, const char *sql, int64_t event_id,
+                           const char *what, struct err_detail *d)
 {
     sqlite3_stmt *q = store__prepare(s, sql);
     sqlite3_bind_int64(q, 1, event_id);
@@ -140,7 +129,7 @@ static enum err exec_event(struct store *s, const char *sql, int64_t event_id, c
 }
 
 /* Run an UPDATE ... RETURNING sched_version that must hit one row. */
-static enum err step_version(struct store *s, sqlite3_stmt *q, int64_t *version,
+static enum err step_version(struct sqlite_store *s, sqlite3_stmt *q, int64_t *version,
                              struct err_detail *d)
 {
     int rc = sqlite3_step(q);
@@ -155,10 +144,11 @@ static enum err step_version(struct store *s, sqlite3_stmt *q, int64_t *version,
     return e;
 }
 
-enum err store_message_action(struct store *s, const char *mode, const char *id,
-                              enum store_msg_action act, int64_t now_ms, struct store_resched *out,
-                              struct err_detail *d)
+enum err sqlite_message_action(struct store *st, const char *mode, const char *id,
+                               enum store_msg_action act, int64_t now_ms, struct store_resched *out,
+                               struct err_detail *d)
 {
+    struct sqlite_store *s = sqlite_of(st);
     sqlite3_stmt *q = store__prepare(s, SQL_MSG_STATE);
     store__bind_text(q, 1, id);
     store__bind_text(q, 2, mode);
@@ -237,9 +227,10 @@ enum err store_message_action(struct store *s, const char *mode, const char *id,
     return ERR_OK;
 }
 
-enum err store_message_select(struct store *s, const struct store_msg_filter *f, int limit,
-                              char (*out)[ID_MAX], int *n, struct err_detail *d)
+enum err sqlite_message_select(struct store *st, const struct store_msg_filter *f, int limit,
+                               char (*out)[ID_MAX], int *n, struct err_detail *d)
 {
+    struct sqlite_store *s = sqlite_of(st);
     /* Ids are UUIDv7, so the creation bounds become an id range on the index. */
     char lo[ID_MAX] = "", hi[ID_MAX] = ID_TOP;
     if (f->created_after_ms)
@@ -270,9 +261,10 @@ enum err store_message_select(struct store *s, const struct store_msg_filter *f,
     return ERR_OK;
 }
 
-enum err store_message_delete(struct store *s, const char *mode, const char *id, int64_t now_ms,
-                              int64_t *deleted_at_ms, bool *already, struct err_detail *d)
+enum err sqlite_message_delete(struct store *st, const char *mode, const char *id, int64_t now_ms,
+                               int64_t *deleted_at_ms, bool *already, struct err_detail *d)
 {
+    struct sqlite_store *s = sqlite_of(st);
     *already = false;
     *deleted_at_ms = 0;
     sqlite3_stmt *q = store__prepare(s, SQL_DELETE_FIND);
@@ -309,18 +301,10 @@ enum err store_message_delete(struct store *s, const char *mode, const char *id,
     return ERR_OK;
 }
 
-void store_dlq_item_release(struct store_dlq_item *it)
+enum err sqlite_dlq_list(struct store *st, const char *mode, const char *cursor, int limit,
+                         struct store_dlq_item *out, int *n, bool *has_more, struct err_detail *d)
 {
-    if (!it)
-        return;
-    free(it->endpoint_url);
-    free(it->last_error);
-    it->endpoint_url = it->last_error = NULL;
-}
-
-enum err store_dlq_list(struct store *s, const char *mode, const char *cursor, int limit,
-                        struct store_dlq_item *out, int *n, bool *has_more, struct err_detail *d)
-{
+    struct sqlite_store *s = sqlite_of(st);
     sqlite3_stmt *q = store__prepare(s, SQL_DLQ);
     store__bind_text(q, 1, mode);
     store__bind_text(q, 2, cursor && cursor[0] ? cursor : ID_TOP);
@@ -361,8 +345,8 @@ struct victim {
 };
 
 /* Read up to max (id, event_id) rows of q (already bound) into a new array. */
-static enum err collect(struct store *s, sqlite3_stmt *q, int max, struct victim **out, int *n,
-                        struct err_detail *d)
+static enum err collect(struct sqlite_store *s, sqlite3_stmt *q, int max, struct victim **out,
+                        int *n, struct err_detail *d)
 {
     struct victim *v = calloc((size_t)(max > 0 ? max : 1), sizeof(*v));
     if (!v)
@@ -384,9 +368,10 @@ static enum err collect(struct store *s, sqlite3_stmt *q, int max, struct victim
     return ERR_OK;
 }
 
-enum err store_retention_purge_payloads(struct store *s, int64_t now_ms, int max, int *n,
-                                        struct err_detail *d)
+enum err sqlite_retention_purge_payloads(struct store *st, int64_t now_ms, int max, int *n,
+                                         struct err_detail *d)
 {
+    struct sqlite_store *s = sqlite_of(st);
     *n = 0;
     sqlite3_stmt *q = store__prepare(s, SQL_PURGE_FIND);
     sqlite3_bind_int64(q, 1, now_ms);
@@ -405,9 +390,10 @@ enum err store_retention_purge_payloads(struct store *s, int64_t now_ms, int max
     return e;
 }
 
-enum err store_retention_delete_history(struct store *s, int64_t before_ms, int max, int *n,
-                                        struct err_detail *d)
+enum err sqlite_retention_delete_history(struct store *st, int64_t before_ms, int max, int *n,
+                                         struct err_detail *d)
 {
+    struct sqlite_store *s = sqlite_of(st);
     *n = 0;
     char boundary[ID_MAX];
     store_uuid7_floor(boundary, before_ms);

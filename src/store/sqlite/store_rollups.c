@@ -24,7 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "store/sqlite_internal.h"
+#include "store/sqlite/sqlite_internal.h"
 
 #define ROLLUP_COLS "total, succeeded, failed, retries, latency_sum_ms, latency_count"
 
@@ -204,7 +204,7 @@ void store__rollup_reset(struct store__rollup_set *set)
         memset(set->slots, 0xff, sizeof(*set->slots) * (size_t)set->nslots);
 }
 
-void store__rollup_release(struct store *s)
+void store__rollup_release(struct sqlite_store *s)
 {
     struct store__rollup_set *sets[] = {&s->batch_rollups, &s->op_rollups};
     for (size_t i = 0; i < sizeof(sets) / sizeof(sets[0]); i++) {
@@ -214,7 +214,7 @@ void store__rollup_release(struct store *s)
     }
 }
 
-enum err store__rollup_add(struct store *s, const char *mode, const char *endpoint_id,
+enum err store__rollup_add(struct sqlite_store *s, const char *mode, const char *endpoint_id,
                            int64_t at_ms, const struct store_rollup *delta, struct err_detail *d)
 {
     int64_t bucket = at_ms - at_ms % STORE_ROLLUP_BUCKET_MS;
@@ -232,7 +232,7 @@ enum err store__rollup_add(struct store *s, const char *mode, const char *endpoi
     return ERR_OK;
 }
 
-enum err store__rollup_op_end(struct store *s, bool ok, struct err_detail *d)
+enum err store__rollup_op_end(struct sqlite_store *s, bool ok, struct err_detail *d)
 {
     (void)d;
     for (int i = 0; ok && i < s->op_rollups.n; i++) {
@@ -244,7 +244,7 @@ enum err store__rollup_op_end(struct store *s, bool ok, struct err_detail *d)
 }
 
 /* Fold the journal into rollups once it is long enough (see the file header). */
-static enum err maybe_fold(struct store *s, struct err_detail *d)
+static enum err maybe_fold(struct sqlite_store *s, struct err_detail *d)
 {
     if (s->recent_rows < 0) { /* first batch since open: count what a past run left */
         sqlite3_stmt *q = store__prepare(s, SQL_RECENT_COUNT);
@@ -268,7 +268,7 @@ static enum err maybe_fold(struct store *s, struct err_detail *d)
     return e;
 }
 
-enum err store__rollup_flush(struct store *s, struct err_detail *d)
+enum err store__rollup_flush(struct sqlite_store *s, struct err_detail *d)
 {
     enum err e = ERR_OK;
     for (int i = 0; i < s->batch_rollups.n && e == ERR_OK; i++) {
@@ -286,10 +286,11 @@ enum err store__rollup_flush(struct store *s, struct err_detail *d)
     return e;
 }
 
-enum err store_rollup_sum(struct store *s, const char *mode, const char *endpoint_id,
-                          int64_t from_ms, int64_t to_ms, struct store_rollup *out,
-                          struct err_detail *d)
+enum err sqlite_rollup_sum(struct store *st, const char *mode, const char *endpoint_id,
+                           int64_t from_ms, int64_t to_ms, struct store_rollup *out,
+                           struct err_detail *d)
 {
+    struct sqlite_store *s = sqlite_of(st);
     sqlite3_stmt *q = store__prepare(s, SQL_SUM);
     store__bind_text(q, 1, mode);
     store__bind_text(q, 2, endpoint_id);

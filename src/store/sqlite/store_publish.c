@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "store/sqlite_internal.h"
+#include "store/sqlite/sqlite_internal.h"
 
 static const char SQL_CANDIDATES[] =
     "SELECT e.id, e.all_event_types, e.channels, e.filter, "
@@ -48,20 +48,10 @@ static const char SQL_EVENT_LIST[] =
     "AND (?7 = 0 OR created_at < ?7) AND (?8 = 0 OR created_at > ?8) "
     "ORDER BY id DESC LIMIT ?4";
 
-void store_candidates_free(struct store_candidate *c, size_t n)
+enum err sqlite_publish_candidates(struct store *st, const char *app_id,
+                                   struct store_candidate **out, size_t *n, struct err_detail *d)
 {
-    for (size_t i = 0; i < n; i++) {
-        free(c[i].event_types_json);
-        free(c[i].channels_json);
-        free(c[i].filter_json);
-        store__dedupe_policy_free(c[i].dedupe);
-    }
-    free(c);
-}
-
-enum err store_publish_candidates(struct store *s, const char *app_id, struct store_candidate **out,
-                                  size_t *n, struct err_detail *d)
-{
+    struct sqlite_store *s = sqlite_of(st);
     *out = NULL;
     *n = 0;
     size_t cap = 0;
@@ -96,7 +86,7 @@ enum err store_publish_candidates(struct store *s, const char *app_id, struct st
     return ERR_OK;
 }
 
-void store__fanout_release(struct store *s)
+void store__fanout_release(struct sqlite_store *s)
 {
     for (int i = 0; i < STORE__FANOUT_SLOTS + 1; i++) {
         struct store__fanout_slot *slot = &s->fanout[i];
@@ -105,9 +95,10 @@ void store__fanout_release(struct store *s)
     }
 }
 
-enum err store_fanout_get(struct store *s, const char *mode, const char *app,
-                          const struct store_fanout **out, struct err_detail *d)
+enum err sqlite_fanout_get(struct store *st, const char *mode, const char *app,
+                           const struct store_fanout **out, struct err_detail *d)
 {
+    struct sqlite_store *s = sqlite_of(st);
     *out = NULL;
     unsigned h = 2166136261u;
     for (const char *p = app; *p; p++)
@@ -126,10 +117,10 @@ enum err store_fanout_get(struct store *s, const char *mode, const char *app,
     store_candidates_free(slot->f.cands, slot->f.n);
     memset(slot, 0, sizeof(*slot));
     struct store_application a = {0};
-    enum err e = store_application_get(s, mode, app, &a, d);
+    enum err e = sqlite_application_get(&s->base, mode, app, &a, d);
     if (e == ERR_OK) {
         snprintf(slot->f.app_id, sizeof(slot->f.app_id), "%s", a.id);
-        e = store_publish_candidates(s, a.id, &slot->f.cands, &slot->f.n, d);
+        e = sqlite_publish_candidates(&s->base, a.id, &slot->f.cands, &slot->f.n, d);
     }
     store_application_release(&a);
     if (e != ERR_OK && e != ERR_NOTFOUND)
@@ -148,9 +139,10 @@ enum err store_fanout_get(struct store *s, const char *mode, const char *app,
     return ERR_OK;
 }
 
-enum err store_event_insert(struct store *s, const struct store_event_in *ev, int64_t *rowid,
-                            struct err_detail *d)
+enum err sqlite_event_insert(struct store *st, const struct store_event_in *ev, int64_t *rowid,
+                             struct err_detail *d)
 {
+    struct sqlite_store *s = sqlite_of(st);
     sqlite3_stmt *q;
     if (ev->producer_id) {
         q = store__prepare(s, SQL_PRODUCER_TAKEN);
@@ -183,11 +175,12 @@ enum err store_event_insert(struct store *s, const struct store_event_in *ev, in
     return e;
 }
 
-enum err store_event_message_insert(struct store *s, const struct store_event_in *ev, int64_t rowid,
-                                    const char *message_id, const char *endpoint_id,
-                                    const struct dedupe_policy *dedupe, bool *deduplicated,
-                                    struct err_detail *d)
+enum err sqlite_event_message_insert(struct store *st, const struct store_event_in *ev,
+                                     int64_t rowid, const char *message_id, const char *endpoint_id,
+                                     const struct dedupe_policy *dedupe, bool *deduplicated,
+                                     struct err_detail *d)
 {
+    struct sqlite_store *s = sqlite_of(st);
     bool duplicate = false;
     if (deduplicated)
         *deduplicated = false;
@@ -225,9 +218,10 @@ static const char SQL_MESSAGE_ORIGIN[] =
     "JOIN endpoints ep ON ep.id = m.endpoint_id LEFT JOIN events ev ON ev.id = m.event_id "
     "WHERE m.id = ?1";
 
-enum err store_message_origin(struct store *s, const char *message_id, char public_id[ID_MAX],
-                              char app_id[ID_MAX], struct err_detail *d)
+enum err sqlite_message_origin(struct store *st, const char *message_id, char public_id[ID_MAX],
+                               char app_id[ID_MAX], struct err_detail *d)
 {
+    struct sqlite_store *s = sqlite_of(st);
     public_id[0] = app_id[0] = '\0';
     sqlite3_stmt *q = store__prepare(s, SQL_MESSAGE_ORIGIN);
     store__bind_text(q, 1, message_id);
@@ -243,17 +237,6 @@ enum err store_message_origin(struct store *s, const char *message_id, char publ
     }
     sqlite3_reset(q);
     return e;
-}
-
-void store_event_release(struct store_event *e)
-{
-    free(e->event_type);
-    free(e->producer_id);
-    free(e->payload);
-    free(e->content_type);
-    free(e->channels_json);
-    free(e->tags_json);
-    memset(e, 0, sizeof(*e));
 }
 
 /* The event's columns (EVENT_COLS) from column first on. */
@@ -281,9 +264,10 @@ static void read_event(sqlite3_stmt *q, int first, struct store_event *e)
     e->created_at_ms = sqlite3_column_int64(q, first + 10);
 }
 
-enum err store_event_get(struct store *s, const char *app_id, const char *id_or_producer_id,
-                         struct store_event *out, struct err_detail *d)
+enum err sqlite_event_get(struct store *st, const char *app_id, const char *id_or_producer_id,
+                          struct store_event *out, struct err_detail *d)
 {
+    struct sqlite_store *s = sqlite_of(st);
     sqlite3_stmt *q = store__prepare(s, SQL_EVENT_GET);
     store__bind_text(q, 1, app_id);
     store__bind_text(q, 2, id_or_producer_id);
@@ -300,10 +284,11 @@ enum err store_event_get(struct store *s, const char *app_id, const char *id_or_
     return e;
 }
 
-enum err store_event_list(struct store *s, const char *app_id, const char *after_public_id,
-                          const struct store_event_filter *f, int limit, struct store_event *out,
-                          int *n, bool *has_more, struct err_detail *d)
+enum err sqlite_event_list(struct store *st, const char *app_id, const char *after_public_id,
+                           const struct store_event_filter *f, int limit, struct store_event *out,
+                           int *n, bool *has_more, struct err_detail *d)
 {
+    struct sqlite_store *s = sqlite_of(st);
     static const struct store_event_filter none;
     if (!f)
         f = &none;
@@ -396,9 +381,10 @@ static void bind_attempt_filter(sqlite3_stmt *q, const struct store_attempt_filt
     store__bind_text(q, 9, f->event_types_json);
 }
 
-enum err store_event_messages(struct store *s, int64_t rowid, const char *endpoint_id,
-                              struct store_event_message **out, size_t *n, struct err_detail *d)
+enum err sqlite_event_messages(struct store *st, int64_t rowid, const char *endpoint_id,
+                               struct store_event_message **out, size_t *n, struct err_detail *d)
 {
+    struct sqlite_store *s = sqlite_of(st);
     *out = NULL;
     *n = 0;
     size_t cap = 0;
@@ -431,19 +417,12 @@ enum err store_event_messages(struct store *s, int64_t rowid, const char *endpoi
     return ERR_OK;
 }
 
-void store_event_attempt_release(struct store_event_attempt *a)
+enum err sqlite_event_attempts(struct store *st, int64_t rowid, const char *endpoint_id,
+                               const char *before_id, const struct store_attempt_filter *f,
+                               int limit, struct store_event_attempt *out, int *n, bool *has_more,
+                               struct err_detail *d)
 {
-    free(a->url);
-    free(a->response_body);
-    free(a->error_text);
-    a->url = a->response_body = a->error_text = NULL;
-}
-
-enum err store_event_attempts(struct store *s, int64_t rowid, const char *endpoint_id,
-                              const char *before_id, const struct store_attempt_filter *f,
-                              int limit, struct store_event_attempt *out, int *n, bool *has_more,
-                              struct err_detail *d)
-{
+    struct sqlite_store *s = sqlite_of(st);
     *n = 0;
     *has_more = false;
     sqlite3_stmt *q = store__prepare(s, SQL_EVENT_ATTEMPTS);
@@ -476,9 +455,10 @@ static const char SQL_ERASE_MESSAGES[] =
     "UPDATE messages SET payload_purged_at = ?2 WHERE fanout_event = ?1 "
     "AND payload_purged_at IS NULL";
 
-enum err store_event_erase_payload(struct store *s, int64_t rowid, int64_t now_ms,
-                                   struct err_detail *d)
+enum err sqlite_event_erase_payload(struct store *st, int64_t rowid, int64_t now_ms,
+                                    struct err_detail *d)
 {
+    struct sqlite_store *s = sqlite_of(st);
     sqlite3_stmt *q = store__prepare(s, SQL_ERASE_EVENT);
     sqlite3_bind_int64(q, 1, rowid);
     enum err e = store__exec(s, q, d, "erase the event's payload");
@@ -508,11 +488,12 @@ static const char SQL_EP_ATTEMPTS[] =
     "AND m.fanout_event IS NOT NULL AND (?2 IS NULL OR m.id < ?2 OR (m.id = ?2 AND a.id < "
     "?3)) " ATTEMPT_FILTER "ORDER BY m.id DESC, a.id DESC LIMIT ?4";
 
-enum err store_endpoint_event_messages(struct store *s, const char *endpoint_id,
-                                       const char *before_message_id, int limit,
-                                       struct store_endpoint_message *out, int *n, bool *has_more,
-                                       struct err_detail *d)
+enum err sqlite_endpoint_event_messages(struct store *st, const char *endpoint_id,
+                                        const char *before_message_id, int limit,
+                                        struct store_endpoint_message *out, int *n, bool *has_more,
+                                        struct err_detail *d)
 {
+    struct sqlite_store *s = sqlite_of(st);
     *n = 0;
     *has_more = false;
     sqlite3_stmt *q = store__prepare(s, SQL_EP_MESSAGES);
@@ -542,12 +523,14 @@ enum err store_endpoint_event_messages(struct store *s, const char *endpoint_id,
     return ERR_OK;
 }
 
-enum err store_endpoint_event_attempts(struct store *s, const char *endpoint_id,
-                                       const char *before_message_id, const char *before_attempt_id,
-                                       const struct store_attempt_filter *f, int limit,
-                                       struct store_event_attempt *out, int *n, bool *has_more,
-                                       struct err_detail *d)
+enum err sqlite_endpoint_event_attempts(struct store *st, const char *endpoint_id,
+                                        const char *before_message_id,
+                                        const char *before_attempt_id,
+                                        const struct store_attempt_filter *f, int limit,
+                                        struct store_event_attempt *out, int *n, bool *has_more,
+                                        struct err_detail *d)
 {
+    struct sqlite_store *s = sqlite_of(st);
     *n = 0;
     *has_more = false;
     sqlite3_stmt *q = store__prepare(s, SQL_EP_ATTEMPTS);
@@ -579,8 +562,9 @@ enum err store_endpoint_event_attempts(struct store *s, const char *endpoint_id,
 
 static const char SQL_ORPHAN[] = "UPDATE events SET orphan = ?2 WHERE id = ?1";
 
-enum err store_event_set_orphan(struct store *s, int64_t rowid, bool orphan, struct err_detail *d)
+enum err sqlite_event_set_orphan(struct store *st, int64_t rowid, bool orphan, struct err_detail *d)
 {
+    struct sqlite_store *s = sqlite_of(st);
     sqlite3_stmt *q = store__prepare(s, SQL_ORPHAN);
     sqlite3_bind_int64(q, 1, rowid);
     store__bind_opt_int(q, 2, orphan ? 1 : 0, 0);

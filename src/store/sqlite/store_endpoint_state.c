@@ -21,7 +21,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "store/sqlite_internal.h"
+#include "store/sqlite/sqlite_internal.h"
 
 static const char SQL_SET_PAUSED[] =
     "UPDATE endpoints SET paused = ?3, "
@@ -81,7 +81,7 @@ static enum err endpoint_not_found(struct err_detail *d, const char *id)
 }
 
 /* ERR_OK when id is a live endpoint of mode, else ERR_NOTFOUND or a store error. */
-static enum err check_endpoint(struct store *s, const char *mode, const char *id,
+static enum err check_endpoint(struct sqlite_store *s, const char *mode, const char *id,
                                struct err_detail *d)
 {
     sqlite3_stmt *q = store__prepare(s, SQL_EP_LIVE);
@@ -98,7 +98,7 @@ static enum err check_endpoint(struct store *s, const char *mode, const char *id
 
 /* Count the keys of endpoint_id active at now_ms into *active; *has_key says
  * key_id is one; *others_lasting counts the other ones that never expire. */
-static enum err count_keys(struct store *s, const char *endpoint_id, const char *key_id,
+static enum err count_keys(struct sqlite_store *s, const char *endpoint_id, const char *key_id,
                            int64_t now_ms, int64_t *active, bool *has_key, int64_t *others_lasting,
                            struct err_detail *d)
 {
@@ -120,7 +120,7 @@ static enum err count_keys(struct store *s, const char *endpoint_id, const char 
 }
 
 /* Insert k (sealed) as an active key of endpoint_id, without expiry. */
-static enum err insert_key(struct store *s, const char *endpoint_id,
+static enum err insert_key(struct sqlite_store *s, const char *endpoint_id,
                            const struct store_signing_key *k, struct err_detail *d)
 {
     char sealed[STORE__SEALED_MAX];
@@ -141,9 +141,10 @@ static enum err insert_key(struct store *s, const char *endpoint_id,
     return ERR_OK;
 }
 
-enum err store_endpoint_set_paused(struct store *s, const char *mode, const char *id, bool paused,
-                                   int64_t now_ms, int64_t *unfinished, struct err_detail *d)
+enum err sqlite_endpoint_set_paused(struct store *st, const char *mode, const char *id, bool paused,
+                                    int64_t now_ms, int64_t *unfinished, struct err_detail *d)
 {
+    struct sqlite_store *s = sqlite_of(st);
     sqlite3_stmt *q = store__prepare(s, SQL_SET_PAUSED);
     store__bind_text(q, 1, id);
     store__bind_text(q, 2, mode);
@@ -170,9 +171,10 @@ enum err store_endpoint_set_paused(struct store *s, const char *mode, const char
     return e;
 }
 
-enum err store_signing_key_add(struct store *s, const char *mode, const char *endpoint_id,
-                               const struct store_signing_key *k, struct err_detail *d)
+enum err sqlite_signing_key_add(struct store *st, const char *mode, const char *endpoint_id,
+                                const struct store_signing_key *k, struct err_detail *d)
 {
+    struct sqlite_store *s = sqlite_of(st);
     enum err e = check_endpoint(s, mode, endpoint_id, d);
     if (e != ERR_OK)
         return e;
@@ -192,10 +194,11 @@ enum err store_signing_key_add(struct store *s, const char *mode, const char *en
     return ERR_OK;
 }
 
-enum err store_signing_key_rotate(struct store *s, const char *mode, const char *endpoint_id,
-                                  const struct store_signing_key *k, int64_t overlap_ms,
-                                  struct err_detail *d)
+enum err sqlite_signing_key_rotate(struct store *st, const char *mode, const char *endpoint_id,
+                                   const struct store_signing_key *k, int64_t overlap_ms,
+                                   struct err_detail *d)
 {
+    struct sqlite_store *s = sqlite_of(st);
     int64_t now = k->created_at_ms;
     enum err e = check_endpoint(s, mode, endpoint_id, d);
     if (e != ERR_OK)
@@ -230,10 +233,11 @@ enum err store_signing_key_rotate(struct store *s, const char *mode, const char 
     return ERR_OK;
 }
 
-enum err store_signing_key_list(struct store *s, const char *mode, const char *endpoint_id,
-                                int64_t now_ms, struct store_signing_key_info *out, int max, int *n,
-                                struct err_detail *d)
+enum err sqlite_signing_key_list(struct store *st, const char *mode, const char *endpoint_id,
+                                 int64_t now_ms, struct store_signing_key_info *out, int max,
+                                 int *n, struct err_detail *d)
 {
+    struct sqlite_store *s = sqlite_of(st);
     sqlite3_stmt *q = store__prepare(s, SQL_SK_LIST);
     store__bind_text(q, 1, endpoint_id);
     store__bind_text(q, 2, mode);
@@ -274,9 +278,10 @@ enum err store_signing_key_list(struct store *s, const char *mode, const char *e
     return ERR_OK;
 }
 
-enum err store_signing_key_delete(struct store *s, const char *mode, const char *endpoint_id,
-                                  const char *key_id, int64_t now_ms, struct err_detail *d)
+enum err sqlite_signing_key_delete(struct store *st, const char *mode, const char *endpoint_id,
+                                   const char *key_id, int64_t now_ms, struct err_detail *d)
 {
+    struct sqlite_store *s = sqlite_of(st);
     enum err e = check_endpoint(s, mode, endpoint_id, d);
     if (e != ERR_OK)
         return e;

@@ -1,5 +1,5 @@
 /* migrations - see migrations.h. SPDX-License-Identifier: MIT */
-#include "store/migrations.h"
+#include "store/sqlite/migrations.h"
 
 const char *const store__migrations[] = {
     /* 1: core pipeline */

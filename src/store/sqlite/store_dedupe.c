@@ -25,7 +25,7 @@
 #include <string.h>
 
 #include "core/dedupe.h"
-#include "store/sqlite_internal.h"
+#include "store/sqlite/sqlite_internal.h"
 #include "util/hex.h"
 #include "util/log.h"
 
@@ -40,45 +40,10 @@ static const char SQL_DEDUPE_PURGE[] =
     "DELETE FROM dedupe_keys WHERE (endpoint_id, key) IN (SELECT endpoint_id, key "
     "FROM dedupe_keys INDEXED BY dedupe_keys_expiry WHERE expires_at <= ?1 LIMIT ?2)";
 
-struct dedupe_policy *store__dedupe_policy_of(const char *policy_json)
-{
-    /* Most documents have no rule: a substring test spares them a parse. */
-    if (!policy_json || !strstr(policy_json, "\"deduplicate\""))
-        return NULL;
-    json_error_t jerr;
-    json_t *doc = json_loads(policy_json, 0, &jerr);
-    json_t *v = json_object_get(doc, "deduplicate");
-    struct dedupe_policy *p = NULL;
-    if (json_is_object(v)) {
-        p = malloc(sizeof(*p));
-        if (!p)
-            abort();
-        dedupe_policy_init(p);
-        struct err_detail d = {0};
-        if (dedupe_policy_parse(v, p, &d) != ERR_OK) {
-            log_warn("store", "ignoring a deduplicate rule that does not parse: %s", d.msg);
-            store__dedupe_policy_free(p);
-            p = NULL;
-        }
-    } else if (!doc) {
-        log_warn("store", "ignoring an endpoint policy that is not JSON: %s", jerr.text);
-    }
-    json_decref(doc);
-    return p;
-}
-
-void store__dedupe_policy_free(struct dedupe_policy *p)
-{
-    if (!p)
-        return;
-    dedupe_policy_release(p);
-    free(p);
-}
-
-enum err store__dedupe_see(struct store *s, const char *endpoint_id, const struct dedupe_policy *p,
-                           const void *payload, size_t payload_len, const char *headers_json,
-                           const char *event_type, int64_t now_ms, bool *duplicate,
-                           struct err_detail *d)
+enum err store__dedupe_see(struct sqlite_store *s, const char *endpoint_id,
+                           const struct dedupe_policy *p, const void *payload, size_t payload_len,
+                           const char *headers_json, const char *event_type, int64_t now_ms,
+                           bool *duplicate, struct err_detail *d)
 {
     *duplicate = false;
     json_t *headers = headers_json ? json_loads(headers_json, 0, NULL) : NULL;
@@ -99,8 +64,10 @@ enum err store__dedupe_see(struct store *s, const char *endpoint_id, const struc
     return e;
 }
 
-enum err store_dedupe_purge(struct store *s, int64_t now_ms, int max, int *n, struct err_detail *d)
+enum err sqlite_dedupe_purge(struct store *st, int64_t now_ms, int max, int *n,
+                             struct err_detail *d)
 {
+    struct sqlite_store *s = sqlite_of(st);
     *n = 0;
     sqlite3_stmt *q = store__prepare(s, SQL_DEDUPE_PURGE);
     sqlite3_bind_int64(q, 1, now_ms);

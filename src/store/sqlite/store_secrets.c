@@ -20,7 +20,7 @@
  * Rotation does the same with a new key and refuses to run while another
  * connection (a running hookd) has the store open (hookd.lock, store_open).
  * Threading: store_secrets_set_key before any store is opened or thread
- * started; each connection then has its own box (struct store.box).
+ * started; each connection then has its own box (struct sqlite_store.box).
  * Ownership: the process key lives in a static buffer wiped by
  * store_secrets_set_key(NULL); boxes are wiped by store_close.
  * See store.h, core/secretbox.h, docs/internals/secrets.md.
@@ -33,7 +33,7 @@
 #include <sys/file.h>
 
 #include "core/secretbox.h"
-#include "store/sqlite_internal.h"
+#include "store/sqlite/sqlite_internal.h"
 #include "util/clock.h"
 #include "util/log.h"
 
@@ -53,26 +53,14 @@ static const struct secret_col secret_cols[] = {
 #define CHECK_ROW "1"
 #define PAGE 64 /* rows re-sealed per read while sealing or rotating */
 
-static uint8_t process_key[SECRETBOX_KEY_LEN];
-static bool have_process_key;
-
-enum err store_secrets_set_key(const uint8_t key[STORE_SECRET_KEY_LEN])
-{
-    OPENSSL_cleanse(process_key, sizeof(process_key));
-    have_process_key = key != NULL;
-    if (key)
-        memcpy(process_key, key, sizeof(process_key));
-    return ERR_OK;
-}
-
 static enum err no_key(struct err_detail *d)
 {
     return err_set(d, ERR_IO, "INTERNAL_ERROR",
                    "no encryption key is set for secrets at rest (see --encryption-key-file)");
 }
 
-enum err store__seal(struct store *s, const char *place, const char *row_id, const char *plain,
-                     char *out, size_t cap, struct err_detail *d)
+enum err store__seal(struct sqlite_store *s, const char *place, const char *row_id,
+                     const char *plain, char *out, size_t cap, struct err_detail *d)
 {
     if (!s->box)
         return no_key(d);
@@ -81,8 +69,8 @@ enum err store__seal(struct store *s, const char *place, const char *row_id, con
     return secretbox_seal(s->box, aad, plain, strlen(plain), out, cap, d);
 }
 
-enum err store__unseal(struct store *s, const char *place, const char *row_id, const char *stored,
-                       char *out, size_t cap, struct err_detail *d)
+enum err store__unseal(struct sqlite_store *s, const char *place, const char *row_id,
+                       const char *stored, char *out, size_t cap, struct err_detail *d)
 {
     if (!stored || !stored[0]) { /* a retired secret is erased to "" */
         if (cap)
@@ -106,7 +94,8 @@ enum err store__unseal(struct store *s, const char *place, const char *row_id, c
 }
 
 /* Run one statement of text without results; its error as ERR_IO/ERR_BUSY. */
-static enum err exec_sql(struct store *s, const char *sql, struct err_detail *d, const char *what)
+static enum err exec_sql(struct sqlite_store *s, const char *sql, struct err_detail *d,
+                         const char *what)
 {
     char *msg = NULL;
     int rc = sqlite3_exec(s->db, sql, NULL, NULL, &msg);
@@ -118,7 +107,8 @@ static enum err exec_sql(struct store *s, const char *sql, struct err_detail *d,
     return e;
 }
 
-static enum err prepare(struct store *s, const char *sql, sqlite3_stmt **q, struct err_detail *d)
+static enum err prepare(struct sqlite_store *s, const char *sql, sqlite3_stmt **q,
+                        struct err_detail *d)
 {
     if (sqlite3_prepare_v2(s->db, sql, -1, q, NULL) != SQLITE_OK)
         return store__db_err(s, SQLITE_ERROR, d, "prepare a secrets statement");
@@ -126,7 +116,7 @@ static enum err prepare(struct store *s, const char *sql, sqlite3_stmt **q, stru
 }
 
 /* The recorded key id and check value; *found false when none yet (or no table). */
-static enum err read_check(struct store *s, char kid[SECRETBOX_KEY_ID_LEN + 1], char *check,
+static enum err read_check(struct sqlite_store *s, char kid[SECRETBOX_KEY_ID_LEN + 1], char *check,
                            size_t cap, bool *found, struct err_detail *d)
 {
     *found = false;
@@ -148,9 +138,10 @@ static enum err read_check(struct store *s, char kid[SECRETBOX_KEY_ID_LEN + 1], 
     return e;
 }
 
-enum err store_secrets_key_id(struct store *s, char out[STORE_SECRET_KEY_ID_SIZE],
-                              struct err_detail *d)
+enum err sqlite_secrets_key_id(struct store *st, char out[STORE_SECRET_KEY_ID_SIZE],
+                               struct err_detail *d)
 {
+    struct sqlite_store *s = sqlite_of(st);
     char check[256];
     bool found;
     return read_check(s, out, check, sizeof(check), &found, d);
@@ -176,7 +167,7 @@ static enum err verify_key(struct secretbox *box, const char *kid, const char *c
 }
 
 /* Record box's key id and a fresh check value (insert or replace the one row). */
-static enum err write_check(struct store *s, struct secretbox *box, struct err_detail *d)
+static enum err write_check(struct sqlite_store *s, struct secretbox *box, struct err_detail *d)
 {
     char check[256];
     enum err e = secretbox_seal(box, CHECK_PLACE ":" CHECK_ROW, CHECK_PLAIN, strlen(CHECK_PLAIN),
@@ -205,8 +196,9 @@ static enum err write_check(struct store *s, struct secretbox *box, struct err_d
  * already sealed with to left alone. *n counts the rows rewritten.
  * Runs inside the caller's transaction, a page of rows at a time.
  */
-static enum err reseal_column(struct store *s, const struct secret_col *c, struct secretbox *from,
-                              struct secretbox *to, int64_t *n, struct err_detail *d)
+static enum err reseal_column(struct sqlite_store *s, const struct secret_col *c,
+                              struct secretbox *from, struct secretbox *to, int64_t *n,
+                              struct err_detail *d)
 {
     char sel[256], upd[160], place[96];
     if (from)
@@ -291,7 +283,8 @@ static enum err reseal_column(struct store *s, const struct secret_col *c, struc
 }
 
 /* One integer from a one-row pragma or query. */
-static enum err query_int(struct store *s, const char *sql, int64_t *out, struct err_detail *d)
+static enum err query_int(struct sqlite_store *s, const char *sql, int64_t *out,
+                          struct err_detail *d)
 {
     sqlite3_stmt *q;
     enum err e = prepare(s, sql, &q, d);
@@ -310,7 +303,7 @@ static enum err query_int(struct store *s, const char *sql, int64_t *out, struct
  * Costs O(rows of the table), unlike a VACUUM of the whole file.
  * XXX: secret tables must be rowid tables.
  */
-static enum err scrub_table(struct store *s, const char *table, struct err_detail *d)
+static enum err scrub_table(struct sqlite_store *s, const char *table, struct err_detail *d)
 {
     char cols[1024] = "", sql[3600];
     snprintf(sql, sizeof(sql), "SELECT name FROM pragma_table_info('%s') ORDER BY cid", table);
@@ -339,7 +332,7 @@ static enum err scrub_table(struct store *s, const char *table, struct err_detai
  * secure_delete was on: fill them with a zero blob, then free them again
  * (zeroed by secure_delete). Costs O(free pages).
  */
-static enum err scrub_freelist(struct store *s, struct err_detail *d)
+static enum err scrub_freelist(struct sqlite_store *s, struct err_detail *d)
 {
     int64_t free_pages = 0, page_size = 0;
     enum err e = query_int(s, "PRAGMA freelist_count", &free_pages, d);
@@ -370,7 +363,7 @@ static enum err scrub_freelist(struct store *s, struct err_detail *d)
  * space; then truncate the WAL, which holds old page images. *n: values
  * rewritten.
  */
-static enum err reseal_all(struct store *s, struct secretbox *from, struct secretbox *to,
+static enum err reseal_all(struct sqlite_store *s, struct secretbox *from, struct secretbox *to,
                            int64_t *n, struct err_detail *d)
 {
     *n = 0;
@@ -399,7 +392,7 @@ static enum err reseal_all(struct store *s, struct secretbox *from, struct secre
 }
 
 /* Whether a plaintext (never sealed) secret is stored anywhere. */
-static enum err any_plaintext(struct store *s, bool *any, struct err_detail *d)
+static enum err any_plaintext(struct sqlite_store *s, bool *any, struct err_detail *d)
 {
     *any = false;
     for (size_t i = 0; i < NCOLS && !*any; i++) {
@@ -422,9 +415,10 @@ static enum err any_plaintext(struct store *s, bool *any, struct err_detail *d)
     return ERR_OK;
 }
 
-enum err store__secrets_attach(struct store *s, bool migrate, struct err_detail *d)
+enum err store__secrets_attach(struct sqlite_store *s, bool migrate, struct err_detail *d)
 {
-    if (!have_process_key)
+    const uint8_t *process_key = store__process_key();
+    if (!process_key)
         return ERR_OK; /* secrets cannot be read or written on this connection */
     enum err e = secretbox_new(&s->box, process_key, d);
     if (e != ERR_OK)
@@ -451,15 +445,16 @@ enum err store__secrets_attach(struct store *s, bool migrate, struct err_detail 
     return ERR_OK;
 }
 
-void store__secrets_detach(struct store *s)
+void store__secrets_detach(struct sqlite_store *s)
 {
     secretbox_free(s->box);
     s->box = NULL;
 }
 
-enum err store_secrets_rotate(struct store *s, const uint8_t new_key[STORE_SECRET_KEY_LEN],
-                              int64_t *n, struct err_detail *d)
+enum err sqlite_secrets_rotate(struct store *st, const uint8_t new_key[STORE_SECRET_KEY_LEN],
+                               int64_t *n, struct err_detail *d)
 {
+    struct sqlite_store *s = sqlite_of(st);
     *n = 0;
     if (!s->box)
         return no_key(d);

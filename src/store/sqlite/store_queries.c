@@ -17,7 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "store/sqlite_internal.h"
+#include "store/sqlite/sqlite_internal.h"
 
 #define LOG_COLS_FROM(indexed)                                                                     \
     "SELECT m.id, m.endpoint_id, coalesce(e.url, ''), m.status, m.attempt_count, m.created_at, "   \
@@ -86,15 +86,6 @@ static const char SQL_EP_UNFINISHED[] =
     "IS NULL "
     "AND created_at >= ?3 AND created_at < ?4 GROUP BY status";
 
-void store_log_entry_release(struct store_log_entry *e)
-{
-    if (!e)
-        return;
-    free(e->endpoint_url);
-    free(e->last_error);
-    e->endpoint_url = e->last_error = NULL;
-}
-
 /* The first 12 hex digits of every UUIDv7 made at unix_ms, dash included
  * ("0190f3a2-1b4c"): every id of that millisecond sorts at or after it and
  * before the prefix of the next millisecond. */
@@ -138,9 +129,10 @@ static void read_log_entry(sqlite3_stmt *q, struct store_log_entry *e)
     e->last_error = store__col_dup(q, 9);
 }
 
-enum err store_log_list(struct store *s, const struct store_log_filter *f,
-                        struct store_log_entry *out, int *n, bool *has_more, struct err_detail *d)
+enum err sqlite_log_list(struct store *st, const struct store_log_filter *f,
+                         struct store_log_entry *out, int *n, bool *has_more, struct err_detail *d)
 {
+    struct sqlite_store *s = sqlite_of(st);
     *n = 0;
     *has_more = false;
     if (f->limit < 1 || f->limit > STORE_LOG_MAX_LIMIT)
@@ -210,7 +202,7 @@ static int64_t floor_to(int64_t v, int64_t unit)
     return r < 0 ? v - r - unit : v - r;
 }
 
-static enum err hourly_sum(struct store *s, const char *mode, const char *endpoint_id,
+static enum err hourly_sum(struct sqlite_store *s, const char *mode, const char *endpoint_id,
                            int64_t from_ms, int64_t to_ms, struct store_rollup *out,
                            struct err_detail *d)
 {
@@ -230,35 +222,37 @@ static enum err hourly_sum(struct store *s, const char *mode, const char *endpoi
     return e;
 }
 
-enum err store_metrics_sum(struct store *s, const char *mode, const char *endpoint_id,
-                           int64_t from_ms, int64_t to_ms, struct store_rollup *out,
-                           struct err_detail *d)
+enum err sqlite_metrics_sum(struct store *st, const char *mode, const char *endpoint_id,
+                            int64_t from_ms, int64_t to_ms, struct store_rollup *out,
+                            struct err_detail *d)
 {
+    struct sqlite_store *s = sqlite_of(st);
     memset(out, 0, sizeof(*out));
     if (to_ms <= from_ms)
         return ERR_OK;
     int64_t h0 = floor_to(from_ms + STORE_ROLLUP_HOUR_MS - 1, STORE_ROLLUP_HOUR_MS);
     int64_t h1 = floor_to(to_ms, STORE_ROLLUP_HOUR_MS);
     if (h0 >= h1) /* no whole hour inside: minutes only */
-        return store_rollup_sum(s, mode, endpoint_id, from_ms, to_ms, out, d);
+        return sqlite_rollup_sum(&s->base, mode, endpoint_id, from_ms, to_ms, out, d);
     struct store_rollup part;
-    enum err e = store_rollup_sum(s, mode, endpoint_id, from_ms, h0, &part, d);
+    enum err e = sqlite_rollup_sum(&s->base, mode, endpoint_id, from_ms, h0, &part, d);
     if (e != ERR_OK)
         return e;
     rollup_add(out, &part);
     if ((e = hourly_sum(s, mode, endpoint_id, h0, h1, &part, d)) != ERR_OK)
         return e;
     rollup_add(out, &part);
-    if ((e = store_rollup_sum(s, mode, endpoint_id, h1, to_ms, &part, d)) != ERR_OK)
+    if ((e = sqlite_rollup_sum(&s->base, mode, endpoint_id, h1, to_ms, &part, d)) != ERR_OK)
         return e;
     rollup_add(out, &part);
     return ERR_OK;
 }
 
-enum err store_metrics_series(struct store *s, const char *mode, const char *endpoint_id,
-                              int64_t from_ms, int64_t bucket_ms, int nbuckets,
-                              struct store_rollup *out, struct err_detail *d)
+enum err sqlite_metrics_series(struct store *st, const char *mode, const char *endpoint_id,
+                               int64_t from_ms, int64_t bucket_ms, int nbuckets,
+                               struct store_rollup *out, struct err_detail *d)
 {
+    struct sqlite_store *s = sqlite_of(st);
     if (nbuckets < 1 || bucket_ms < STORE_ROLLUP_BUCKET_MS)
         return err_set(d, ERR_INVAL, "INVALID_REQUEST", "bad bucket layout");
     memset(out, 0, sizeof(*out) * (size_t)nbuckets);
@@ -286,13 +280,14 @@ enum err store_metrics_series(struct store *s, const char *mode, const char *end
     return ERR_OK;
 }
 
-enum err store_endpoint_stats(struct store *s, const char *mode, const char *endpoint_id,
-                              int64_t from_ms, int64_t to_ms, struct store_endpoint_stats *out,
-                              struct err_detail *d)
+enum err sqlite_endpoint_stats(struct store *st, const char *mode, const char *endpoint_id,
+                               int64_t from_ms, int64_t to_ms, struct store_endpoint_stats *out,
+                               struct err_detail *d)
 {
+    struct sqlite_store *s = sqlite_of(st);
     memset(out, 0, sizeof(*out));
     struct store_rollup sum;
-    enum err e = store_metrics_sum(s, mode, endpoint_id, from_ms, to_ms, &sum, d);
+    enum err e = sqlite_metrics_sum(&s->base, mode, endpoint_id, from_ms, to_ms, &sum, d);
     if (e != ERR_OK)
         return e;
     out->succeeded = sum.succeeded;
@@ -328,7 +323,7 @@ enum err store_endpoint_stats(struct store *s, const char *mode, const char *end
 #define SQL_GAUGE_OPEN                                                                             \
     "SELECT count(*) FROM endpoints WHERE circuit_state <> 0 AND deleted_at IS NULL"
 
-static enum err gauge_row(struct store *s, const char *sql, int64_t *a, int64_t *b,
+static enum err gauge_row(struct sqlite_store *s, const char *sql, int64_t *a, int64_t *b,
                           struct err_detail *d)
 {
     sqlite3_stmt *q = store__prepare(s, sql);
@@ -342,8 +337,9 @@ static enum err gauge_row(struct store *s, const char *sql, int64_t *a, int64_t 
     return rc == SQLITE_ROW ? ERR_OK : store__db_err(s, rc, d, "read the store's gauges");
 }
 
-enum err store_gauges(struct store *s, struct store_gauges *out, struct err_detail *d)
+enum err sqlite_gauges(struct store *st, struct store_gauges *out, struct err_detail *d)
 {
+    struct sqlite_store *s = sqlite_of(st);
     memset(out, 0, sizeof(*out));
     enum err e = gauge_row(s, SQL_GAUGE_BACKLOG, &out->unfinished, &out->earliest_due_ms, d);
     if (e == ERR_OK)

@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "store/sqlite_internal.h"
+#include "store/sqlite/sqlite_internal.h"
 
 #define APP_COLS "id, mode, uid, name, metadata, throttle_rate, created_at, updated_at"
 
@@ -62,14 +62,6 @@ static const char SQL_ET_SEQ[] = "SELECT seq FROM event_types WHERE id = ?1 AND 
 static const char SQL_ET_LIST[] = "SELECT " ET_COLS " FROM event_types WHERE mode = ?1 "
                                   "AND seq > ?2 AND (?3 OR archived = 0) ORDER BY seq LIMIT ?4";
 
-void store_application_release(struct store_application *a)
-{
-    free(a->uid);
-    free(a->name);
-    free(a->metadata_json);
-    a->uid = a->name = a->metadata_json = NULL;
-}
-
 static void read_app(sqlite3_stmt *q, struct store_application *out)
 {
     store__col_copy(out->id, sizeof(out->id), q, 0);
@@ -83,7 +75,8 @@ static void read_app(sqlite3_stmt *q, struct store_application *out)
 }
 
 /* ERR_CONFLICT when another live application of mode has uid. */
-static enum err check_uid(struct store *s, const struct store_application *a, struct err_detail *d)
+static enum err check_uid(struct sqlite_store *s, const struct store_application *a,
+                          struct err_detail *d)
 {
     if (!a->uid)
         return ERR_OK;
@@ -107,9 +100,10 @@ static void bind_app_fields(sqlite3_stmt *q, const struct store_application *a)
     store__bind_opt_int(q, 6, a->throttle_rate, -1);
 }
 
-enum err store_application_insert(struct store *s, const struct store_application *a,
-                                  struct err_detail *d)
+enum err sqlite_application_insert(struct store *st, const struct store_application *a,
+                                   struct err_detail *d)
 {
+    struct sqlite_store *s = sqlite_of(st);
     enum err e = check_uid(s, a, d);
     if (e != ERR_OK)
         return e;
@@ -121,9 +115,10 @@ enum err store_application_insert(struct store *s, const struct store_applicatio
     return store__exec(s, q, d, "insert application");
 }
 
-enum err store_application_get(struct store *s, const char *mode, const char *id_or_uid,
-                               struct store_application *out, struct err_detail *d)
+enum err sqlite_application_get(struct store *st, const char *mode, const char *id_or_uid,
+                                struct store_application *out, struct err_detail *d)
 {
+    struct sqlite_store *s = sqlite_of(st);
     int rc = SQLITE_DONE;
     for (int pass = 0; pass < 2 && rc == SQLITE_DONE; pass++) {
         sqlite3_stmt *q = store__prepare(s, pass == 0 ? SQL_APP_GET_ID : SQL_APP_GET_UID);
@@ -141,9 +136,10 @@ enum err store_application_get(struct store *s, const char *mode, const char *id
     return store__db_err(s, rc, d, "read application");
 }
 
-enum err store_application_update(struct store *s, const struct store_application *a,
-                                  struct err_detail *d)
+enum err sqlite_application_update(struct store *st, const struct store_application *a,
+                                   struct err_detail *d)
 {
+    struct sqlite_store *s = sqlite_of(st);
     enum err e = check_uid(s, a, d);
     if (e != ERR_OK)
         return e;
@@ -158,9 +154,10 @@ enum err store_application_update(struct store *s, const struct store_applicatio
     return e;
 }
 
-enum err store_application_delete(struct store *s, const char *mode, const char *id, int64_t now_ms,
-                                  struct err_detail *d)
+enum err sqlite_application_delete(struct store *st, const char *mode, const char *id,
+                                   int64_t now_ms, struct err_detail *d)
 {
+    struct sqlite_store *s = sqlite_of(st);
     sqlite3_stmt *q = store__prepare(s, SQL_APP_DELETE);
     store__bind_text(q, 1, id);
     store__bind_text(q, 2, mode);
@@ -190,15 +187,16 @@ enum err store_application_delete(struct store *s, const char *mode, const char 
     if (rc != SQLITE_DONE)
         e = store__db_err(s, rc, d, "list the application's endpoints");
     for (size_t i = 0; e == ERR_OK && i < n; i++)
-        e = store_endpoint_delete(s, mode, ids[i], now_ms, d);
+        e = sqlite_endpoint_delete(&s->base, mode, ids[i], now_ms, d);
     free(ids);
     return e;
 }
 
-enum err store_application_list(struct store *s, const char *mode, const char *after_id,
-                                bool descending, int limit, struct store_application *out, int *n,
-                                bool *has_more, struct err_detail *d)
+enum err sqlite_application_list(struct store *st, const char *mode, const char *after_id,
+                                 bool descending, int limit, struct store_application *out, int *n,
+                                 bool *has_more, struct err_detail *d)
 {
+    struct sqlite_store *s = sqlite_of(st);
     int64_t seq = descending ? INT64_MAX : 0;
     *n = 0;
     *has_more = false;
@@ -231,17 +229,6 @@ enum err store_application_list(struct store *s, const char *mode, const char *a
 
 /* ---- event types ---- */
 
-void store_event_type_release(struct store_event_type *t)
-{
-    char **f[] = {
-        &t->name,         &t->display_name,    &t->description,        &t->category,
-        &t->schemas_json, &t->example_payload, &t->feature_flags_json, &t->documentation_url};
-    for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++) {
-        free(*f[i]);
-        *f[i] = NULL;
-    }
-}
-
 static void read_et(sqlite3_stmt *q, struct store_event_type *out)
 {
     store__col_copy(out->id, sizeof(out->id), q, 0);
@@ -260,11 +247,12 @@ static void read_et(sqlite3_stmt *q, struct store_event_type *out)
     out->updated_at_ms = sqlite3_column_int64(q, 13);
 }
 
-enum err store_event_type_insert(struct store *s, const struct store_event_type *t,
-                                 struct err_detail *d)
+enum err sqlite_event_type_insert(struct store *st, const struct store_event_type *t,
+                                  struct err_detail *d)
 {
+    struct sqlite_store *s = sqlite_of(st);
     struct store_event_type old = {0};
-    enum err e = store_event_type_get(s, t->mode, t->name, &old, NULL);
+    enum err e = sqlite_event_type_get(&s->base, t->mode, t->name, &old, NULL);
     store_event_type_release(&old);
     if (e == ERR_OK)
         return err_set_field(d, ERR_CONFLICT, "CONFLICT", "name",
@@ -286,9 +274,10 @@ enum err store_event_type_insert(struct store *s, const struct store_event_type 
     return store__exec(s, q, d, "insert event type");
 }
 
-enum err store_event_type_get(struct store *s, const char *mode, const char *name_or_id,
-                              struct store_event_type *out, struct err_detail *d)
+enum err sqlite_event_type_get(struct store *st, const char *mode, const char *name_or_id,
+                               struct store_event_type *out, struct err_detail *d)
 {
+    struct sqlite_store *s = sqlite_of(st);
     sqlite3_stmt *q = store__prepare(s, SQL_ET_GET);
     store__bind_text(q, 1, mode);
     store__bind_text(q, 2, name_or_id);
@@ -304,9 +293,10 @@ enum err store_event_type_get(struct store *s, const char *mode, const char *nam
     return e;
 }
 
-enum err store_event_type_update(struct store *s, const struct store_event_type *t,
-                                 struct err_detail *d)
+enum err sqlite_event_type_update(struct store *st, const struct store_event_type *t,
+                                  struct err_detail *d)
 {
+    struct sqlite_store *s = sqlite_of(st);
     sqlite3_stmt *q = store__prepare(s, SQL_ET_UPDATE);
     store__bind_text(q, 1, t->id);
     store__bind_text(q, 2, t->mode);
@@ -326,9 +316,10 @@ enum err store_event_type_update(struct store *s, const struct store_event_type 
     return e;
 }
 
-enum err store_event_type_expunge(struct store *s, const char *mode, const char *id,
-                                  struct err_detail *d)
+enum err sqlite_event_type_expunge(struct store *st, const char *mode, const char *id,
+                                   struct err_detail *d)
 {
+    struct sqlite_store *s = sqlite_of(st);
     sqlite3_stmt *q = store__prepare(s, SQL_ET_EXPUNGE);
     store__bind_text(q, 1, id);
     store__bind_text(q, 2, mode);
@@ -338,10 +329,11 @@ enum err store_event_type_expunge(struct store *s, const char *mode, const char 
     return e;
 }
 
-enum err store_event_type_list(struct store *s, const char *mode, const char *after_id,
-                               bool include_archived, int limit, struct store_event_type *out,
-                               int *n, bool *has_more, struct err_detail *d)
+enum err sqlite_event_type_list(struct store *st, const char *mode, const char *after_id,
+                                bool include_archived, int limit, struct store_event_type *out,
+                                int *n, bool *has_more, struct err_detail *d)
 {
+    struct sqlite_store *s = sqlite_of(st);
     int64_t seq = 0;
     *n = 0;
     *has_more = false;
@@ -382,9 +374,10 @@ static const char SQL_IDEM_PUT[] =
     "INSERT OR REPLACE INTO idempotency (mode, key, request_sha256, status, resource, created_at) "
     "VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
 
-enum err store_idem_find(struct store *s, const char *mode, const char *key, int64_t since_ms,
-                         struct store_idem *out, struct err_detail *d)
+enum err sqlite_idem_find(struct store *st, const char *mode, const char *key, int64_t since_ms,
+                          struct store_idem *out, struct err_detail *d)
 {
+    struct sqlite_store *s = sqlite_of(st);
     sqlite3_stmt *q = store__prepare(s, SQL_IDEM_FIND);
     store__bind_text(q, 1, mode);
     store__bind_text(q, 2, key);
@@ -405,9 +398,10 @@ enum err store_idem_find(struct store *s, const char *mode, const char *key, int
     return e;
 }
 
-enum err store_idem_put(struct store *s, const char *mode, const char *key,
-                        const struct store_idem *rec, struct err_detail *d)
+enum err sqlite_idem_put(struct store *st, const char *mode, const char *key,
+                         const struct store_idem *rec, struct err_detail *d)
 {
+    struct sqlite_store *s = sqlite_of(st);
     sqlite3_stmt *q = store__prepare(s, SQL_IDEM_PUT);
     store__bind_text(q, 1, mode);
     store__bind_text(q, 2, key);
@@ -427,15 +421,10 @@ static const char SQL_PTOK_FIND[] =
     "SELECT id, mode, application_id, name, scopes, allowed_ips, expires_at, revoked_at, "
     "created_at FROM portal_tokens WHERE token_sha256 = ?1";
 
-void store_portal_token_release(struct store_portal_token *t)
+enum err sqlite_portal_token_insert(struct store *st, const struct store_portal_token *t,
+                                    const uint8_t token_sha256[32], struct err_detail *d)
 {
-    free(t->allowed_ips_json);
-    t->allowed_ips_json = NULL;
-}
-
-enum err store_portal_token_insert(struct store *s, const struct store_portal_token *t,
-                                   const uint8_t token_sha256[32], struct err_detail *d)
-{
+    struct sqlite_store *s = sqlite_of(st);
     sqlite3_stmt *q = store__prepare(s, SQL_PTOK_INSERT);
     store__bind_text(q, 1, t->id);
     store__bind_text(q, 2, t->mode);
@@ -449,9 +438,10 @@ enum err store_portal_token_insert(struct store *s, const struct store_portal_to
     return store__exec(s, q, d, "insert portal token");
 }
 
-enum err store_portal_token_find(struct store *s, const uint8_t token_sha256[32],
-                                 struct store_portal_token *out, struct err_detail *d)
+enum err sqlite_portal_token_find(struct store *st, const uint8_t token_sha256[32],
+                                  struct store_portal_token *out, struct err_detail *d)
 {
+    struct sqlite_store *s = sqlite_of(st);
     sqlite3_stmt *q = store__prepare(s, SQL_PTOK_FIND);
     sqlite3_bind_blob(q, 1, token_sha256, 32, SQLITE_STATIC);
     int rc = sqlite3_step(q);

@@ -9,7 +9,7 @@
  */
 #include <stdio.h>
 
-#include "store/sqlite_internal.h"
+#include "store/sqlite/sqlite_internal.h"
 
 /* The WHERE terms must repeat the partial index's own for SQLite to use it. */
 static const char SQL_BACKLOG_ENDPOINTS[] =
@@ -27,10 +27,11 @@ static const char SQL_BACKLOG_PAGE[] =
     "m.deleted_at IS NULL "
     "ORDER BY m.next_attempt_at, m.id LIMIT ?2";
 
-enum err store_backlog_endpoints(struct store *s,
-                                 bool (*fn)(const char *endpoint_id, int64_t due_ms, void *ctx),
-                                 void *ctx, struct err_detail *d)
+enum err sqlite_backlog_endpoints(struct store *st,
+                                  bool (*fn)(const char *endpoint_id, int64_t due_ms, void *ctx),
+                                  void *ctx, struct err_detail *d)
 {
+    struct sqlite_store *s = sqlite_of(st);
     sqlite3_stmt *q = store__prepare(s, SQL_BACKLOG_ENDPOINTS);
     int rc;
     while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
@@ -45,10 +46,11 @@ enum err store_backlog_endpoints(struct store *s,
     return ERR_OK;
 }
 
-enum err store_backlog_page(struct store *s, const char *endpoint_id, int max,
-                            bool (*fn)(const struct store_pending *, void *), void *ctx,
-                            struct err_detail *d)
+enum err sqlite_backlog_page(struct store *st, const char *endpoint_id, int max,
+                             bool (*fn)(const struct store_pending *, void *), void *ctx,
+                             struct err_detail *d)
 {
+    struct sqlite_store *s = sqlite_of(st);
     sqlite3_stmt *q = store__prepare(s, SQL_BACKLOG_PAGE);
     store__bind_text(q, 1, endpoint_id);
     sqlite3_bind_int(q, 2, max);

@@ -15,7 +15,7 @@
 #include <string.h>
 
 #include "core/secretbox.h"
-#include "store/sqlite_internal.h"
+#include "store/sqlite/sqlite_internal.h"
 
 static const char SQL_SECRETS_GET[] =
     "SELECT auth_secret, scheme_secret FROM endpoints WHERE id = ?1";
@@ -34,8 +34,8 @@ static const char SQL_CIRCUIT_SET[] =
 #define SEALED_CAP (2 * SECRETBOX_PLAIN_MAX + 128)
 
 /* Open column i of q (NULL or "" = none) into a new string, or NULL. */
-static enum err open_col(struct store *s, sqlite3_stmt *q, int i, const char *place, const char *id,
-                         char **out, struct err_detail *d)
+static enum err open_col(struct sqlite_store *s, sqlite3_stmt *q, int i, const char *place,
+                         const char *id, char **out, struct err_detail *d)
 {
     *out = NULL;
     const char *v = (const char *)sqlite3_column_text(q, i);
@@ -53,9 +53,10 @@ static enum err open_col(struct store *s, sqlite3_stmt *q, int i, const char *pl
     return ERR_OK;
 }
 
-enum err store_endpoint_secrets_get(struct store *s, const char *id, char **auth, char **scheme,
-                                    struct err_detail *d)
+enum err sqlite_endpoint_secrets_get(struct store *st, const char *id, char **auth, char **scheme,
+                                     struct err_detail *d)
 {
+    struct sqlite_store *s = sqlite_of(st);
     *auth = *scheme = NULL;
     sqlite3_stmt *q = store__prepare(s, SQL_SECRETS_GET);
     store__bind_text(q, 1, id);
@@ -79,16 +80,8 @@ enum err store_endpoint_secrets_get(struct store *s, const char *id, char **auth
     return e;
 }
 
-void store_endpoint_secret_free(char *secret)
-{
-    if (secret) {
-        explicit_bzero(secret, strlen(secret));
-        free(secret);
-    }
-}
-
 /* Seal plain (NULL or "" = none) for place into a new buffer, or NULL. */
-static enum err seal(struct store *s, const char *place, const char *id, const char *plain,
+static enum err seal(struct sqlite_store *s, const char *place, const char *id, const char *plain,
                      char **out, struct err_detail *d)
 {
     *out = NULL;
@@ -108,9 +101,10 @@ static enum err seal(struct store *s, const char *place, const char *id, const c
     return ERR_OK;
 }
 
-enum err store_endpoint_secrets_set(struct store *s, const char *id, const char *auth,
-                                    const char *scheme, struct err_detail *d)
+enum err sqlite_endpoint_secrets_set(struct store *st, const char *id, const char *auth,
+                                     const char *scheme, struct err_detail *d)
 {
+    struct sqlite_store *s = sqlite_of(st);
     char *a = NULL, *k = NULL;
     enum err e = seal(s, "endpoints.auth_secret", id, auth, &a, d);
     if (e == ERR_OK)
@@ -127,9 +121,10 @@ enum err store_endpoint_secrets_set(struct store *s, const char *id, const char 
     return e;
 }
 
-enum err store_endpoint_set_circuit(struct store *s, const char *id, int state,
-                                    int64_t opened_at_ms, struct err_detail *d)
+enum err sqlite_endpoint_set_circuit(struct store *st, const char *id, int state,
+                                     int64_t opened_at_ms, struct err_detail *d)
 {
+    struct sqlite_store *s = sqlite_of(st);
     sqlite3_stmt *q = store__prepare(s, SQL_CIRCUIT_SET);
     store__bind_text(q, 1, id);
     sqlite3_bind_int(q, 2, state);
@@ -140,9 +135,10 @@ enum err store_endpoint_set_circuit(struct store *s, const char *id, int state,
     return store__exec(s, q, d, "write circuit state");
 }
 
-enum err store_endpoint_disable(struct store *s, const char *id, const char *reason, int64_t now_ms,
-                                bool *changed, struct err_detail *d)
+enum err sqlite_endpoint_disable(struct store *st, const char *id, const char *reason,
+                                 int64_t now_ms, bool *changed, struct err_detail *d)
 {
+    struct sqlite_store *s = sqlite_of(st);
     sqlite3_stmt *q = store__prepare(s, SQL_DISABLE);
     store__bind_text(q, 1, id);
     store__bind_text(q, 2, reason);
@@ -154,9 +150,10 @@ enum err store_endpoint_disable(struct store *s, const char *id, const char *rea
     return e;
 }
 
-enum err store_endpoint_reset_circuit(struct store *s, const char *mode, const char *id,
-                                      struct err_detail *d)
+enum err sqlite_endpoint_reset_circuit(struct store *st, const char *mode, const char *id,
+                                       struct err_detail *d)
 {
+    struct sqlite_store *s = sqlite_of(st);
     sqlite3_stmt *q = store__prepare(s, SQL_CIRCUIT_RESET);
     store__bind_text(q, 1, id);
     store__bind_text(q, 2, mode);
@@ -168,9 +165,10 @@ enum err store_endpoint_reset_circuit(struct store *s, const char *mode, const c
     return e;
 }
 
-enum err store_endpoint_set_failing(struct store *s, const char *id, int64_t since_ms,
-                                    struct err_detail *d)
+enum err sqlite_endpoint_set_failing(struct store *st, const char *id, int64_t since_ms,
+                                     struct err_detail *d)
 {
+    struct sqlite_store *s = sqlite_of(st);
     sqlite3_stmt *q = store__prepare(s, SQL_FAILING_SET);
     store__bind_text(q, 1, id);
     if (since_ms)
@@ -183,9 +181,10 @@ enum err store_endpoint_set_failing(struct store *s, const char *id, int64_t sin
 static const char SQL_EVENT_TYPE[] = "SELECT e.event_type FROM messages m JOIN events e ON "
                                      "e.id = m.event_id WHERE m.id = ?1";
 
-enum err store_message_event_type(struct store *s, const char *message_id, char **out,
-                                  struct err_detail *d)
+enum err sqlite_message_event_type(struct store *st, const char *message_id, char **out,
+                                   struct err_detail *d)
 {
+    struct sqlite_store *s = sqlite_of(st);
     *out = NULL;
     sqlite3_stmt *q = store__prepare(s, SQL_EVENT_TYPE);
     store__bind_text(q, 1, message_id);

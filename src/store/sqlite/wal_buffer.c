@@ -1,5 +1,5 @@
 /* wal_buffer - see wal_buffer.h. SPDX-License-Identifier: MIT */
-#include "store/wal_buffer.h"
+#include "store/sqlite/wal_buffer.h"
 
 #include <string.h>
 
