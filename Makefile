@@ -3,6 +3,7 @@
 #   make run        install what is missing, build, start hookd on ./hookd-data
 #   make test       install, build, run every test (format, unit, integration, ASan+UBSan)
 #   make check-asan unit + integration tests under AddressSanitizer/UBSan
+#   make test-pg    store unit tests + integration tests on a throwaway PostgreSQL
 #   make bench      run bench/run.sh (see BENCHMARKS.md): throughput and CPU per message
 #   make bench-scale   bench/scale.sh + bench/backlog.sh: 1M-message reads, backlog memory, restart
 #   make bench-faulty  bench/faulty.sh: a healthy endpoint's latency beside 9 faulty ones
@@ -10,7 +11,7 @@
 #   make bench-transform  bench/transform_cost.c: CPU per jq transformation (BENCHMARKS.md)
 
 VERSION := 0.1.0
-PKGS := libmicrohttpd libcurl sqlite3 jansson libcrypto
+PKGS := libmicrohttpd libcurl sqlite3 libpq jansson libcrypto
 CC ?= cc
 WARN := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -Wall -Wextra -Werror -Wpedantic \
 	-Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wold-style-definition -Wformat=2 \
@@ -32,12 +33,12 @@ PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null) \
 	$(shell pkg-config --libs libjq 2>/dev/null || echo -ljq) -lm
 
-.PHONY: all deps run test unit integration check-asan check-format format clean bench bench-deps bench-scale bench-backlog bench-faulty bench-spread bench-fanout bench-tenants bench-sign bench-transform fuzz
+.PHONY: all deps run test test-pg unit-pg integration-pg unit integration check-asan check-format format clean bench bench-deps bench-scale bench-backlog bench-faulty bench-spread bench-fanout bench-tenants bench-sign bench-transform fuzz
 all: hookd
 
 # ---- dependencies ----------------------------------------------------------
 APT_PKGS := build-essential pkg-config libmicrohttpd-dev libcurl4-openssl-dev libsqlite3-dev \
-	libjansson-dev libssl-dev libcmocka-dev libjq-dev clang-format nodejs npm curl
+	libjansson-dev libssl-dev libcmocka-dev libjq-dev libpq-dev postgresql clang-format nodejs npm curl
 deps:
 	@./scripts/install-deps.sh $(APT_PKGS)
 
@@ -88,6 +89,20 @@ test: deps node_modules/.stamp
 	$(MAKE) check-format
 	$(MAKE) unit integration
 	$(MAKE) check-asan
+
+# The store unit tests and the whole integration suite again, on a throwaway
+# PostgreSQL (scripts/with-pg.sh starts and removes it).
+STORE_UNIT_BINS = $(filter build/$(1)/unit/test_store%,$(call UNIT_BINS,$(1)))
+test-pg: hookd $(call UNIT_BINS,release) node_modules/.stamp
+	./scripts/with-pg.sh $(MAKE) unit-pg integration-pg
+
+unit-pg: $(call UNIT_BINS,release)
+	@test -n "$$HOOKD_TEST_PG" || { echo "unit-pg: set HOOKD_TEST_PG (or run make test-pg)"; exit 2; }
+	@set -e; for t in $(call STORE_UNIT_BINS,release); do echo "== $$t (PostgreSQL)"; $$t; done
+
+integration-pg: hookd node_modules/.stamp
+	@test -n "$$HOOKD_TEST_PG" || { echo "integration-pg: set HOOKD_TEST_PG (or run make test-pg)"; exit 2; }
+	HOOKD_BIN=$(CURDIR)/hookd node --test --test-concurrency=2 tests/integration/
 
 unit: $(call UNIT_BINS,release) $(call FUZZ_REPLAYS,release)
 	@set -e; for t in $(call UNIT_BINS,release); do echo "== $$t"; $$t; done

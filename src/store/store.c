@@ -11,6 +11,7 @@
 #include "store/store_ops.h"
 
 enum err sqlite_open(struct store **out, const char *data_dir, bool migrate, struct err_detail *d);
+enum err pg_open(struct store **out, const char *conninfo, bool migrate, struct err_detail *d);
 
 enum store_backend store_backend_of(const char *db, const char **rest)
 {
@@ -32,20 +33,20 @@ enum err store_open(struct store **out, const char *db, bool migrate, struct err
 {
     const char *rest;
     if (store_backend_of(db, &rest) == STORE_POSTGRES)
-        return err_set(d, ERR_INVAL, "INVALID_CONFIG", "PostgreSQL is not built in yet");
+        return pg_open(out, rest, migrate, d);
     return sqlite_open(out, rest, migrate, d);
 }
 
-#define OP(ret, name, params, args)                                                            \
-    ret store_##name params                                                                    \
-    {                                                                                          \
-        return s->ops->name args;                                                              \
+#define OP(ret, name, params, args)                                                                \
+    ret store_##name params                                                                        \
+    {                                                                                              \
+        return s->ops->name args;                                                                  \
     }
-#define OPV(name, params, args)                                                                \
-    void store_##name params                                                                   \
-    {                                                                                          \
-        if (s) /* store_close(NULL) is a no-op */                                              \
-            s->ops->name args;                                                                 \
+#define OPV(name, params, args)                                                                    \
+    void store_##name params                                                                       \
+    {                                                                                              \
+        if (s) /* store_close(NULL) is a no-op */                                                  \
+            s->ops->name args;                                                                     \
     }
 #include "store/store_ops.def"
 #undef OP

@@ -210,7 +210,6 @@ void store__dedupe_policy_free(struct dedupe_policy *p)
     free(p);
 }
 
-
 static uint8_t process_key[SECRETBOX_KEY_LEN];
 static bool have_process_key;
 

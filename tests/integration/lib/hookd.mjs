@@ -2,7 +2,7 @@
 // started from $HOOKD_BIN with their stderr in log files, scripted receivers,
 // and the API helpers. Everything is torn down after the test; on failure the
 // hookd logs are printed and the temp directory is kept.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
@@ -23,6 +23,43 @@ function childEnv(extra = {}) {
     const env = {};
     for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('HOOKD_')) env[k] = v;
     return { ...env, ...extra };
+}
+
+// With HOOKD_TEST_PG (a PostgreSQL server's URL, as scripts/pg-throwaway.sh prints)
+// every hookd of the suite runs on PostgreSQL: each data directory gets its own schema
+// of the database "hookd_it", given to hookd as HOOKD_DB (search_path in the URL).
+export const PG_URL = process.env.HOOKD_TEST_PG || null;
+const PG_DB = 'hookd_it';
+
+function psql(db, sql) {
+    const r = spawnSync('psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', `${PG_URL}/${db}`, '-c', sql],
+        { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`psql ${sql}: ${r.stderr}`);
+}
+
+let pgDbReady = false;
+/** The schema name of data directory dir (PostgreSQL mode). */
+export const pgSchemaOf = (dir) => 's_' + crypto.createHash('sha1').update(dir).digest('hex').slice(0, 20);
+
+/** The database string hookd gets for data directory dir, creating its schema (PostgreSQL mode). */
+export function pgDbOf(dir) {
+    if (!pgDbReady) {
+        const r = spawnSync('psql', ['-X', '-q', `${PG_URL}/postgres`, '-c', `CREATE DATABASE ${PG_DB}`],
+            { encoding: 'utf8' });
+        if (r.status !== 0 && !/already exists/.test(r.stderr)) throw new Error(`createdb: ${r.stderr}`);
+        pgDbReady = true;
+    }
+    const schema = pgSchemaOf(dir);
+    psql(PG_DB, `CREATE SCHEMA IF NOT EXISTS ${schema}`);
+    return `${PG_URL}/${PG_DB}?options=-csearch_path%3D${schema}`;
+}
+
+/** On PostgreSQL, the HOOKD_DB a hookd with these args and environment should get. */
+function pgEnv(args, env) {
+    if (!PG_URL || env.HOOKD_DB || args.includes('--db')) return {};
+    const i = args.indexOf('--data');
+    const dir = i >= 0 ? args[i + 1] : env.HOOKD_DATA;
+    return dir ? { HOOKD_DB: pgDbOf(path.resolve(dir)) } : {};
 }
 
 /** Creates the environment of test t; cleanup is registered with t.after. */
@@ -83,7 +120,7 @@ class TestEnv {
     /** Runs hookd as a command (not a server); resolves {code, signal, stdout, stderr}. */
     run(args, { env = {}, timeout = 15_000 } = {}) {
         return new Promise((resolve, reject) => {
-            const child = spawn(HOOKD_BIN, args, { env: childEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
+            const child = spawn(HOOKD_BIN, args, { env: childEnv({ ...env, ...pgEnv(args, env) }), stdio: ['ignore', 'pipe', 'pipe'] });
             let stdout = '';
             let stderr = '';
             child.stdout.on('data', (c) => { stdout += c; });
@@ -117,6 +154,12 @@ class TestEnv {
             if (fs.existsSync(cmds)) process.stderr.write(`--- ${cmds}\n${fs.readFileSync(cmds, 'utf8')}`);
             process.stderr.write(`(logs kept in ${this.dir})\n`);
         } else {
+            if (PG_URL) {
+                for (const d of fs.readdirSync(this.dir, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name)) {
+                    const schema = pgSchemaOf(path.join(this.dir, d));
+                    try { psql(PG_DB, `DROP SCHEMA IF EXISTS ${schema} CASCADE`); } catch { /* kept */ }
+                }
+            }
             await fsp.rm(this.dir, { recursive: true, force: true });
         }
         if (problems.length) throw problems[0];
@@ -161,7 +204,7 @@ export class Hookd {
         const args = this.opts.useFlags === false ? ['serve'] : this.serveArgs();
         const log = fs.createWriteStream(this.logPath, { flags: 'a' });
         log.write(`$ ${HOOKD_BIN} ${args.join(' ')}\n`);
-        this.proc = spawn(HOOKD_BIN, args, { env: childEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
+        this.proc = spawn(HOOKD_BIN, args, { env: childEnv({ ...env, ...pgEnv(args, env) }), stdio: ['ignore', 'pipe', 'pipe'] });
         this.exited = new Promise((resolve) => {
             this.proc.on('close', (code, signal) => {
                 this.exit = { code, signal };
