@@ -97,7 +97,7 @@ int pgq_rows(const struct pgq *q);
 int64_t pgq_changes(const struct pgq *q); /* rows an INSERT/UPDATE/DELETE touched */
 bool pgq_isnull(const struct pgq *q, int c);
 const char *pgq_str(const struct pgq *q, int c); /* NULL for SQL NULL; borrowed */
-int64_t pgq_i64(const struct pgq *q, int c);      /* 0 for NULL */
+int64_t pgq_i64(const struct pgq *q, int c);     /* 0 for NULL */
 int64_t pgq_opt_i64(const struct pgq *q, int c, int64_t none);
 bool pgq_bool(const struct pgq *q, int c); /* a flag column: non-zero */
 char *pgq_dup(const struct pgq *q, int c); /* NULL for NULL; caller frees */
@@ -138,5 +138,25 @@ void pg__secrets_detach(struct pg_store *s);
 /* Migration N (1-based) is pg__migrations[N-1], a NULL-terminated list of statements. */
 extern const char *const *const pg__migrations[];
 extern const size_t pg__migrations_count;
+
+/* ---- group keys_apps: declarations of its pg_*.c files go below this line ---- */
+
+/* ---- end of group keys_apps ---- */
+
+/* ---- group endpoints: declarations of its pg_*.c files go below this line ---- */
+
+/* ---- end of group endpoints ---- */
+
+/* ---- group delivery: declarations of its pg_*.c files go below this line ---- */
+
+/* ---- end of group delivery ---- */
+
+/* ---- group publish: declarations of its pg_*.c files go below this line ---- */
+
+/* ---- end of group publish ---- */
+
+/* ---- group messages: declarations of its pg_*.c files go below this line ---- */
+
+/* ---- end of group messages ---- */
 
 #endif

@@ -92,7 +92,8 @@ static const char *const m1[] = {
     "  idempotency_key) WHERE idempotency_key IS NOT NULL",
     "CREATE INDEX messages_mode_id ON messages(mode, id)",
     ""
-    "  CREATE INDEX messages_payload_expiry ON messages(payload_expires_at) WHERE payload_purged_at IS NULL AND payload_expires_at IS NOT NULL",
+    "  CREATE INDEX messages_payload_expiry ON messages(payload_expires_at) WHERE "
+    "payload_purged_at IS NULL AND payload_expires_at IS NOT NULL",
     "CREATE INDEX rollups_time ON rollups(mode, bucket_ms)",
     "CREATE INDEX rollups_hourly_endpoint ON rollups_hourly(mode, endpoint_id, bucket_ms)",
     "CREATE INDEX messages_mode_status ON messages(mode, status, id) WHERE status <> 2",
@@ -118,7 +119,8 @@ static const char *const m1[] = {
     "CREATE INDEX events_orphan ON events(created_at) WHERE orphan = 1",
     "CREATE INDEX dedupe_keys_expiry ON dedupe_keys(expires_at)",
     "CREATE INDEX messages_backlog ON messages(endpoint_id, "
-    "  next_attempt_at) WHERE status <> 2 AND status <> 4 AND status <> 5 AND status <> 6 AND deleted_at IS NULL",
+    "  next_attempt_at) WHERE status <> 2 AND status <> 4 AND status <> 5 AND status <> 6 AND "
+    "deleted_at IS NULL",
     NULL,
 };
 

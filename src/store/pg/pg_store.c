@@ -10,7 +10,6 @@
 #include "store/pg/pg_internal.h"
 #include "util/log.h"
 
-
 static enum err result_err(struct pg_store *s, const PGresult *r, struct err_detail *d,
                            const char *what)
 {
@@ -314,8 +313,7 @@ static enum err schema_version(struct pg_store *s, int64_t *version, struct err_
 
 static enum err migrate(struct pg_store *s, bool apply, struct err_detail *d)
 {
-    enum err e = pg_exec(s, "SELECT pg_advisory_lock(448311189348)", d,
-                         "take the migration lock");
+    enum err e = pg_exec(s, "SELECT pg_advisory_lock(448311189348)", d, "take the migration lock");
     if (e != ERR_OK)
         return e;
     int64_t version = 0;

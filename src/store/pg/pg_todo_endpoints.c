@@ -3,80 +3,109 @@
 #include "store/pg/pg_internal.h"
 #pragma GCC diagnostic ignored "-Wunused-parameter"
 
-enum err pg_endpoint_insert(struct store *st, const struct store_endpoint *e, const struct store_signing_key *k, struct err_detail *d)
+enum err pg_endpoint_insert(struct store *st, const struct store_endpoint *e,
+                            const struct store_signing_key *k, struct err_detail *d)
 {
     (void)st;
-    return err_set(d, ERR_IO, "INTERNAL_ERROR", "endpoint_insert is not implemented on PostgreSQL yet");
+    return err_set(d, ERR_IO, "INTERNAL_ERROR",
+                   "endpoint_insert is not implemented on PostgreSQL yet");
 }
 
-enum err pg_endpoint_get(struct store *st, const char *mode, const char *id, bool include_deleted, struct store_endpoint *out, struct err_detail *d)
+enum err pg_endpoint_get(struct store *st, const char *mode, const char *id, bool include_deleted,
+                         struct store_endpoint *out, struct err_detail *d)
 {
     (void)st;
-    return err_set(d, ERR_IO, "INTERNAL_ERROR", "endpoint_get is not implemented on PostgreSQL yet");
+    return err_set(d, ERR_IO, "INTERNAL_ERROR",
+                   "endpoint_get is not implemented on PostgreSQL yet");
 }
 
 enum err pg_endpoint_update(struct store *st, const struct store_endpoint *e, struct err_detail *d)
 {
     (void)st;
-    return err_set(d, ERR_IO, "INTERNAL_ERROR", "endpoint_update is not implemented on PostgreSQL yet");
+    return err_set(d, ERR_IO, "INTERNAL_ERROR",
+                   "endpoint_update is not implemented on PostgreSQL yet");
 }
 
-enum err pg_endpoint_find(struct store *st, const char *mode, const char *app_id, const char *id_or_uid, struct store_endpoint *out, struct err_detail *d)
+enum err pg_endpoint_find(struct store *st, const char *mode, const char *app_id,
+                          const char *id_or_uid, struct store_endpoint *out, struct err_detail *d)
 {
     (void)st;
-    return err_set(d, ERR_IO, "INTERNAL_ERROR", "endpoint_find is not implemented on PostgreSQL yet");
+    return err_set(d, ERR_IO, "INTERNAL_ERROR",
+                   "endpoint_find is not implemented on PostgreSQL yet");
 }
 
-enum err pg_endpoint_list_app(struct store *st, const char *mode, const char *app_id, const char *after_id, bool descending, int limit, struct store_endpoint *out, int *n, bool *has_more, struct err_detail *d)
+enum err pg_endpoint_list_app(struct store *st, const char *mode, const char *app_id,
+                              const char *after_id, bool descending, int limit,
+                              struct store_endpoint *out, int *n, bool *has_more,
+                              struct err_detail *d)
 {
     (void)st;
-    return err_set(d, ERR_IO, "INTERNAL_ERROR", "endpoint_list_app is not implemented on PostgreSQL yet");
+    return err_set(d, ERR_IO, "INTERNAL_ERROR",
+                   "endpoint_list_app is not implemented on PostgreSQL yet");
 }
 
-enum err pg_endpoint_delete(struct store *st, const char *mode, const char *id, int64_t now_ms, struct err_detail *d)
+enum err pg_endpoint_delete(struct store *st, const char *mode, const char *id, int64_t now_ms,
+                            struct err_detail *d)
 {
     (void)st;
-    return err_set(d, ERR_IO, "INTERNAL_ERROR", "endpoint_delete is not implemented on PostgreSQL yet");
+    return err_set(d, ERR_IO, "INTERNAL_ERROR",
+                   "endpoint_delete is not implemented on PostgreSQL yet");
 }
 
-enum err pg_endpoint_list(struct store *st, const char *mode, const char *cursor, int limit, struct store_endpoint *out, int *n, bool *has_more, struct err_detail *d)
+enum err pg_endpoint_list(struct store *st, const char *mode, const char *cursor, int limit,
+                          struct store_endpoint *out, int *n, bool *has_more, struct err_detail *d)
 {
     (void)st;
-    return err_set(d, ERR_IO, "INTERNAL_ERROR", "endpoint_list is not implemented on PostgreSQL yet");
+    return err_set(d, ERR_IO, "INTERNAL_ERROR",
+                   "endpoint_list is not implemented on PostgreSQL yet");
 }
 
-enum err pg_signing_keys_active(struct store *st, const char *endpoint_id, int64_t now_ms, struct store_signing_key *out, int *n, struct err_detail *d)
+enum err pg_signing_keys_active(struct store *st, const char *endpoint_id, int64_t now_ms,
+                                struct store_signing_key *out, int *n, struct err_detail *d)
 {
     (void)st;
-    return err_set(d, ERR_IO, "INTERNAL_ERROR", "signing_keys_active is not implemented on PostgreSQL yet");
+    return err_set(d, ERR_IO, "INTERNAL_ERROR",
+                   "signing_keys_active is not implemented on PostgreSQL yet");
 }
 
-enum err pg_endpoint_set_paused(struct store *st, const char *mode, const char *id, bool paused, int64_t now_ms, int64_t *unfinished, struct err_detail *d)
+enum err pg_endpoint_set_paused(struct store *st, const char *mode, const char *id, bool paused,
+                                int64_t now_ms, int64_t *unfinished, struct err_detail *d)
 {
     (void)st;
-    return err_set(d, ERR_IO, "INTERNAL_ERROR", "endpoint_set_paused is not implemented on PostgreSQL yet");
+    return err_set(d, ERR_IO, "INTERNAL_ERROR",
+                   "endpoint_set_paused is not implemented on PostgreSQL yet");
 }
 
-enum err pg_signing_key_add(struct store *st, const char *mode, const char *endpoint_id, const struct store_signing_key *k, struct err_detail *d)
+enum err pg_signing_key_add(struct store *st, const char *mode, const char *endpoint_id,
+                            const struct store_signing_key *k, struct err_detail *d)
 {
     (void)st;
-    return err_set(d, ERR_IO, "INTERNAL_ERROR", "signing_key_add is not implemented on PostgreSQL yet");
+    return err_set(d, ERR_IO, "INTERNAL_ERROR",
+                   "signing_key_add is not implemented on PostgreSQL yet");
 }
 
-enum err pg_signing_key_rotate(struct store *st, const char *mode, const char *endpoint_id, const struct store_signing_key *k, int64_t overlap_ms, struct err_detail *d)
+enum err pg_signing_key_rotate(struct store *st, const char *mode, const char *endpoint_id,
+                               const struct store_signing_key *k, int64_t overlap_ms,
+                               struct err_detail *d)
 {
     (void)st;
-    return err_set(d, ERR_IO, "INTERNAL_ERROR", "signing_key_rotate is not implemented on PostgreSQL yet");
+    return err_set(d, ERR_IO, "INTERNAL_ERROR",
+                   "signing_key_rotate is not implemented on PostgreSQL yet");
 }
 
-enum err pg_signing_key_list(struct store *st, const char *mode, const char *endpoint_id, int64_t now_ms, struct store_signing_key_info *out, int max, int *n, struct err_detail *d)
+enum err pg_signing_key_list(struct store *st, const char *mode, const char *endpoint_id,
+                             int64_t now_ms, struct store_signing_key_info *out, int max, int *n,
+                             struct err_detail *d)
 {
     (void)st;
-    return err_set(d, ERR_IO, "INTERNAL_ERROR", "signing_key_list is not implemented on PostgreSQL yet");
+    return err_set(d, ERR_IO, "INTERNAL_ERROR",
+                   "signing_key_list is not implemented on PostgreSQL yet");
 }
 
-enum err pg_signing_key_delete(struct store *st, const char *mode, const char *endpoint_id, const char *key_id, int64_t now_ms, struct err_detail *d)
+enum err pg_signing_key_delete(struct store *st, const char *mode, const char *endpoint_id,
+                               const char *key_id, int64_t now_ms, struct err_detail *d)
 {
     (void)st;
-    return err_set(d, ERR_IO, "INTERNAL_ERROR", "signing_key_delete is not implemented on PostgreSQL yet");
+    return err_set(d, ERR_IO, "INTERNAL_ERROR",
+                   "signing_key_delete is not implemented on PostgreSQL yet");
 }

@@ -1,7 +1,5 @@
-/* pg_todo_core - PLACEHOLDER, to be deleted: rollups and secrets hooks of pg_store.c
- * not yet written for PostgreSQL. */
+/* pg_todo_rollups - PLACEHOLDER, to be deleted: the rollup hooks of pg_store.c. */
 #include "store/pg/pg_internal.h"
-#pragma GCC diagnostic ignored "-Wunused-parameter"
 
 void pg__rollups_reset(struct pg_store *s, bool batch_too)
 {
@@ -29,15 +27,3 @@ void pg__rollups_release(struct pg_store *s)
     (void)s;
 }
 
-enum err pg__secrets_attach(struct pg_store *s, bool migrate, struct err_detail *d)
-{
-    (void)s;
-    (void)migrate;
-    (void)d;
-    return ERR_OK;
-}
-
-void pg__secrets_detach(struct pg_store *s)
-{
-    (void)s;
-}
