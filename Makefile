@@ -1,6 +1,7 @@
 # hookd - GNU Makefile (pkg-config, one static library shared by every binary).
 #   make            build ./hookd
-#   make run        install what is missing, build, start hookd on ./hookd-data
+#   make run        install what is missing, build, start hookd on ./hookd-data (DB=... for PostgreSQL)
+#   make run-pg     the same on a local PostgreSQL in ./hookd-pg (make stop-pg removes it)
 #   make test       install, build, run every test (format, unit, integration, ASan+UBSan)
 #   make check-asan unit + integration tests under AddressSanitizer/UBSan
 #   make test-pg    store unit tests + integration tests on a throwaway PostgreSQL
@@ -33,7 +34,7 @@ PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null) \
 	$(shell pkg-config --libs libjq 2>/dev/null || echo -ljq) -lm
 
-.PHONY: all deps run test test-pg unit-pg integration-pg unit integration check-asan check-format format clean bench bench-deps bench-scale bench-backlog bench-faulty bench-spread bench-fanout bench-tenants bench-sign bench-transform fuzz
+.PHONY: all deps run run-pg stop-pg test test-pg unit-pg integration-pg unit integration check-asan check-format format clean bench bench-deps bench-scale bench-backlog bench-faulty bench-spread bench-fanout bench-tenants bench-sign bench-transform fuzz
 all: hookd
 
 # ---- dependencies ----------------------------------------------------------
@@ -82,8 +83,17 @@ UNIT_BINS = $(UNIT_SRCS:tests/unit/%.c=build/$(1)/unit/%)
 FUZZ_REPLAYS = $(FUZZ_TARGETS:%=build/$(1)/fuzz-replay/%)
 
 # ---- run and test ----------------------------------------------------------
+# DB=postgres://... (or a libpq key=value string) runs it on that PostgreSQL database.
 run: deps hookd
-	./hookd serve --allow-http --allow-private-networks
+	./hookd serve --allow-http --allow-private-networks $(if $(DB),--db '$(DB)')
+
+# A local PostgreSQL in ./hookd-pg (started again if it exists), then hookd on it.
+run-pg: deps hookd
+	@url=$$(./scripts/pg-throwaway.sh start $(CURDIR)/hookd-pg on) && echo "PostgreSQL: $$url/postgres" && \
+		./hookd serve --allow-http --allow-private-networks --db "$$url/postgres"
+
+stop-pg:
+	./scripts/pg-throwaway.sh stop $(CURDIR)/hookd-pg
 
 test: deps node_modules/.stamp
 	$(MAKE) check-format

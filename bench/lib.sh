@@ -111,9 +111,17 @@ new_key() { echo "hk_live_$(head -c 20 /dev/urandom | od -An -tx1 | tr -d ' \n')
 # its store, KEY as bootstrap key and $HOOKD_FLAGS, at log level warn, stderr to LOG.
 # Sets hookd_pid (also in pids) and hookd_port, which stays empty when hookd did not
 # report "listening on" within 10 s (or died); the caller reports and stops it then.
+# With BENCH_PG_URL (postgres://user@host:port of a server, e.g. bench/pg.sh's), every
+# hookd gets a fresh database of that server instead of DATA's SQLite store.
 launch_hookd() {
+    local db=()
+    if [ -n "${BENCH_PG_URL:-}" ]; then
+        local name="bench_$(head -c 6 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+        psql -X -q "$BENCH_PG_URL/postgres" -c "CREATE DATABASE $name" >/dev/null
+        db=(--db "$BENCH_PG_URL/$name")
+    fi
     # shellcheck disable=SC2086 # HOOKD_FLAGS is a list of flags
-    HOOKD_BOOTSTRAP_KEY=$3 "$HOOKD_BIN" serve --listen 127.0.0.1:0 --data "$1" \
+    HOOKD_BOOTSTRAP_KEY=$3 "$HOOKD_BIN" serve --listen 127.0.0.1:0 --data "$1" "${db[@]}" \
         --allow-http --allow-private-networks --log-level warn ${HOOKD_FLAGS:-} 2>"$2" &
     hookd_pid=$!
     pids+=("$hookd_pid")

@@ -1,6 +1,7 @@
 #!/bin/sh
-# A throwaway PostgreSQL for tests and benchmarks: initdb into DIR, listen on
-# a free loopback port, trust authentication for the superuser "hookd".
+# A throwaway PostgreSQL for tests, benchmarks and make run-pg: initdb into DIR
+# (or reuse the cluster already there), listen on a free loopback port, trust
+# authentication for the superuser "hookd".
 #   scripts/pg-throwaway.sh start DIR [fsync on|off]  prints postgres://hookd@127.0.0.1:PORT
 #   scripts/pg-throwaway.sh stop DIR
 # Tests use fsync off (the server is never killed there, only hookd is);
@@ -21,14 +22,21 @@ case "$cmd" in
 start)
     mkdir -p "$dir"
     [ "$(id -u)" -eq 0 ] && chown postgres "$dir"
-    as_pg "$bin/initdb" -D "$dir/data" -U hookd --auth=trust --encoding=UTF8 --locale=C.UTF-8 \
-        >"$dir/initdb.log" 2>&1 || { cat "$dir/initdb.log" >&2; exit 1; }
+    if [ ! -f "$dir/data/PG_VERSION" ]; then # else: start the existing cluster again
+        as_pg "$bin/initdb" -D "$dir/data" -U hookd --auth=trust --encoding=UTF8 \
+            --locale=C.UTF-8 >"$dir/initdb.log" 2>&1 || { cat "$dir/initdb.log" >&2; exit 1; }
+    fi
+    if [ -f "$dir/port" ] && as_pg "$bin/pg_ctl" -D "$dir/data" status >/dev/null 2>&1; then
+        echo "postgres://hookd@127.0.0.1:$(cat "$dir/port")"
+        exit 0
+    fi
     for try in 1 2 3 4 5 6 7 8; do
         port=$(( 20000 + $(od -An -N2 -tu2 /dev/urandom) % 40000 ))
         if as_pg "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 30 start -o \
             "-p $port -c listen_addresses=127.0.0.1 -c unix_socket_directories=$dir/data \
              -c fsync=$fsync -c synchronous_commit=$fsync -c full_page_writes=$fsync \
              -c max_connections=400 -c shared_buffers=128MB" >/dev/null 2>&1; then
+            echo "$port" >"$dir/port"
             echo "postgres://hookd@127.0.0.1:$port"
             exit 0
         fi
