@@ -311,7 +311,23 @@ static enum err schema_version(struct pg_store *s, int64_t *version, struct err_
     return e;
 }
 
-static enum err migrate(struct pg_store *s, bool apply, struct err_detail *d)
+/* A connection opened without migrate: the schema must be exactly this hookd's. */
+static enum err check_version(struct pg_store *s, struct err_detail *d)
+{
+    PGresult *r = PQexec(s->conn, "SELECT version FROM hookd_schema");
+    int64_t version = -1;
+    if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1)
+        version = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+    PQclear(r);
+    if (version == (int64_t)pg__migrations_count)
+        return ERR_OK;
+    return err_set(d, ERR_IO, "INTERNAL_ERROR",
+                   "database schema version %lld is not this hookd's (%zu): run hookd migrate "
+                   "with this hookd",
+                   (long long)version, pg__migrations_count);
+}
+
+static enum err migrate(struct pg_store *s, struct err_detail *d)
 {
     enum err e = pg_exec(s, "SELECT pg_advisory_lock(448311189348)", d, "take the migration lock");
     if (e != ERR_OK)
@@ -325,14 +341,7 @@ static enum err migrate(struct pg_store *s, bool apply, struct err_detail *d)
                     (long long)version, pg__migrations_count);
         goto out;
     }
-    if (!apply && version < (int64_t)pg__migrations_count) {
-        e = err_set(d, ERR_IO, "INTERNAL_ERROR",
-                    "database schema version %lld is older than this hookd (%zu): run "
-                    "hookd migrate",
-                    (long long)version, pg__migrations_count);
-        goto out;
-    }
-    for (size_t v = (size_t)version; apply && v < pg__migrations_count; v++) {
+    for (size_t v = (size_t)version; v < pg__migrations_count; v++) {
         char bump[96];
         snprintf(bump, sizeof(bump), "UPDATE hookd_schema SET version = %zu", v + 1);
         if ((e = pg_exec(s, "BEGIN", d, "begin a migration")) != ERR_OK)
@@ -377,7 +386,7 @@ enum err pg_open(struct store **out, const char *conninfo, bool do_migrate, stru
     }
     if ((e = pg_exec(s, "SET application_name = 'hookd'; SET TIME ZONE 'UTC'", d,
                      "configure the session")) != ERR_OK ||
-        (e = migrate(s, do_migrate, d)) != ERR_OK ||
+        (e = (do_migrate ? migrate(s, d) : check_version(s, d))) != ERR_OK ||
         (e = pg__secrets_attach(s, do_migrate, d)) != ERR_OK)
         goto out;
 out:
