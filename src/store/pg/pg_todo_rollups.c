@@ -26,4 +26,3 @@ void pg__rollups_release(struct pg_store *s)
 {
     (void)s;
 }
-
