@@ -364,6 +364,11 @@ static int cmd_serve(int argc, char **argv)
     }
     /* From here on every commit tells delivery what it made due. */
     committer_set_feed_sink(committer, dispatcher_feed, dispatcher);
+    /* PostgreSQL: this node's heartbeat, and other nodes' changes into the same sink. */
+    if (store_node_start(writer, dispatcher_feed, dispatcher, &d) != ERR_OK) {
+        log_error("main", "%s", d.msg);
+        goto out;
+    }
     if (!ops_webhook_ensure(&cfg, committer))
         goto out;
     tester = test_sender_new(&dc); /* dc's strings are cfg's, which outlives it */
@@ -396,6 +401,7 @@ static int cmd_serve(int argc, char **argv)
 out:
     if (api)
         http_drain(api);
+    store_node_stop(writer); /* before the dispatcher it feeds goes */
     dispatcher_stop(dispatcher);
     janitor_stop(janitor);
     committer_stop(committer); /* its last ops may still notify the stopped dispatcher */

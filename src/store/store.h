@@ -907,4 +907,27 @@ enum err store_secrets_key_id(struct store *s, char out[STORE_SECRET_KEY_ID_SIZE
 enum err store_secrets_rotate(struct store *s, const uint8_t new_key[STORE_SECRET_KEY_LEN],
                               int64_t *n, struct err_detail *d);
 
+/* ---- several hookd nodes on one database (PostgreSQL; SQLite has one node) ----
+ * See docs/operations/postgresql.md. */
+struct feed;
+/* Receives feed items on a store thread (the dispatcher's dispatcher_feed). */
+typedef void (*store_feed_fn)(void *ctx, struct feed *items);
+
+/* Whether other hookd processes may share this store: the dispatcher then looks for
+ * work to claim (store_backlog_endpoints) periodically, not only at start. */
+bool store_shared(struct store *s);
+
+/* Start this process's node on the writing connection's database: a heartbeat that
+ * keeps the node's claims alive, and a listener (its own connection and thread) that
+ * hands fn the changes other nodes commit (endpoint changes, pauses and resumes;
+ * messages rescheduled elsewhere, as FEED_DROPPED so a stale resident job is not
+ * run), with a poll of the endpoints as the fallback for a missed notification.
+ * A no-op on SQLite. */
+enum err store_node_start(struct store *s, store_feed_fn fn, void *ctx, struct err_detail *d);
+void store_node_stop(struct store *s);
+
+/* How many nodes share the store now (heartbeats within the lease; at least 1):
+ * per-endpoint rate limits are divided among them. */
+int store_live_nodes(struct store *s);
+
 #endif

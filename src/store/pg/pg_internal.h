@@ -47,6 +47,9 @@ struct pg_store {
      * rolled-back op drops them, and the batch's items, taken after COMMIT. */
     struct feed op_feed, batch_feed;
     struct pg_rollups *rollups; /* rollup deltas of the batch and the op (pg_rollups.c) */
+    char *conninfo;             /* what it was opened with: the node's listener opens its own */
+    char channel[40];           /* NOTIFY channel of this database and schema (pg_node.c) */
+    struct pg_node *node;       /* the node's heartbeat and listener, on the writer (pg_node.c) */
     struct {
         const char *sql; /* the statement's text, by address */
         char name[16];
@@ -119,6 +122,18 @@ struct feed *pg__feed(struct pg_store *s);
  * ERR_INVAL (field "iterator") when there is no such item. */
 enum err pg__iterator_seq(struct pg_store *s, const char *sql, const char *id, const char *scope,
                           int64_t *out, struct err_detail *d);
+
+/* ---- nodes (pg_node.c) ---- */
+/* This process's node id ("n" and 16 hex digits), the owner written into the leases
+ * of the messages it works on. */
+const char *pg__node_id(void);
+/* A node whose heartbeat is older than this is dead: its leases may be claimed. */
+#define PG_NODE_LEASE_MS 10000
+/* pg_open: the channel name of this connection's database and schema. */
+enum err pg__node_channel(struct pg_store *s, struct err_detail *d);
+/* pg_batch_commit, before COMMIT: tell the other nodes what the batch changed that
+ * they may hold in memory (endpoint changes, rescheduled or dropped messages). */
+enum err pg__node_announce(struct pg_store *s, struct err_detail *d);
 
 /* ---- rollups (pg_rollups.c) ---- */
 void pg__rollups_reset(struct pg_store *s, bool batch_too); /* drop the op's (and batch's) */

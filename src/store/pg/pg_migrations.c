@@ -124,6 +124,18 @@ static const char *const m1[] = {
     NULL,
 };
 
-const char *const *const pg__migrations[] = {m1};
+/* 2: several nodes on one database (pg_node.c). A message's lease is its owner node's
+ * id: the claim holds while that node's heartbeat in hookd_nodes is fresh. */
+static const char *const m2[] = {
+    "CREATE TABLE hookd_nodes (id ctext PRIMARY KEY, started_at BIGINT NOT NULL, "
+    "  seen_at BIGINT NOT NULL)",
+    "ALTER TABLE messages ADD COLUMN lease_owner ctext",
+    /* the claims of other nodes' work: unfinished messages by owner */
+    "CREATE INDEX messages_lease ON messages (lease_owner, endpoint_id) "
+    "  WHERE status <> 2 AND status <> 4 AND status <> 5 AND status <> 6 AND deleted_at IS NULL",
+    NULL,
+};
+
+const char *const *const pg__migrations[] = {m1, m2};
 
 const size_t pg__migrations_count = sizeof(pg__migrations) / sizeof(pg__migrations[0]);

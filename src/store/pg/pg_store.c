@@ -374,6 +374,9 @@ enum err pg_open(struct store **out, const char *conninfo, bool do_migrate, stru
         abort();
     s->base.ops = &pg_store_ops;
     enum err e = ERR_OK;
+    s->conninfo = strdup(conninfo);
+    if (!s->conninfo)
+        abort();
     s->conn = PQconnectdb(conninfo);
     if (s->conn)
         PQsetNoticeProcessor(s->conn, ignore_notice, NULL); /* "already exists, skipping" */
@@ -387,6 +390,7 @@ enum err pg_open(struct store **out, const char *conninfo, bool do_migrate, stru
     if ((e = pg_exec(s, "SET application_name = 'hookd'; SET TIME ZONE 'UTC'", d,
                      "configure the session")) != ERR_OK ||
         (e = (do_migrate ? migrate(s, d) : check_version(s, d))) != ERR_OK ||
+        (e = pg__node_channel(s, d)) != ERR_OK ||
         (e = pg__secrets_attach(s, do_migrate, d)) != ERR_OK)
         goto out;
 out:
@@ -403,7 +407,9 @@ void pg_close(struct store *st)
     struct pg_store *s = pg_of(st);
     if (!s)
         return;
+    pg_node_stop(st);
     PQfinish(s->conn);
+    free(s->conninfo);
     feed_clear(&s->op_feed);
     feed_clear(&s->batch_feed);
     pg__rollups_release(s);
@@ -432,6 +438,8 @@ enum err pg_batch_commit(struct store *st, struct err_detail *d)
     enum err e = s->tx_failed ? err_set(d, ERR_IO, "INTERNAL_ERROR",
                                         "cannot commit: a statement of the batch failed")
                               : pg__rollups_flush(s, d);
+    if (e == ERR_OK)
+        e = pg__node_announce(s, d);
     if (e == ERR_OK)
         e = pg_exec(s, "COMMIT", d, "commit");
     s->in_batch = false;

@@ -1317,6 +1317,34 @@ enum err sqlite_delivery_load(struct store *st, const char *message_id, struct s
     return e;
 }
 
+/* ---- one node: a SQLite store belongs to one process (hookd.lock) ---- */
+
+bool sqlite_shared(struct store *st)
+{
+    (void)st;
+    return false;
+}
+
+enum err sqlite_node_start(struct store *st, store_feed_fn fn, void *ctx, struct err_detail *d)
+{
+    (void)st;
+    (void)fn;
+    (void)ctx;
+    (void)d;
+    return ERR_OK;
+}
+
+void sqlite_node_stop(struct store *st)
+{
+    (void)st;
+}
+
+int sqlite_live_nodes(struct store *st)
+{
+    (void)st;
+    return 1;
+}
+
 const struct store_ops sqlite_store_ops = {
 #define OP(ret, name, params, args) .name = sqlite_##name,
 #define OPV(name, params, args) .name = sqlite_##name,
