@@ -198,6 +198,7 @@ enum err worker_start(struct worker **out, const struct dispatcher_config *cfg, 
                                    ? 4 * cfg->endpoint_concurrency
                                    : RESIDENT_PER_ENDPOINT_MIN;
     w->store = read_store;
+    w->shared = store_shared(read_store);
     w->committer = committer;
     struct dispatcher_stats bounds;
     dispatcher_histograms_init(&bounds);

@@ -68,18 +68,37 @@ struct target *worker__target_get(struct worker *w, const char *id)
     return t;
 }
 
+/* t's token buckets for its limits. When several nodes share the store, each takes
+ * an equal share of the endpoint's rates (and of its bursts, rounded up), so their
+ * sum holds (docs/operations/postgresql.md); a change in the number of live nodes
+ * sets them again (force: the limits themselves changed). */
+static void share_limits(struct worker *w, struct target *t, bool force)
+{
+    int nodes = store_live_nodes(w->store);
+    if (!force && nodes == t->limit_nodes)
+        return;
+    t->limit_nodes = nodes;
+    int64_t now = clock_now_ms();
+    if (t->rate_limit_rps > 0) {
+        int burst = t->burst > 0 ? t->burst : t->rate_limit_rps;
+        token_bucket_init(&t->bucket, (double)t->rate_limit_rps / nodes,
+                          (burst + nodes - 1) / nodes, now);
+    }
+    if (t->period_rate > 0) /* the whole period's allowance at once, refilled evenly over it */
+        token_bucket_init(&t->period_bucket, t->period_rate * 1000.0 / (double)t->period_ms / nodes,
+                          (t->period_rate + nodes - 1) / nodes, now);
+}
+
 /* t's rate over a period from t->pol (request_target_load read the policy;
  * one that cannot be read leaves the defaults). */
-static void load_policy(struct target *t)
+static void load_policy(struct worker *w, struct target *t)
 {
     int rate = t->pol ? t->pol->rate : 0;
     int64_t period = t->pol ? t->pol->period_ms : 0;
     if (rate != t->period_rate || period != t->period_ms) {
         t->period_rate = rate;
         t->period_ms = period;
-        if (rate > 0) /* the whole period's allowance at once, refilled evenly over it */
-            token_bucket_init(&t->period_bucket, rate * 1000.0 / (double)period, rate,
-                              clock_now_ms());
+        share_limits(w, t, true);
     }
 }
 
@@ -107,7 +126,7 @@ bool worker__target_load(struct worker *w, struct target *t)
     }
     if (pd.msg[0])
         log_error("dispatcher", "endpoint %s: cannot use its delivery policy: %s", t->id, pd.msg);
-    load_policy(t);
+    load_policy(w, t);
     t->keys_expire_ms = 0;
     for (int i = 0; i < t->t.n_keys; i++)
         if (t->t.keys[i].expires_at_ms &&
@@ -132,9 +151,7 @@ bool worker__target_load(struct worker *w, struct target *t)
     if (ep.rate_limit_rps != t->rate_limit_rps || ep.burst != t->burst) {
         t->rate_limit_rps = ep.rate_limit_rps;
         t->burst = ep.burst;
-        if (t->rate_limit_rps > 0)
-            token_bucket_init(&t->bucket, t->rate_limit_rps,
-                              t->burst > 0 ? t->burst : t->rate_limit_rps, clock_now_ms());
+        share_limits(w, t, true);
     }
     store_endpoint_release(&ep); /* its url and headers are t->t's now */
     t->loaded = true;
@@ -463,6 +480,8 @@ void worker__pump(struct worker *w, struct target *t)
             }
             /* the period's allowance is looked at first, so a per-second token
              * is not spent on an attempt the period refuses */
+            if (t->rate_limit_rps > 0 || t->period_rate > 0)
+                share_limits(w, t, false);
             if (t->period_rate > 0 && token_bucket_remaining(&t->period_bucket, now) < 1) {
                 wake_later(w, t, now + token_bucket_wait_ms(&t->period_bucket, now));
                 return;

@@ -275,10 +275,12 @@ static bool on_backlog_endpoint(const char *endpoint_id, int64_t due_ms, void *c
     return true;
 }
 
-/* After a start: which endpoints have unfinished messages (not the messages). */
+/* After a start: which endpoints have unfinished messages (not the messages). When
+ * other nodes share the store, again every SHARED_RESCAN_MS: the store then answers
+ * the endpoints with work no live node holds (a dead node's, or nobody's yet). */
 void worker__find_backlog(struct worker *w)
 {
-    if (w->backlog_known || clock_mono_ms() < w->backlog_retry_ms)
+    if ((w->backlog_known && !w->shared) || clock_mono_ms() < w->backlog_retry_ms)
         return;
     struct err_detail d = {0};
     if (store_backlog_endpoints(w->store, on_backlog_endpoint, w, &d) != ERR_OK) {
@@ -286,8 +288,11 @@ void worker__find_backlog(struct worker *w)
         w->backlog_retry_ms = clock_mono_ms() + STORE_RETRY_MS;
         return;
     }
+    bool first = !w->backlog_known;
     w->backlog_known = true;
-    if (w->pages_len)
+    if (w->shared)
+        w->backlog_retry_ms = clock_mono_ms() + SHARED_RESCAN_MS;
+    if (first && w->pages_len)
         log_info("dispatcher", "thread %d: %zu endpoints have unfinished messages", w->thread_no,
                  w->pages_len);
 }

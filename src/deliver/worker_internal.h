@@ -48,6 +48,8 @@
 #define PAYLOAD_BUDGET ((size_t)64 << 20)
 /* After a store error, look again this much later. */
 #define STORE_RETRY_MS 1000
+/* Several nodes on one store: how often a thread looks for work no live node holds. */
+#define SHARED_RESCAN_MS 2000
 #define NO_POS ((size_t)-1)
 
 struct target {
@@ -61,6 +63,7 @@ struct target {
     struct delivery_policy *pol;       /* NULL = none (deliver/policy.h) */
     struct token_bucket period_bucket; /* pol->rate per pol->period_ms */
     int period_rate;
+    int limit_nodes; /* the live nodes its buckets were shared among (share_limits) */
     int64_t period_ms;
     int64_t oauth2_hold_until_ms; /* mono ms: fail at once until then (last fetch failed) */
     /* fifo: the message whose retry holds the others ("" = none); in memory
@@ -156,6 +159,7 @@ struct worker {
     struct oauth2_cache *oauth2;                  /* tokens of this thread's oauth2 endpoints */
     size_t payload_bytes;
     bool backlog_known; /* the start-up lookup of endpoints with a backlog is done */
+    bool shared;        /* other nodes may share the store (store_shared): look again */
     int64_t backlog_retry_ms;
 
     unsigned long long attempts, succeeded, failed_attempts, failed_permanent, paged_in;

@@ -66,8 +66,9 @@ const char *pg__node_id(void)
 enum err pg__node_channel(struct pg_store *s, struct err_detail *d)
 {
     struct pgq q;
-    pgq_init(&q, s,
-             "SELECT 'hookd_' || substr(md5(current_database() || '.' || current_schema()), 1, 16)");
+    pgq_init(
+        &q, s,
+        "SELECT 'hookd_' || substr(md5(current_database() || '.' || current_schema()), 1, 16)");
     enum err e = pgq_run(&q, d, "name the notification channel");
     if (e == ERR_OK && pgq_next(&q))
         pgq_copy(s->channel, sizeof(s->channel), &q, 0);
@@ -96,8 +97,8 @@ enum err pg__node_announce(struct pg_store *s, struct err_detail *d)
         } else if (it->sched_version > 0) {
             /* rescheduled (replay, retry-now, cancel, delete): a node holding an older job
              * of it must drop that job; new messages (version 0) are nobody else's yet */
-            snprintf(payload, sizeof(payload), "%s|msg|%s|%s|%lld", pg__node_id(),
-                     it->endpoint_id, it->message_id, (long long)it->sched_version);
+            snprintf(payload, sizeof(payload), "%s|msg|%s|%s|%lld", pg__node_id(), it->endpoint_id,
+                     it->message_id, (long long)it->sched_version);
         } else {
             continue;
         }
