@@ -90,9 +90,8 @@ static void rehash(struct store__rollup_set *set)
     }
 }
 
-void store__rollup_merge(struct store__rollup_set *set, const char *mode,
-                         const char *endpoint_id, int64_t bucket_ms,
-                         const struct store_rollup *delta)
+void store__rollup_merge(struct store__rollup_set *set, const char *mode, const char *endpoint_id,
+                         int64_t bucket_ms, const struct store_rollup *delta)
 {
     if (2 * (set->n + 1) > set->nslots)
         rehash(set);

@@ -22,10 +22,10 @@ static const char SQL_DEDUPE_PURGE[] =
     "DELETE FROM dedupe_keys WHERE (endpoint_id, key) IN (SELECT endpoint_id, key "
     "FROM dedupe_keys WHERE expires_at <= $1 LIMIT $2)";
 
-enum err pg__dedupe_see(struct pg_store *s, const char *endpoint_id,
-                        const struct dedupe_policy *p, const void *payload, size_t payload_len,
-                        const char *headers_json, const char *event_type, int64_t now_ms,
-                        bool *duplicate, struct err_detail *d)
+enum err pg__dedupe_see(struct pg_store *s, const char *endpoint_id, const struct dedupe_policy *p,
+                        const void *payload, size_t payload_len, const char *headers_json,
+                        const char *event_type, int64_t now_ms, bool *duplicate,
+                        struct err_detail *d)
 {
     *duplicate = false;
     unsigned char key[STORE__DEDUPE_KEY_BYTES];

@@ -158,9 +158,8 @@ enum err pg_send_insert(struct store *st, const struct store_send *in, char exis
     if (has_key && ((e = check_idempotency(s, in, existing_id, existed, d)) != ERR_OK || *existed))
         goto out;
     bool duplicate = false;
-    if (rule &&
-        (e = pg__dedupe_see(s, in->endpoint_id, rule, in->payload, in->payload_len,
-                            in->headers_json, NULL, in->now_ms, &duplicate, d)) != ERR_OK)
+    if (rule && (e = pg__dedupe_see(s, in->endpoint_id, rule, in->payload, in->payload_len,
+                                    in->headers_json, NULL, in->now_ms, &duplicate, d)) != ERR_OK)
         goto out;
     if ((e = insert_send(s, in, has_key, duplicate, d)) != ERR_OK)
         goto out;
@@ -176,8 +175,8 @@ out:
     return e;
 }
 
-enum err pg_message_get(struct store *st, const char *mode, const char *id,
-                        struct store_message *m, struct err_detail *d)
+enum err pg_message_get(struct store *st, const char *mode, const char *id, struct store_message *m,
+                        struct err_detail *d)
 {
     struct pgq q;
     pgq_init(&q, pg_of(st), SQL_MSG_GET);
@@ -212,8 +211,8 @@ enum err pg_message_get(struct store *st, const char *mode, const char *id,
 
 /* ---- attempts ---- */
 
-static enum err insert_attempt(struct pg_store *s, const struct store_attempt *a,
-                               int64_t replay_no, struct err_detail *d)
+static enum err insert_attempt(struct pg_store *s, const struct store_attempt *a, int64_t replay_no,
+                               struct err_detail *d)
 {
     struct pgq q;
     pgq_init(&q, s, SQL_ATTEMPT_INSERT);

@@ -30,7 +30,7 @@ struct pg_rollups {
 #define ROLLUP_COLS "total, succeeded, failed, retries, latency_sum_ms, latency_count"
 #define ADD_EXCLUDED(t)                                                                            \
     "total = " t ".total + excluded.total, succeeded = " t ".succeeded + excluded.succeeded, "     \
-    "failed = " t ".failed + excluded.failed, retries = " t ".retries + excluded.retries, "         \
+    "failed = " t ".failed + excluded.failed, retries = " t ".retries + excluded.retries, "        \
     "latency_sum_ms = " t ".latency_sum_ms + excluded.latency_sum_ms, "                            \
     "latency_count = " t ".latency_count + excluded.latency_count"
 
@@ -113,7 +113,7 @@ static enum err write_set(struct pg_store *s, struct store__rollup_set *set, str
         const struct store_rollup *r = &p->delta;
         put_text_item(&cols[0], p->mode);
         put_text_item(&cols[1], p->endpoint_id);
-        int64_t v[] = {p->bucket_ms, r->total,   r->succeeded,      r->failed,
+        int64_t v[] = {p->bucket_ms, r->total,          r->succeeded,    r->failed,
                        r->retries,   r->latency_sum_ms, r->latency_count};
         for (int c = 0; c < 7; c++)
             put_int_item(&cols[2 + c], v[c]);
