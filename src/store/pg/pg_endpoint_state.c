@@ -226,7 +226,8 @@ enum err pg_signing_key_list(struct store *st, const char *mode, const char *end
         e = store__unseal_box(s->box, "signing_keys.secret", k->id, pgq_str(&q, 1), secret,
                               sizeof(secret), d);
         size_t len = e == ERR_OK ? strlen(secret) : 0;
-        snprintf(k->key_hint, sizeof(k->key_hint), "%s", e == ERR_OK ? secret + (len > 4 ? len - 4 : 0) : "");
+        snprintf(k->key_hint, sizeof(k->key_hint), "%s",
+                 e == ERR_OK ? secret + (len > 4 ? len - 4 : 0) : "");
         explicit_bzero(secret, sizeof(secret));
         k->created_at_ms = pgq_i64(&q, 2);
     }

@@ -41,9 +41,9 @@ static const char SQL_EP_GET[] =
 static const char SQL_EP_UPDATE[] =
     "UPDATE endpoints SET url = $2, description = $3, headers = $4, "
     "rate_limit_rps = $5, burst = $6, paused = $7, hmac_enabled = $8, "
-    "updated_at = $9, uid = $13, disabled = $14, all_event_types = $15, "
-    "channels = $16, filter = $17, metadata = $18, policy = $19, "
-    "disabled_reason = $20, disabled_at = $21 "
+    "updated_at = $9, uid = $10, disabled = $11, all_event_types = $12, "
+    "channels = $13, filter = $14, metadata = $15, policy = $16, "
+    "disabled_reason = $17, disabled_at = $18 "
     "WHERE id = $1 AND deleted_at IS NULL";
 static const char SQL_EP_DELETE[] = "UPDATE endpoints SET deleted_at = $3, updated_at = $3 "
                                     "WHERE id = $1 AND mode = $2 AND deleted_at IS NULL";
@@ -197,19 +197,20 @@ static enum err write_subscriptions(struct pg_store *s, const struct store_endpo
     return r;
 }
 
-/* The columns bound as $12..$21 of SQL_EP_INSERT/SQL_EP_UPDATE. */
-static void bind_tenancy(struct pgq *q, const struct store_endpoint *e)
+/* The columns of migrations 10 and 17, bound from base on: $13..$21 of
+ * SQL_EP_INSERT, $10..$18 of SQL_EP_UPDATE (PostgreSQL types every parameter
+ * up to the highest, so the update's are numbered without gaps). */
+static void bind_tenancy(struct pgq *q, const struct store_endpoint *e, int base)
 {
-    pgq_text(q, 19, e->policy_json);
-    pgq_text(q, 20, e->disabled && e->disabled_reason[0] ? e->disabled_reason : NULL);
-    pgq_opt_int(q, 21, e->disabled ? e->disabled_at_ms : 0, 0);
-    pgq_text(q, 12, e->application_id);
-    pgq_text(q, 13, e->uid);
-    pgq_int(q, 14, e->disabled);
-    pgq_int(q, 15, e->all_event_types);
-    pgq_text(q, 16, e->channels_json);
-    pgq_text(q, 17, e->filter_json);
-    pgq_text(q, 18, e->metadata_json);
+    pgq_text(q, base, e->uid);
+    pgq_int(q, base + 1, e->disabled);
+    pgq_int(q, base + 2, e->all_event_types);
+    pgq_text(q, base + 3, e->channels_json);
+    pgq_text(q, base + 4, e->filter_json);
+    pgq_text(q, base + 5, e->metadata_json);
+    pgq_text(q, base + 6, e->policy_json);
+    pgq_text(q, base + 7, e->disabled && e->disabled_reason[0] ? e->disabled_reason : NULL);
+    pgq_opt_int(q, base + 8, e->disabled ? e->disabled_at_ms : 0, 0);
 }
 
 /* $1..$11 of SQL_EP_INSERT, $1..$9 of SQL_EP_UPDATE (after at $10, $11). */
@@ -266,7 +267,8 @@ enum err pg_endpoint_insert(struct store *st, const struct store_endpoint *e,
         return r;
     struct pgq q;
     pgq_init(&q, s, SQL_EP_INSERT);
-    bind_tenancy(&q, e);
+    pgq_text(&q, 12, e->application_id);
+    bind_tenancy(&q, e, 13);
     bind_fields(&q, e, true);
     r = pgq_run(&q, d, "insert endpoint");
     /* ON CONFLICT DO NOTHING: a taken id does not abort the batch's transaction */
@@ -308,7 +310,7 @@ enum err pg_endpoint_update(struct store *st, const struct store_endpoint *e, st
         return r;
     struct pgq q;
     pgq_init(&q, s, SQL_EP_UPDATE);
-    bind_tenancy(&q, e);
+    bind_tenancy(&q, e, 10);
     bind_fields(&q, e, false);
     r = pgq_run(&q, d, "update endpoint");
     if (r == ERR_OK && pgq_changes(&q) == 0)
