@@ -3,66 +3,6 @@
 #include "store/pg/pg_internal.h"
 #pragma GCC diagnostic ignored "-Wunused-parameter"
 
-enum err pg_api_key_insert(struct store *st, const struct store_api_key *k,
-                           const uint8_t key_sha256[32], struct err_detail *d)
-{
-    (void)st;
-    return err_set(d, ERR_IO, "INTERNAL_ERROR",
-                   "api_key_insert is not implemented on PostgreSQL yet");
-}
-
-enum err pg_api_key_find(struct store *st, const uint8_t key_sha256[32], struct store_api_key *out,
-                         struct err_detail *d)
-{
-    (void)st;
-    return err_set(d, ERR_IO, "INTERNAL_ERROR",
-                   "api_key_find is not implemented on PostgreSQL yet");
-}
-
-enum err pg_api_key_count(struct store *st, int64_t *out, struct err_detail *d)
-{
-    (void)st;
-    return err_set(d, ERR_IO, "INTERNAL_ERROR",
-                   "api_key_count is not implemented on PostgreSQL yet");
-}
-
-enum err pg_api_key_get(struct store *st, const char *id, struct store_api_key *out,
-                        struct err_detail *d)
-{
-    (void)st;
-    return err_set(d, ERR_IO, "INTERNAL_ERROR", "api_key_get is not implemented on PostgreSQL yet");
-}
-
-enum err pg_api_key_list(struct store *st, const char *mode, struct store_api_key *out, int max,
-                         int *n, struct err_detail *d)
-{
-    (void)st;
-    return err_set(d, ERR_IO, "INTERNAL_ERROR",
-                   "api_key_list is not implemented on PostgreSQL yet");
-}
-
-enum err pg_api_key_count_mode(struct store *st, const char *mode, int64_t *out,
-                               struct err_detail *d)
-{
-    (void)st;
-    return err_set(d, ERR_IO, "INTERNAL_ERROR",
-                   "api_key_count_mode is not implemented on PostgreSQL yet");
-}
-
-enum err pg_api_key_delete(struct store *st, const char *id, int64_t now_ms, struct err_detail *d)
-{
-    (void)st;
-    return err_set(d, ERR_IO, "INTERNAL_ERROR",
-                   "api_key_delete is not implemented on PostgreSQL yet");
-}
-
-enum err pg_api_key_touch(struct store *st, const char *id, int64_t now_ms, struct err_detail *d)
-{
-    (void)st;
-    return err_set(d, ERR_IO, "INTERNAL_ERROR",
-                   "api_key_touch is not implemented on PostgreSQL yet");
-}
-
 enum err pg_application_insert(struct store *st, const struct store_application *a,
                                struct err_detail *d)
 {
