@@ -1,4 +1,5 @@
-/* test_store - the SQLite store and the committer against a temp directory. */
+/* test_store - the store and the committer against a temp directory: SQLite, or
+ * PostgreSQL with HOOKD_TEST_PG (store_fixture.h). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -534,6 +535,15 @@ struct spread_op {
     int64_t at_ms;
 };
 
+/* The backend's own way in for a rollup delta (what sends and attempts call). */
+static enum err rollup_add(struct store *s, const char *ep, int64_t at_ms,
+                           const struct store_rollup *delta, struct err_detail *d)
+{
+    if (fixture_is_pg(s))
+        return pg__rollup_add(pg_of(s), "live", ep, at_ms, delta, d);
+    return store__rollup_add(sqlite_of(s), "live", ep, at_ms, delta, d);
+}
+
 static enum err spread_apply(struct store *s, struct commit_op *op)
 {
     struct spread_op *x = (struct spread_op *)op;
@@ -541,7 +551,7 @@ static enum err spread_apply(struct store *s, struct commit_op *op)
     for (int i = 0; i < x->n; i++) {
         char ep[ID_MAX];
         snprintf(ep, sizeof(ep), "ep_%d", i);
-        enum err e = store__rollup_add(sqlite_of(s), "live", ep, x->at_ms, &one, &op->detail);
+        enum err e = rollup_add(s, ep, x->at_ms, &one, &op->detail);
         if (e != ERR_OK)
             return e;
     }
@@ -552,12 +562,7 @@ static int64_t count_rows(struct store *s, const char *table)
 {
     char sql[96];
     snprintf(sql, sizeof(sql), "SELECT count(*) FROM %s", table);
-    sqlite3_stmt *q = NULL;
-    assert_int_equal(sqlite3_prepare_v2(sqlite_of(s)->db, sql, -1, &q, NULL), SQLITE_OK);
-    assert_int_equal(sqlite3_step(q), SQLITE_ROW);
-    int64_t n = sqlite3_column_int64(q, 0);
-    sqlite3_finalize(q);
-    return n;
+    return fixture_int(s, sql);
 }
 
 /* Run ops (n of them) as one committer batch on w. */
@@ -583,13 +588,16 @@ static void test_rollups_of_many_endpoints(void **state)
     const int64_t t = 480000LL * STORE_ROLLUP_HOUR_MS;
 
     /* 3 ops over the same 1,000 endpoints in one batch: 1,000 journal rows, none in
-     * rollups, every sum exact (readers include the journal). */
+     * rollups, every sum exact (readers include the journal). PostgreSQL has no
+     * journal: the batch's 1,000 sums go straight into rollups. */
+    bool pg = fixture_is_pg(w);
     struct spread_op ops[3];
     for (int i = 0; i < 3; i++)
         ops[i] = (struct spread_op){.op.apply = spread_apply, .n = 1000, .at_ms = t + 5};
     run_as_one_batch(w, ops, 3);
-    assert_int_equal(count_rows(w, "rollups_recent"), 1000);
-    assert_int_equal(count_rows(w, "rollups"), 0);
+    assert_int_equal(count_rows(w, "rollups_recent"), pg ? 0 : 1000);
+    assert_int_equal(count_rows(w, "rollups"), pg ? 1000 : 0);
+    assert_int_equal(count_rows(w, "rollups_hourly"), pg ? 1000 : 0);
     struct store_rollup r;
     assert_int_equal(store_rollup_sum(w, "live", "ep_999", 0, INT64_MAX, &r, &d), ERR_OK);
     assert_int_equal(r.total, 3);
@@ -600,7 +608,8 @@ static void test_rollups_of_many_endpoints(void **state)
     store_close(w);
 
     /* Reopened (as after a crash), the journal still counts; the batch that takes it
-     * past STORE__ROLLUP_FOLD_ROWS folds it into rollups and the hourly rows. */
+     * past STORE__ROLLUP_FOLD_ROWS folds it into rollups and the hourly rows (on
+     * PostgreSQL the batch adds to the rows already there). */
     w = fixture_open_store(own);
     struct spread_op big = {.op.apply = spread_apply, .n = STORE__ROLLUP_FOLD_ROWS, .at_ms = t + 5};
     run_as_one_batch(w, &big, 1);
@@ -633,27 +642,46 @@ static void test_rollups_of_many_endpoints(void **state)
 /* A store migrated by a newer hookd (a higher schema version than this one
  * knows) is refused at open, before anything is read or written, and is left
  * as it was; the version this hookd knows opens. */
+/* Set the schema version of the store at db (closed) behind hookd's back. */
+static void set_schema_version(bool pg, const char *db, size_t version)
+{
+    char sql[96];
+    if (!pg) {
+        snprintf(sql, sizeof(sql), "PRAGMA user_version = %zu", version);
+        char path[600];
+        snprintf(path, sizeof(path), "%s/hookd.db", db);
+        sqlite3 *h = NULL;
+        assert_int_equal(sqlite3_open(path, &h), SQLITE_OK);
+        assert_int_equal(sqlite3_exec(h, sql, NULL, NULL, NULL), SQLITE_OK);
+        sqlite3_close(h);
+        return;
+    }
+    snprintf(sql, sizeof(sql), "UPDATE hookd_schema SET version = %zu", version);
+    PGconn *c = PQconnectdb(db);
+    assert_int_equal(PQstatus(c), CONNECTION_OK);
+    PGresult *r = PQexec(c, sql);
+    assert_int_equal(PQresultStatus(r), PGRES_COMMAND_OK);
+    PQclear(r);
+    PQfinish(c);
+}
+
 static void test_newer_schema_is_refused(void **state)
 {
     (void)state;
     struct store *s = fixture_open_store(dir);
-    char sql[64];
-    snprintf(sql, sizeof(sql), "PRAGMA user_version = %zu", store__migrations_count + 1);
-    assert_int_equal(sqlite3_exec(sqlite_of(s)->db, sql, NULL, NULL, NULL), SQLITE_OK);
+    bool pg = fixture_is_pg(s);
+    size_t known = pg ? pg__migrations_count : store__migrations_count;
     store_close(s);
+    char db[600];
+    fixture_db(db, sizeof(db), dir);
+    set_schema_version(pg, db, known + 1);
     struct store *again = NULL;
     struct err_detail d = {0};
-    assert_int_not_equal(store_open(&again, dir, true, &d), ERR_OK);
+    assert_int_not_equal(store_open(&again, db, true, &d), ERR_OK);
     assert_null(again);
     assert_non_null(strstr(d.msg, "newer than this hookd"));
     /* back to the version it knows: it opens */
-    char path[256];
-    snprintf(path, sizeof(path), "%s/hookd.db", dir);
-    sqlite3 *db = NULL;
-    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-    snprintf(sql, sizeof(sql), "PRAGMA user_version = %zu", store__migrations_count);
-    assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
-    sqlite3_close(db);
+    set_schema_version(pg, db, known);
     s = fixture_open_store(dir);
     store_close(s);
 }

@@ -149,6 +149,21 @@ extern const size_t pg__migrations_count;
 
 /* ---- group delivery: declarations of its pg_*.c files go below this line ---- */
 
+/* Add delta to the rollup bucket of (mode, endpoint_id) holding at_ms: summed in
+ * memory inside a batch (the op's apart) and upserted into rollups and
+ * rollups_hourly before COMMIT; outside a batch at once (pg_rollups.c). */
+enum err pg__rollup_add(struct pg_store *s, const char *mode, const char *endpoint_id,
+                        int64_t at_ms, const struct store_rollup *delta, struct err_detail *d);
+
+struct dedupe_policy;
+/* Judge a new message of endpoint_id by rule p at now_ms, as SQLite's store__dedupe_see:
+ * record its key until now_ms + the window unless a live row holds it; *duplicate
+ * tells which (pg_dedupe.c). */
+enum err pg__dedupe_see(struct pg_store *s, const char *endpoint_id, const struct dedupe_policy *p,
+                        const void *payload, size_t payload_len, const char *headers_json,
+                        const char *event_type, int64_t now_ms, bool *duplicate,
+                        struct err_detail *d);
+
 /* ---- end of group delivery ---- */
 
 /* ---- group publish: declarations of its pg_*.c files go below this line ---- */
