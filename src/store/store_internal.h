@@ -6,7 +6,11 @@
 #ifndef HOOKD_STORE_STORE_INTERNAL_H
 #define HOOKD_STORE_STORE_INTERNAL_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
+
+#include "util/err.h"
 
 struct dedupe_policy;
 
@@ -63,5 +67,47 @@ void store__dedupe_digest(const struct dedupe_policy *p, const void *payload, si
                           const char *headers_json, const char *event_type,
                           unsigned char key[STORE__DEDUPE_KEY_BYTES]);
 /* ---- end of group delivery ---- */
+
+/* ---- secrets at rest, what no backend owns (secrets_seal.c) ----
+ * place names the column ("signing_keys.secret"); a value is sealed for
+ * "<place>:<row id>", so it only opens in its own row. A NULL box is a
+ * connection without the process key: sealing or opening then fails. */
+struct secretbox;
+#define STORE__SEALED_MAX 256              /* a sealed secret of fewer than ID_MAX characters */
+#define STORE__SEALED_CAP (2 * 4096 + 128) /* a sealed SECRETBOX_PLAIN_MAX secret */
+#define STORE__NSECRET_COLS 3
+struct store__secret_col {
+    const char *table, *column, *place; /* the table's key column is "id" (TEXT) */
+};
+extern const struct store__secret_col store__secret_cols[STORE__NSECRET_COLS];
+enum err store__no_key(struct err_detail *d); /* ERR_IO: no process key */
+/* A new box for the process key into *box (NULL, and ERR_OK, when no key is set). */
+enum err store__secrets_box(struct secretbox **box, struct err_detail *d);
+/* Seal plain for (place, row_id) into out (cap bytes). ERR_IO without a key. */
+enum err store__seal_box(struct secretbox *box, const char *place, const char *row_id,
+                         const char *plain, char *out, size_t cap, struct err_detail *d);
+/* Open a stored value into out (cap bytes); NULL or "" gives "" (an erased secret).
+ * ERR_IO for plaintext, a missing key, or a value that does not authenticate. */
+enum err store__unseal_box(struct secretbox *box, const char *place, const char *row_id,
+                           const char *stored, char *out, size_t cap, struct err_detail *d);
+/* As store__unseal_box into a new string (*out NULL for NULL or ""); free it
+ * with store_endpoint_secret_free. */
+enum err store__secret_open(struct secretbox *box, const char *place, const char *row_id,
+                            const char *stored, char **out, struct err_detail *d);
+/* Seal plain (NULL or "" = none: *out NULL) into a new string the caller frees;
+ * ERR_INVAL when longer than SECRETBOX_PLAIN_MAX. */
+enum err store__secret_seal(struct secretbox *box, const char *place, const char *row_id,
+                            const char *plain, char **out, struct err_detail *d);
+/* The key check value of box (a known constant sealed with it) into out. */
+enum err store__check_make(struct secretbox *box, char *out, size_t cap, struct err_detail *d);
+/* ERR_CONFLICT (ENCRYPTION_KEY_MISMATCH) unless box is the key kid whose check is check. */
+enum err store__check_verify(struct secretbox *box, const char *kid, const char *check,
+                             struct err_detail *d);
+/* Re-seal one stored value of place/row_id with to into out: a value sealed with
+ * from is opened with it, plaintext (from NULL) taken as it is. *skip (nothing to
+ * write) for NULL, "" or a value already sealed with to. */
+enum err store__reseal_value(struct secretbox *from, struct secretbox *to, const char *place,
+                             const char *row_id, const char *stored, char *out, size_t cap,
+                             bool *skip, struct err_detail *d);
 
 #endif

@@ -144,6 +144,17 @@ extern const size_t pg__migrations_count;
 /* ---- end of group keys_apps ---- */
 
 /* ---- group endpoints: declarations of its pg_*.c files go below this line ---- */
+/* An endpoint's event types (its subscriptions, in the order written) as a JSON
+ * array of strings, for the endpoint row whose id is the SQL expression ep_id
+ * (a literal); "[]" when none. Subscription ids sort in their list's order
+ * within a write (pg_endpoints.c write_subscriptions). */
+#define PG_SUB_TYPES_JSON(ep_id)                                                                   \
+    "(SELECT '[' || coalesce(string_agg(to_json(event_type::text)::text, ',' "                     \
+    "ORDER BY created_at, id), '') || ']' FROM subscriptions WHERE endpoint_id = " ep_id ")"
+/* Seal k's secret and insert it as an active key of endpoint_id, without expiry
+ * (pg_endpoints.c); ERR_CONFLICT (INVALID_REQUEST) for a taken key id. */
+enum err pg__signing_key_insert(struct pg_store *s, const char *endpoint_id,
+                                const struct store_signing_key *k, struct err_detail *d);
 
 /* ---- end of group endpoints ---- */
 

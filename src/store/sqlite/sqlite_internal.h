@@ -180,7 +180,6 @@ enum err store__rollup_op_end(struct sqlite_store *s, bool ok, struct err_detail
 /* ---- secrets at rest (store_secrets.c) ----
  * place names the column ("signing_keys.secret"); the value is bound to
  * "<place>:<row_id>", so it only opens in its own row. */
-#define STORE__SEALED_MAX 256 /* a sealed secret of fewer than ID_MAX characters */
 
 /* Seal plain for (place, row_id) into out (cap bytes). ERR_IO without a key. */
 enum err store__seal(struct sqlite_store *s, const char *place, const char *row_id,
