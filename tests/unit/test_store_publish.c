@@ -11,6 +11,7 @@
  */
 #include <string.h>
 
+#include "store/feed.h"
 #include "store_fixture.h"
 
 static char dir[64];
@@ -259,6 +260,91 @@ static void test_producer_id_conflict_keeps_the_batch(void **state)
     store_close(s);
 }
 
+/* A message per endpoint in one publish op: queued, pointing at its event, handed
+ * to the feed with the event's public id as webhook-id and the payload, counted in
+ * the rollups; a repeat under the deduplicate rule is stored deduplicated and not
+ * fed; an op rolled back leaves neither rows nor feed items. */
+static void test_event_messages_are_queued_and_fed(void **state)
+{
+    (void)state;
+    struct store *s = fixture_open_store(dir);
+    make_app_and_endpoints(s);
+    struct err_detail d = {0};
+    struct store_event_in ev = {.event_type = "t.a",
+                                .payload = "{\"n\":1}",
+                                .payload_len = 7,
+                                .content_type = "application/json",
+                                .payload_sha256 = "ab",
+                                .now_ms = 1000000,
+                                .payload_expires_at_ms = 2000000};
+    snprintf(ev.mode, sizeof(ev.mode), "live");
+    snprintf(ev.application_id, sizeof(ev.application_id), "app_x");
+    assert_int_equal(store_batch_begin(s, &d), ERR_OK);
+    for (int i = 0; i < 2; i++) {
+        store_op_begin_unguarded(s);
+        const struct store_fanout *fan = NULL;
+        assert_int_equal(store_fanout_get(s, "live", "app_x", &fan, &d), ERR_OK);
+        snprintf(ev.public_id, sizeof(ev.public_id), "msg_%d", i);
+        int64_t rowid = 0;
+        assert_int_equal(store_event_insert(s, &ev, &rowid, &d), ERR_OK);
+        for (size_t c = 0; c < fan->n; c++) {
+            char id[ID_MAX + 8];
+            snprintf(id, sizeof(id), "m_%d_%s", i, fan->cands[c].id);
+            bool dup = true;
+            assert_int_equal(store_event_message_insert(s, &ev, rowid, id, fan->cands[c].id,
+                                                        fan->cands[c].dedupe, &dup, &d),
+                             ERR_OK);
+            assert_int_equal(dup, i == 1 && c == 1); /* ep_2's rule: the repeat */
+        }
+        assert_true(store_op_end_unguarded(s, true));
+    }
+    assert_int_equal(store_batch_commit(s, &d), ERR_OK);
+    struct feed f = {0};
+    store_batch_take_feed(s, &f);
+    assert_int_equal(f.len, 3);
+    struct feed_item *it = f.head;
+    assert_string_equal(it->message_id, "m_0_ep_1");
+    assert_string_equal(it->endpoint_id, "ep_1");
+    assert_int_equal(it->due_ms, 1000000);
+    assert_string_equal(it->webhook_id, "msg_0");
+    assert_int_equal(it->payload_len, 7);
+    assert_memory_equal(it->payload, "{\"n\":1}", 7);
+    assert_string_equal(it->content_type, "application/json");
+    assert_null(it->headers_json);
+    assert_string_equal(it->next->message_id, "m_0_ep_2");
+    assert_string_equal(it->next->next->message_id, "m_1_ep_1");
+    feed_clear(&f);
+
+    assert_int_equal(fixture_int(s, "SELECT count(*) FROM messages m JOIN events e ON "
+                                    "e.id = m.fanout_event AND e.id = m.event_id WHERE "
+                                    "m.status = 0 AND m.mode = 'live' AND m.size_bytes = 7 AND "
+                                    "m.payload_sha256 = 'ab' AND m.created_at = 1000000 AND "
+                                    "m.updated_at = 1000000 AND m.payload_expires_at = 2000000 "
+                                    "AND m.attempt_count = 0"),
+                     3);
+    assert_int_equal(fixture_int(s, "SELECT status FROM messages WHERE id = 'm_1_ep_2'"), 5);
+    struct store_rollup r = {0};
+    assert_int_equal(store_rollup_sum(s, "live", "ep_2", 0, 9000000, &r, &d), ERR_OK);
+    assert_int_equal(r.total, 2); /* the deduplicated one too */
+
+    /* rolled back: nothing stays */
+    assert_int_equal(store_batch_begin(s, &d), ERR_OK);
+    assert_int_equal(store_op_begin(s, &d), ERR_OK);
+    snprintf(ev.public_id, sizeof(ev.public_id), "msg_2");
+    int64_t rowid = 0;
+    assert_int_equal(store_event_insert(s, &ev, &rowid, &d), ERR_OK);
+    assert_int_equal(store_event_message_insert(s, &ev, rowid, "m_2", "ep_1", NULL, NULL, &d),
+                     ERR_OK);
+    assert_int_equal(store_op_end(s, false, &d), ERR_OK);
+    assert_int_equal(store_batch_commit(s, &d), ERR_OK);
+    store_batch_take_feed(s, &f);
+    assert_int_equal(f.len, 0);
+    assert_int_equal(fixture_int(s, "SELECT count(*) FROM messages WHERE id = 'm_2'"), 0);
+    assert_int_equal(store_rollup_sum(s, "live", "ep_1", 0, 9000000, &r, &d), ERR_OK);
+    assert_int_equal(r.total, 2);
+    store_close(s);
+}
+
 /* The public ids of a page of store_event_list, comma-separated. */
 static void list(struct store *s, const char *after, const struct store_event_filter *f, int limit,
                  char *ids, size_t len, bool *more)
@@ -502,16 +588,16 @@ static void test_endpoint_fanout_messages_and_attempts(void **state)
 
     struct store_event_attempt a[8];
     char ids[128];
-    assert_int_equal(store_endpoint_event_attempts(s, "ep_1", NULL, NULL, NULL, 8, a, &n, &more, &d),
-                     ERR_OK);
+    assert_int_equal(
+        store_endpoint_event_attempts(s, "ep_1", NULL, NULL, NULL, 8, a, &n, &more, &d), ERR_OK);
     assert_int_equal(n, 3); /* newest message first, its attempts newest first */
     assert_string_equal(a[0].event_public_id, "msg_2");
     assert_string_equal(a[2].event_public_id, "msg_1");
     assert_string_equal(a[2].url, "https://1.example/");
     attempt_ids(a, n, ids, sizeof(ids));
     assert_string_equal(ids, "a_5,a_2,a_1");
-    assert_int_equal(store_endpoint_event_attempts(s, "ep_1", NULL, NULL, NULL, 2, a, &n, &more, &d),
-                     ERR_OK);
+    assert_int_equal(
+        store_endpoint_event_attempts(s, "ep_1", NULL, NULL, NULL, 2, a, &n, &more, &d), ERR_OK);
     attempt_ids(a, n, ids, sizeof(ids));
     assert_string_equal(ids, "a_5,a_2");
     assert_true(more);
@@ -526,7 +612,8 @@ static void test_endpoint_fanout_messages_and_attempts(void **state)
                      ERR_OK);
     attempt_ids(a, n, ids, sizeof(ids));
     assert_string_equal(ids, "a_5,a_2");
-    f = (struct store_attempt_filter){.status = -1, .code_class = 400, .event_types_json = "[\"t.b\"]"};
+    f = (struct store_attempt_filter){
+        .status = -1, .code_class = 400, .event_types_json = "[\"t.b\"]"};
     assert_int_equal(store_endpoint_event_attempts(s, "ep_1", NULL, NULL, &f, 8, a, &n, &more, &d),
                      ERR_OK);
     attempt_ids(a, n, ids, sizeof(ids));
@@ -541,8 +628,8 @@ int main(void)
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_fanout_follows_every_change, setup, teardown),
         cmocka_unit_test_setup_teardown(test_events_by_public_or_producer_id, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_producer_id_conflict_keeps_the_batch, setup,
-                                        teardown),
+        cmocka_unit_test_setup_teardown(test_producer_id_conflict_keeps_the_batch, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_event_messages_are_queued_and_fed, setup, teardown),
         cmocka_unit_test_setup_teardown(test_event_list_filters_and_pages, setup, teardown),
         cmocka_unit_test_setup_teardown(test_event_messages_and_attempts, setup, teardown),
         cmocka_unit_test_setup_teardown(test_endpoint_fanout_messages_and_attempts, setup,

@@ -32,6 +32,13 @@ static const char SQL_EVENT_INSERT[] =
     "event_type, producer_id, channels, tags) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) "
     "ON CONFLICT DO NOTHING RETURNING id";
 
+#define FANOUT_MSG_INSERT(status)                                                                  \
+    "INSERT INTO messages (id, event_id, endpoint_id, mode, payload_sha256, size_bytes, status, "  \
+    "created_at, updated_at, payload_expires_at, fanout_event) "                                   \
+    "VALUES ($1, $2, $3, $4, $5, $6, " status ", $7, $7, $8, $2)"
+static const char SQL_FANOUT_MSG_INSERT[] = FANOUT_MSG_INSERT("0");
+static const char SQL_FANOUT_MSG_INSERT_DEDUPED[] = FANOUT_MSG_INSERT("5"); /* deduplicated */
+
 #define EVENT_COLS                                                                                 \
     "id, public_id, mode, application_id, event_type, producer_id, payload, content_type, "        \
     "channels, tags, created_at"
@@ -188,6 +195,46 @@ enum err pg_event_insert(struct store *st, const struct store_event_in *ev, int6
                     ev->public_id);
     pgq_done(&q);
     return e;
+}
+
+enum err pg_event_message_insert(struct store *st, const struct store_event_in *ev, int64_t rowid,
+                                 const char *message_id, const char *endpoint_id,
+                                 const struct dedupe_policy *dedupe, bool *deduplicated,
+                                 struct err_detail *d)
+{
+    struct pg_store *s = pg_of(st);
+    bool duplicate = false;
+    if (deduplicated)
+        *deduplicated = false;
+    enum err e;
+    /* Only endpoints with a deduplicate rule get here (pg_dedupe.c); a published
+     * event has no custom headers of its own. */
+    if (dedupe && (e = pg__dedupe_see(s, endpoint_id, dedupe, ev->payload, ev->payload_len, NULL,
+                                      ev->event_type, ev->now_ms, &duplicate, d)) != ERR_OK)
+        return e;
+    struct pgq q;
+    pgq_init(&q, s, duplicate ? SQL_FANOUT_MSG_INSERT_DEDUPED : SQL_FANOUT_MSG_INSERT);
+    pgq_text(&q, 1, message_id);
+    pgq_int(&q, 2, rowid);
+    pgq_text(&q, 3, endpoint_id);
+    pgq_text(&q, 4, ev->mode);
+    pgq_text(&q, 5, ev->payload_sha256);
+    pgq_int(&q, 6, (int64_t)ev->payload_len);
+    pgq_int(&q, 7, ev->now_ms);
+    pgq_opt_int(&q, 8, ev->payload_expires_at_ms, 0);
+    e = pgq_run(&q, d, "insert message");
+    pgq_done(&q);
+    if (e != ERR_OK)
+        return e;
+    if (deduplicated)
+        *deduplicated = duplicate;
+    struct feed *f = pg__feed(s);
+    if (f && !duplicate)
+        feed_item_attach(feed_push_due(f, message_id, endpoint_id, 0, ev->now_ms), ev->payload,
+                         ev->payload_len, ev->content_type, NULL, ev->public_id);
+    /* total counts a deduplicated message too, as store_send_insert does */
+    struct store_rollup delta = {.total = 1};
+    return pg__rollup_add(s, ev->mode, endpoint_id, ev->now_ms, &delta, d);
 }
 
 /* ---- reading events ---- */

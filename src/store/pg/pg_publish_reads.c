@@ -18,10 +18,10 @@ static const char SQL_EVENT_MESSAGES[] =
 /* struct store_attempt_filter as $5..$9: Svix status (0 success, 2 fail; a finished
  * attempt is never 1, 3 or 4), status code class (0: no answer), time bounds, types. */
 #define ATTEMPT_FILTER                                                                             \
-    "AND ($5::bigint < 0 OR ($5 = 0 AND coalesce(a.response_status, 0) BETWEEN 200 AND 299) "     \
+    "AND ($5::bigint < 0 OR ($5 = 0 AND coalesce(a.response_status, 0) BETWEEN 200 AND 299) "      \
     "OR ($5 = 2 AND coalesce(a.response_status, 0) NOT BETWEEN 200 AND 299)) "                     \
     "AND ($6::bigint < 0 OR ($6 = 0 AND coalesce(a.response_status, 0) = 0) "                      \
-    "OR ($6 > 0 AND a.response_status >= $6 AND a.response_status < $6 + 100)) "                  \
+    "OR ($6 > 0 AND a.response_status >= $6 AND a.response_status < $6 + 100)) "                   \
     "AND ($7::bigint = 0 OR a.created_at < $7) AND ($8::bigint = 0 OR a.created_at > $8) "         \
     "AND ($9::jsonb IS NULL OR ev.event_type IN (SELECT jsonb_array_elements_text($9::jsonb))) "
 
