@@ -1,4 +1,5 @@
-/* test_store - the SQLite store and the committer against a temp directory. */
+/* test_store - the store and the committer against a temp directory: SQLite, or
+ * PostgreSQL with HOOKD_TEST_PG (store_fixture.h). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -287,6 +288,120 @@ static void test_send_endpoint_check_follows_changes(void **state)
     store_close(s);
 }
 
+static bool collect_ids(const struct store_pending *p, void *ctx)
+{
+    char(*ids)[ID_MAX] = ctx;
+    int i = 0;
+    while (ids[i][0])
+        i++;
+    snprintf(ids[i], ID_MAX, "%s", p->message_id);
+    assert_int_equal(p->payload_len, 2);
+    assert_memory_equal(p->payload, "{}", 2);
+    assert_string_equal(p->content_type, "application/json");
+    assert_null(p->webhook_id);
+    return i < 2; /* stops after the third */
+}
+
+/* What delivery reads and writes besides attempts: a message's load, the backlog's
+ * order (new messages first, then by due time), the circuit and failing columns, an
+ * endpoint's disabling (fed once), a message's event type, and the hourly rollups
+ * kept beside the minutes. */
+static void test_delivery_reads_and_endpoint_state(void **state)
+{
+    (void)state;
+    struct store *s = fixture_open_store(dir);
+    struct err_detail d = {0};
+    fixture_make_endpoint(s, "ep_dl", "live", "https://example.com/dl", FIXTURE_SECRET, 0);
+    char existing[ID_MAX];
+    bool existed;
+    const char *ids[] = {"dl1", "dl2", "dl3", "dl4"};
+    for (int i = 0; i < 4; i++) {
+        struct store_send in = a_send(ids[i], "ep_dl", "", "{}", "ffff");
+        in.headers_json = i == 0 ? "{\"X-A\":\"1\"}" : NULL;
+        assert_int_equal(store_send_insert(s, &in, existing, &existed, &d), ERR_OK);
+    }
+    struct store_delivery dl;
+    assert_int_equal(store_delivery_load(s, "dl1", &dl, &d), ERR_OK);
+    assert_int_equal(dl.payload_len, 2);
+    assert_string_equal(dl.payload, "{}");
+    assert_string_equal(dl.content_type, "application/json");
+    assert_string_equal(dl.headers_json, "{\"X-A\":\"1\"}");
+    assert_null(dl.webhook_id);
+    assert_int_equal(dl.status, STATUS_QUEUED);
+    assert_int_equal(dl.sched_version, 0);
+    store_delivery_release(&dl);
+    assert_int_equal(store_delivery_load(s, "nope", &dl, &d), ERR_NOTFOUND);
+    assert_string_equal(d.code, "MESSAGE_NOT_FOUND");
+    char *type = (char *)"x";
+    assert_int_equal(store_message_event_type(s, "dl1", &type, &d), ERR_OK);
+    assert_null(type); /* a send has no event type */
+
+    /* dl1 and dl2 retried (dl2 due first), dl3 and dl4 new: new first, by id */
+    struct store_attempt a = an_attempt("at_dl1", "dl1", 500, 5, "HTTP 500");
+    assert_int_equal(store_attempt_record(s, &a, STATUS_PENDING_RETRY, 90000, 0, &d), ERR_OK);
+    a = an_attempt("at_dl2", "dl2", 500, 5, "HTTP 500");
+    assert_int_equal(store_attempt_record(s, &a, STATUS_PENDING_RETRY, 80000, 0, &d), ERR_OK);
+    char got[4][ID_MAX] = {{0}};
+    assert_int_equal(store_backlog_page(s, "ep_dl", 10, collect_ids, got, &d), ERR_OK);
+    assert_string_equal(got[0], "dl3");
+    assert_string_equal(got[1], "dl4");
+    assert_string_equal(got[2], "dl2");
+    assert_string_equal(got[3], ""); /* the callback stopped the page */
+    int64_t due = -1;
+    assert_int_equal(store_backlog_endpoints(s, find_ep_a, &due, &d), ERR_OK);
+
+    /* circuit and failing columns, written apart */
+    assert_int_equal(store_endpoint_set_circuit(s, "ep_dl", 1, 7000, &d), ERR_OK);
+    assert_int_equal(store_endpoint_set_failing(s, "ep_dl", 6500, &d), ERR_OK);
+    struct store_endpoint e = {0};
+    assert_int_equal(store_endpoint_get(s, "live", "ep_dl", false, &e, &d), ERR_OK);
+    assert_int_equal(e.circuit_state, 1);
+    assert_int_equal(e.circuit_opened_at_ms, 7000);
+    assert_int_equal(e.failing_since_ms, 6500);
+    store_endpoint_release(&e);
+    assert_int_equal(store_endpoint_reset_circuit(s, "test", "ep_dl", &d), ERR_NOTFOUND);
+    assert_string_equal(d.code, "ENDPOINT_NOT_FOUND");
+    assert_int_equal(store_endpoint_set_failing(s, "ep_dl", 0, &d), ERR_OK);
+
+    /* in a batch: reset and disable tell delivery (the feed), a second disable does not */
+    assert_int_equal(store_batch_begin(s, &d), ERR_OK);
+    assert_int_equal(store_op_begin(s, &d), ERR_OK);
+    assert_int_equal(store_endpoint_reset_circuit(s, "live", "ep_dl", &d), ERR_OK);
+    bool changed = false;
+    assert_int_equal(store_endpoint_disable(s, "ep_dl", "auto_failing", 8000, &changed, &d),
+                     ERR_OK);
+    assert_true(changed);
+    assert_int_equal(store_endpoint_disable(s, "ep_dl", "manual", 8001, &changed, &d), ERR_OK);
+    assert_false(changed);
+    assert_int_equal(store_op_end(s, true, &d), ERR_OK);
+    assert_int_equal(store_batch_commit(s, &d), ERR_OK);
+    struct feed f = {0};
+    store_batch_take_feed(s, &f);
+    assert_int_equal(f.len, 2);
+    feed_clear(&f);
+    assert_int_equal(store_endpoint_get(s, "live", "ep_dl", false, &e, &d), ERR_OK);
+    assert_true(e.disabled);
+    assert_string_equal(e.disabled_reason, "auto_failing");
+    assert_int_equal(e.disabled_at_ms, 8000);
+    assert_int_equal(e.circuit_state, 0);
+    assert_int_equal(e.circuit_opened_at_ms, 0);
+    assert_int_equal(e.failing_since_ms, 0);
+    store_endpoint_release(&e);
+
+    /* the hours hold what the minutes hold (journaled rows not folded yet aside) */
+    struct store_rollup r;
+    assert_int_equal(store_rollup_sum(s, "live", "ep_dl", 0, INT64_MAX, &r, &d), ERR_OK);
+    assert_int_equal(r.total, 4);
+    assert_int_equal(r.retries, 2);
+    assert_int_equal(fixture_int(s, "SELECT coalesce(sum(total), 0) + coalesce(sum(retries), 0) "
+                                    "FROM rollups_hourly WHERE endpoint_id = 'ep_dl'") +
+                         fixture_int(s, "SELECT coalesce(sum(total), 0) + "
+                                        "coalesce(sum(retries), 0) FROM rollups_recent "
+                                        "WHERE endpoint_id = 'ep_dl'"),
+                     6);
+    store_close(s);
+}
+
 /* ---- committer: failing ops roll back alone, all ops share batches ---- */
 
 struct test_op {
@@ -534,6 +649,15 @@ struct spread_op {
     int64_t at_ms;
 };
 
+/* The backend's own way in for a rollup delta (what sends and attempts call). */
+static enum err rollup_add(struct store *s, const char *ep, int64_t at_ms,
+                           const struct store_rollup *delta, struct err_detail *d)
+{
+    if (fixture_is_pg(s))
+        return pg__rollup_add(pg_of(s), "live", ep, at_ms, delta, d);
+    return store__rollup_add(sqlite_of(s), "live", ep, at_ms, delta, d);
+}
+
 static enum err spread_apply(struct store *s, struct commit_op *op)
 {
     struct spread_op *x = (struct spread_op *)op;
@@ -541,7 +665,7 @@ static enum err spread_apply(struct store *s, struct commit_op *op)
     for (int i = 0; i < x->n; i++) {
         char ep[ID_MAX];
         snprintf(ep, sizeof(ep), "ep_%d", i);
-        enum err e = store__rollup_add(sqlite_of(s), "live", ep, x->at_ms, &one, &op->detail);
+        enum err e = rollup_add(s, ep, x->at_ms, &one, &op->detail);
         if (e != ERR_OK)
             return e;
     }
@@ -552,12 +676,7 @@ static int64_t count_rows(struct store *s, const char *table)
 {
     char sql[96];
     snprintf(sql, sizeof(sql), "SELECT count(*) FROM %s", table);
-    sqlite3_stmt *q = NULL;
-    assert_int_equal(sqlite3_prepare_v2(sqlite_of(s)->db, sql, -1, &q, NULL), SQLITE_OK);
-    assert_int_equal(sqlite3_step(q), SQLITE_ROW);
-    int64_t n = sqlite3_column_int64(q, 0);
-    sqlite3_finalize(q);
-    return n;
+    return fixture_int(s, sql);
 }
 
 /* Run ops (n of them) as one committer batch on w. */
@@ -583,13 +702,16 @@ static void test_rollups_of_many_endpoints(void **state)
     const int64_t t = 480000LL * STORE_ROLLUP_HOUR_MS;
 
     /* 3 ops over the same 1,000 endpoints in one batch: 1,000 journal rows, none in
-     * rollups, every sum exact (readers include the journal). */
+     * rollups, every sum exact (readers include the journal). PostgreSQL has no
+     * journal: the batch's 1,000 sums go straight into rollups. */
+    bool pg = fixture_is_pg(w);
     struct spread_op ops[3];
     for (int i = 0; i < 3; i++)
         ops[i] = (struct spread_op){.op.apply = spread_apply, .n = 1000, .at_ms = t + 5};
     run_as_one_batch(w, ops, 3);
-    assert_int_equal(count_rows(w, "rollups_recent"), 1000);
-    assert_int_equal(count_rows(w, "rollups"), 0);
+    assert_int_equal(count_rows(w, "rollups_recent"), pg ? 0 : 1000);
+    assert_int_equal(count_rows(w, "rollups"), pg ? 1000 : 0);
+    assert_int_equal(count_rows(w, "rollups_hourly"), pg ? 1000 : 0);
     struct store_rollup r;
     assert_int_equal(store_rollup_sum(w, "live", "ep_999", 0, INT64_MAX, &r, &d), ERR_OK);
     assert_int_equal(r.total, 3);
@@ -600,7 +722,8 @@ static void test_rollups_of_many_endpoints(void **state)
     store_close(w);
 
     /* Reopened (as after a crash), the journal still counts; the batch that takes it
-     * past STORE__ROLLUP_FOLD_ROWS folds it into rollups and the hourly rows. */
+     * past STORE__ROLLUP_FOLD_ROWS folds it into rollups and the hourly rows (on
+     * PostgreSQL the batch adds to the rows already there). */
     w = fixture_open_store(own);
     struct spread_op big = {.op.apply = spread_apply, .n = STORE__ROLLUP_FOLD_ROWS, .at_ms = t + 5};
     run_as_one_batch(w, &big, 1);
@@ -633,27 +756,46 @@ static void test_rollups_of_many_endpoints(void **state)
 /* A store migrated by a newer hookd (a higher schema version than this one
  * knows) is refused at open, before anything is read or written, and is left
  * as it was; the version this hookd knows opens. */
+/* Set the schema version of the store at db (closed) behind hookd's back. */
+static void set_schema_version(bool pg, const char *db, size_t version)
+{
+    char sql[96];
+    if (!pg) {
+        snprintf(sql, sizeof(sql), "PRAGMA user_version = %zu", version);
+        char path[600];
+        snprintf(path, sizeof(path), "%s/hookd.db", db);
+        sqlite3 *h = NULL;
+        assert_int_equal(sqlite3_open(path, &h), SQLITE_OK);
+        assert_int_equal(sqlite3_exec(h, sql, NULL, NULL, NULL), SQLITE_OK);
+        sqlite3_close(h);
+        return;
+    }
+    snprintf(sql, sizeof(sql), "UPDATE hookd_schema SET version = %zu", version);
+    PGconn *c = PQconnectdb(db);
+    assert_int_equal(PQstatus(c), CONNECTION_OK);
+    PGresult *r = PQexec(c, sql);
+    assert_int_equal(PQresultStatus(r), PGRES_COMMAND_OK);
+    PQclear(r);
+    PQfinish(c);
+}
+
 static void test_newer_schema_is_refused(void **state)
 {
     (void)state;
     struct store *s = fixture_open_store(dir);
-    char sql[64];
-    snprintf(sql, sizeof(sql), "PRAGMA user_version = %zu", store__migrations_count + 1);
-    assert_int_equal(sqlite3_exec(sqlite_of(s)->db, sql, NULL, NULL, NULL), SQLITE_OK);
+    bool pg = fixture_is_pg(s);
+    size_t known = pg ? pg__migrations_count : store__migrations_count;
     store_close(s);
+    char db[600];
+    fixture_db(db, sizeof(db), dir);
+    set_schema_version(pg, db, known + 1);
     struct store *again = NULL;
     struct err_detail d = {0};
-    assert_int_not_equal(store_open(&again, dir, true, &d), ERR_OK);
+    assert_int_not_equal(store_open(&again, db, true, &d), ERR_OK);
     assert_null(again);
     assert_non_null(strstr(d.msg, "newer than this hookd"));
     /* back to the version it knows: it opens */
-    char path[256];
-    snprintf(path, sizeof(path), "%s/hookd.db", dir);
-    sqlite3 *db = NULL;
-    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-    snprintf(sql, sizeof(sql), "PRAGMA user_version = %zu", store__migrations_count);
-    assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
-    sqlite3_close(db);
+    set_schema_version(pg, db, known);
     s = fixture_open_store(dir);
     store_close(s);
 }
@@ -665,6 +807,7 @@ int main(void)
         cmocka_unit_test(test_attempts_move_state),
         cmocka_unit_test(test_attempts_with_owner_known),
         cmocka_unit_test(test_send_endpoint_check_follows_changes),
+        cmocka_unit_test(test_delivery_reads_and_endpoint_state),
         cmocka_unit_test(test_committer_batches),
         cmocka_unit_test(test_committer_groups_rerunnable_ops),
         cmocka_unit_test(test_rollups_follow_the_batch),

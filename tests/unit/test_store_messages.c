@@ -11,7 +11,6 @@
 #include <unistd.h>
 
 #include <cmocka.h>
-#include <sqlite3.h>
 
 #include "core/id.h"
 #include "store/committer.h"
@@ -176,23 +175,13 @@ static void test_retry_now_cancel_replay_states(void **state)
     assert_string_equal(d.code, "REPLAY_LIMIT_EXCEEDED");
 
     /* Attempts carry the replay number of their series (trigger of migration 2). */
-    sqlite3 *db = NULL;
-    char path[128];
-    snprintf(path, sizeof(path), "%s/hookd.db", dir);
-    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-    sqlite3_stmt *q = NULL;
-    assert_int_equal(sqlite3_prepare_v2(db,
-                                        "SELECT min(replay_no), max(replay_no), count(*) "
-                                        "FROM attempts WHERE message_id = ?1",
-                                        -1, &q, NULL),
-                     SQLITE_OK);
-    sqlite3_bind_text(q, 1, id, -1, SQLITE_STATIC);
-    assert_int_equal(sqlite3_step(q), SQLITE_ROW);
-    assert_int_equal(sqlite3_column_int(q, 0), 0);
-    assert_int_equal(sqlite3_column_int(q, 1), STORE_REPLAY_LIMIT);
-    assert_int_equal(sqlite3_column_int(q, 2), 2 + STORE_REPLAY_LIMIT);
-    sqlite3_finalize(q);
-    sqlite3_close(db);
+    char sql[256];
+    snprintf(sql, sizeof(sql), "SELECT min(replay_no) FROM attempts WHERE message_id = '%s'", id);
+    assert_int_equal(fixture_int(s, sql), 0);
+    snprintf(sql, sizeof(sql), "SELECT max(replay_no) FROM attempts WHERE message_id = '%s'", id);
+    assert_int_equal(fixture_int(s, sql), STORE_REPLAY_LIMIT);
+    snprintf(sql, sizeof(sql), "SELECT count(*) FROM attempts WHERE message_id = '%s'", id);
+    assert_int_equal(fixture_int(s, sql), 2 + STORE_REPLAY_LIMIT);
     store_close(s);
 }
 

@@ -1,9 +1,11 @@
 /*
- * test_store_secrets - secrets at rest in the SQLite store: values are sealed
- * in their rows and bound to them, a wrong or missing key is refused, the
+ * test_store_secrets - secrets at rest in the store: values are sealed in
+ * their rows and bound to them, a wrong or missing key is refused, the
  * plaintext secrets of an older store are sealed (migration 3), offline
- * rotation re-seals everything, and the database files are private (0600)
- * and hold no plaintext secret, not even in free space.
+ * rotation re-seals everything, and (SQLite) the database files are private
+ * (0600) and hold no plaintext secret, not even in free space. On PostgreSQL
+ * (HOOKD_TEST_PG) the raw reads go through a connection of their own and the
+ * checks of what is stored look at the rows, not at the server's files.
  * SPDX-License-Identifier: MIT
  */
 #include <setjmp.h>
@@ -49,12 +51,32 @@ static int teardown(void **state)
 static enum err open_with(const uint8_t *key, bool migrate, struct store **s, struct err_detail *d)
 {
     store_secrets_set_key(key);
-    return store_open(s, dir, migrate, d);
+    char db[600];
+    return store_open(s, fixture_db(db, sizeof(db), dir), migrate, d);
+}
+
+/* A connection of its own to dir's PostgreSQL database. */
+static PGconn *raw_pg(void)
+{
+    char db[600];
+    PGconn *c = PQconnectdb(fixture_db(db, sizeof(db), dir));
+    if (PQstatus(c) != CONNECTION_OK)
+        fail_msg("cannot connect: %s", PQerrorMessage(c));
+    return c;
 }
 
 /* Run sql on a raw connection to the database (what an attacker with the file could do). */
 static void raw_exec(const char *sql)
 {
+    if (fixture_pg_url()) {
+        PGconn *c = raw_pg();
+        PGresult *r = PQexec(c, sql);
+        if (PQresultStatus(r) != PGRES_COMMAND_OK && PQresultStatus(r) != PGRES_TUPLES_OK)
+            fail_msg("%s: %s", sql, PQresultErrorMessage(r));
+        PQclear(r);
+        PQfinish(c);
+        return;
+    }
     char path[128];
     snprintf(path, sizeof(path), "%s/hookd.db", dir);
     sqlite3 *db = NULL;
@@ -68,6 +90,16 @@ static void raw_exec(const char *sql)
 /* One column of one row through a raw connection, into out. */
 static void raw_text(const char *sql, char *out, size_t len)
 {
+    if (fixture_pg_url()) {
+        PGconn *c = raw_pg();
+        PGresult *r = PQexec(c, sql);
+        if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) < 1)
+            fail_msg("%s: %s", sql, PQresultErrorMessage(r));
+        snprintf(out, len, "%s", PQgetvalue(r, 0, 0));
+        PQclear(r);
+        PQfinish(c);
+        return;
+    }
     char path[128];
     snprintf(path, sizeof(path), "%s/hookd.db", dir);
     sqlite3 *db = NULL;
@@ -99,6 +131,23 @@ static bool files_contain(const char *needle)
                 return true;
     }
     return false;
+}
+
+/* Whether needle is stored: on SQLite anywhere in the files (free space too), on
+ * PostgreSQL in a secret column or the key check (its files are the server's). */
+static bool stored_contains(const char *needle)
+{
+    if (!fixture_pg_url())
+        return files_contain(needle);
+    char sql[600], v[32];
+    snprintf(sql, sizeof(sql),
+             "SELECT (SELECT count(*) FROM signing_keys WHERE strpos(secret, '%s') > 0) + "
+             "(SELECT count(*) FROM endpoints WHERE strpos(coalesce(auth_secret, '') || "
+             "coalesce(scheme_secret, ''), '%s') > 0) + "
+             "(SELECT count(*) FROM encryption WHERE strpos(check_value, '%s') > 0)",
+             needle, needle, needle);
+    raw_text(sql, v, sizeof(v));
+    return atoll(v) > 0;
 }
 
 static void add_key(struct store *s, const char *ep, const char *id, const char *secret)
@@ -148,7 +197,7 @@ static void test_sealed_in_the_row(void **state)
     assert_int_equal(strncmp(v, want, strlen(want)), 0);
     raw_text("SELECT key_id FROM encryption", v, sizeof(v));
     assert_string_equal(v, kid);
-    assert_false(files_contain("whsec_"));
+    assert_false(stored_contains("whsec_"));
 
     /* Retiring a key erases its value; the other still opens. */
     s = fixture_open_store(dir);
@@ -249,6 +298,32 @@ static void test_wrong_or_missing_key(void **state)
 static void test_plaintext_store_is_sealed(void **state)
 {
     (void)state;
+    if (fixture_pg_url()) { /* PostgreSQL never stored plaintext: plant some */
+        struct store *s = NULL;
+        struct err_detail d = {0};
+        assert_int_equal(open_with(NULL, true, &s, &d), ERR_OK);
+        store_close(s);
+        raw_exec("INSERT INTO endpoints (id, mode, url, created_at, updated_at, auth_secret) "
+                 "VALUES ('ep_a', 'live', 'https://example.com/a', 1, 1, 'whsec_auth');"
+                 "INSERT INTO signing_keys (id, endpoint_id, secret, created_at) VALUES "
+                 "('sk_1', 'ep_a', '" SECRET_1 "', 1), ('sk_2', 'ep_a', '" SECRET_2 "', 2);"
+                 "INSERT INTO signing_keys (id, endpoint_id, secret, created_at, deleted_at) "
+                 "VALUES ('sk_0', 'ep_a', '', 0, 3)");
+        assert_true(stored_contains("whsec_"));
+        s = fixture_open_store(dir);
+        expect_secrets(s, "ep_a", SECRET_1, SECRET_2);
+        char *auth = NULL, *scheme = NULL;
+        assert_int_equal(store_endpoint_secrets_get(s, "ep_a", &auth, &scheme, &d), ERR_OK);
+        assert_string_equal(auth, "whsec_auth");
+        assert_null(scheme);
+        store_endpoint_secret_free(auth);
+        char kid[STORE_SECRET_KEY_ID_SIZE];
+        assert_int_equal(store_secrets_key_id(s, kid, &d), ERR_OK);
+        assert_int_equal(strlen(kid), 16);
+        store_close(s);
+        assert_false(stored_contains("whsec_"));
+        return;
+    }
     char path[128];
     snprintf(path, sizeof(path), "%s/hookd.db", dir);
     sqlite3 *db = NULL;
@@ -288,7 +363,7 @@ static void test_plaintext_store_is_sealed(void **state)
     assert_int_equal(store_secrets_key_id(s, kid, &d), ERR_OK);
     assert_int_equal(strlen(kid), 16);
     store_close(s);
-    assert_false(files_contain("whsec_"));
+    assert_false(stored_contains("whsec_"));
     char v[512];
     raw_text("PRAGMA user_version", v, sizeof(v));
     char want[8];
@@ -333,10 +408,10 @@ static void test_rotate(void **state)
     store_close(s);
 
     snprintf(hdr, sizeof(hdr), "enc:v1:%s:", old_kid);
-    assert_false(files_contain(hdr));
+    assert_false(stored_contains(hdr));
     snprintf(hdr, sizeof(hdr), "enc:v1:%s:", new_kid);
-    assert_true(files_contain(hdr));
-    assert_false(files_contain("whsec_"));
+    assert_true(stored_contains(hdr));
+    assert_false(stored_contains("whsec_"));
 
     assert_int_equal(open_with(FIXTURE_KEY, true, &s, &d), ERR_CONFLICT);
     assert_int_equal(open_with(OTHER_KEY, true, &s, &d), ERR_OK);
@@ -348,8 +423,7 @@ static void test_rotate(void **state)
     expect_secrets(s, "ep_n149", SECRET_2, NULL);
     /* Rotating back works the same way. */
     store_close(s);
-    store_secrets_set_key(OTHER_KEY);
-    assert_int_equal(store_open(&s, dir, true, &d), ERR_OK);
+    assert_int_equal(open_with(OTHER_KEY, true, &s, &d), ERR_OK);
     assert_int_equal(store_secrets_rotate(s, FIXTURE_KEY, &n, &d), ERR_OK);
     store_close(s);
     s = fixture_open_store(dir);
@@ -369,6 +443,8 @@ static mode_t mode_of(const char *name)
 static void test_files_are_private(void **state)
 {
     (void)state;
+    if (fixture_pg_url())
+        skip(); /* the files are the server's */
     mode_t old = umask(022);
     char sub[128];
     snprintf(sub, sizeof(sub), "%s/data", dir);

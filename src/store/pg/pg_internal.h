@@ -159,14 +159,44 @@ extern const size_t pg__migrations_count;
 /* ---- end of group keys_apps ---- */
 
 /* ---- group endpoints: declarations of its pg_*.c files go below this line ---- */
+/* An endpoint's event types (its subscriptions, in the order written) as a JSON
+ * array of strings, for the endpoint row whose id is the SQL expression ep_id
+ * (a literal); "[]" when none. Subscription ids sort in their list's order
+ * within a write (pg_endpoints.c write_subscriptions). */
+#define PG_SUB_TYPES_JSON(ep_id)                                                                   \
+    "(SELECT '[' || coalesce(string_agg(to_json(event_type::text)::text, ',' "                     \
+    "ORDER BY created_at, id), '') || ']' FROM subscriptions WHERE endpoint_id = " ep_id ")"
+/* Seal k's secret and insert it as an active key of endpoint_id, without expiry
+ * (pg_endpoints.c); ERR_CONFLICT (INVALID_REQUEST) for a taken key id. */
+enum err pg__signing_key_insert(struct pg_store *s, const char *endpoint_id,
+                                const struct store_signing_key *k, struct err_detail *d);
 
 /* ---- end of group endpoints ---- */
 
 /* ---- group delivery: declarations of its pg_*.c files go below this line ---- */
 
+/* Add delta to the rollup bucket of (mode, endpoint_id) holding at_ms: summed in
+ * memory inside a batch (the op's apart) and upserted into rollups and
+ * rollups_hourly before COMMIT; outside a batch at once (pg_rollups.c). */
+enum err pg__rollup_add(struct pg_store *s, const char *mode, const char *endpoint_id,
+                        int64_t at_ms, const struct store_rollup *delta, struct err_detail *d);
+
+struct dedupe_policy;
+/* Judge a new message of endpoint_id by rule p at now_ms, as SQLite's store__dedupe_see:
+ * record its key until now_ms + the window unless a live row holds it; *duplicate
+ * tells which (pg_dedupe.c). */
+enum err pg__dedupe_see(struct pg_store *s, const char *endpoint_id, const struct dedupe_policy *p,
+                        const void *payload, size_t payload_len, const char *headers_json,
+                        const char *event_type, int64_t now_ms, bool *duplicate,
+                        struct err_detail *d);
+
 /* ---- end of group delivery ---- */
 
 /* ---- group publish: declarations of its pg_*.c files go below this line ---- */
+
+/* The event columns of pg_publish.c's EVENT_COLS, from column first on, into e
+ * (pg_publish.c; also the endpoint's fan-out messages of pg_publish_reads.c). */
+void pg__read_event(const struct pgq *q, int first, struct store_event *e);
 
 /* ---- end of group publish ---- */
 

@@ -57,23 +57,7 @@ enum stmt_id {
  * bounds what readers scan beside rollups, and how often a fold rewrites rollup pages. */
 #define STORE__ROLLUP_FOLD_ROWS 4096
 
-/* A rollup delta waiting for the end of its op or batch (store_rollups.c). */
-struct store__rollup_pending {
-    char mode[8];
-    char endpoint_id[ID_MAX];
-    int64_t bucket_ms;
-    struct store_rollup delta;
-};
-
 struct secretbox;
-/* Deltas summed per (mode, endpoint, bucket): items plus an open-addressing index. */
-struct store__rollup_set {
-    struct store__rollup_pending *items;
-    int n, cap;
-    int *slots; /* indexes into items, -1 for empty; nslots is a power of two */
-    int nslots;
-};
-
 #define STORE__LIVE_EP_SLOTS 64
 struct dedupe_policy;
 struct store__live_ep {
@@ -185,8 +169,6 @@ enum err store__dedupe_see(struct sqlite_store *s, const char *endpoint_id,
                            const char *headers_json, const char *event_type, int64_t now_ms,
                            bool *duplicate, struct err_detail *d);
 
-/* Forget a set's deltas (batch or op start, rollback). */
-void store__rollup_reset(struct store__rollup_set *set);
 /* Free the rollup sets (store_close). */
 void store__rollup_release(struct sqlite_store *s);
 /* Journal the batch's summed rollup deltas, folding the journal when it is long
@@ -198,7 +180,6 @@ enum err store__rollup_op_end(struct sqlite_store *s, bool ok, struct err_detail
 /* ---- secrets at rest (store_secrets.c) ----
  * place names the column ("signing_keys.secret"); the value is bound to
  * "<place>:<row_id>", so it only opens in its own row. */
-#define STORE__SEALED_MAX 256 /* a sealed secret of fewer than ID_MAX characters */
 
 /* Seal plain for (place, row_id) into out (cap bytes). ERR_IO without a key. */
 enum err store__seal(struct sqlite_store *s, const char *place, const char *row_id,

@@ -20,13 +20,11 @@
  * until then an expired row is simply replaced.
  * Threading and errors: as store.h. SPDX-License-Identifier: MIT
  */
-#include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/dedupe.h"
 #include "store/sqlite/sqlite_internal.h"
-#include "util/hex.h"
 #include "util/log.h"
 
 /* Insert the key, or take over a row whose window is over (expires_at <= now); a
@@ -46,13 +44,8 @@ enum err store__dedupe_see(struct sqlite_store *s, const char *endpoint_id,
                            bool *duplicate, struct err_detail *d)
 {
     *duplicate = false;
-    json_t *headers = headers_json ? json_loads(headers_json, 0, NULL) : NULL;
-    char hex[DEDUPE_KEY_LEN + 1];
-    dedupe_key(p, payload, payload_len, headers, event_type, hex);
-    json_decref(headers);
-    unsigned char key[DEDUPE_KEY_LEN / 2]; /* stored as the 32 bytes of the digest */
-    for (size_t i = 0; i < sizeof(key); i++)
-        key[i] = (unsigned char)(hex_digit(hex[2 * i]) << 4 | hex_digit(hex[2 * i + 1]));
+    unsigned char key[STORE__DEDUPE_KEY_BYTES];
+    store__dedupe_digest(p, payload, payload_len, headers_json, event_type, key);
     sqlite3_stmt *q = store__prepare(s, SQL_DEDUPE_SEE);
     store__bind_text(q, 1, endpoint_id);
     sqlite3_bind_blob(q, 2, key, (int)sizeof(key), SQLITE_TRANSIENT);

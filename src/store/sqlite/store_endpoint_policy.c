@@ -31,28 +31,6 @@ static const char SQL_FAILING_SET[] = "UPDATE endpoints SET failing_since = ?2 W
 static const char SQL_CIRCUIT_SET[] =
     "UPDATE endpoints SET circuit_state = ?2, circuit_opened_at = ?3 WHERE id = ?1";
 
-#define SEALED_CAP (2 * SECRETBOX_PLAIN_MAX + 128)
-
-/* Open column i of q (NULL or "" = none) into a new string, or NULL. */
-static enum err open_col(struct sqlite_store *s, sqlite3_stmt *q, int i, const char *place,
-                         const char *id, char **out, struct err_detail *d)
-{
-    *out = NULL;
-    const char *v = (const char *)sqlite3_column_text(q, i);
-    if (!v || !v[0])
-        return ERR_OK;
-    char *plain = malloc(SECRETBOX_PLAIN_MAX + 1);
-    if (!plain)
-        abort();
-    enum err e = store__unseal(s, place, id, v, plain, SECRETBOX_PLAIN_MAX + 1, d);
-    if (e != ERR_OK) {
-        free(plain);
-        return e;
-    }
-    *out = plain;
-    return ERR_OK;
-}
-
 enum err sqlite_endpoint_secrets_get(struct store *st, const char *id, char **auth, char **scheme,
                                      struct err_detail *d)
 {
@@ -63,9 +41,11 @@ enum err sqlite_endpoint_secrets_get(struct store *st, const char *id, char **au
     int rc = sqlite3_step(q);
     enum err e = ERR_OK;
     if (rc == SQLITE_ROW) {
-        e = open_col(s, q, 0, "endpoints.auth_secret", id, auth, d);
+        e = store__secret_open(s->box, "endpoints.auth_secret", id,
+                               (const char *)sqlite3_column_text(q, 0), auth, d);
         if (e == ERR_OK)
-            e = open_col(s, q, 1, "endpoints.scheme_secret", id, scheme, d);
+            e = store__secret_open(s->box, "endpoints.scheme_secret", id,
+                                   (const char *)sqlite3_column_text(q, 1), scheme, d);
     } else if (rc == SQLITE_DONE) {
         e = err_set(d, ERR_NOTFOUND, "ENDPOINT_NOT_FOUND", "endpoint '%s' not found", id);
     } else {
@@ -80,35 +60,14 @@ enum err sqlite_endpoint_secrets_get(struct store *st, const char *id, char **au
     return e;
 }
 
-/* Seal plain (NULL or "" = none) for place into a new buffer, or NULL. */
-static enum err seal(struct sqlite_store *s, const char *place, const char *id, const char *plain,
-                     char **out, struct err_detail *d)
-{
-    *out = NULL;
-    if (!plain || !plain[0])
-        return ERR_OK;
-    if (strlen(plain) > SECRETBOX_PLAIN_MAX)
-        return err_set(d, ERR_INVAL, "INVALID_REQUEST", "a secret of this endpoint is too long");
-    char *sealed = malloc(SEALED_CAP);
-    if (!sealed)
-        abort();
-    enum err e = store__seal(s, place, id, plain, sealed, SEALED_CAP, d);
-    if (e != ERR_OK) {
-        free(sealed);
-        return e;
-    }
-    *out = sealed;
-    return ERR_OK;
-}
-
 enum err sqlite_endpoint_secrets_set(struct store *st, const char *id, const char *auth,
                                      const char *scheme, struct err_detail *d)
 {
     struct sqlite_store *s = sqlite_of(st);
     char *a = NULL, *k = NULL;
-    enum err e = seal(s, "endpoints.auth_secret", id, auth, &a, d);
+    enum err e = store__secret_seal(s->box, "endpoints.auth_secret", id, auth, &a, d);
     if (e == ERR_OK)
-        e = seal(s, "endpoints.scheme_secret", id, scheme, &k, d);
+        e = store__secret_seal(s->box, "endpoints.scheme_secret", id, scheme, &k, d);
     if (e == ERR_OK) {
         sqlite3_stmt *q = store__prepare(s, SQL_SECRETS_SET);
         store__bind_text(q, 1, id);

@@ -4,7 +4,7 @@
  * state change they count, so metrics never scan message rows.
  *
  * Description: inside a committer batch, deltas are summed in memory per
- * (mode, endpoint, minute) in a hash table with no size limit, the current
+ * (mode, endpoint, minute) in a hash table with no size limit (rollup_set.c), the current
  * op's deltas apart so a rolled-back op drops them. Just before COMMIT the
  * batch's sums are appended to rollups_recent (a rowid table with no index:
  * each row lands on the right-hand edge of one B-tree, so a commit writes
@@ -98,120 +98,10 @@ static void bind_delta(sqlite3_stmt *q, const char *mode, const char *endpoint_i
     sqlite3_bind_int64(q, 9, delta->latency_count);
 }
 
-static void sum_into(struct store_rollup *to, const struct store_rollup *from)
-{
-    to->total += from->total;
-    to->succeeded += from->succeeded;
-    to->failed += from->failed;
-    to->retries += from->retries;
-    to->latency_sum_ms += from->latency_sum_ms;
-    to->latency_count += from->latency_count;
-}
-
-static void *xrealloc(void *p, size_t n)
-{
-    void *q = realloc(p, n);
-    if (!q)
-        abort(); /* as every allocation in hookd: out of memory is fatal */
-    return q;
-}
-
-static uint64_t key_hash(const char *mode, const char *endpoint_id, int64_t bucket_ms)
-{
-    uint64_t h = 1469598103934665603ULL; /* FNV-1a */
-    for (const char *p = mode; *p; p++)
-        h = (h ^ (unsigned char)*p) * 1099511628211ULL;
-    h = (h ^ 0xff) * 1099511628211ULL;
-    for (const char *p = endpoint_id; *p; p++)
-        h = (h ^ (unsigned char)*p) * 1099511628211ULL;
-    return (h ^ (uint64_t)bucket_ms) * 1099511628211ULL;
-}
-
-static bool same_key(const struct store__rollup_pending *p, const char *mode,
-                     const char *endpoint_id, int64_t bucket_ms)
-{
-    return p->bucket_ms == bucket_ms && !strcmp(p->endpoint_id, endpoint_id) &&
-           !strcmp(p->mode, mode);
-}
-
-/* A new entry at the end of set (its index is set->n - 1), growing the array. */
-/* src into dst, cut to fit (snprintf's "%s" cost more than the rest of a merge). */
-static void copy_key(char *dst, size_t cap, const char *src)
-{
-    size_t n = strnlen(src, cap - 1);
-    memcpy(dst, src, n);
-    dst[n] = '\0';
-}
-
-static struct store__rollup_pending *append(struct store__rollup_set *set, const char *mode,
-                                            const char *endpoint_id, int64_t bucket_ms,
-                                            const struct store_rollup *delta)
-{
-    if (set->n == set->cap) {
-        set->cap = set->cap ? 2 * set->cap : 16;
-        set->items = xrealloc(set->items, sizeof(*set->items) * (size_t)set->cap);
-    }
-    struct store__rollup_pending *p = &set->items[set->n++];
-    copy_key(p->mode, sizeof(p->mode), mode);
-    copy_key(p->endpoint_id, sizeof(p->endpoint_id), endpoint_id);
-    p->bucket_ms = bucket_ms;
-    p->delta = *delta;
-    return p;
-}
-
-/* Rebuild the open-addressing index of set with room for twice its entries. */
-static void rehash(struct store__rollup_set *set)
-{
-    int slots = 64;
-    while (slots < 4 * (set->n + 1))
-        slots *= 2;
-    free(set->slots);
-    set->slots = xrealloc(NULL, sizeof(*set->slots) * (size_t)slots);
-    memset(set->slots, 0xff, sizeof(*set->slots) * (size_t)slots); /* -1: empty */
-    set->nslots = slots;
-    for (int i = 0; i < set->n; i++) {
-        const struct store__rollup_pending *p = &set->items[i];
-        size_t at = (size_t)key_hash(p->mode, p->endpoint_id, p->bucket_ms) & (size_t)(slots - 1);
-        while (set->slots[at] >= 0)
-            at = (at + 1) & (size_t)(slots - 1);
-        set->slots[at] = i;
-    }
-}
-
-/* Add delta to set's entry for the key: O(1) expected, whatever the number of keys. */
-static void merge(struct store__rollup_set *set, const char *mode, const char *endpoint_id,
-                  int64_t bucket_ms, const struct store_rollup *delta)
-{
-    if (2 * (set->n + 1) > set->nslots)
-        rehash(set);
-    size_t mask = (size_t)set->nslots - 1;
-    size_t at = (size_t)key_hash(mode, endpoint_id, bucket_ms) & mask;
-    for (; set->slots[at] >= 0; at = (at + 1) & mask) {
-        struct store__rollup_pending *p = &set->items[set->slots[at]];
-        if (same_key(p, mode, endpoint_id, bucket_ms)) {
-            sum_into(&p->delta, delta);
-            return;
-        }
-    }
-    append(set, mode, endpoint_id, bucket_ms, delta);
-    set->slots[at] = set->n - 1;
-}
-
-void store__rollup_reset(struct store__rollup_set *set)
-{
-    set->n = 0;
-    if (set->slots)
-        memset(set->slots, 0xff, sizeof(*set->slots) * (size_t)set->nslots);
-}
-
 void store__rollup_release(struct sqlite_store *s)
 {
-    struct store__rollup_set *sets[] = {&s->batch_rollups, &s->op_rollups};
-    for (size_t i = 0; i < sizeof(sets) / sizeof(sets[0]); i++) {
-        free(sets[i]->items);
-        free(sets[i]->slots);
-        memset(sets[i], 0, sizeof(*sets[i]));
-    }
+    store__rollup_set_free(&s->batch_rollups);
+    store__rollup_set_free(&s->op_rollups);
 }
 
 enum err store__rollup_add(struct sqlite_store *s, const char *mode, const char *endpoint_id,
@@ -228,17 +118,16 @@ enum err store__rollup_add(struct sqlite_store *s, const char *mode, const char 
         bind_delta(q, mode, endpoint_id, bucket, delta);
         return store__exec(s, q, d, "update hourly rollups");
     }
-    merge(s->in_op ? &s->op_rollups : &s->batch_rollups, mode, endpoint_id, bucket, delta);
+    store__rollup_merge(s->in_op ? &s->op_rollups : &s->batch_rollups, mode, endpoint_id, bucket,
+                        delta);
     return ERR_OK;
 }
 
 enum err store__rollup_op_end(struct sqlite_store *s, bool ok, struct err_detail *d)
 {
     (void)d;
-    for (int i = 0; ok && i < s->op_rollups.n; i++) {
-        const struct store__rollup_pending *p = &s->op_rollups.items[i];
-        merge(&s->batch_rollups, p->mode, p->endpoint_id, p->bucket_ms, &p->delta);
-    }
+    if (ok)
+        store__rollup_merge_set(&s->batch_rollups, &s->op_rollups);
     store__rollup_reset(&s->op_rollups);
     return ERR_OK;
 }

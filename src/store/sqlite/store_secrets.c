@@ -37,60 +37,20 @@
 #include "util/clock.h"
 #include "util/log.h"
 
-/* Every column holding a secret; its table's key column is "id" (TEXT). */
-struct secret_col {
-    const char *table, *column;
-};
-static const struct secret_col secret_cols[] = {
-    {"signing_keys", "secret"},
-    {"endpoints", "auth_secret"},
-    {"endpoints", "scheme_secret"},
-};
-#define NCOLS (sizeof(secret_cols) / sizeof(secret_cols[0]))
-
-#define CHECK_PLAIN "hookd encryption key check v1"
-#define CHECK_PLACE "encryption.check_value"
-#define CHECK_ROW "1"
+#define NCOLS STORE__NSECRET_COLS
+#define secret_cols store__secret_cols
 #define PAGE 64 /* rows re-sealed per read while sealing or rotating */
-
-static enum err no_key(struct err_detail *d)
-{
-    return err_set(d, ERR_IO, "INTERNAL_ERROR",
-                   "no encryption key is set for secrets at rest (see --encryption-key-file)");
-}
 
 enum err store__seal(struct sqlite_store *s, const char *place, const char *row_id,
                      const char *plain, char *out, size_t cap, struct err_detail *d)
 {
-    if (!s->box)
-        return no_key(d);
-    char aad[160];
-    snprintf(aad, sizeof(aad), "%s:%s", place, row_id);
-    return secretbox_seal(s->box, aad, plain, strlen(plain), out, cap, d);
+    return store__seal_box(s->box, place, row_id, plain, out, cap, d);
 }
 
 enum err store__unseal(struct sqlite_store *s, const char *place, const char *row_id,
                        const char *stored, char *out, size_t cap, struct err_detail *d)
 {
-    if (!stored || !stored[0]) { /* a retired secret is erased to "" */
-        if (cap)
-            out[0] = '\0';
-        return ERR_OK;
-    }
-    if (!secretbox_is_sealed(stored))
-        return err_set(d, ERR_IO, "INTERNAL_ERROR",
-                       "%s of '%s' is not encrypted; start hookd serve with the encryption key "
-                       "to encrypt it",
-                       place, row_id);
-    if (!s->box)
-        return no_key(d);
-    char aad[160];
-    snprintf(aad, sizeof(aad), "%s:%s", place, row_id);
-    struct err_detail why = {0};
-    if (secretbox_open(s->box, aad, stored, out, cap, NULL, &why) == ERR_OK)
-        return ERR_OK;
-    return err_set(d, ERR_IO, "INTERNAL_ERROR", "cannot decrypt %s of '%s': %s", place, row_id,
-                   why.msg);
+    return store__unseal_box(s->box, place, row_id, stored, out, cap, d);
 }
 
 /* Run one statement of text without results; its error as ERR_IO/ERR_BUSY. */
@@ -147,31 +107,11 @@ enum err sqlite_secrets_key_id(struct store *st, char out[STORE_SECRET_KEY_ID_SI
     return read_check(s, out, check, sizeof(check), &found, d);
 }
 
-/* ERR_CONFLICT (ENCRYPTION_KEY_MISMATCH) unless box opens the recorded check value. */
-static enum err verify_key(struct secretbox *box, const char *kid, const char *check,
-                           struct err_detail *d)
-{
-    char plain[64];
-    if (strcmp(kid, secretbox_id(box)) != 0)
-        return err_set(d, ERR_CONFLICT, "ENCRYPTION_KEY_MISMATCH",
-                       "the encryption key given (id %s) is not the key this store's secrets are "
-                       "encrypted with (id %s)",
-                       secretbox_id(box), kid);
-    if (secretbox_open(box, CHECK_PLACE ":" CHECK_ROW, check, plain, sizeof(plain), NULL, NULL) !=
-            ERR_OK ||
-        strcmp(plain, CHECK_PLAIN) != 0)
-        return err_set(d, ERR_CONFLICT, "ENCRYPTION_KEY_MISMATCH",
-                       "the encryption key given (id %s) does not open this store's key check",
-                       secretbox_id(box));
-    return ERR_OK;
-}
-
 /* Record box's key id and a fresh check value (insert or replace the one row). */
 static enum err write_check(struct sqlite_store *s, struct secretbox *box, struct err_detail *d)
 {
     char check[256];
-    enum err e = secretbox_seal(box, CHECK_PLACE ":" CHECK_ROW, CHECK_PLAIN, strlen(CHECK_PLAIN),
-                                check, sizeof(check), d);
+    enum err e = store__check_make(box, check, sizeof(check), d);
     if (e != ERR_OK)
         return e;
     sqlite3_stmt *q;
@@ -196,11 +136,12 @@ static enum err write_check(struct sqlite_store *s, struct secretbox *box, struc
  * already sealed with to left alone. *n counts the rows rewritten.
  * Runs inside the caller's transaction, a page of rows at a time.
  */
-static enum err reseal_column(struct sqlite_store *s, const struct secret_col *c,
+static enum err reseal_column(struct sqlite_store *s, const struct store__secret_col *c,
                               struct secretbox *from, struct secretbox *to, int64_t *n,
                               struct err_detail *d)
 {
-    char sel[256], upd[160], place[96];
+    char sel[256], upd[160];
+    const char *place = c->place;
     if (from)
         snprintf(sel, sizeof(sel),
                  "SELECT id, %s FROM %s WHERE id > ?1 AND %s != '' ORDER BY id LIMIT %d", c->column,
@@ -211,14 +152,12 @@ static enum err reseal_column(struct sqlite_store *s, const struct secret_col *c
                  "'enc:' ORDER BY id LIMIT %d",
                  c->column, c->table, c->column, c->column, PAGE);
     snprintf(upd, sizeof(upd), "UPDATE %s SET %s = ?2 WHERE id = ?1", c->table, c->column);
-    snprintf(place, sizeof(place), "%s.%s", c->table, c->column);
     sqlite3_stmt *qs = NULL, *qu = NULL;
     enum err e = prepare(s, sel, &qs, d);
     if (e == ERR_OK)
         e = prepare(s, upd, &qu, d);
     char *ids[PAGE] = {0}, *vals[PAGE] = {0}, *last = NULL;
-    char plain[SECRETBOX_PLAIN_MAX + 1];
-    static const size_t sealed_cap = 2 * SECRETBOX_PLAIN_MAX + 128;
+    static const size_t sealed_cap = STORE__SEALED_CAP;
     char *sealed = malloc(sealed_cap);
     if (!sealed)
         abort();
@@ -234,32 +173,18 @@ static enum err reseal_column(struct sqlite_store *s, const struct secret_col *c
         if (got < PAGE && rc != SQLITE_DONE)
             e = store__db_err(s, rc, d, "read secrets");
         for (int i = 0; i < got && e == ERR_OK; i++) {
-            char kid[SECRETBOX_KEY_ID_LEN + 1], aad[160];
-            if (!vals[i] ||
-                (secretbox_sealed_key_id(vals[i], kid) && !strcmp(kid, secretbox_id(to))))
+            bool skip = false;
+            e = store__reseal_value(from, to, place, ids[i], vals[i], sealed, sealed_cap, &skip, d);
+            if (e != ERR_OK || skip)
                 continue;
-            snprintf(aad, sizeof(aad), "%s:%s", place, ids[i]);
-            if (from) {
-                struct err_detail why = {0};
-                if (secretbox_open(from, aad, vals[i], plain, sizeof(plain), NULL, &why) != ERR_OK)
-                    e = err_set(d, ERR_IO, "INTERNAL_ERROR", "cannot decrypt %s of '%s': %s", place,
-                                ids[i], why.msg);
-            } else {
-                snprintf(plain, sizeof(plain), "%s", vals[i]);
-            }
-            if (e == ERR_OK)
-                e = secretbox_seal(to, aad, plain, strlen(plain), sealed, sealed_cap, d);
-            if (e == ERR_OK) {
-                sqlite3_reset(qu);
-                sqlite3_bind_text(qu, 1, ids[i], -1, SQLITE_STATIC);
-                sqlite3_bind_text(qu, 2, sealed, -1, SQLITE_STATIC);
-                int urc = sqlite3_step(qu);
-                if (urc != SQLITE_DONE)
-                    e = store__db_err(s, urc, d, "update a secret");
-                else
-                    (*n)++;
-            }
-            OPENSSL_cleanse(plain, sizeof(plain));
+            sqlite3_reset(qu);
+            sqlite3_bind_text(qu, 1, ids[i], -1, SQLITE_STATIC);
+            sqlite3_bind_text(qu, 2, sealed, -1, SQLITE_STATIC);
+            int urc = sqlite3_step(qu);
+            if (urc != SQLITE_DONE)
+                e = store__db_err(s, urc, d, "update a secret");
+            else
+                (*n)++;
         }
         free(last);
         last = got ? ids[got - 1] : NULL;
@@ -396,7 +321,7 @@ static enum err any_plaintext(struct sqlite_store *s, bool *any, struct err_deta
 {
     *any = false;
     for (size_t i = 0; i < NCOLS && !*any; i++) {
-        const struct secret_col *c = &secret_cols[i];
+        const struct store__secret_col *c = &secret_cols[i];
         char sql[256];
         snprintf(sql, sizeof(sql),
                  "SELECT EXISTS (SELECT 1 FROM %s WHERE %s != '' AND substr(%s, 1, 4) != 'enc:')",
@@ -417,17 +342,16 @@ static enum err any_plaintext(struct sqlite_store *s, bool *any, struct err_deta
 
 enum err store__secrets_attach(struct sqlite_store *s, bool migrate, struct err_detail *d)
 {
-    const uint8_t *process_key = store__process_key();
-    if (!process_key)
+    if (!store__process_key())
         return ERR_OK; /* secrets cannot be read or written on this connection */
-    enum err e = secretbox_new(&s->box, process_key, d);
+    enum err e = store__secrets_box(&s->box, d);
     if (e != ERR_OK)
         return e;
     char kid[SECRETBOX_KEY_ID_LEN + 1], check[256];
     bool found;
     if ((e = read_check(s, kid, check, sizeof(check), &found, d)) != ERR_OK)
         return e;
-    if (found && (e = verify_key(s->box, kid, check, d)) != ERR_OK)
+    if (found && (e = store__check_verify(s->box, kid, check, d)) != ERR_OK)
         return e;
     if (!migrate)
         return ERR_OK;
@@ -457,7 +381,7 @@ enum err sqlite_secrets_rotate(struct store *st, const uint8_t new_key[STORE_SEC
     struct sqlite_store *s = sqlite_of(st);
     *n = 0;
     if (!s->box)
-        return no_key(d);
+        return store__no_key(d);
     struct secretbox *to = NULL;
     enum err e = secretbox_new(&to, new_key, d);
     if (e != ERR_OK)
