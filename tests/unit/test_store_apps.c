@@ -1,8 +1,10 @@
 /*
- * test_store_apps - applications and event types in the SQLite store
- * (store_apps.c, migration 9): the default application of each mode holds the
- * /v1 endpoints, lookups by id or uid, uid uniqueness per mode, paging in both
- * orders, and deleting an application deletes its endpoints.
+ * test_store_apps - applications and event types in the store (SQLite's
+ * store_apps.c, migration 9; PostgreSQL's pg_apps.c with HOOKD_TEST_PG): the
+ * default application of each mode holds the /v1 endpoints, lookups by id or
+ * uid, uid uniqueness per mode, paging in both orders, and deleting an
+ * application deletes its endpoints. The query plans and the statement runs
+ * counted by the fan-out cache tests are SQLite's own (checked there only).
  * SPDX-License-Identifier: MIT
  */
 #include <string.h>
@@ -51,14 +53,9 @@ static void test_default_applications_hold_v1_endpoints(void **state)
     assert_int_equal(store_application_get(s, "live", "app_default_test", &a, &d), ERR_NOTFOUND);
 
     fixture_make_endpoint(s, "ep_a", "test", "https://a.example/", FIXTURE_SECRET, 1);
-    sqlite3_stmt *q = NULL;
-    assert_int_equal(sqlite3_prepare_v2(sqlite_of(s)->db,
-                                        "SELECT application_id FROM endpoints WHERE id='ep_a'", -1,
-                                        &q, NULL),
-                     SQLITE_OK);
-    assert_int_equal(sqlite3_step(q), SQLITE_ROW);
-    assert_string_equal((const char *)sqlite3_column_text(q, 0), "app_default_test");
-    sqlite3_finalize(q);
+    assert_int_equal(fixture_int(s, "SELECT count(*) FROM endpoints WHERE id = 'ep_a' AND "
+                                    "application_id = 'app_default_test'"),
+                     1);
     store_close(s);
 }
 
@@ -137,11 +134,7 @@ static void test_delete_takes_the_endpoints(void **state)
     fixture_make_endpoint(s, "ep_1", "live", "https://1.example/", FIXTURE_SECRET, 1);
     fixture_make_endpoint(s, "ep_2", "live", "https://2.example/", FIXTURE_SECRET, 1);
     fixture_make_endpoint(s, "ep_3", "live", "https://3.example/", FIXTURE_SECRET, 1);
-    assert_int_equal(sqlite3_exec(sqlite_of(s)->db,
-                                  "UPDATE endpoints SET application_id = 'app_x' "
-                                  "WHERE id IN ('ep_1', 'ep_2')",
-                                  NULL, NULL, NULL),
-                     SQLITE_OK);
+    fixture_exec(s, "UPDATE endpoints SET application_id = 'app_x' WHERE id IN ('ep_1', 'ep_2')");
     struct err_detail d = {0};
     assert_int_equal(store_application_delete(s, "live", "app_x", 9, &d), ERR_OK);
     struct store_endpoint e = {0};
@@ -184,6 +177,144 @@ static void test_event_types(void **state)
     store_event_type_release(&page[0]);
     assert_int_equal(store_event_type_expunge(s, "live", "et_1", &d), ERR_OK);
     assert_int_equal(store_event_type_get(s, "live", "et_1", &got, &d), ERR_NOTFOUND);
+    store_close(s);
+}
+
+/* Update (uid kept unique, fields overwritten, NULLs kept as NULL), an id winning over
+ * another application's uid, event types by name or id and paged, an idempotency record
+ * overwritten in place and found only from its time on, portal tokens by digest. */
+static void test_updates_idempotency_portal_tokens(void **state)
+{
+    (void)state;
+    struct store *s = fixture_open_store(dir);
+    struct err_detail d = {0};
+    make_app(s, "app_1", "live", "u1");
+    make_app(s, "app_2", "live", "app_1"); /* a uid that is another's id */
+    struct store_application a = {0};
+    assert_int_equal(store_application_get(s, "live", "app_1", &a, &d), ERR_OK);
+    assert_string_equal(a.id, "app_1"); /* the id wins */
+    assert_null(a.metadata_json);
+    free(a.uid);
+    a.uid = strdup("u2");
+    free(a.metadata_json);
+    a.metadata_json = strdup("{\"k\":\"v\"}");
+    a.throttle_rate = 7;
+    a.updated_at_ms = 99;
+    assert_int_equal(store_application_update(s, &a, &d), ERR_OK);
+    store_application_release(&a);
+    assert_int_equal(store_application_get(s, "live", "u2", &a, &d), ERR_OK);
+    assert_string_equal(a.id, "app_1");
+    assert_string_equal(a.name, "n");
+    assert_string_equal(a.metadata_json, "{\"k\":\"v\"}");
+    assert_int_equal(a.throttle_rate, 7);
+    assert_int_equal(a.created_at_ms, 5);
+    assert_int_equal(a.updated_at_ms, 99);
+    free(a.uid);
+    a.uid = strdup("app_1"); /* app_2's uid */
+    assert_int_equal(store_application_update(s, &a, &d), ERR_CONFLICT);
+    assert_string_equal(d.field, "uid");
+    snprintf(a.id, sizeof(a.id), "app_nope");
+    free(a.uid);
+    a.uid = NULL;
+    assert_int_equal(store_application_update(s, &a, &d), ERR_NOTFOUND);
+    store_application_release(&a);
+    assert_int_equal(store_application_get(s, "live", "u1", &a, &d), ERR_NOTFOUND);
+    assert_int_equal(store_application_delete(s, "test", "app_1", 9, &d), ERR_NOTFOUND);
+
+    /* event types: a name wins over another type's id; paging by iterator */
+    const char *names[] = {"a.one", "et_3", "c.three"};
+    for (int i = 0; i < 3; i++) {
+        struct store_event_type t = {.name = (char *)names[i], .created_at_ms = 10 + i};
+        snprintf(t.id, sizeof(t.id), "et_%d", i + 1);
+        snprintf(t.mode, sizeof(t.mode), "live");
+        t.deprecated = i == 2;
+        t.display_name = (char *)(i == 0 ? "One" : NULL);
+        assert_int_equal(store_event_type_insert(s, &t, &d), ERR_OK);
+    }
+    struct store_event_type got = {0};
+    assert_int_equal(store_event_type_get(s, "live", "et_3", &got, &d), ERR_OK);
+    assert_string_equal(got.id, "et_2"); /* named "et_3" */
+    store_event_type_release(&got);
+    assert_int_equal(store_event_type_get(s, "live", "c.three", &got, &d), ERR_OK);
+    assert_string_equal(got.name, "c.three");
+    assert_true(got.deprecated);
+    assert_false(got.archived);
+    assert_null(got.display_name);
+    assert_null(got.schemas_json);
+    assert_int_equal(got.created_at_ms, 12);
+    store_event_type_release(&got);
+    assert_int_equal(store_event_type_get(s, "test", "c.three", &got, &d), ERR_NOTFOUND);
+    struct store_event_type page[2];
+    int n = 0;
+    bool more = false;
+    assert_int_equal(store_event_type_list(s, "live", NULL, false, 2, page, &n, &more, &d), ERR_OK);
+    assert_int_equal(n, 2);
+    assert_true(more);
+    assert_string_equal(page[0].name, "a.one");
+    assert_string_equal(page[0].display_name, "One");
+    for (int i = 0; i < n; i++)
+        store_event_type_release(&page[i]);
+    assert_int_equal(store_event_type_list(s, "live", "et_2", false, 2, page, &n, &more, &d),
+                     ERR_OK);
+    assert_int_equal(n, 1);
+    assert_false(more);
+    assert_string_equal(page[0].id, "et_3");
+    store_event_type_release(&page[0]);
+    assert_int_equal(store_event_type_list(s, "live", "et_9", false, 2, page, &n, &more, &d),
+                     ERR_INVAL);
+    assert_string_equal(d.field, "iterator");
+    struct store_event_type ghost = {.name = (char *)"ghost"};
+    snprintf(ghost.id, sizeof(ghost.id), "et_9");
+    snprintf(ghost.mode, sizeof(ghost.mode), "live");
+    assert_int_equal(store_event_type_update(s, &ghost, &d), ERR_NOTFOUND);
+    assert_int_equal(store_event_type_expunge(s, "live", "et_9", &d), ERR_NOTFOUND);
+
+    /* idempotency records */
+    struct store_idem rec = {.status = 201, .created_at_ms = 1000};
+    snprintf(rec.request_sha256, sizeof(rec.request_sha256), "%064d", 1);
+    snprintf(rec.resource, sizeof(rec.resource), "msg_1");
+    assert_int_equal(store_idem_put(s, "live", "k1", &rec, &d), ERR_OK);
+    struct store_idem found = {0};
+    assert_int_equal(store_idem_find(s, "live", "k1", 1000, &found, &d), ERR_OK);
+    assert_string_equal(found.request_sha256, rec.request_sha256);
+    assert_int_equal(found.status, 201);
+    assert_string_equal(found.resource, "msg_1");
+    assert_int_equal(found.created_at_ms, 1000);
+    assert_int_equal(store_idem_find(s, "live", "k1", 1001, &found, &d), ERR_NOTFOUND);
+    assert_int_equal(store_idem_find(s, "test", "k1", 0, &found, &d), ERR_NOTFOUND);
+    rec.status = 409;
+    rec.resource[0] = '\0';
+    rec.created_at_ms = 2000;
+    assert_int_equal(store_idem_put(s, "live", "k1", &rec, &d), ERR_OK); /* replaced */
+    assert_int_equal(store_idem_find(s, "live", "k1", 1500, &found, &d), ERR_OK);
+    assert_int_equal(found.status, 409);
+    assert_string_equal(found.resource, "");
+    assert_int_equal(fixture_int(s, "SELECT count(*) FROM idempotency"), 1);
+
+    /* portal tokens */
+    struct store_portal_token t = {.expires_at_ms = 5000, .created_at_ms = 1000};
+    snprintf(t.id, sizeof(t.id), "ptok_1");
+    snprintf(t.mode, sizeof(t.mode), "live");
+    snprintf(t.application_id, sizeof(t.application_id), "app_1");
+    snprintf(t.scopes, sizeof(t.scopes), "read");
+    t.allowed_ips_json = (char *)"[\"10.0.0.0/8\"]";
+    uint8_t sha[32];
+    memset(sha, 0xab, sizeof(sha));
+    assert_int_equal(store_portal_token_insert(s, &t, sha, &d), ERR_OK);
+    struct store_portal_token pt;
+    assert_int_equal(store_portal_token_find(s, sha, &pt, &d), ERR_OK);
+    assert_string_equal(pt.id, "ptok_1");
+    assert_string_equal(pt.application_id, "app_1");
+    assert_string_equal(pt.name, "");
+    assert_string_equal(pt.scopes, "read");
+    assert_string_equal(pt.allowed_ips_json, "[\"10.0.0.0/8\"]");
+    assert_int_equal(pt.expires_at_ms, 5000);
+    assert_int_equal(pt.revoked_at_ms, 0);
+    assert_int_equal(pt.created_at_ms, 1000);
+    store_portal_token_release(&pt);
+    sha[31] = 0;
+    assert_int_equal(store_portal_token_find(s, sha, &pt, &d), ERR_NOTFOUND);
+    assert_string_equal(d.code, "UNAUTHORIZED");
     store_close(s);
 }
 
@@ -252,22 +383,14 @@ static void test_shared_payload_goes_with_the_last_message(void **state)
 
     /* retention: only finished messages are purged, and the payload stays while one waits */
     publish(s, eps, 2, "msg_b");
-    assert_int_equal(
-        sqlite3_exec(
-            sqlite_of(s)->db,
-            "UPDATE messages SET status = 2 WHERE id = '00000000-0000-7000-8000-00000000000b'",
-            NULL, NULL, NULL),
-        SQLITE_OK);
+    fixture_exec(
+        s, "UPDATE messages SET status = 2 WHERE id = '00000000-0000-7000-8000-00000000000b'");
     int n = 0;
     assert_int_equal(store_retention_purge_payloads(s, 5000, 100, &n, &d), ERR_OK);
     assert_int_equal(n, 1);
     assert_true(has_payload(s, "ffffffff-0000-7000-8000-00000000000b"));
-    assert_int_equal(
-        sqlite3_exec(
-            sqlite_of(s)->db,
-            "UPDATE messages SET status = 2 WHERE id = 'ffffffff-0000-7000-8000-00000000000b'",
-            NULL, NULL, NULL),
-        SQLITE_OK);
+    fixture_exec(
+        s, "UPDATE messages SET status = 2 WHERE id = 'ffffffff-0000-7000-8000-00000000000b'");
     assert_int_equal(store_retention_purge_payloads(s, 5000, 100, &n, &d), ERR_OK);
     assert_int_equal(store_event_get(s, "app_x", "msg_b", &ev, &d), ERR_OK);
     assert_null(ev.payload);
@@ -276,16 +399,7 @@ static void test_shared_payload_goes_with_the_last_message(void **state)
     /* history: the old message of each event goes; both events stay for the other */
     assert_int_equal(store_retention_delete_history(s, 1000, 100, &n, &d), ERR_OK);
     assert_int_equal(n, 2);
-    int left = 0;
-    sqlite3_stmt *q = NULL;
-    assert_int_equal(sqlite3_prepare_v2(sqlite_of(s)->db,
-                                        "SELECT count(*) FROM events WHERE public_id IS NOT NULL",
-                                        -1, &q, NULL),
-                     SQLITE_OK);
-    assert_int_equal(sqlite3_step(q), SQLITE_ROW);
-    left = sqlite3_column_int(q, 0);
-    sqlite3_finalize(q);
-    assert_int_equal(left, 2);
+    assert_int_equal(fixture_int(s, "SELECT count(*) FROM events WHERE public_id IS NOT NULL"), 2);
     store_close(s);
 }
 
@@ -342,6 +456,7 @@ static void test_lookups_use_their_indexes(void **state)
 {
     (void)state;
     struct store *s = fixture_open_store(dir);
+    FIXTURE_SQLITE_ONLY(s); /* SQLite's query plans */
     make_app(s, "app_x", "live", "ux");
     fixture_make_endpoint(s, "ep_1", "live", "https://1.example/", FIXTURE_SECRET, 1);
     struct err_detail d = {0};
@@ -387,18 +502,28 @@ static void test_lookups_use_their_indexes(void **state)
     store_close(s);
 }
 
-/* Runs of the candidates statement so far on s (prepared once per connection). */
+/* Runs of the candidates statement so far on s (prepared once per connection); 0 on
+ * PostgreSQL, which counts no runs (and keeps no fan-out cache). */
 static int candidate_reads(struct store *s)
 {
+    if (fixture_is_pg(s))
+        return 0;
     for (int i = 0; i < sqlite_of(s)->ncache; i++)
         if (strstr(sqlite_of(s)->cache[i].sql, "FROM endpoints e WHERE e.application_id"))
             return sqlite3_stmt_status(sqlite_of(s)->cache[i].q, SQLITE_STMTSTATUS_RUN, 0);
     return 0;
 }
 
+/* The reads a fan-out took were want: checked on SQLite only (its cache). */
+#define assert_reads(s, reads, want)                                                               \
+    do {                                                                                           \
+        if (!fixture_is_pg(s))                                                                     \
+            assert_int_equal((reads), (want));                                                     \
+    } while (0)
+
 static void exec(struct store *s, const char *sql)
 {
-    assert_int_equal(sqlite3_exec(sqlite_of(s)->db, sql, NULL, NULL, NULL), SQLITE_OK);
+    fixture_exec(s, sql);
 }
 
 /* store_fanout_get of app (live) inside the current batch: the number of candidates
@@ -444,17 +569,17 @@ static void test_fanout_cache_follows_changes(void **state)
     int reads = 0;
     char types[128];
     assert_int_equal(fanout(s, "ux", NULL, 0, &reads), 2);
-    assert_int_equal(reads, 1);
+    assert_reads(s, reads, 1);
     assert_int_equal(fanout(s, "ux", NULL, 0, &reads), 2); /* kept */
-    assert_int_equal(reads, 0);
+    assert_reads(s, reads, 0);
     assert_int_equal(fanout(s, "app_x", NULL, 0, &reads), 2); /* by id: a key of its own */
-    assert_int_equal(reads, 1);
+    assert_reads(s, reads, 1);
 
     /* an endpoint made, disabled, deleted */
     fixture_make_endpoint(s, "ep_3", "live", "https://3.example/", FIXTURE_SECRET, 1);
     exec(s, "UPDATE endpoints SET application_id = 'app_x' WHERE id = 'ep_3'");
     assert_int_equal(fanout(s, "ux", NULL, 0, &reads), 3);
-    assert_int_equal(reads, 1);
+    assert_reads(s, reads, 1);
     exec(s, "UPDATE endpoints SET disabled = 1 WHERE id = 'ep_3'");
     assert_int_equal(fanout(s, "ux", NULL, 0, &reads), 2);
     struct err_detail d = {0};
@@ -468,7 +593,7 @@ static void test_fanout_cache_follows_changes(void **state)
     assert_int_equal(fanout(s, "ux", types, sizeof(types), &reads), 1);
     assert_string_equal(types, "[\"a.b\"]");
     assert_int_equal(fanout(s, "ux", types, sizeof(types), &reads), 1);
-    assert_int_equal(reads, 0);
+    assert_reads(s, reads, 0);
     exec(s, "INSERT INTO subscriptions (id, endpoint_id, event_type, created_at) "
             "VALUES ('sub_2', 'ep_1', 'c.d', 1)");
     assert_int_equal(fanout(s, "ux", types, sizeof(types), &reads), 1);
@@ -484,17 +609,17 @@ static void test_fanout_cache_follows_changes(void **state)
     assert_int_equal(fanout_in_batch(s, "ux", NULL, 0, &reads), 2);
     assert_int_equal(store_op_end(s, false, &d), ERR_OK);
     assert_int_equal(fanout_in_batch(s, "ux", NULL, 0, &reads), 1);
-    assert_int_equal(reads, 1);
+    assert_reads(s, reads, 1);
     exec(s, "UPDATE endpoints SET disabled = 0 WHERE id = 'ep_3'");
     assert_int_equal(fanout_in_batch(s, "ux", NULL, 0, &reads), 2);
     store_batch_rollback(s);
     assert_int_equal(fanout(s, "ux", NULL, 0, &reads), 1);
-    assert_int_equal(reads, 1);
+    assert_reads(s, reads, 1);
 
     /* outside a batch nothing is kept */
     assert_int_equal(fanout_in_batch(s, "ux", NULL, 0, &reads), 1);
     assert_int_equal(fanout_in_batch(s, "ux", NULL, 0, &reads), 1);
-    assert_int_equal(reads, 1);
+    assert_reads(s, reads, 1);
 
     /* the application deleted */
     assert_int_equal(fanout(s, "ux", NULL, 0, &reads), 1);
@@ -503,9 +628,12 @@ static void test_fanout_cache_follows_changes(void **state)
     store_close(s);
 }
 
-/* Runs of the application-by-id statement so far on s (0 before its first use). */
+/* Runs of the application-by-id statement so far on s (0 before its first use; 0
+ * always on PostgreSQL). */
 static int app_reads(struct store *s)
 {
+    if (fixture_is_pg(s))
+        return 0;
     for (int i = 0; i < sqlite_of(s)->ncache; i++)
         if (strstr(sqlite_of(s)->cache[i].sql, "FROM applications") &&
             strstr(sqlite_of(s)->cache[i].sql, "id = ?2"))
@@ -532,11 +660,11 @@ static void test_fanout_cache_keeps_an_absence(void **state)
     make_app(s, "app_ops_live", "live", "ops");
     assert_int_equal(fanout(s, "app_ops_live", NULL, 0, &reads), 0); /* made: seen at once */
     assert_int_equal(fanout(s, "app_y", NULL, 0, &reads), 0);
-    assert_int_equal(reads, 1);
+    assert_reads(s, reads, 1);
     assert_int_equal(fanout(s, "app_ops_live", NULL, 0, &reads), 0);
-    assert_int_equal(reads, 0);
+    assert_reads(s, reads, 0);
     assert_int_equal(fanout(s, "app_y", NULL, 0, &reads), 0); /* still kept */
-    assert_int_equal(reads, 0);
+    assert_reads(s, reads, 0);
     store_close(s);
 }
 
@@ -549,6 +677,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_list_pages_both_ways, setup, teardown),
         cmocka_unit_test_setup_teardown(test_delete_takes_the_endpoints, setup, teardown),
         cmocka_unit_test_setup_teardown(test_event_types, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_updates_idempotency_portal_tokens, setup, teardown),
         cmocka_unit_test_setup_teardown(test_shared_payload_goes_with_the_last_message, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_lookups_use_their_indexes, setup, teardown),

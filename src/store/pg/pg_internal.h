@@ -179,6 +179,10 @@ enum err pg__dedupe_see(struct pg_store *s, const char *endpoint_id, const struc
 
 /* ---- group publish: declarations of its pg_*.c files go below this line ---- */
 
+/* The event columns of pg_publish.c's EVENT_COLS, from column first on, into e
+ * (pg_publish.c; also the endpoint's fan-out messages of pg_publish_reads.c). */
+void pg__read_event(const struct pgq *q, int first, struct store_event *e);
+
 /* ---- end of group publish ---- */
 
 /* ---- group messages: declarations of its pg_*.c files go below this line ---- */
