@@ -288,6 +288,120 @@ static void test_send_endpoint_check_follows_changes(void **state)
     store_close(s);
 }
 
+static bool collect_ids(const struct store_pending *p, void *ctx)
+{
+    char(*ids)[ID_MAX] = ctx;
+    int i = 0;
+    while (ids[i][0])
+        i++;
+    snprintf(ids[i], ID_MAX, "%s", p->message_id);
+    assert_int_equal(p->payload_len, 2);
+    assert_memory_equal(p->payload, "{}", 2);
+    assert_string_equal(p->content_type, "application/json");
+    assert_null(p->webhook_id);
+    return i < 2; /* stops after the third */
+}
+
+/* What delivery reads and writes besides attempts: a message's load, the backlog's
+ * order (new messages first, then by due time), the circuit and failing columns, an
+ * endpoint's disabling (fed once), a message's event type, and the hourly rollups
+ * kept beside the minutes. */
+static void test_delivery_reads_and_endpoint_state(void **state)
+{
+    (void)state;
+    struct store *s = fixture_open_store(dir);
+    struct err_detail d = {0};
+    fixture_make_endpoint(s, "ep_dl", "live", "https://example.com/dl", FIXTURE_SECRET, 0);
+    char existing[ID_MAX];
+    bool existed;
+    const char *ids[] = {"dl1", "dl2", "dl3", "dl4"};
+    for (int i = 0; i < 4; i++) {
+        struct store_send in = a_send(ids[i], "ep_dl", "", "{}", "ffff");
+        in.headers_json = i == 0 ? "{\"X-A\":\"1\"}" : NULL;
+        assert_int_equal(store_send_insert(s, &in, existing, &existed, &d), ERR_OK);
+    }
+    struct store_delivery dl;
+    assert_int_equal(store_delivery_load(s, "dl1", &dl, &d), ERR_OK);
+    assert_int_equal(dl.payload_len, 2);
+    assert_string_equal(dl.payload, "{}");
+    assert_string_equal(dl.content_type, "application/json");
+    assert_string_equal(dl.headers_json, "{\"X-A\":\"1\"}");
+    assert_null(dl.webhook_id);
+    assert_int_equal(dl.status, STATUS_QUEUED);
+    assert_int_equal(dl.sched_version, 0);
+    store_delivery_release(&dl);
+    assert_int_equal(store_delivery_load(s, "nope", &dl, &d), ERR_NOTFOUND);
+    assert_string_equal(d.code, "MESSAGE_NOT_FOUND");
+    char *type = (char *)"x";
+    assert_int_equal(store_message_event_type(s, "dl1", &type, &d), ERR_OK);
+    assert_null(type); /* a send has no event type */
+
+    /* dl1 and dl2 retried (dl2 due first), dl3 and dl4 new: new first, by id */
+    struct store_attempt a = an_attempt("at_dl1", "dl1", 500, 5, "HTTP 500");
+    assert_int_equal(store_attempt_record(s, &a, STATUS_PENDING_RETRY, 90000, 0, &d), ERR_OK);
+    a = an_attempt("at_dl2", "dl2", 500, 5, "HTTP 500");
+    assert_int_equal(store_attempt_record(s, &a, STATUS_PENDING_RETRY, 80000, 0, &d), ERR_OK);
+    char got[4][ID_MAX] = {{0}};
+    assert_int_equal(store_backlog_page(s, "ep_dl", 10, collect_ids, got, &d), ERR_OK);
+    assert_string_equal(got[0], "dl3");
+    assert_string_equal(got[1], "dl4");
+    assert_string_equal(got[2], "dl2");
+    assert_string_equal(got[3], ""); /* the callback stopped the page */
+    int64_t due = -1;
+    assert_int_equal(store_backlog_endpoints(s, find_ep_a, &due, &d), ERR_OK);
+
+    /* circuit and failing columns, written apart */
+    assert_int_equal(store_endpoint_set_circuit(s, "ep_dl", 1, 7000, &d), ERR_OK);
+    assert_int_equal(store_endpoint_set_failing(s, "ep_dl", 6500, &d), ERR_OK);
+    struct store_endpoint e = {0};
+    assert_int_equal(store_endpoint_get(s, "live", "ep_dl", false, &e, &d), ERR_OK);
+    assert_int_equal(e.circuit_state, 1);
+    assert_int_equal(e.circuit_opened_at_ms, 7000);
+    assert_int_equal(e.failing_since_ms, 6500);
+    store_endpoint_release(&e);
+    assert_int_equal(store_endpoint_reset_circuit(s, "test", "ep_dl", &d), ERR_NOTFOUND);
+    assert_string_equal(d.code, "ENDPOINT_NOT_FOUND");
+    assert_int_equal(store_endpoint_set_failing(s, "ep_dl", 0, &d), ERR_OK);
+
+    /* in a batch: reset and disable tell delivery (the feed), a second disable does not */
+    assert_int_equal(store_batch_begin(s, &d), ERR_OK);
+    assert_int_equal(store_op_begin(s, &d), ERR_OK);
+    assert_int_equal(store_endpoint_reset_circuit(s, "live", "ep_dl", &d), ERR_OK);
+    bool changed = false;
+    assert_int_equal(store_endpoint_disable(s, "ep_dl", "auto_failing", 8000, &changed, &d),
+                     ERR_OK);
+    assert_true(changed);
+    assert_int_equal(store_endpoint_disable(s, "ep_dl", "manual", 8001, &changed, &d), ERR_OK);
+    assert_false(changed);
+    assert_int_equal(store_op_end(s, true, &d), ERR_OK);
+    assert_int_equal(store_batch_commit(s, &d), ERR_OK);
+    struct feed f = {0};
+    store_batch_take_feed(s, &f);
+    assert_int_equal(f.len, 2);
+    feed_clear(&f);
+    assert_int_equal(store_endpoint_get(s, "live", "ep_dl", false, &e, &d), ERR_OK);
+    assert_true(e.disabled);
+    assert_string_equal(e.disabled_reason, "auto_failing");
+    assert_int_equal(e.disabled_at_ms, 8000);
+    assert_int_equal(e.circuit_state, 0);
+    assert_int_equal(e.circuit_opened_at_ms, 0);
+    assert_int_equal(e.failing_since_ms, 0);
+    store_endpoint_release(&e);
+
+    /* the hours hold what the minutes hold (journaled rows not folded yet aside) */
+    struct store_rollup r;
+    assert_int_equal(store_rollup_sum(s, "live", "ep_dl", 0, INT64_MAX, &r, &d), ERR_OK);
+    assert_int_equal(r.total, 4);
+    assert_int_equal(r.retries, 2);
+    assert_int_equal(fixture_int(s, "SELECT coalesce(sum(total), 0) + coalesce(sum(retries), 0) "
+                                    "FROM rollups_hourly WHERE endpoint_id = 'ep_dl'") +
+                         fixture_int(s, "SELECT coalesce(sum(total), 0) + "
+                                        "coalesce(sum(retries), 0) FROM rollups_recent "
+                                        "WHERE endpoint_id = 'ep_dl'"),
+                     6);
+    store_close(s);
+}
+
 /* ---- committer: failing ops roll back alone, all ops share batches ---- */
 
 struct test_op {
@@ -693,6 +807,7 @@ int main(void)
         cmocka_unit_test(test_attempts_move_state),
         cmocka_unit_test(test_attempts_with_owner_known),
         cmocka_unit_test(test_send_endpoint_check_follows_changes),
+        cmocka_unit_test(test_delivery_reads_and_endpoint_state),
         cmocka_unit_test(test_committer_batches),
         cmocka_unit_test(test_committer_groups_rerunnable_ops),
         cmocka_unit_test(test_rollups_follow_the_batch),

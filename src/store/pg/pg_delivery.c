@@ -50,11 +50,11 @@ static const char SQL_MSG_FOR_RESULT[] =
     "SELECT mode, endpoint_id, replay_count, sched_version FROM messages WHERE id = $1 "
     "FOR UPDATE";
 static const char SQL_MSG_RESULT[] =
-    "UPDATE messages SET status = $2, attempt_count = GREATEST(attempt_count, $3), "
+    "UPDATE messages SET status = $2::bigint, attempt_count = GREATEST(attempt_count, $3), "
     "next_attempt_at = $4, last_error = $5, response_status = $6, "
-    "response_latency_ms = $7, updated_at = $8, "
-    "delivered_at = CASE WHEN $2 = 2 THEN $8 ELSE delivered_at END, "
-    "failed_at = CASE WHEN $2 = 4 THEN $8 ELSE failed_at END "
+    "response_latency_ms = $7, updated_at = $8::bigint, "
+    "delivered_at = CASE WHEN $2::bigint = 2 THEN $8::bigint ELSE delivered_at END, "
+    "failed_at = CASE WHEN $2::bigint = 4 THEN $8::bigint ELSE failed_at END "
     "WHERE id = $1 AND sched_version = $9";
 static const char SQL_ATTEMPT_LIST[] =
     "SELECT id, message_id, attempt_no, created_at, response_status, latency_ms, error_text, "

@@ -19,9 +19,6 @@
 
 #include "store/sqlite/sqlite_internal.h"
 
-/* Sorts after every message id (lower-case hex and '-'): "no upper bound". */
-#define ID_TOP "~"
-
 static const char SQL_MSG_STATE[] =
     "SELECT status, replay_count, endpoint_id, payload_purged_at, payload_expires_at "
     "FROM messages WHERE id = ?1 AND mode = ?2 AND deleted_at IS NULL";
@@ -102,12 +99,6 @@ static const char SQL_HISTORY_EVENT[] =
     "DELETE FROM events WHERE id = ?1 AND NOT EXISTS (SELECT 1 FROM messages "
     "WHERE fanout_event = ?1)";
 
-static enum err invalid_state(struct err_detail *d, const char *id, int status, const char *what)
-{
-    return err_set(d, ERR_CONFLICT, "INVALID_STATE", "message '%s' is %s; %s", id,
-                   store_status_name((enum store_status)status), what);
-}
-
 /* Run a no-row statement keyed by a message id (?1), with an optional int ?2. */
 static enum err exec_msg(struct sqlite_store *s, const char *sql, const char *id, int64_t arg2,
                          const char *what, struct err_detail *d)
@@ -159,54 +150,27 @@ enum err sqlite_message_action(struct store *st, const char *mode, const char *i
             return err_set(d, ERR_NOTFOUND, "MESSAGE_NOT_FOUND", "message '%s' not found", id);
         return store__db_err(s, rc, d, "read message");
     }
-    int status = sqlite3_column_int(q, 0);
-    int replay_count = sqlite3_column_int(q, 1);
+    struct store__msg_state ms = {
+        .status = sqlite3_column_int(q, 0),
+        .replay_count = sqlite3_column_int(q, 1),
+        .purged = sqlite3_column_type(q, 3) != SQLITE_NULL,
+        .payload_expires_at_ms = store__col_opt_int(q, 4, 0),
+    };
     memset(out, 0, sizeof(*out));
     snprintf(out->message_id, sizeof(out->message_id), "%s", id);
     store__col_copy(out->endpoint_id, sizeof(out->endpoint_id), q, 2);
-    bool purged = sqlite3_column_type(q, 3) != SQLITE_NULL;
-    int64_t expires = store__col_opt_int(q, 4, 0);
     sqlite3_reset(q);
 
-    const char *sql;
-    switch (act) {
-    case STORE_ACT_RETRY_NOW:
-    case STORE_ACT_CANCEL:
-        if (status != STATUS_PENDING_RETRY)
-            return invalid_state(d, id, status,
-                                 act == STORE_ACT_CANCEL
-                                     ? "only a pending_retry message can be cancelled"
-                                     : "only a pending_retry message can be retried now");
-        sql = act == STORE_ACT_CANCEL ? SQL_CANCEL : SQL_RETRY_NOW;
-        break;
-    case STORE_ACT_REPLAY:
-    case STORE_ACT_REPLAY_DLQ:
-        if (act == STORE_ACT_REPLAY_DLQ && status != STATUS_FAILED_PERMANENT)
-            return invalid_state(d, id, status,
-                                 "only a failed_permanent message is in the dead-letter queue");
-        /* A deduplicated message was never attempted: replaying it delivers it
-         * after all (the policy judges new messages only). */
-        if (status != STATUS_SUCCEEDED && status != STATUS_FAILED_PERMANENT &&
-            status != STATUS_DEDUPLICATED && status != STATUS_FILTERED)
-            return invalid_state(d, id, status,
-                                 "only succeeded, failed_permanent, deduplicated or filtered "
-                                 "messages can be replayed");
-        if (purged || (expires && expires <= now_ms))
-            return err_set(d, ERR_CONFLICT, "RETENTION_EXPIRED",
-                           "the payload of message '%s' is past its retention and was removed", id);
-        if (replay_count >= STORE_REPLAY_LIMIT)
-            return err_set(d, ERR_LIMIT, "REPLAY_LIMIT_EXCEEDED",
-                           "message '%s' was already replayed %d times (the limit)", id,
-                           replay_count);
-        sql = SQL_REPLAY;
-        break;
-    default:
-        return err_set(d, ERR_INVAL, "INVALID_REQUEST", "unknown message action");
-    }
+    enum err e = store__msg_action_check(act, id, &ms, now_ms, d);
+    if (e != ERR_OK)
+        return e;
+    const char *sql = act == STORE_ACT_CANCEL      ? SQL_CANCEL
+                      : act == STORE_ACT_RETRY_NOW ? SQL_RETRY_NOW
+                                                   : SQL_REPLAY;
     q = store__prepare(s, sql);
     store__bind_text(q, 1, id);
     sqlite3_bind_int64(q, 2, now_ms);
-    enum err e = step_version(s, q, &out->sched_version, d);
+    e = step_version(s, q, &out->sched_version, d);
     if (e != ERR_OK)
         return e;
     if (store__feed(s)) { /* due now, or (cancel) no longer */
@@ -215,15 +179,9 @@ enum err sqlite_message_action(struct store *st, const char *mode, const char *i
         else
             feed_push_due(store__feed(s), id, out->endpoint_id, out->sched_version, now_ms);
     }
-    if (act == STORE_ACT_CANCEL) {
-        struct store_rollup delta = {.failed = 1};
+    struct store_rollup delta;
+    if (store__msg_action_delta(act, &delta))
         return store__rollup_add(s, mode, out->endpoint_id, now_ms, &delta, d);
-    }
-    if (act == STORE_ACT_REPLAY || act == STORE_ACT_REPLAY_DLQ) {
-        /* A replay is one more delivery series: it counts in total like a send. */
-        struct store_rollup delta = {.total = 1};
-        return store__rollup_add(s, mode, out->endpoint_id, now_ms, &delta, d);
-    }
     return ERR_OK;
 }
 
@@ -232,11 +190,8 @@ enum err sqlite_message_select(struct store *st, const struct store_msg_filter *
 {
     struct sqlite_store *s = sqlite_of(st);
     /* Ids are UUIDv7, so the creation bounds become an id range on the index. */
-    char lo[ID_MAX] = "", hi[ID_MAX] = ID_TOP;
-    if (f->created_after_ms)
-        store_uuid7_floor(lo, f->created_after_ms + 1);
-    if (f->created_before_ms)
-        store_uuid7_floor(hi, f->created_before_ms);
+    char lo[ID_MAX], hi[ID_MAX];
+    store__msg_select_range(f, lo, hi);
     sqlite3_stmt *q = store__prepare(s, f->status < 0                   ? SQL_SELECT_ANY
                                         : f->status == STATUS_SUCCEEDED ? SQL_SELECT_SUCCEEDED
                                                                         : SQL_SELECT_STATUS);
@@ -307,7 +262,7 @@ enum err sqlite_dlq_list(struct store *st, const char *mode, const char *cursor,
     struct sqlite_store *s = sqlite_of(st);
     sqlite3_stmt *q = store__prepare(s, SQL_DLQ);
     store__bind_text(q, 1, mode);
-    store__bind_text(q, 2, cursor && cursor[0] ? cursor : ID_TOP);
+    store__bind_text(q, 2, cursor && cursor[0] ? cursor : STORE__ID_TOP);
     sqlite3_bind_int(q, 3, limit + 1); /* one extra row tells has_more */
     int rc;
     *n = 0;

@@ -75,8 +75,6 @@ static const char SQL_SERIES_HOUR[] = SERIES("rollups_hourly", "");
 static const char SQL_SERIES_HOUR_EP[] =
     SERIES("rollups_hourly INDEXED BY rollups_hourly_endpoint", "AND endpoint_id = ?5 ");
 
-#define UUID7_MAX_MS ((int64_t)0xffffffffffff) /* the 48-bit time field */
-
 /* An endpoint's unfinished messages by status: its part of messages_backlog,
  * whose WHERE terms the query repeats so SQLite uses that partial index (no
  * index serves an endpoint's finished messages: those come from the rollups). */
@@ -85,32 +83,6 @@ static const char SQL_EP_UNFINISHED[] =
     "AND mode = ?2 AND status <> 2 AND status <> 4 AND status <> 5 AND status <> 6 AND deleted_at "
     "IS NULL "
     "AND created_at >= ?3 AND created_at < ?4 GROUP BY status";
-
-/* The first 12 hex digits of every UUIDv7 made at unix_ms, dash included
- * ("0190f3a2-1b4c"): every id of that millisecond sorts at or after it and
- * before the prefix of the next millisecond. */
-static void id_prefix(char out[16], int64_t unix_ms)
-{
-    uint64_t ms = (uint64_t)unix_ms;
-    snprintf(out, 16, "%08llx-%04llx", (unsigned long long)(ms >> 16),
-             (unsigned long long)(ms & 0xffff));
-}
-
-/* Ids in [lo, hi) are the messages created in [start_ms, end_ms). "~" sorts after
- * every id (all lower-case hex and dashes). */
-static void id_range(const struct store_log_filter *f, char lo[16], char hi[16])
-{
-    if (f->start_ms <= 0)
-        lo[0] = '\0';
-    else
-        id_prefix(lo, f->start_ms > UUID7_MAX_MS ? UUID7_MAX_MS : f->start_ms);
-    if (f->end_ms > UUID7_MAX_MS)
-        snprintf(hi, 16, "~");
-    else if (f->end_ms <= 0)
-        hi[0] = '\0'; /* nothing sorts before "" */
-    else
-        id_prefix(hi, f->end_ms);
-}
 
 static void read_log_entry(sqlite3_stmt *q, struct store_log_entry *e)
 {
@@ -135,16 +107,10 @@ enum err sqlite_log_list(struct store *st, const struct store_log_filter *f,
     struct sqlite_store *s = sqlite_of(st);
     *n = 0;
     *has_more = false;
-    if (f->limit < 1 || f->limit > STORE_LOG_MAX_LIMIT)
-        return err_set(d, ERR_INVAL, "INVALID_REQUEST", "'limit' must be between 1 and %d",
-                       STORE_LOG_MAX_LIMIT);
-    const char *cursor = f->cursor && f->cursor[0] ? f->cursor : NULL;
-    /* Any well-formed id is a position, even one deleted since the previous page. */
-    if (cursor && !id_is_uuid(cursor))
-        return err_set(d, ERR_INVAL, "INVALID_REQUEST", "'cursor' is not a cursor of this list");
-    char lo[16], hi[16];
-    id_range(f, lo, hi);
-    const char *upper = cursor && strcmp(cursor, hi) < 0 ? cursor : hi;
+    char lo[ID_MAX], upper[ID_MAX];
+    enum err e = store__log_bounds(f, lo, upper, d);
+    if (e != ERR_OK)
+        return e;
 
     sqlite3_stmt *q = store__prepare(s, f->status < 0                   ? SQL_LOG_ANY
                                         : f->status == STATUS_SUCCEEDED ? SQL_LOG_SUCCEEDED
@@ -175,16 +141,6 @@ enum err sqlite_log_list(struct store *st, const struct store_log_filter *f,
     return ERR_OK;
 }
 
-static void rollup_add(struct store_rollup *dst, const struct store_rollup *src)
-{
-    dst->total += src->total;
-    dst->succeeded += src->succeeded;
-    dst->failed += src->failed;
-    dst->retries += src->retries;
-    dst->latency_sum_ms += src->latency_sum_ms;
-    dst->latency_count += src->latency_count;
-}
-
 /* Columns first..first+5 of a SUM_COLS row into r. */
 static void read_sums(sqlite3_stmt *q, int first, struct store_rollup *r)
 {
@@ -194,12 +150,6 @@ static void read_sums(sqlite3_stmt *q, int first, struct store_rollup *r)
     r->retries = sqlite3_column_int64(q, first + 3);
     r->latency_sum_ms = sqlite3_column_int64(q, first + 4);
     r->latency_count = sqlite3_column_int64(q, first + 5);
-}
-
-static int64_t floor_to(int64_t v, int64_t unit)
-{
-    int64_t r = v % unit;
-    return r < 0 ? v - r - unit : v - r;
 }
 
 static enum err hourly_sum(struct sqlite_store *s, const char *mode, const char *endpoint_id,
@@ -230,21 +180,20 @@ enum err sqlite_metrics_sum(struct store *st, const char *mode, const char *endp
     memset(out, 0, sizeof(*out));
     if (to_ms <= from_ms)
         return ERR_OK;
-    int64_t h0 = floor_to(from_ms + STORE_ROLLUP_HOUR_MS - 1, STORE_ROLLUP_HOUR_MS);
-    int64_t h1 = floor_to(to_ms, STORE_ROLLUP_HOUR_MS);
-    if (h0 >= h1) /* no whole hour inside: minutes only */
+    int64_t h0, h1;
+    if (!store__whole_hours(from_ms, to_ms, &h0, &h1)) /* minutes only */
         return sqlite_rollup_sum(&s->base, mode, endpoint_id, from_ms, to_ms, out, d);
     struct store_rollup part;
     enum err e = sqlite_rollup_sum(&s->base, mode, endpoint_id, from_ms, h0, &part, d);
     if (e != ERR_OK)
         return e;
-    rollup_add(out, &part);
+    store__rollup_accumulate(out, &part);
     if ((e = hourly_sum(s, mode, endpoint_id, h0, h1, &part, d)) != ERR_OK)
         return e;
-    rollup_add(out, &part);
+    store__rollup_accumulate(out, &part);
     if ((e = sqlite_rollup_sum(&s->base, mode, endpoint_id, h1, to_ms, &part, d)) != ERR_OK)
         return e;
-    rollup_add(out, &part);
+    store__rollup_accumulate(out, &part);
     return ERR_OK;
 }
 
@@ -253,12 +202,11 @@ enum err sqlite_metrics_series(struct store *st, const char *mode, const char *e
                                struct store_rollup *out, struct err_detail *d)
 {
     struct sqlite_store *s = sqlite_of(st);
-    if (nbuckets < 1 || bucket_ms < STORE_ROLLUP_BUCKET_MS)
-        return err_set(d, ERR_INVAL, "INVALID_REQUEST", "bad bucket layout");
+    bool hourly;
+    enum err e = store__series_layout(from_ms, bucket_ms, nbuckets, &hourly, d);
+    if (e != ERR_OK)
+        return e;
     memset(out, 0, sizeof(*out) * (size_t)nbuckets);
-    bool hourly = bucket_ms % STORE_ROLLUP_HOUR_MS == 0 && from_ms % STORE_ROLLUP_HOUR_MS == 0;
-    if (!hourly && (bucket_ms % STORE_ROLLUP_BUCKET_MS || from_ms % STORE_ROLLUP_BUCKET_MS))
-        return err_set(d, ERR_INVAL, "INVALID_REQUEST", "bad bucket layout");
     const char *sql = hourly ? (endpoint_id ? SQL_SERIES_HOUR_EP : SQL_SERIES_HOUR)
                              : (endpoint_id ? SQL_SERIES_MIN_EP : SQL_SERIES_MIN);
     sqlite3_stmt *q = store__prepare(s, sql);
