@@ -271,10 +271,12 @@ enum err pg_endpoint_insert(struct store *st, const struct store_endpoint *e,
     bind_tenancy(&q, e, 13);
     bind_fields(&q, e, true);
     r = pgq_run(&q, d, "insert endpoint");
-    /* ON CONFLICT DO NOTHING: a taken id does not abort the batch's transaction */
-    if (r == ERR_OK && pgq_changes(&q) == 0)
-        r = err_set(d, ERR_CONFLICT, "INVALID_REQUEST", "endpoint id already exists");
+    /* ON CONFLICT DO NOTHING: a taken id (or a uid another node took since the check)
+     * does not abort the batch's transaction */
+    bool taken = r == ERR_OK && pgq_changes(&q) == 0;
     pgq_done(&q);
+    if (taken && (r = check_uid_free(s, e, d)) == ERR_OK)
+        r = err_set(d, ERR_CONFLICT, "INVALID_REQUEST", "endpoint id already exists");
     if (r == ERR_OK)
         r = write_subscriptions(s, e, d);
     if (r == ERR_OK)

@@ -3,7 +3,9 @@
  * opening on read, the key check, the one-time sealing of plaintext secrets,
  * and offline rotation (store.h "secrets at rest").
  *
- * Description: every secret column is listed in secret_cols; a value is
+ * Description: every secret column is listed in store__secret_cols
+ * (store/secrets_seal.c, which also seals, opens and makes the key check for
+ * both backends; this file holds SQLite's SQL); a value is
  * stored as a core/secretbox string sealed with the process key and bound to
  * "<table>.<column>:<row id>", so the rest of hookd only ever sees
  * plaintext and a value copied into another row does not open. The table
