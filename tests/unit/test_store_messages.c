@@ -14,6 +14,7 @@
 
 #include "core/id.h"
 #include "store/committer.h"
+#include "store/feed.h"
 #include "store/janitor.h"
 #include "store/store.h"
 #include "store_fixture.h"
@@ -372,12 +373,88 @@ static void test_janitor_runs_through_committer(void **state)
     store_close(s);
 }
 
+/* Inside a committer batch, each action feeds the dispatcher what it changed, with the
+ * message's new sched_version, and counts in the rollups at commit; a refused op
+ * feeds and counts nothing. */
+static void test_actions_feed_and_count(void **state)
+{
+    (void)state;
+    struct store *s = fixture_open_store(dir);
+    struct err_detail d = {0};
+    char id[ID_MAX], other[ID_MAX];
+    fixture_make_endpoint(s, "ep_a", "live", "https://example.com/hook", FIXTURE_SECRET, 0);
+    make_message(s, id, "ep_a", T0, 3600000);
+    make_message(s, other, "ep_a", T0 + 1, 3600000);
+    attempt(s, id, 1, STATUS_PENDING_RETRY, 0, T0 + 10);
+    struct store_rollup before;
+    assert_int_equal(store_rollup_sum(s, "live", "ep_a", T0 - 3600000, T0 + 3600000, &before, &d),
+                     ERR_OK);
+
+    struct store_resched rs;
+    int64_t at = 0;
+    bool already = false;
+    assert_int_equal(store_batch_begin(s, &d), ERR_OK);
+    assert_int_equal(store_op_begin(s, &d), ERR_OK);
+    assert_int_equal(store_message_action(s, "live", id, STORE_ACT_RETRY_NOW, T0 + 20, &rs, &d),
+                     ERR_OK);
+    assert_int_equal(store_op_end(s, true, &d), ERR_OK);
+    assert_int_equal(store_op_begin(s, &d), ERR_OK); /* refused: queued */
+    assert_int_equal(store_message_action(s, "live", other, STORE_ACT_CANCEL, T0 + 25, &rs, &d),
+                     ERR_CONFLICT);
+    assert_int_equal(store_op_end(s, false, &d), ERR_OK);
+    assert_int_equal(store_op_begin(s, &d), ERR_OK);
+    assert_int_equal(store_message_action(s, "live", id, STORE_ACT_CANCEL, T0 + 30, &rs, &d),
+                     ERR_OK);
+    assert_int_equal(store_op_end(s, true, &d), ERR_OK);
+    assert_int_equal(store_op_begin(s, &d), ERR_OK);
+    assert_int_equal(store_message_action(s, "live", id, STORE_ACT_REPLAY_DLQ, T0 + 40, &rs, &d),
+                     ERR_OK);
+    assert_int_equal(store_op_end(s, true, &d), ERR_OK);
+    assert_int_equal(store_op_begin(s, &d), ERR_OK);
+    assert_int_equal(store_message_delete(s, "live", other, T0 + 50, &at, &already, &d), ERR_OK);
+    assert_int_equal(store_op_end(s, true, &d), ERR_OK);
+    assert_int_equal(store_batch_commit(s, &d), ERR_OK);
+
+    struct feed f = {0};
+    store_batch_take_feed(s, &f);
+    static const struct {
+        enum feed_kind kind;
+        int64_t version, due_ms;
+        bool other;
+    } want[] = {
+        {FEED_DUE, 1, T0 + 20, false},
+        {FEED_DROPPED, 2, 0, false},
+        {FEED_DUE, 3, T0 + 40, false},
+        {FEED_DROPPED, INT64_MAX, 0, true},
+    };
+    assert_int_equal(f.len, sizeof(want) / sizeof(want[0]));
+    for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+        struct feed_item *it = feed_pop(&f);
+        assert_int_equal(it->kind, want[i].kind);
+        assert_string_equal(it->message_id, want[i].other ? other : id);
+        assert_string_equal(it->endpoint_id, "ep_a");
+        assert_int_equal(it->sched_version, want[i].version);
+        if (it->kind == FEED_DUE)
+            assert_int_equal(it->due_ms, want[i].due_ms);
+        feed_item_free(it);
+    }
+    /* the cancel is a failure, the replay a new series */
+    struct store_rollup after;
+    assert_int_equal(store_rollup_sum(s, "live", "ep_a", T0 - 3600000, T0 + 3600000, &after, &d),
+                     ERR_OK);
+    assert_int_equal(after.failed - before.failed, 1);
+    assert_int_equal(after.total - before.total, 1);
+    assert_int_equal(after.succeeded - before.succeeded, 0);
+    store_close(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_uuid7_floor_orders_ids),
         cmocka_unit_test_setup_teardown(test_retry_now_cancel_replay_states, setup, teardown),
         cmocka_unit_test_setup_teardown(test_delete_is_idempotent_and_hides, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_actions_feed_and_count, setup, teardown),
         cmocka_unit_test_setup_teardown(test_dlq_pages_newest_first, setup, teardown),
         cmocka_unit_test_setup_teardown(test_retention_purges_and_deletes_history, setup, teardown),
         cmocka_unit_test_setup_teardown(test_janitor_runs_through_committer, setup, teardown),

@@ -288,7 +288,7 @@ static void test_event_messages_are_queued_and_fed(void **state)
         int64_t rowid = 0;
         assert_int_equal(store_event_insert(s, &ev, &rowid, &d), ERR_OK);
         for (size_t c = 0; c < fan->n; c++) {
-            char id[ID_MAX + 8];
+            char id[2 * ID_MAX];
             snprintf(id, sizeof(id), "m_%d_%s", i, fan->cands[c].id);
             bool dup = true;
             assert_int_equal(store_event_message_insert(s, &ev, rowid, id, fan->cands[c].id,
