@@ -9,11 +9,15 @@
  * SPDX-License-Identifier: MIT
  */
 #include <curl/curl.h>
+#include <errno.h>
+#include <limits.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "config.h"
 #include "core/id.h"
@@ -268,6 +272,19 @@ static void test_target_release(void *ctx, void *target)
     test_target_free(target);
 }
 
+/* The node's name on a shared store: this host and data directory, so a node restarted
+ * where it ran resumes its own claims (store_set_node_name). */
+static void name_node(const char *data_dir)
+{
+    char host[256] = "", abs[PATH_MAX], name[PATH_MAX + 300];
+    if (gethostname(host, sizeof(host) - 1) != 0)
+        host[0] = '\0';
+    if (mkdir(data_dir, 0700) != 0 && errno != EEXIST)
+        log_warn("main", "cannot create data directory '%s': %s", data_dir, strerror(errno));
+    snprintf(name, sizeof(name), "%s:%s", host, realpath(data_dir, abs) ? abs : data_dir);
+    store_set_node_name(name);
+}
+
 static int cmd_serve(int argc, char **argv)
 {
     for (int i = 0; i < argc; i++) {
@@ -308,6 +325,7 @@ static int cmd_serve(int argc, char **argv)
     struct janitor *janitor = NULL;
     struct http_server *api = NULL;
     struct test_sender *tester = NULL;
+    name_node(cfg.data_dir);
     if (keyfile_setup(cfg.data_dir, config_db(&cfg), cfg.encryption_key_file, &d) != ERR_OK) {
         log_error("main", "%s", d.msg);
         goto out;

@@ -926,6 +926,12 @@ bool store_shared(struct store *s);
 enum err store_node_start(struct store *s, store_feed_fn fn, void *ctx, struct err_detail *d);
 void store_node_stop(struct store *s);
 
+/* This process's node name (before any store_open; process-wide, like the key):
+ * the same name is the same node, so a node restarted under its name resumes the
+ * messages it had claimed at once instead of after its lease ran out. NULL or ""
+ * (the default): a random node per process. */
+void store_set_node_name(const char *name);
+
 /* How many nodes share the store now (heartbeats within the lease; at least 1):
  * per-endpoint rate limits are divided among them. */
 int store_live_nodes(struct store *s);

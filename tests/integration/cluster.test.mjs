@@ -65,8 +65,8 @@ test('three nodes, 3,000 sends spread over them, kill -9 of one mid-run: every a
         t.diagnostic(`cluster: ${acked.length} acknowledged sends (kill -9 of node 3 after 1,000), ` +
             `${counts.size} distinct messages delivered, ${duplicates} duplicate deliveries`);
 
-        // the killed node restarts and rejoins: it takes sends and its deliveries arrive
-        const again = await env.startHookd({ env: nodeEnv, bootstrapKey: nodes[0].key });
+        // the killed node restarts where it ran and rejoins: it takes sends and delivers
+        const again = await env.startHookd({ env: nodeEnv, dataDir: nodes[2].dataDir, bootstrapKey: nodes[0].key });
         const late = [];
         for (let i = 0; i < 20; i++)
             late.push(expectOk(await again.api('POST', '/v1/webhooks/send', { endpoint_id: ep.id, payload: { late: i } }), 202).data.message_id);

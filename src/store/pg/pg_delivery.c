@@ -28,7 +28,8 @@ static const char SQL_EVENT_INSERT[] =
 #define MSG_INSERT(status)                                                                         \
     "INSERT INTO messages (id, event_id, endpoint_id, mode, headers, idempotency_key, "            \
     "payload_sha256, size_bytes, status, retention_hours, created_at, updated_at, "                \
-    "payload_expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, " status ", $9, $10, $10, $11)"
+    "payload_expires_at, lease_owner) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, " status             \
+    ", $9, $10, $10, $11, " PG_NODE ")"
 static const char SQL_MSG_INSERT[] = MSG_INSERT("0");
 static const char SQL_MSG_INSERT_DEDUPED[] = MSG_INSERT("5");
 
@@ -52,7 +53,7 @@ static const char SQL_MSG_FOR_RESULT[] =
 static const char SQL_MSG_RESULT[] =
     "UPDATE messages SET status = $2::bigint, attempt_count = GREATEST(attempt_count, $3), "
     "next_attempt_at = $4, last_error = $5, response_status = $6, "
-    "response_latency_ms = $7, updated_at = $8::bigint, "
+    "response_latency_ms = $7, updated_at = $8::bigint, lease_owner = " PG_NODE ", "
     "delivered_at = CASE WHEN $2::bigint = 2 THEN $8::bigint ELSE delivered_at END, "
     "failed_at = CASE WHEN $2::bigint = 4 THEN $8::bigint ELSE failed_at END "
     "WHERE id = $1 AND sched_version = $9";

@@ -41,8 +41,9 @@ struct pg_store {
     PGconn *conn;
     struct secretbox *box; /* the process key's box; NULL without a key (pg_secrets.c) */
     bool in_batch, in_op, op_guarded;
-    bool tx_failed;    /* a statement failed outside a savepoint: the batch is lost */
-    int64_t op_writes; /* rows the current op inserted, updated or deleted */
+    bool tx_failed;       /* a statement failed outside a savepoint: the batch is lost */
+    int64_t op_writes;    /* rows the current op inserted, updated or deleted */
+    bool backlog_scanned; /* pg_backlog_endpoints ran once: later looks are for orphans */
     /* The completion feed (feed.h): the current op's items, kept apart so a
      * rolled-back op drops them, and the batch's items, taken after COMMIT. */
     struct feed op_feed, batch_feed;
@@ -79,6 +80,7 @@ struct pgq {
     int lens[PGQ_MAX_PARAMS];
     int fmts[PGQ_MAX_PARAMS];
     char ints[PGQ_MAX_PARAMS][24];
+    char *owned[PGQ_MAX_PARAMS]; /* text made valid UTF-8 (pgq_text); freed by pgq_done */
     PGresult *res;
     int row, nrows;
 };
@@ -129,6 +131,16 @@ enum err pg__iterator_seq(struct pg_store *s, const char *sql, const char *id, c
 const char *pg__node_id(void);
 /* A node whose heartbeat is older than this is dead: its leases may be claimed. */
 #define PG_NODE_LEASE_MS 10000
+#define PG_NODE_LEASE_SQL "10000" /* the same, for SQL text */
+/* In SQL: this connection's node id (set at open), for the leases its writes take,
+ * and the database's clock in ms, which every node's heartbeat and lease test use. */
+#define PG_NODE "current_setting('hookd.node')"
+#define PG_NOW_MS "(extract(epoch from clock_timestamp()) * 1000)::bigint"
+/* In SQL, for messages m: no live node other than this one holds m. */
+#define PG_CLAIMABLE                                                                               \
+    "(m.lease_owner IS NULL OR m.lease_owner = " PG_NODE " OR NOT EXISTS (SELECT 1 FROM "          \
+    "hookd_nodes n WHERE n.id = m.lease_owner AND n.seen_at >= " PG_NOW_MS " - " PG_NODE_LEASE_SQL \
+    "))"
 /* pg_open: the channel name of this connection's database and schema. */
 enum err pg__node_channel(struct pg_store *s, struct err_detail *d);
 /* pg_batch_commit, before COMMIT: tell the other nodes what the batch changed that

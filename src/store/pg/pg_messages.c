@@ -23,7 +23,7 @@ static const char SQL_MSG_STATE[] =
     "FROM messages WHERE id = $1 AND mode = $2 AND deleted_at IS NULL FOR UPDATE";
 
 static const char SQL_RETRY_NOW[] =
-    "UPDATE messages SET next_attempt_at = $2, updated_at = $2, "
+    "UPDATE messages SET next_attempt_at = $2, updated_at = $2, lease_owner = " PG_NODE ", "
     "sched_version = sched_version + 1 WHERE id = $1 AND status = 3 RETURNING sched_version";
 
 static const char SQL_CANCEL[] =
@@ -33,7 +33,8 @@ static const char SQL_CANCEL[] =
 static const char SQL_REPLAY[] =
     "UPDATE messages SET status = 0, replay_count = replay_count + 1, attempt_count = 0, "
     "next_attempt_at = NULL, delivered_at = NULL, failed_at = NULL, updated_at = $2, "
-    "sched_version = sched_version + 1 WHERE id = $1 AND status IN (2, 4, 5) "
+    "lease_owner = " PG_NODE ", sched_version = sched_version + 1 "
+    "WHERE id = $1 AND status IN (2, 4, 5) "
     "RETURNING sched_version";
 
 /* $1 mode, $2 lo, $3 hi, $4 endpoint or NULL, $5 after, $6 before, $7 limit, $8 status.

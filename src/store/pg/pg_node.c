@@ -20,6 +20,7 @@
  */
 #include <errno.h>
 #include <openssl/rand.h>
+#include <openssl/sha.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,10 +49,21 @@ static char node_id[24];
 static int64_t live_nodes = 1;
 static pthread_once_t node_once = PTHREAD_ONCE_INIT;
 
+static char node_name[512];
+
+void store_set_node_name(const char *name)
+{
+    snprintf(node_name, sizeof(node_name), "%s", name ? name : "");
+}
+
+/* From the node's name (the same name is the same node: a restart keeps its claims),
+ * else random. */
 static void make_node_id(void)
 {
-    unsigned char r[8];
-    if (RAND_bytes(r, sizeof(r)) != 1)
+    unsigned char r[32];
+    if (node_name[0])
+        SHA256((const unsigned char *)node_name, strlen(node_name), r);
+    else if (RAND_bytes(r, 8) != 1)
         abort();
     snprintf(node_id, sizeof(node_id), "n%02x%02x%02x%02x%02x%02x%02x%02x", r[0], r[1], r[2], r[3],
              r[4], r[5], r[6], r[7]);
@@ -115,26 +127,29 @@ static void heartbeat(struct pg_node *n)
     struct pgq q;
     int64_t now = clock_now_ms();
     pgq_init(&q, n->conn,
-             "INSERT INTO hookd_nodes (id, started_at, seen_at) VALUES ($1, $2, $3) "
+             "INSERT INTO hookd_nodes (id, started_at, seen_at) VALUES ($1, $2, " PG_NOW_MS ") "
              "ON CONFLICT (id) DO UPDATE SET seen_at = excluded.seen_at");
     pgq_text(&q, 1, pg__node_id());
     pgq_int(&q, 2, n->started_ms);
-    pgq_int(&q, 3, now);
     enum err e = pgq_run(&q, &d, "beat the node's heartbeat");
     pgq_done(&q);
     if (e != ERR_OK) {
         log_warn("store", "%s", d.msg);
         return;
     }
-    pgq_init(&q, n->conn, "SELECT count(*) FROM hookd_nodes WHERE seen_at >= $1");
-    pgq_int(&q, 1, now - PG_NODE_LEASE_MS);
+    pgq_init(&q, n->conn,
+             "SELECT count(*) FROM hookd_nodes WHERE seen_at >= " PG_NOW_MS
+             " - " PG_NODE_LEASE_SQL);
     if (pgq_run(&q, &d, "count the live nodes") == ERR_OK && pgq_next(&q)) {
         int64_t live = pgq_i64(&q, 0);
         __atomic_store_n(&live_nodes, live < 1 ? 1 : live, __ATOMIC_RELAXED);
     }
     pgq_done(&q);
-    /* forget nodes dead for a day: their claims were taken over long ago */
-    pgq_init(&q, n->conn, "DELETE FROM hookd_nodes WHERE seen_at < $1");
+    /* forget nodes dead for a day whose claims were all taken over */
+    pgq_init(&q, n->conn,
+             "DELETE FROM hookd_nodes n WHERE seen_at < $1 AND NOT EXISTS (SELECT 1 FROM "
+             "messages m WHERE m.lease_owner = n.id AND m.status <> 2 AND m.status <> 4 AND "
+             "m.status <> 5 AND m.status <> 6 AND m.deleted_at IS NULL)");
     pgq_int(&q, 1, now - 86400000);
     pgq_run(&q, &d, "forget dead nodes");
     pgq_done(&q);

@@ -34,8 +34,8 @@ static const char SQL_EVENT_INSERT[] =
 
 #define FANOUT_MSG_INSERT(status)                                                                  \
     "INSERT INTO messages (id, event_id, endpoint_id, mode, payload_sha256, size_bytes, status, "  \
-    "created_at, updated_at, payload_expires_at, fanout_event) "                                   \
-    "VALUES ($1, $2, $3, $4, $5, $6, " status ", $7, $7, $8, $2)"
+    "created_at, updated_at, payload_expires_at, fanout_event, lease_owner) "                      \
+    "VALUES ($1, $2, $3, $4, $5, $6, " status ", $7, $7, $8, $2, " PG_NODE ")"
 static const char SQL_FANOUT_MSG_INSERT[] = FANOUT_MSG_INSERT("0");
 static const char SQL_FANOUT_MSG_INSERT_DEDUPED[] = FANOUT_MSG_INSERT("5"); /* deduplicated */
 

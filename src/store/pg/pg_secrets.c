@@ -23,9 +23,10 @@
 
 #define PAGE 64 /* rows re-sealed per read while sealing or rotating */
 
-static const char SQL_LOCK_SHARED[] = "SELECT pg_advisory_lock_shared(448311189349)";
-static const char SQL_LOCK_TRY[] = "SELECT pg_try_advisory_lock(448311189349)";
-static const char SQL_UNLOCK[] = "SELECT pg_advisory_unlock(448311189349)";
+static const char SQL_LOCK_SHARED[] =
+    "SELECT pg_advisory_lock_shared(44831, hashtext(current_schema()))";
+static const char SQL_LOCK_TRY[] = "SELECT pg_try_advisory_lock(44831, hashtext(current_schema()))";
+static const char SQL_UNLOCK[] = "SELECT pg_advisory_unlock(44831, hashtext(current_schema()))";
 
 static const char SQL_CHECK_READ[] = "SELECT key_id, check_value FROM encryption WHERE id = 1";
 static const char SQL_CHECK_WRITE[] =

@@ -9,6 +9,7 @@
 
 #include "store/pg/pg_internal.h"
 #include "util/log.h"
+#include "util/utf8.h"
 
 static enum err result_err(struct pg_store *s, const PGresult *r, struct err_detail *d,
                            const char *what)
@@ -69,6 +70,20 @@ static void bind(struct pgq *q, int i, const char *v, int len, int fmt)
 
 void pgq_text(struct pgq *q, int i, const char *v)
 {
+    size_t len = v ? strlen(v) : 0;
+    if (v && !utf8_is_valid(v, len)) {
+        /* PostgreSQL refuses text that is not UTF-8 (SQLite keeps the bytes): what
+         * hookd would show of it anyway, with U+FFFD for each bad byte */
+        if (i < 1 || i > PGQ_MAX_PARAMS)
+            abort();
+        free(q->owned[i - 1]);
+        size_t cap = len * 3 + 1;
+        q->owned[i - 1] = malloc(cap);
+        if (!q->owned[i - 1])
+            abort();
+        utf8_sanitize(q->owned[i - 1], cap, v, len);
+        v = q->owned[i - 1];
+    }
     bind(q, i, v, 0, 0);
 }
 
@@ -272,6 +287,10 @@ void pgq_done(struct pgq *q)
 {
     PQclear(q->res);
     q->res = NULL;
+    for (int i = 0; i < PGQ_MAX_PARAMS; i++) {
+        free(q->owned[i]);
+        q->owned[i] = NULL;
+    }
 }
 
 enum err pg__iterator_seq(struct pg_store *s, const char *sql, const char *id, const char *scope,
@@ -329,7 +348,8 @@ static enum err check_version(struct pg_store *s, struct err_detail *d)
 
 static enum err migrate(struct pg_store *s, struct err_detail *d)
 {
-    enum err e = pg_exec(s, "SELECT pg_advisory_lock(448311189348)", d, "take the migration lock");
+    enum err e = pg_exec(s, "SELECT pg_advisory_lock(44830, hashtext(current_schema()))", d,
+                         "take the migration lock");
     if (e != ERR_OK)
         return e;
     int64_t version = 0;
@@ -356,7 +376,19 @@ static enum err migrate(struct pg_store *s, struct err_detail *d)
         log_info("store", "applied PostgreSQL migration %zu", v + 1);
     }
 out:
-    pg_exec(s, "SELECT pg_advisory_unlock(448311189348)", NULL, "release the migration lock");
+    pg_exec(s, "SELECT pg_advisory_unlock(44830, hashtext(current_schema()))", NULL,
+            "release the migration lock");
+    return e;
+}
+
+/* The session's node id, which the SQL of leases reads (PG_NODE). */
+static enum err set_node(struct pg_store *s, struct err_detail *d)
+{
+    struct pgq q;
+    pgq_init(&q, s, "SELECT set_config('hookd.node', $1, false)");
+    pgq_text(&q, 1, pg__node_id());
+    enum err e = pgq_run(&q, d, "set the node id");
+    pgq_done(&q);
     return e;
 }
 
@@ -389,6 +421,7 @@ enum err pg_open(struct store **out, const char *conninfo, bool do_migrate, stru
     }
     if ((e = pg_exec(s, "SET application_name = 'hookd'; SET TIME ZONE 'UTC'", d,
                      "configure the session")) != ERR_OK ||
+        (e = set_node(s, d)) != ERR_OK ||
         (e = (do_migrate ? migrate(s, d) : check_version(s, d))) != ERR_OK ||
         (e = pg__node_channel(s, d)) != ERR_OK ||
         (e = pg__secrets_attach(s, do_migrate, d)) != ERR_OK)
