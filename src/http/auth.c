@@ -107,6 +107,12 @@ static bool authenticate_portal(struct http_request *r, const char *token)
         http__respond_err(r, e, &d);
         return false;
     }
+    if (!service_portal_ip_allowed(&t, http__client_ip(r))) {
+        store_portal_token_release(&t);
+        http__respond_error(r, MHD_HTTP_FORBIDDEN, "FORBIDDEN",
+                            "this portal token may not be used from this address");
+        return false;
+    }
     memset(&r->key, 0, sizeof(r->key));
     snprintf(r->key.id, sizeof(r->key.id), "%s", t.id);
     snprintf(r->key.mode, sizeof(r->key.mode), "%s", t.mode);
@@ -122,11 +128,14 @@ static bool authenticate_portal(struct http_request *r, const char *token)
 bool http__authenticate(struct http_request *r)
 {
     const char *h = http__header(r, "Authorization");
-    if (!h || strncasecmp(h, "Bearer ", 7) != 0 || !h[7]) {
+    const char *x_api_key = http__header(r, "x-api-key"); /* Hookbase's clients */
+    if ((!h || !*h) && x_api_key && *x_api_key)
+        h = NULL;
+    else if (!h || strncasecmp(h, "Bearer ", 7) != 0 || !h[7]) {
         auth_failed(r, "missing API key: send 'Authorization: Bearer <key>'");
         return false;
     }
-    const char *key = h + 7;
+    const char *key = h ? h + 7 : x_api_key;
     while (*key == ' ')
         key++;
     if (!strncmp(key, PORTAL_TOKEN_PREFIX, strlen(PORTAL_TOKEN_PREFIX)))

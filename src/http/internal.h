@@ -200,6 +200,9 @@ bool http__parse_time(struct http_request *r, const char *name, int64_t *out_ms)
  * not a POST) and the SHA-256 (hex) of the method, path and body into sha; false
  * after answering 400 when the key is longer than keylen - 1 bytes. */
 bool http__idempotency(struct http_request *r, char *key, size_t keylen, char sha[65]);
+/* CORS (TENANCY.md §4): set r->cors_origin (the Access-Control-Allow-Origin every
+ * answer then carries) when the request's Origin is allowed by --portal-origins. */
+void http__cors(struct http_request *r);
 /* The list meta object: {has_more, next_cursor (string iff has_more, else null)}. */
 json_t *http__page_meta(bool has_more, const char *next_cursor);
 

@@ -94,3 +94,28 @@ bool http__idempotency(struct http_request *r, char *key, size_t keylen, char sh
         snprintf(sha + 2 * i, 3, "%02x", md[i]);
     return true;
 }
+
+/* CORS (TENANCY.md §4): which origin the answers allow, from --portal-origins. */
+void http__cors(struct http_request *r)
+{
+    const char *origin = http__header(r, "Origin");
+    const char *allowed = r->server->deps.cfg->portal_origins;
+    if (!origin || !*origin || strlen(origin) >= sizeof(r->cors_origin))
+        return;
+    if (!strcmp(allowed, "*")) {
+        snprintf(r->cors_origin, sizeof(r->cors_origin), "*");
+        return;
+    }
+    size_t n = strlen(origin);
+    for (const char *p = allowed; *p;) {
+        const char *c = strchr(p, ',');
+        size_t len = c ? (size_t)(c - p) : strlen(p);
+        while (len && *p == ' ')
+            p++, len--;
+        if (len == n && !strncmp(p, origin, n)) {
+            snprintf(r->cors_origin, sizeof(r->cors_origin), "%s", origin);
+            return;
+        }
+        p += len + (c ? 1 : 0);
+    }
+}

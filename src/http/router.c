@@ -1,6 +1,7 @@
 /*
  * router - hands each request to its surface by path prefix: /healthz and
- * /metrics (ops.c), /v1 (surface/hookbridge), /api/v1 (surface/svix), and
+ * /metrics (ops.c), /v1 (surface/hookbridge), /api/v1 (surface/svix), /api/...
+ * (surface/hookbase), /portal/... (surface/portal), and
  * path matching for the surfaces' route tables. Request bytes reach messages
  * only through http__respond_error, which makes them valid UTF-8.
  * SPDX-License-Identifier: MIT
@@ -9,7 +10,9 @@
 #include <strings.h>
 
 #include "http/internal.h"
+#include "surface/hookbase/hookbase.h"
 #include "surface/hookbridge/hookbridge.h"
+#include "surface/portal/portal.h"
 #include "surface/svix/svix.h"
 
 static bool is(const struct http_request *r, const char *m)
@@ -96,6 +99,14 @@ void http__route(struct http_request *r)
     }
     if (r->nseg >= 2 && !strcmp(r->seg[0], "api") && !strcmp(r->seg[1], "v1")) {
         svix_route(r);
+        return;
+    }
+    if (r->nseg >= 1 && !strcmp(r->seg[0], "portal")) {
+        portal_route(r);
+        return;
+    }
+    if (hookbase_owns(r)) { /* /api/... but /api/v1 */
+        hookbase_route(r);
         return;
     }
     http__respond_error(r, MHD_HTTP_NOT_FOUND, "NOT_FOUND", "no route for %s %s", r->method,

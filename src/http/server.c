@@ -17,6 +17,7 @@
 #include <time.h>
 
 #include "http/internal.h"
+#include "surface/hookbase/hookbase.h"
 #include "surface/svix/svix.h"
 #include "util/log.h"
 
@@ -331,7 +332,8 @@ void http__request_handle(struct http_request *r)
     struct http_server *a = r->server;
     __atomic_add_fetch(&a->stats.requests, 1, __ATOMIC_RELAXED);
     __atomic_add_fetch(&a->active_submitters, 1, __ATOMIC_SEQ_CST);
-    svix_claim(r); /* errors before routing answer in the Svix shape under /api/v1 */
+    svix_claim(r);     /* errors before routing answer in the Svix shape under /api/v1 */
+    hookbase_claim(r); /* and in Hookbase's under the rest of /api and /portal */
     if (__atomic_load_n(&a->draining, __ATOMIC_SEQ_CST))
         http__respond_error(r, MHD_HTTP_SERVICE_UNAVAILABLE, "SHUTTING_DOWN",
                             "hookd is shutting down; retry against another node or later");

@@ -210,3 +210,9 @@ enum err service_app_list(struct store *s, const char *mode, const char *iterato
                              "'limit' must be from 1 to %d", SERVICE_PAGE_MAX);
     return store_application_list(s, mode, iterator, descending, limit, out, n, has_more, d);
 }
+
+bool service_app_is_builtin(const struct store_application *a)
+{
+    return !strncmp(a->id, STORE_DEFAULT_APP_PREFIX, strlen(STORE_DEFAULT_APP_PREFIX)) ||
+           !strncmp(a->id, STORE_OPS_APP_PREFIX, strlen(STORE_OPS_APP_PREFIX));
+}

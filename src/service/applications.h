@@ -58,6 +58,10 @@ enum err service_app_op_init(struct service_app_op *x, enum app_write kind, cons
 /* Free what the op owns (its inputs and outputs). */
 void service_app_op_release(struct service_app_op *x);
 
+/* Is a the built-in application of /v1 endpoints or of operational webhooks
+ * (not one of the team's customers: Hookbase's lists leave them out)? */
+bool service_app_is_builtin(const struct store_application *a);
+
 enum err service_app_get(struct store *s, const char *mode, const char *id_or_uid,
                          struct store_application *out, struct err_detail *d);
 /* A page of applications; limit 1..SERVICE_PAGE_MAX. */

@@ -208,6 +208,8 @@ static enum err check_fields(struct service_endpoint_op *x, const struct endpoin
     for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
         if (all[i].v)
             json_object_set_new(x->fields, all[i].name, json_deep_copy(all[i].v));
+    if (f->empty_event_types_is_none)
+        json_object_set_new(x->fields, "event_types_none", json_true());
     return ERR_OK;
 }
 
@@ -256,6 +258,11 @@ static void merge(struct store_endpoint *e, const json_t *fields, bool reset, in
         free(e->event_types_json);
         e->event_types_json = column_json(v, true);
         e->all_event_types = e->event_types_json == NULL;
+        if (!e->event_types_json && json_is_array(v) &&
+            json_is_true(json_object_get(fields, "event_types_none"))) {
+            e->event_types_json = dup_or_null("[]"); /* subscribed to nothing */
+            e->all_event_types = false;
+        }
     }
     if (FIELD("channels")) {
         free(e->channels_json);

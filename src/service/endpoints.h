@@ -41,6 +41,9 @@ struct endpoint_fields {
     const json_t *url, *description, *uid, *disabled, *event_types, *channels, *filter,
         *rate_limit_rps, *burst, *hmac_enabled, *metadata, *headers, *secret;
     const json_t *policy; /* an object of policy members (service/endpoint_policy.h) */
+    /* An empty event_types array subscribes to nothing (Hookbase, TENANCY §1 rule
+     * 2) instead of every type (Svix's empty list). */
+    bool empty_event_types_is_none;
 };
 
 enum endpoint_write {

@@ -77,6 +77,19 @@ enum err service_publish_op_init(struct service_publish_op *x, const char *mode,
         e = labels(f->channels, "channels", CHANNELS_MAX, &x->channels_json, d);
     if (e == ERR_OK)
         e = labels(f->tags, "tags", TAGS_MAX, &x->tags_json, d);
+    if (e == ERR_OK && is_set(f->endpoint_ids)) {
+        bool ok = json_is_array(f->endpoint_ids) && json_array_size(f->endpoint_ids) <= 100;
+        size_t i;
+        json_t *v;
+        json_array_foreach(f->endpoint_ids, i, v)
+        {
+            if (!json_is_string(v) || !json_string_length(v) || json_string_length(v) >= ID_MAX)
+                ok = false;
+        }
+        if (!ok)
+            e = err_set_field(d, ERR_INVAL, "INVALID_REQUEST", "endpoint_ids",
+                              "'endpoint_ids' must be an array of at most 100 endpoint ids");
+    }
     if (e == ERR_OK && is_set(f->application)) {
         const json_t *name = json_object_get(f->application, "name");
         const json_t *uid = json_object_get(f->application, "uid");
@@ -109,6 +122,8 @@ enum err service_publish_op_init(struct service_publish_op *x, const char *mode,
     x->channels = x->channels_json ? json_loads(x->channels_json, 0, NULL) : NULL;
     x->retention_ms = retention_ms;
     x->only_endpoint = dup_or_null(f->only_endpoint);
+    x->endpoint_ids = is_set(f->endpoint_ids) ? json_deep_copy(f->endpoint_ids) : NULL;
+    x->hookbase = f->hookbase;
     x->head.op.apply = apply;
     /* apply reads only its inputs and sets every output afresh: no savepoint needed */
     x->head.op.rerunnable = true;
@@ -128,6 +143,9 @@ void service_publish_op_release(struct service_publish_op *x)
     free(x->new_app_name);
     free(x->new_app_uid);
     free(x->only_endpoint);
+    json_decref(x->endpoint_ids);
+    free(x->envelope);
+    free(x->targets);
     memset(x, 0, sizeof(*x));
 }
 
@@ -187,11 +205,81 @@ static bool matches(struct service_publish_op *x, const struct store_candidate *
     return ok;
 }
 
+/* Is endpoint id among the publisher's endpoint_ids (or were none named)? */
+static bool targeted(const struct service_publish_op *x, const char *id)
+{
+    if (!x->endpoint_ids)
+        return true;
+    size_t i;
+    json_t *v;
+    json_array_foreach(x->endpoint_ids, i, v)
+    {
+        if (!strcmp(json_string_value(v), id))
+            return true;
+    }
+    return false;
+}
+
+/* Answer the event of application app_id with public or producer id id, made
+ * before (x->duplicate, x->ev, x->targets); ERR_OK without duplicate when none. */
+static enum err answer_existing(struct store *s, struct service_publish_op *x, const char *app_id,
+                                const char *id, struct err_detail *d)
+{
+    struct store_event ev = {0};
+    enum err e = store_event_get(s, app_id, id, &ev, d);
+    if (e == ERR_NOTFOUND) {
+        store_event_release(&ev);
+        return ERR_OK;
+    }
+    if (e != ERR_OK)
+        return e;
+    memset(&x->ev, 0, sizeof(x->ev));
+    snprintf(x->ev.public_id, sizeof(x->ev.public_id), "%s", ev.public_id);
+    snprintf(x->ev.application_id, sizeof(x->ev.application_id), "%s", ev.application_id);
+    x->ev.now_ms = ev.created_at_ms;
+    struct store_event_message *msgs = NULL;
+    size_t n = 0;
+    e = store_event_messages(s, ev.rowid, NULL, &msgs, &n, d);
+    store_event_release(&ev);
+    if (e == ERR_OK && n && !(x->targets = calloc(n, sizeof(*x->targets))))
+        abort();
+    for (size_t i = 0; e == ERR_OK && i < n; i++)
+        snprintf(x->targets[i], ID_MAX, "%s", msgs[i].endpoint_id);
+    free(msgs);
+    x->messages = e == ERR_OK ? (int)n : 0;
+    x->duplicate = e == ERR_OK;
+    return e != ERR_OK
+               ? e
+               : service_idem_end(s, x->mode, &x->head.idem, 200, x->ev.public_id, x->ev.now_ms, d);
+}
+
+/* Hookbase's rules before an event is made: the type exists and is enabled; a
+ * reused event_id answers the first event (x->duplicate, x->ev, x->targets). */
+static enum err hookbase_checks(struct store *s, struct service_publish_op *x, const char *app_id,
+                                struct err_detail *d)
+{
+    struct store_event_type t = {0};
+    enum err e = store_event_type_get(s, x->mode, x->event_type, &t, d);
+    bool enabled = e == ERR_OK && !t.archived && !strcmp(t.name, x->event_type);
+    store_event_type_release(&t);
+    if (e != ERR_OK && e != ERR_NOTFOUND)
+        return e;
+    if (!enabled)
+        return err_set_field(d, ERR_NOTFOUND, "EVENT_TYPE_NOT_FOUND", "event_type",
+                             "event type '%s' does not exist or is disabled", x->event_type);
+    if (!x->producer_id)
+        return ERR_OK;
+    return answer_existing(s, x, app_id, x->producer_id, d);
+}
+
 static enum err apply(struct store *s, struct commit_op *op)
 {
     struct service_publish_op *x = (struct service_publish_op *)op;
     struct err_detail *d = &op->detail;
     x->messages = 0;
+    x->duplicate = false;
+    free(x->targets);
+    x->targets = NULL;
     struct service_idem *idem = &x->head.idem;
     enum err e = service_idem_begin(s, x->mode, idem, d);
     if (e != ERR_OK)
@@ -199,7 +287,15 @@ static enum err apply(struct store *s, struct commit_op *op)
     if (idem->replayed) { /* the same request: the same event, answered again */
         snprintf(x->ev.public_id, sizeof(x->ev.public_id), "%s", idem->rec.resource);
         x->ev.now_ms = idem->rec.created_at_ms;
-        return ERR_OK;
+        const struct store_fanout *f = NULL;
+        if (!x->hookbase || store_fanout_get(s, x->mode, x->app, &f, d) != ERR_OK)
+            return ERR_OK;
+        idem->key[0] = '\0'; /* recorded already */
+        char id[ID_MAX];
+        snprintf(id, sizeof(id), "%s", idem->rec.resource);
+        e = answer_existing(s, x, f->app_id, id, d);
+        x->duplicate = false;
+        return e;
     }
     /* the application and its candidate endpoints: kept by the store between publishes */
     const struct store_fanout *fan = NULL;
@@ -220,6 +316,10 @@ static enum err apply(struct store *s, struct commit_op *op)
     }
     if (e != ERR_OK)
         return e;
+    if (x->hookbase) {
+        if ((e = hookbase_checks(s, x, fan->app_id, d)) != ERR_OK || x->duplicate)
+            return e;
+    }
     struct store_event_in *ev = &x->ev;
     memset(ev, 0, sizeof(*ev));
     ev->now_ms = clock_now_ms();
@@ -232,6 +332,27 @@ static enum err apply(struct store *s, struct commit_op *op)
     ev->payload_len = x->payload_len;
     ev->content_type = "application/json";
     ev->payload_sha256 = x->payload_sha256;
+    char envelope_sha[65];
+    if (x->hookbase) { /* TENANCY §2: {type, data, timestamp, webhookId} */
+        free(x->envelope);
+        char ts[40];
+        clock_format_rfc3339(ts, sizeof(ts), ev->now_ms);
+        json_t *type = json_string(x->event_type);
+        char *type_text = json_dumps(type, JSON_ENCODE_ANY);
+        json_decref(type);
+        size_t cap = x->payload_len + strlen(type_text) + 160;
+        x->envelope = malloc(cap);
+        if (!type_text || !x->envelope)
+            abort();
+        int n = snprintf(x->envelope, cap,
+                         "{\"type\":%s,\"data\":%s,\"timestamp\":\"%s\",\"webhookId\":\"%s\"}",
+                         type_text, x->payload, ts, ev->public_id);
+        free(type_text);
+        ev->payload = x->envelope;
+        ev->payload_len = (size_t)n;
+        validate_sha256_hex(envelope_sha, x->envelope, (size_t)n);
+        ev->payload_sha256 = envelope_sha;
+    }
     ev->channels_json = x->channels_json;
     ev->tags_json = x->tags_json;
     ev->payload_expires_at_ms = ev->now_ms + x->retention_ms;
@@ -246,9 +367,14 @@ static enum err apply(struct store *s, struct commit_op *op)
         store_endpoint_release(&ep);
     }
     const struct store_candidate *cands = fan->cands;
+    if (fan->n && !(x->targets = calloc(fan->n, sizeof(*x->targets))))
+        abort();
     for (size_t i = 0; e == ERR_OK && i < fan->n; i++) {
         if (only[0] ? strcmp(cands[i].id, only) != 0 : !matches(x, &cands[i]))
             continue;
+        if (!targeted(x, cands[i].id))
+            continue;
+        snprintf(x->targets[x->messages], ID_MAX, "%s", cands[i].id);
         char message_id[ID_MAX];
         id_uuid7(message_id, ev->now_ms);
         /* judged by the endpoint's deduplicate rule, if any (a repeat is stored
@@ -550,4 +676,138 @@ enum err service_endpoint_attempts(struct store *s, const char *mode, const char
     return e != ERR_OK ? e
                        : store_endpoint_event_attempts(s, ep_id, iter_msg, iter_attempt, f, limit,
                                                        out, n, has_more, d);
+}
+
+/* A new message of event ev to endpoint ep_id (asked for by hand: no dedupe rule). */
+static enum err new_message(struct store *s, const struct store_event *ev, const char *ep_id,
+                            int64_t retention_ms, char out[ID_MAX], struct err_detail *d)
+{
+    if (!ev->payload)
+        return err_set(d, ERR_CONFLICT, "RETENTION_EXPIRED",
+                       "the payload of message '%s' is no longer kept", ev->public_id);
+    int64_t now = clock_now_ms();
+    char sha[65];
+    validate_sha256_hex(sha, ev->payload, ev->payload_len);
+    struct store_event_in in = {.event_type = ev->event_type,
+                                .producer_id = ev->producer_id,
+                                .payload = ev->payload,
+                                .payload_len = ev->payload_len,
+                                .content_type = ev->content_type,
+                                .payload_sha256 = sha,
+                                .channels_json = ev->channels_json,
+                                .tags_json = ev->tags_json,
+                                .now_ms = now,
+                                .payload_expires_at_ms = now + retention_ms};
+    snprintf(in.public_id, sizeof(in.public_id), "%s", ev->public_id);
+    snprintf(in.mode, sizeof(in.mode), "%s", ev->mode);
+    snprintf(in.application_id, sizeof(in.application_id), "%s", ev->application_id);
+    id_uuid7(out, now);
+    enum err e = store_event_message_insert(s, &in, ev->rowid, out, ep_id, NULL, NULL, d);
+    return e != ERR_OK ? e : store_event_set_orphan(s, ev->rowid, false, d);
+}
+
+/* The event of message id (of mode, and of application app unless ""), and its endpoint. */
+static enum err event_of_message(struct store *s, const char *mode, const char *app, const char *id,
+                                 struct store_event *ev, char ep_id[ID_MAX], struct err_detail *d)
+{
+    struct store_message m = {0};
+    enum err e = store_message_get(s, mode, id, &m, d);
+    if (e != ERR_OK)
+        return e;
+    snprintf(ep_id, ID_MAX, "%s", m.endpoint_id);
+    store_message_release(&m);
+    char public_id[ID_MAX] = "", app_id[ID_MAX] = "";
+    if ((e = store_message_origin(s, id, public_id, app_id, d)) != ERR_OK)
+        return e;
+    if (!public_id[0] || (app[0] && strcmp(app, app_id) != 0))
+        return err_set(d, ERR_NOTFOUND, "MESSAGE_NOT_FOUND", "no message '%s'", id);
+    return store_event_get(s, app_id, public_id, ev, d);
+}
+
+static enum err copy_apply(struct store *s, struct commit_op *op)
+{
+    struct service_message_copy_op *x = (struct service_message_copy_op *)op;
+    struct err_detail *d = &op->detail;
+    struct service_idem *idem = &x->head.idem;
+    enum err e = service_idem_begin(s, x->mode, idem, d);
+    if (e != ERR_OK)
+        return e;
+    if (idem->replayed) {
+        snprintf(x->new_id, sizeof(x->new_id), "%s", idem->rec.resource);
+        return ERR_OK;
+    }
+    struct store_event ev = {0};
+    char ep_id[ID_MAX] = "";
+    e = event_of_message(s, x->mode, x->app, x->id, &ev, ep_id, d);
+    if (e == ERR_OK)
+        e = new_message(s, &ev, ep_id, x->retention_ms, x->new_id, d);
+    store_event_release(&ev);
+    return e != ERR_OK ? e : service_idem_end(s, x->mode, idem, 200, x->new_id, 0, d);
+}
+
+void service_message_copy_op_init(struct service_message_copy_op *x, const char *mode,
+                                  const char *app, const char *id, int64_t retention_ms)
+{
+    memset(x, 0, sizeof(*x));
+    snprintf(x->mode, sizeof(x->mode), "%s", mode);
+    snprintf(x->app, sizeof(x->app), "%s", app ? app : "");
+    snprintf(x->id, sizeof(x->id), "%s", id);
+    x->retention_ms = retention_ms;
+    x->head.op.apply = copy_apply;
+}
+
+static enum err replay_failed_apply(struct store *s, struct commit_op *op)
+{
+    struct service_replay_failed_op *x = (struct service_replay_failed_op *)op;
+    struct err_detail *d = &op->detail;
+    x->n = 0;
+    struct store_endpoint ep = {0};
+    enum err e = store_endpoint_find(s, x->mode, x->app, x->ep, &ep, d);
+    store_endpoint_release(&ep);
+    if (e != ERR_OK)
+        return e;
+    /* newest first, a page at a time, until SERVICE_REPLAY_FAILED_MAX are replayed */
+    enum { PAGE = 100 };
+    struct store_endpoint_message *page = calloc(PAGE, sizeof(*page));
+    if (!page)
+        abort();
+    char before[ID_MAX] = "";
+    bool more = true;
+    while (e == ERR_OK && more && x->n < SERVICE_REPLAY_FAILED_MAX) {
+        int n = 0;
+        e = store_endpoint_event_messages(s, x->ep, before[0] ? before : NULL, PAGE, page, &n,
+                                          &more, d);
+        for (int i = 0; i < n; i++) {
+            if (e == ERR_OK && page[i].status == STATUS_FAILED_PERMANENT &&
+                x->n < SERVICE_REPLAY_FAILED_MAX)
+                e = new_message(s, &page[i].event, x->ep, x->retention_ms, x->new_ids[x->n++], d);
+            if (i == n - 1)
+                snprintf(before, sizeof(before), "%s", page[i].message_id);
+            store_event_release(&page[i].event);
+        }
+        if (n == 0)
+            more = false;
+    }
+    free(page);
+    return e;
+}
+
+void service_replay_failed_op_init(struct service_replay_failed_op *x, const char *mode,
+                                   const char *app, const char *ep, int64_t retention_ms)
+{
+    memset(x, 0, sizeof(*x));
+    snprintf(x->mode, sizeof(x->mode), "%s", mode);
+    snprintf(x->app, sizeof(x->app), "%s", app);
+    snprintf(x->ep, sizeof(x->ep), "%s", ep);
+    x->retention_ms = retention_ms;
+    x->new_ids = calloc(SERVICE_REPLAY_FAILED_MAX, sizeof(*x->new_ids));
+    if (!x->new_ids)
+        abort();
+    x->head.op.apply = replay_failed_apply;
+}
+
+void service_replay_failed_op_release(struct service_replay_failed_op *x)
+{
+    free(x->new_ids);
+    x->new_ids = NULL;
 }

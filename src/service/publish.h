@@ -38,6 +38,14 @@ struct publish_fields {
     const json_t *application;
     /* send-example: only this endpoint (id or uid) gets it, whatever it subscribes to */
     const char *only_endpoint;
+    /* Hookbase (TENANCY §6): an array of endpoint ids the event may reach (the
+     * others are skipped; ids not of the application are ignored); NULL = all */
+    const json_t *endpoint_ids;
+    /* Hookbase: the event type must exist and be enabled (else ERR_NOTFOUND,
+     * EVENT_TYPE_NOT_FOUND); a reused event_id answers the event made first
+     * (duplicate set) instead of ERR_CONFLICT; the payload is delivered inside
+     * {type, data, timestamp, webhookId} (TENANCY §2). */
+    bool hookbase;
 };
 
 struct service_publish_op {
@@ -52,9 +60,14 @@ struct service_publish_op {
     int64_t retention_ms;
     char *new_app_name, *new_app_uid; /* make the application when missing */
     char *only_endpoint;
+    json_t *endpoint_ids; /* array of ids or NULL */
+    bool hookbase;
+    char *envelope; /* hookbase: the payload as delivered (made in apply) */
     /* out */
     struct store_event_in ev; /* public id, application id, time */
     int messages;             /* endpoints the event went to */
+    char (*targets)[ID_MAX];  /* their ids (messages of them) */
+    bool duplicate;           /* hookbase: the event_id was published before: ev is that event */
 };
 
 /* retention_ms: how long the payload is kept once its messages are finished. */
@@ -129,6 +142,38 @@ struct service_resend_op {
 enum err service_resend_op_init(struct service_resend_op *x, const char *mode, const char *app,
                                 const char *msg, const char *ep, int64_t retention_ms);
 void service_resend_op_release(struct service_resend_op *x);
+
+/* Replay a message as a new message of the same event to the same endpoint
+ * (Hookbase's replay: the old one keeps its history). ERR_NOTFOUND when id is
+ * not a live message of mode, or not of an event (a /v1 send: replay it on /v1);
+ * ERR_CONFLICT (RETENTION_EXPIRED) when the payload is gone. With app set, the
+ * message must be of that application (a portal token's). */
+struct service_message_copy_op {
+    struct service_op head;
+    char mode[8];
+    char app[ID_MAX]; /* "" = any */
+    char id[ID_MAX];
+    int64_t retention_ms;
+    char new_id[ID_MAX]; /* out */
+};
+void service_message_copy_op_init(struct service_message_copy_op *x, const char *mode,
+                                  const char *app, const char *id, int64_t retention_ms);
+
+/* Replay every message of endpoint ep (an id) that ended failed_permanent, each
+ * as a new message (at most SERVICE_REPLAY_FAILED_MAX, newest first). */
+#define SERVICE_REPLAY_FAILED_MAX 100
+struct service_replay_failed_op {
+    struct service_op head;
+    char mode[8];
+    char app[ID_MAX];
+    char ep[ID_MAX];
+    int64_t retention_ms;
+    char (*new_ids)[ID_MAX]; /* out: n of them */
+    int n;
+};
+void service_replay_failed_op_init(struct service_replay_failed_op *x, const char *mode,
+                                   const char *app, const char *ep, int64_t retention_ms);
+void service_replay_failed_op_release(struct service_replay_failed_op *x);
 
 /* Does a candidate endpoint (store_publish_candidates) receive events of type:
  * every type, or one of its subscriptions (names or patterns) matches? Used

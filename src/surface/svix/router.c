@@ -172,31 +172,6 @@ static bool portal_allows(struct http_request *r)
     return ok;
 }
 
-/* CORS (TENANCY.md §4): which origin the answers allow, from --portal-origins. */
-static void cors(struct http_request *r)
-{
-    const char *origin = http__header(r, "Origin");
-    const char *allowed = r->server->deps.cfg->portal_origins;
-    if (!origin || !*origin || strlen(origin) >= sizeof(r->cors_origin))
-        return;
-    if (!strcmp(allowed, "*")) {
-        snprintf(r->cors_origin, sizeof(r->cors_origin), "*");
-        return;
-    }
-    size_t n = strlen(origin);
-    for (const char *p = allowed; *p;) {
-        const char *c = strchr(p, ',');
-        size_t len = c ? (size_t)(c - p) : strlen(p);
-        while (len && *p == ' ')
-            p++, len--;
-        if (len == n && !strncmp(p, origin, n)) {
-            snprintf(r->cors_origin, sizeof(r->cors_origin), "%s", origin);
-            return;
-        }
-        p += len + (c ? 1 : 0);
-    }
-}
-
 void svix_claim(struct http_request *r)
 {
     if (r->nseg >= 2 && !strcmp(r->seg[0], "api") && !strcmp(r->seg[1], "v1"))
@@ -206,7 +181,7 @@ void svix_claim(struct http_request *r)
 void svix_route(struct http_request *r)
 {
     r->render_error = render_error;
-    cors(r);
+    http__cors(r);
     if (!strcmp(r->method, "OPTIONS")) { /* a preflight: answered without a token */
         static const struct http_header h[] = {
             {"Access-Control-Allow-Methods", "GET, POST, PUT, PATCH, DELETE"},
