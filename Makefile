@@ -2,7 +2,8 @@
 #   make            build ./hookd
 #   make run        install what is missing, build, start hookd on ./hookd-data (DB=... for PostgreSQL)
 #   make run-pg     the same on a local PostgreSQL in ./hookd-pg (make stop-pg removes it)
-#   make test       install, build, run every test (format, unit, integration, ASan+UBSan)
+#   make test       install, build, run every test (format, unit, integration, the same on
+#                   PostgreSQL, ASan+UBSan)
 #   make check-asan unit + integration tests under AddressSanitizer/UBSan
 #   make test-pg    store unit tests + integration tests on a throwaway PostgreSQL
 #   make bench      run bench/run.sh (see BENCHMARKS.md): throughput and CPU per message
@@ -98,6 +99,7 @@ stop-pg:
 test: deps node_modules/.stamp
 	$(MAKE) check-format
 	$(MAKE) unit integration
+	$(MAKE) test-pg
 	$(MAKE) check-asan
 
 # The store unit tests and the whole integration suite again, on a throwaway
