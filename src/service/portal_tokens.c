@@ -42,9 +42,37 @@ static enum err apply(struct store *s, struct commit_op *op)
     char *p = x->secret + snprintf(x->secret, sizeof(x->secret), PORTAL_TOKEN_PREFIX);
     for (size_t i = 0; i < sizeof(raw); i++)
         p += snprintf(p, 3, "%02x", raw[i]);
+    snprintf(t->prefix, sizeof(t->prefix), "%.12s", x->secret);
     uint8_t sha[32];
     digest(x->secret, sha);
     return store_portal_token_insert(s, t, sha, &op->detail);
+}
+
+enum err service_portal_tokens_list(struct store *s, const char *mode, const char *app,
+                                    struct store_portal_token *out, int max, int *n,
+                                    struct err_detail *d)
+{
+    struct store_application a = {0};
+    enum err e = store_application_get(s, mode, app, &a, d);
+    if (e == ERR_OK)
+        e = store_portal_token_list(s, mode, a.id, max, out, n, d);
+    store_application_release(&a);
+    return e;
+}
+
+static enum err revoke_apply(struct store *s, struct commit_op *op)
+{
+    struct service_portal_token_revoke_op *x = (struct service_portal_token_revoke_op *)op;
+    return store_portal_token_revoke(s, x->mode, x->id, clock_now_ms(), &op->detail);
+}
+
+void service_portal_token_revoke_op_init(struct service_portal_token_revoke_op *x, const char *mode,
+                                         const char *id)
+{
+    memset(x, 0, sizeof(*x));
+    snprintf(x->mode, sizeof(x->mode), "%s", mode);
+    snprintf(x->id, sizeof(x->id), "%s", id);
+    x->head.op.apply = revoke_apply;
 }
 
 enum err service_portal_token_op_init(struct service_portal_token_op *x, const char *mode,

@@ -53,6 +53,22 @@ struct portal_token_fields {
 enum err service_portal_token_op_init_fields(struct service_portal_token_op *x, const char *mode,
                                              const char *app, const struct portal_token_fields *f,
                                              struct err_detail *d);
+/* The tokens of application app (id or uid) of mode, newest first, at most max
+ * (release each of the *n). ERR_NOTFOUND when there is no such application. */
+enum err service_portal_tokens_list(struct store *s, const char *mode, const char *app,
+                                    struct store_portal_token *out, int max, int *n,
+                                    struct err_detail *d);
+
+/* Revoke token id of mode: it stops working at once (the next request is 401).
+ * ERR_NOTFOUND when unknown. */
+struct service_portal_token_revoke_op {
+    struct service_op head;
+    char mode[8];
+    char id[ID_MAX];
+};
+void service_portal_token_revoke_op_init(struct service_portal_token_revoke_op *x, const char *mode,
+                                         const char *id);
+
 /* May a request from address ip use token t (its allowed_ips)? */
 bool service_portal_ip_allowed(const struct store_portal_token *t, const char *ip);
 

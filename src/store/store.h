@@ -436,6 +436,7 @@ struct store_portal_token {
     char application_id[ID_MAX];
     char name[128];
     char scopes[32];        /* "read" or "read,write" */
+    char prefix[16];        /* the token's first characters, to tell tokens apart ("" before) */
     char *allowed_ips_json; /* JSON array of addresses/CIDRs; NULL = any */
     int64_t expires_at_ms, revoked_at_ms, created_at_ms;
 };
@@ -446,6 +447,15 @@ enum err store_portal_token_insert(struct store *s, const struct store_portal_to
  * decides); ERR_NOTFOUND when unknown. */
 enum err store_portal_token_find(struct store *s, const uint8_t token_sha256[32],
                                  struct store_portal_token *out, struct err_detail *d);
+/* The tokens of application_id of mode, newest first (expired and revoked ones too),
+ * at most max into out (*n of them; release each). */
+enum err store_portal_token_list(struct store *s, const char *mode, const char *application_id,
+                                 int max, struct store_portal_token *out, int *n,
+                                 struct err_detail *d);
+/* Revoke token id of mode at now_ms: from then on store_portal_token_find shows it
+ * revoked. Revoking again keeps the first time. ERR_NOTFOUND when unknown. */
+enum err store_portal_token_revoke(struct store *s, const char *mode, const char *id,
+                                   int64_t now_ms, struct err_detail *d);
 
 /* ---- idempotency keys of POST requests (store_apps.c) ---- */
 #define STORE_IDEM_KEY_MAX 256

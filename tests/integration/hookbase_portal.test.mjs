@@ -68,6 +68,32 @@ test('hookbase portal tokens and magic links: scopes, lifetimes, allowedIps, bad
     const near = ok(await api('POST', `/api/portal/webhook-applications/${app.id}/tokens`, { allowedIps: ['10.1.2.3', '127.0.0.0/8'] }), 201);
     ok(await hookbase(h, near.token)('GET', '/portal/application'));
 
+    // the application's tokens are listed without their secrets; a revoked one is 401 at once
+    const listed = ok(await api('GET', `/api/portal/webhook-applications/${app.id}/tokens`));
+    assert.equal(listed.length, 4 + 2, 'four tokens and two magic links');
+    assert.ok(listed.every((x) => x.applicationId === app.id && !('token' in x)));
+    assert.deepEqual([listed[0].id, listed[1].id], [near.id, far.id], 'newest first');
+    assert.deepEqual(listed.slice(-2).map((x) => x.id), [def.id, tok.id], 'oldest last');
+    const dash = listed.find((x) => x.id === tok.id);
+    assert.equal(dash.tokenPrefix, tok.tokenPrefix);
+    assert.equal(dash.name, 'dash');
+    assert.deepEqual(dash.scopes, ['read']);
+    assert.equal(dash.isExpired, false);
+    assert.equal(dash.isRevoked, false);
+    assert.deepEqual(ok(await api('GET', '/api/portal/webhook-applications/acme/tokens')).map((x) => x.id), listed.map((x) => x.id));
+    fails(await api('GET', '/api/portal/webhook-applications/app_none/tokens'), 404);
+    const res = await api('DELETE', `/api/portal/tokens/${def.id}`);
+    assert.equal(res.status, 204);
+    fails(await rw('GET', '/portal/application'), 401);
+    ok(await ro('GET', '/portal/application'));
+    const after = ok(await api('GET', `/api/portal/webhook-applications/${app.id}/tokens`)).find((x) => x.id === def.id);
+    assert.equal(after.isRevoked, true);
+    assert.match(after.revokedAt, RFC3339);
+    assert.equal((await api('DELETE', `/api/portal/tokens/${def.id}`)).status, 204, 'revoking again is harmless');
+    fails(await api('DELETE', '/api/portal/tokens/ptok_none'), 404);
+    fails(await rw('DELETE', `/api/portal/tokens/${tok.id}`), 401);
+    ok(await ro('GET', '/portal/application'));
+
     // unknown tokens and API keys
     fails(await hookbase(h, 'whpt_' + '0'.repeat(48))('GET', '/portal/application'), 401);
     fails(await api('GET', '/portal/application'), 403, 'FORBIDDEN');

@@ -315,6 +315,41 @@ static void test_updates_idempotency_portal_tokens(void **state)
     sha[31] = 0;
     assert_int_equal(store_portal_token_find(s, sha, &pt, &d), ERR_NOTFOUND);
     assert_string_equal(d.code, "UNAUTHORIZED");
+
+    /* a second, newer token of app_1 with its prefix; one of another application */
+    snprintf(t.id, sizeof(t.id), "ptok_2");
+    snprintf(t.prefix, sizeof(t.prefix), "whpt_0123456");
+    t.created_at_ms = 2000;
+    assert_int_equal(store_portal_token_insert(s, &t, sha, &d), ERR_OK);
+    snprintf(t.id, sizeof(t.id), "ptok_3");
+    snprintf(t.application_id, sizeof(t.application_id), "app_2");
+    sha[30] = 0;
+    assert_int_equal(store_portal_token_insert(s, &t, sha, &d), ERR_OK);
+    struct store_portal_token list[4];
+    int nt = 0;
+    assert_int_equal(store_portal_token_list(s, "live", "app_1", 4, list, &nt, &d), ERR_OK);
+    assert_int_equal(nt, 2);
+    assert_string_equal(list[0].id, "ptok_2"); /* newest first */
+    assert_string_equal(list[0].prefix, "whpt_0123456");
+    assert_string_equal(list[1].id, "ptok_1");
+    assert_string_equal(list[1].prefix, "");
+    for (int i = 0; i < nt; i++)
+        store_portal_token_release(&list[i]);
+    assert_int_equal(store_portal_token_list(s, "live", "app_1", 1, list, &nt, &d), ERR_OK);
+    assert_int_equal(nt, 1);
+    store_portal_token_release(&list[0]);
+    assert_int_equal(store_portal_token_list(s, "test", "app_1", 4, list, &nt, &d), ERR_OK);
+    assert_int_equal(nt, 0);
+
+    /* revoking: at once, the first time kept, unknown ids and other modes refused */
+    assert_int_equal(store_portal_token_revoke(s, "live", "ptok_1", 7000, &d), ERR_OK);
+    assert_int_equal(store_portal_token_revoke(s, "live", "ptok_1", 9000, &d), ERR_OK);
+    memset(sha, 0xab, sizeof(sha));
+    assert_int_equal(store_portal_token_find(s, sha, &pt, &d), ERR_OK);
+    assert_int_equal(pt.revoked_at_ms, 7000);
+    store_portal_token_release(&pt);
+    assert_int_equal(store_portal_token_revoke(s, "live", "ptok_none", 7000, &d), ERR_NOTFOUND);
+    assert_int_equal(store_portal_token_revoke(s, "test", "ptok_2", 7000, &d), ERR_NOTFOUND);
     store_close(s);
 }
 

@@ -403,10 +403,18 @@ enum err pg_idem_put(struct store *st, const char *mode, const char *key,
 
 static const char SQL_PTOK_INSERT[] =
     "INSERT INTO portal_tokens (id, mode, application_id, token_sha256, name, scopes, "
-    "allowed_ips, expires_at, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
+    "allowed_ips, expires_at, created_at, token_prefix) "
+    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)";
+#define PTOK_COLS                                                                                  \
+    "id, mode, application_id, name, scopes, allowed_ips, expires_at, revoked_at, created_at, "    \
+    "token_prefix"
 static const char SQL_PTOK_FIND[] =
-    "SELECT id, mode, application_id, name, scopes, allowed_ips, expires_at, revoked_at, "
-    "created_at FROM portal_tokens WHERE token_sha256 = $1";
+    "SELECT " PTOK_COLS " FROM portal_tokens WHERE token_sha256 = $1";
+static const char SQL_PTOK_LIST[] = "SELECT " PTOK_COLS " FROM portal_tokens "
+                                    "WHERE mode = $1 AND application_id = $2 "
+                                    "ORDER BY created_at DESC, id DESC LIMIT $3";
+static const char SQL_PTOK_REVOKE[] =
+    "UPDATE portal_tokens SET revoked_at = COALESCE(revoked_at, $3) WHERE id = $1 AND mode = $2";
 
 enum err pg_portal_token_insert(struct store *st, const struct store_portal_token *t,
                                 const uint8_t token_sha256[32], struct err_detail *d)
@@ -422,9 +430,25 @@ enum err pg_portal_token_insert(struct store *st, const struct store_portal_toke
     pgq_text(&q, 7, t->allowed_ips_json);
     pgq_int(&q, 8, t->expires_at_ms);
     pgq_int(&q, 9, t->created_at_ms);
+    pgq_text(&q, 10, t->prefix[0] ? t->prefix : NULL);
     enum err e = pgq_run(&q, d, "insert portal token");
     pgq_done(&q);
     return e;
+}
+
+static void ptok_row(const struct pgq *q, struct store_portal_token *out)
+{
+    memset(out, 0, sizeof(*out));
+    pgq_copy(out->id, sizeof(out->id), q, 0);
+    pgq_copy(out->mode, sizeof(out->mode), q, 1);
+    pgq_copy(out->application_id, sizeof(out->application_id), q, 2);
+    pgq_copy(out->name, sizeof(out->name), q, 3);
+    pgq_copy(out->scopes, sizeof(out->scopes), q, 4);
+    out->allowed_ips_json = pgq_dup(q, 5);
+    out->expires_at_ms = pgq_i64(q, 6);
+    out->revoked_at_ms = pgq_opt_i64(q, 7, 0);
+    out->created_at_ms = pgq_i64(q, 8);
+    pgq_copy(out->prefix, sizeof(out->prefix), q, 9);
 }
 
 enum err pg_portal_token_find(struct store *st, const uint8_t token_sha256[32],
@@ -435,19 +459,41 @@ enum err pg_portal_token_find(struct store *st, const uint8_t token_sha256[32],
     pgq_blob(&q, 1, token_sha256, 32);
     memset(out, 0, sizeof(*out));
     enum err e = pgq_run(&q, d, "look up portal token");
-    if (e == ERR_OK && pgq_next(&q)) {
-        pgq_copy(out->id, sizeof(out->id), &q, 0);
-        pgq_copy(out->mode, sizeof(out->mode), &q, 1);
-        pgq_copy(out->application_id, sizeof(out->application_id), &q, 2);
-        pgq_copy(out->name, sizeof(out->name), &q, 3);
-        pgq_copy(out->scopes, sizeof(out->scopes), &q, 4);
-        out->allowed_ips_json = pgq_dup(&q, 5);
-        out->expires_at_ms = pgq_i64(&q, 6);
-        out->revoked_at_ms = pgq_opt_i64(&q, 7, 0);
-        out->created_at_ms = pgq_i64(&q, 8);
-    } else if (e == ERR_OK) {
+    if (e == ERR_OK && pgq_next(&q))
+        ptok_row(&q, out);
+    else if (e == ERR_OK)
         e = err_set(d, ERR_NOTFOUND, "UNAUTHORIZED", "unknown portal token");
-    }
+    pgq_done(&q);
+    return e;
+}
+
+enum err pg_portal_token_list(struct store *st, const char *mode, const char *application_id,
+                              int max, struct store_portal_token *out, int *n, struct err_detail *d)
+{
+    struct pgq q;
+    pgq_init(&q, pg_of(st), SQL_PTOK_LIST);
+    pgq_text(&q, 1, mode);
+    pgq_text(&q, 2, application_id);
+    pgq_int(&q, 3, max);
+    *n = 0;
+    enum err e = pgq_run(&q, d, "list portal tokens");
+    while (e == ERR_OK && *n < max && pgq_next(&q))
+        ptok_row(&q, &out[(*n)++]);
+    pgq_done(&q);
+    return e;
+}
+
+enum err pg_portal_token_revoke(struct store *st, const char *mode, const char *id, int64_t now_ms,
+                                struct err_detail *d)
+{
+    struct pgq q;
+    pgq_init(&q, pg_of(st), SQL_PTOK_REVOKE);
+    pgq_text(&q, 1, id);
+    pgq_text(&q, 2, mode);
+    pgq_int(&q, 3, now_ms);
+    enum err e = pgq_run(&q, d, "revoke portal token");
+    if (e == ERR_OK && pgq_changes(&q) == 0)
+        e = err_set(d, ERR_NOTFOUND, "NOT_FOUND", "portal token '%s' not found", id);
     pgq_done(&q);
     return e;
 }

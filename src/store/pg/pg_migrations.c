@@ -143,6 +143,12 @@ static const char *const m2[] = {
     NULL,
 };
 
-const char *const *const pg__migrations[] = {m1, m2};
+/* 3: portal tokens keep their first characters (Hookbase lists them). */
+static const char *const m3[] = {
+    "ALTER TABLE portal_tokens ADD COLUMN token_prefix ctext",
+    NULL,
+};
+
+const char *const *const pg__migrations[] = {m1, m2, m3};
 
 const size_t pg__migrations_count = sizeof(pg__migrations) / sizeof(pg__migrations[0]);

@@ -416,10 +416,18 @@ enum err sqlite_idem_put(struct store *st, const char *mode, const char *key,
 
 static const char SQL_PTOK_INSERT[] =
     "INSERT INTO portal_tokens (id, mode, application_id, token_sha256, name, scopes, "
-    "allowed_ips, expires_at, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
+    "allowed_ips, expires_at, created_at, token_prefix) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)";
+#define PTOK_COLS                                                                                  \
+    "id, mode, application_id, name, scopes, allowed_ips, expires_at, revoked_at, created_at, "    \
+    "token_prefix"
 static const char SQL_PTOK_FIND[] =
-    "SELECT id, mode, application_id, name, scopes, allowed_ips, expires_at, revoked_at, "
-    "created_at FROM portal_tokens WHERE token_sha256 = ?1";
+    "SELECT " PTOK_COLS " FROM portal_tokens WHERE token_sha256 = ?1";
+static const char SQL_PTOK_LIST[] = "SELECT " PTOK_COLS " FROM portal_tokens "
+                                    "WHERE mode = ?1 AND application_id = ?2 "
+                                    "ORDER BY created_at DESC, id DESC LIMIT ?3";
+static const char SQL_PTOK_REVOKE[] =
+    "UPDATE portal_tokens SET revoked_at = COALESCE(revoked_at, ?3) WHERE id = ?1 AND mode = ?2";
 
 enum err sqlite_portal_token_insert(struct store *st, const struct store_portal_token *t,
                                     const uint8_t token_sha256[32], struct err_detail *d)
@@ -435,7 +443,23 @@ enum err sqlite_portal_token_insert(struct store *st, const struct store_portal_
     store__bind_text(q, 7, t->allowed_ips_json);
     sqlite3_bind_int64(q, 8, t->expires_at_ms);
     sqlite3_bind_int64(q, 9, t->created_at_ms);
+    store__bind_text(q, 10, t->prefix[0] ? t->prefix : NULL);
     return store__exec(s, q, d, "insert portal token");
+}
+
+static void ptok_row(sqlite3_stmt *q, struct store_portal_token *out)
+{
+    memset(out, 0, sizeof(*out));
+    store__col_copy(out->id, sizeof(out->id), q, 0);
+    store__col_copy(out->mode, sizeof(out->mode), q, 1);
+    store__col_copy(out->application_id, sizeof(out->application_id), q, 2);
+    store__col_copy(out->name, sizeof(out->name), q, 3);
+    store__col_copy(out->scopes, sizeof(out->scopes), q, 4);
+    out->allowed_ips_json = store__col_dup(q, 5);
+    out->expires_at_ms = sqlite3_column_int64(q, 6);
+    out->revoked_at_ms = store__col_opt_int(q, 7, 0);
+    out->created_at_ms = sqlite3_column_int64(q, 8);
+    store__col_copy(out->prefix, sizeof(out->prefix), q, 9);
 }
 
 enum err sqlite_portal_token_find(struct store *st, const uint8_t token_sha256[32],
@@ -447,21 +471,45 @@ enum err sqlite_portal_token_find(struct store *st, const uint8_t token_sha256[3
     int rc = sqlite3_step(q);
     enum err e = ERR_OK;
     memset(out, 0, sizeof(*out));
-    if (rc == SQLITE_ROW) {
-        store__col_copy(out->id, sizeof(out->id), q, 0);
-        store__col_copy(out->mode, sizeof(out->mode), q, 1);
-        store__col_copy(out->application_id, sizeof(out->application_id), q, 2);
-        store__col_copy(out->name, sizeof(out->name), q, 3);
-        store__col_copy(out->scopes, sizeof(out->scopes), q, 4);
-        out->allowed_ips_json = store__col_dup(q, 5);
-        out->expires_at_ms = sqlite3_column_int64(q, 6);
-        out->revoked_at_ms = store__col_opt_int(q, 7, 0);
-        out->created_at_ms = sqlite3_column_int64(q, 8);
-    } else if (rc == SQLITE_DONE) {
+    if (rc == SQLITE_ROW)
+        ptok_row(q, out);
+    else if (rc == SQLITE_DONE)
         e = err_set(d, ERR_NOTFOUND, "UNAUTHORIZED", "unknown portal token");
-    } else {
+    else
         e = store__db_err(s, rc, d, "look up portal token");
-    }
     sqlite3_reset(q);
+    return e;
+}
+
+enum err sqlite_portal_token_list(struct store *st, const char *mode, const char *application_id,
+                                  int max, struct store_portal_token *out, int *n,
+                                  struct err_detail *d)
+{
+    struct sqlite_store *s = sqlite_of(st);
+    sqlite3_stmt *q = store__prepare(s, SQL_PTOK_LIST);
+    store__bind_text(q, 1, mode);
+    store__bind_text(q, 2, application_id);
+    sqlite3_bind_int(q, 3, max);
+    *n = 0;
+    int rc = SQLITE_DONE;
+    while (*n < max && (rc = sqlite3_step(q)) == SQLITE_ROW)
+        ptok_row(q, &out[(*n)++]);
+    enum err e =
+        (*n == max || rc == SQLITE_DONE) ? ERR_OK : store__db_err(s, rc, d, "list portal tokens");
+    sqlite3_reset(q);
+    return e;
+}
+
+enum err sqlite_portal_token_revoke(struct store *st, const char *mode, const char *id,
+                                    int64_t now_ms, struct err_detail *d)
+{
+    struct sqlite_store *s = sqlite_of(st);
+    sqlite3_stmt *q = store__prepare(s, SQL_PTOK_REVOKE);
+    store__bind_text(q, 1, id);
+    store__bind_text(q, 2, mode);
+    sqlite3_bind_int64(q, 3, now_ms);
+    enum err e = store__exec(s, q, d, "revoke portal token");
+    if (e == ERR_OK && sqlite3_changes(s->db) == 0)
+        e = err_set(d, ERR_NOTFOUND, "NOT_FOUND", "portal token '%s' not found", id);
     return e;
 }

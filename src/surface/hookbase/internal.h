@@ -100,6 +100,8 @@ void hookbase__outbound_get(struct http_request *r);  /* * */
 void hookbase__outbound_attempts(struct http_request *r);
 void hookbase__outbound_replay(struct http_request *r); /* * */
 void hookbase__token_create(struct http_request *r);
+void hookbase__token_list(struct http_request *r);
+void hookbase__token_revoke(struct http_request *r);
 void hookbase__magic_link(struct http_request *r);
 void hookbase__portal_event_types(struct http_request *r);
 

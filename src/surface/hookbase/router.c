@@ -49,6 +49,8 @@ static const struct http_route routes[] = {
     {"POST", "outbound-messages/:id/replay", hookbase__outbound_replay},
     {"POST", "portal/webhook-applications/:app/tokens", hookbase__token_create},
     {"POST", "portal/webhook-applications/:app/magic-link", hookbase__magic_link},
+    {"GET", "portal/webhook-applications/:app/tokens", hookbase__token_list},
+    {"DELETE", "portal/tokens/:id", hookbase__token_revoke},
 };
 
 /* The wire name of a domain field (err_detail.field) in Hookbase's bodies. */

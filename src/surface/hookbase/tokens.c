@@ -4,7 +4,9 @@
  * as a SHA-256 only, shown once) acts for one application through
  * /portal/... with its scopes until it expires. A magic link is a token of
  * 1 to 1440 minutes (default 60) and the URL of hookd's portal page with it:
- * <scheme://host of the request>/portal/?token=<token>.
+ * <scheme://host of the request>/portal/?token=<token>. GET .../tokens lists an
+ * application's tokens (never the secrets: their first 12 characters) and
+ * DELETE /api/portal/tokens/{id} revokes one: its next request is a 401.
  * SPDX-License-Identifier: MIT
  */
 #include <stdlib.h>
@@ -12,6 +14,7 @@
 
 #include "service/portal_tokens.h"
 #include "surface/hookbase/internal.h"
+#include "util/clock.h"
 
 struct token_op {
     struct service_portal_token_op svc;
@@ -128,4 +131,68 @@ void hookbase__token_create(struct http_request *r)
 void hookbase__magic_link(struct http_request *r)
 {
     submit(r, true);
+}
+
+#define TOKEN_LIST_MAX 200
+
+void hookbase__token_list(struct http_request *r)
+{
+    struct store_portal_token *tokens = calloc(TOKEN_LIST_MAX, sizeof(*tokens));
+    if (!tokens)
+        abort();
+    int n = 0;
+    struct err_detail d = {0};
+    struct store *s = http__store_acquire(r->server);
+    enum err e =
+        s ? service_portal_tokens_list(s, r->key.mode, r->param[0], tokens, TOKEN_LIST_MAX, &n, &d)
+          : ERR_IO;
+    http__store_release(r->server, s);
+    json_t *items = json_array();
+    int64_t now = clock_now_ms();
+    for (int i = 0; i < n; i++) {
+        const struct store_portal_token *t = &tokens[i];
+        json_array_append_new(
+            items, json_pack("{s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:b, s:b, s:o}", "id", t->id,
+                             "applicationId", t->application_id, "tokenPrefix",
+                             t->prefix[0] ? json_string(t->prefix) : json_null(), "name",
+                             t->name[0] ? json_string(t->name) : json_null(), "scopes",
+                             scopes_json(t->scopes), "allowedIps",
+                             hookbase__json_or(t->allowed_ips_json, json_null()), "expiresAt",
+                             hookbase__time(t->expires_at_ms), "createdAt",
+                             hookbase__time(t->created_at_ms), "isExpired", t->expires_at_ms <= now,
+                             "isRevoked", t->revoked_at_ms != 0, "revokedAt",
+                             t->revoked_at_ms ? hookbase__time(t->revoked_at_ms) : json_null()));
+        store_portal_token_release(&tokens[i]);
+    }
+    free(tokens);
+    if (e != ERR_OK) {
+        json_decref(items);
+        http__respond_err(r, e, &d);
+        return;
+    }
+    hookbase__respond_data(r, MHD_HTTP_OK, items);
+}
+
+struct revoke_op {
+    struct service_portal_token_revoke_op svc;
+};
+
+static void revoke_done(struct http_request *r)
+{
+    struct revoke_op *x = r->op;
+    struct commit_op *op = &x->svc.head.op;
+    if (op->result != ERR_OK)
+        http__respond_err(r, op->result, &op->detail);
+    else
+        hookbase__respond_no_content(r);
+    free(x);
+}
+
+void hookbase__token_revoke(struct http_request *r)
+{
+    struct revoke_op *x = calloc(1, sizeof(*x));
+    if (!x)
+        abort();
+    service_portal_token_revoke_op_init(&x->svc, r->key.mode, r->param[0]);
+    hookbase__defer(r, &x->svc.head, revoke_done);
 }
