@@ -6,7 +6,9 @@
 
 #include "core/event_match.h"
 #include "core/validate.h"
+#include "store/committer.h"
 #include "util/clock.h"
+#include "util/log.h"
 
 static bool is_set(const json_t *v)
 {
@@ -111,4 +113,35 @@ void service_endpoint_test_release(struct service_endpoint_test *x)
     free(x->payload);
     service_test_attempt_release(&x->attempt);
     memset(x, 0, sizeof(*x));
+}
+
+struct verified_op {
+    struct commit_op op;
+    char mode[8];
+    char id[ID_MAX];
+};
+
+static enum err verified_apply(struct store *s, struct commit_op *op)
+{
+    struct verified_op *x = (struct verified_op *)op;
+    return store_endpoint_set_verified(s, x->mode, x->id, clock_now_ms(), &op->detail);
+}
+
+static void verified_done(struct commit_op *op)
+{
+    if (op->result != ERR_OK && op->result != ERR_NOTFOUND) /* deleted meanwhile: nothing to mark */
+        log_warn("api", "cannot mark the endpoint verified: %s", op->detail.msg);
+    free(op);
+}
+
+void service_endpoint_mark_verified(struct committer *c, const char *mode, const char *id)
+{
+    struct verified_op *x = calloc(1, sizeof(*x));
+    if (!x)
+        abort();
+    snprintf(x->mode, sizeof(x->mode), "%s", mode);
+    snprintf(x->id, sizeof(x->id), "%s", id);
+    x->op.apply = verified_apply;
+    x->op.done = verified_done;
+    committer_submit(c, &x->op);
 }

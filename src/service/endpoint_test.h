@@ -16,7 +16,8 @@
  * service_endpoint_test_send then has the injected sender deliver it,
  * exactly as a delivery attempt is built, and keeps what came back.
  * Nothing is written: no message, no attempt, no log row, no counter; the
- * endpoint and its circuit do not change.
+ * endpoint and its circuit do not change (a Hookbase verify that succeeded then
+ * marks the endpoint verified: service_endpoint_mark_verified).
  *
  * Delivery is injected: service never includes deliver/, so the sender
  * (struct service_test_sender) is a table of functions that main.c fills
@@ -117,5 +118,12 @@ enum err service_endpoint_test_prepare(struct service_endpoint_test *x,
 void service_endpoint_test_send(struct service_endpoint_test *x, const bool *cancel);
 /* Free what prepare and send made (a zeroed x is fine). */
 void service_endpoint_test_release(struct service_endpoint_test *x);
+
+/* Hookbase's verify: a test send that got a 2xx marks the endpoint verified
+ * (store_endpoint_set_verified, now). A fire-and-forget op through committer c:
+ * the answer to the verify does not wait for it; a failure is logged. The only
+ * write a test send makes. */
+struct committer;
+void service_endpoint_mark_verified(struct committer *c, const char *mode, const char *id);
 
 #endif

@@ -133,6 +133,7 @@ struct store_endpoint {
     int circuit_state;            /* enum breaker_state (core/breaker.h); written apart */
     int64_t circuit_opened_at_ms; /* 0 when closed */
     int64_t failing_since_ms;     /* attempts failing since, no success between; 0 = none */
+    int64_t verified_at_ms;       /* a verify test delivery last got a 2xx at; 0 = never */
 };
 void store_endpoint_release(struct store_endpoint *e);
 
@@ -454,6 +455,10 @@ enum err store_portal_token_list(struct store *s, const char *mode, const char *
                                  struct err_detail *d);
 /* Revoke token id of mode at now_ms: from then on store_portal_token_find shows it
  * revoked. Revoking again keeps the first time. ERR_NOTFOUND when unknown. */
+/* Endpoint id of mode was verified (a signed test delivery got a 2xx) at at_ms;
+ * ERR_NOTFOUND when there is no such live endpoint. */
+enum err store_endpoint_set_verified(struct store *s, const char *mode, const char *id,
+                                     int64_t at_ms, struct err_detail *d);
 enum err store_portal_token_revoke(struct store *s, const char *mode, const char *id,
                                    int64_t now_ms, struct err_detail *d);
 

@@ -238,12 +238,23 @@ test('hookbase portal: one application only, endpoints, subscriptions, event typ
     const rot = ok(await p('POST', `/portal/endpoints/${ep.id}/rotate-secret`));
     assert.match(rot.secret, /^whsec_/);
     assert.notEqual(rot.secret, ep.secret);
-    const ver = ok(await p('POST', `/portal/endpoints/${ep.id}/verify`));
-    assert.deepEqual(ver, { verified: true });
     rcv.respond({ status: 500, body: 'down' });
     const verBad = ok(await p('POST', `/portal/endpoints/${ep.id}/verify`));
     assert.equal(verBad.verified, false);
     assert.match(verBad.error, /500/);
+    assert.equal(ok(await p('GET', `/portal/endpoints/${ep.id}`)).isVerified, false, 'a failed verify verifies nothing');
+    rcv.respond({ status: 200 });
+    const beforeVerify = Date.now();
+    const ver = ok(await p('POST', `/portal/endpoints/${ep.id}/verify`));
+    assert.deepEqual(ver, { verified: true });
+    // the mark is written right after the answer (a fire-and-forget write)
+    const marked = await waitFor(async () => {
+        const e = ok(await p('GET', `/portal/endpoints/${ep.id}`));
+        return e.isVerified ? e : null;
+    }, { what: 'the endpoint marked verified' });
+    assert.ok(Date.parse(marked.verifiedAt) >= beforeVerify - 1000, marked.verifiedAt);
+    assert.equal(ok(await p('GET', '/portal/endpoints')).find((e) => e.id === ep.id).isVerified, true);
+    rcv.respond({ status: 500, body: 'down' });
 
     // test: unwrapped
     rcv.respond({ status: 200, body: 'hi' });

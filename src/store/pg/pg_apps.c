@@ -497,3 +497,21 @@ enum err pg_portal_token_revoke(struct store *st, const char *mode, const char *
     pgq_done(&q);
     return e;
 }
+
+static const char SQL_EP_VERIFIED[] =
+    "UPDATE endpoints SET verified_at = $3 WHERE id = $1 AND mode = $2 AND deleted_at IS NULL";
+
+enum err pg_endpoint_set_verified(struct store *st, const char *mode, const char *id, int64_t at_ms,
+                                  struct err_detail *d)
+{
+    struct pgq q;
+    pgq_init(&q, pg_of(st), SQL_EP_VERIFIED);
+    pgq_text(&q, 1, id);
+    pgq_text(&q, 2, mode);
+    pgq_int(&q, 3, at_ms);
+    enum err e = pgq_run(&q, d, "mark endpoint verified");
+    if (e == ERR_OK && pgq_changes(&q) == 0)
+        e = err_set(d, ERR_NOTFOUND, "ENDPOINT_NOT_FOUND", "endpoint '%s' not found", id);
+    pgq_done(&q);
+    return e;
+}

@@ -22,7 +22,7 @@
     "channels, filter, metadata, " PG_SUB_TYPES_JSON(                                              \
         "endpoints.id") ", policy, "                                                               \
                         "disabled_reason, disabled_at, circuit_state, circuit_opened_at, "         \
-                        "failing_since"
+                        "failing_since, verified_at"
 
 static const char SQL_EP_INSERT[] =
     "INSERT INTO endpoints (id, mode, url, description, headers, rate_limit_rps, "
@@ -117,6 +117,7 @@ static void read_endpoint(const struct pgq *q, struct store_endpoint *e)
     e->circuit_state = (int)pgq_i64(q, 23);
     e->circuit_opened_at_ms = pgq_opt_i64(q, 24, 0);
     e->failing_since_ms = pgq_opt_i64(q, 25, 0);
+    e->verified_at_ms = pgq_opt_i64(q, 26, 0);
 }
 
 /* ERR_CONFLICT (field "uid") when the endpoint's application has another live

@@ -143,9 +143,11 @@ static const char *const m2[] = {
     NULL,
 };
 
-/* 3: portal tokens keep their first characters (Hookbase lists them). */
+/* 3: portal tokens keep their first characters (Hookbase lists them); an endpoint
+ * remembers when a verify test delivery last succeeded. */
 static const char *const m3[] = {
     "ALTER TABLE portal_tokens ADD COLUMN token_prefix ctext",
+    "ALTER TABLE endpoints ADD COLUMN verified_at BIGINT",
     NULL,
 };
 

@@ -274,8 +274,10 @@ const char *const store__migrations[] = {
     "CREATE INDEX messages_backlog ON messages(endpoint_id, next_attempt_at)"
     "  WHERE status <> 2 AND status <> 4 AND status <> 5 AND status <> 6"
     "  AND deleted_at IS NULL;",
-    /* 19: portal tokens keep their first characters (Hookbase lists them) */
-    "ALTER TABLE portal_tokens ADD COLUMN token_prefix TEXT;",
+    /* 19: portal tokens keep their first characters (Hookbase lists them); an
+     * endpoint remembers when a verify test delivery last succeeded */
+    "ALTER TABLE portal_tokens ADD COLUMN token_prefix TEXT;"
+    "ALTER TABLE endpoints ADD COLUMN verified_at INTEGER;",
 };
 
 const size_t store__migrations_count = sizeof(store__migrations) / sizeof(store__migrations[0]);

@@ -513,3 +513,20 @@ enum err sqlite_portal_token_revoke(struct store *st, const char *mode, const ch
         e = err_set(d, ERR_NOTFOUND, "NOT_FOUND", "portal token '%s' not found", id);
     return e;
 }
+
+static const char SQL_EP_VERIFIED[] =
+    "UPDATE endpoints SET verified_at = ?3 WHERE id = ?1 AND mode = ?2 AND deleted_at IS NULL";
+
+enum err sqlite_endpoint_set_verified(struct store *st, const char *mode, const char *id,
+                                      int64_t at_ms, struct err_detail *d)
+{
+    struct sqlite_store *s = sqlite_of(st);
+    sqlite3_stmt *q = store__prepare(s, SQL_EP_VERIFIED);
+    store__bind_text(q, 1, id);
+    store__bind_text(q, 2, mode);
+    sqlite3_bind_int64(q, 3, at_ms);
+    enum err e = store__exec(s, q, d, "mark endpoint verified");
+    if (e == ERR_OK && sqlite3_changes(s->db) == 0)
+        e = err_set(d, ERR_NOTFOUND, "ENDPOINT_NOT_FOUND", "endpoint '%s' not found", id);
+    return e;
+}

@@ -32,7 +32,7 @@
     "created_at, updated_at, deleted_at, application_id, uid, disabled, all_event_types, "         \
     "channels, filter, metadata, (SELECT json_group_array(event_type) FROM (SELECT event_type "    \
     "FROM subscriptions WHERE endpoint_id = endpoints.id ORDER BY rowid)), policy, "               \
-    "disabled_reason, disabled_at, circuit_state, circuit_opened_at, failing_since"
+    "disabled_reason, disabled_at, circuit_state, circuit_opened_at, failing_since, verified_at"
 
 /* A send's message with its status (a literal: the hot statement binds nothing more). */
 #define MSG_INSERT(status)                                                                         \
@@ -579,6 +579,7 @@ static void read_endpoint(sqlite3_stmt *q, struct store_endpoint *e)
     e->circuit_state = sqlite3_column_int(q, 23);
     e->circuit_opened_at_ms = store__col_opt_int(q, 24, 0);
     e->failing_since_ms = store__col_opt_int(q, 25, 0);
+    e->verified_at_ms = store__col_opt_int(q, 26, 0);
 }
 
 static const char SQL_EP_UID_TAKEN[] =

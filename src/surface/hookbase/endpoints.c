@@ -39,6 +39,14 @@ static const char *circuit_name(int state)
     return state == BREAKER_OPEN ? "open" : state == BREAKER_HALF_OPEN ? "half_open" : "closed";
 }
 
+/* The portal's isVerified and verifiedAt (a verify that got a 2xx). */
+static void verified_json(json_t *item, const struct store_endpoint *e)
+{
+    json_object_set_new(item, "isVerified", json_boolean(e->verified_at_ms != 0));
+    json_object_set_new(item, "verifiedAt",
+                        e->verified_at_ms ? hookbase__time(e->verified_at_ms) : json_null());
+}
+
 json_t *hookbase__endpoint_json(const struct store_endpoint *e)
 {
     json_t *types =
@@ -91,8 +99,7 @@ static void write_done(struct http_request *r)
         if (x->svc.kind == ENDPOINT_CREATE) /* the secret: shown here only */
             json_object_set_new(item, "secret", json_string(x->svc.secret));
         if (r->portal) {
-            json_object_set_new(item, "isVerified", json_false());
-            json_object_set_new(item, "verifiedAt", json_null());
+            verified_json(item, &x->svc.ep);
         }
         hookbase__respond_data(r, x->svc.created ? MHD_HTTP_CREATED : MHD_HTTP_OK, item);
     }
@@ -228,8 +235,7 @@ void hookbase__endpoint_get(struct http_request *r)
     json_t *item = hookbase__endpoint_json(&ep);
     hookbase__endpoint_counts(r, item);
     if (r->portal) {
-        json_object_set_new(item, "isVerified", json_false());
-        json_object_set_new(item, "verifiedAt", json_null());
+        verified_json(item, &ep);
     }
     hookbase__respond_data(r, MHD_HTTP_OK, item);
     store_endpoint_release(&ep);
@@ -254,8 +260,12 @@ static json_t *collect(struct http_request *r, const char *app, bool has_dis, bo
         *e = service_endpoint_list(s, r->key.mode, app, after[0] ? after : NULL, true,
                                    SERVICE_PAGE_MAX, eps, &n, &more, d);
         for (int i = 0; i < n; i++) {
-            if (!has_dis || eps[i].disabled == dis)
-                json_array_append_new(all, hookbase__endpoint_json(&eps[i]));
+            if (!has_dis || eps[i].disabled == dis) {
+                json_t *item = hookbase__endpoint_json(&eps[i]);
+                if (r->portal)
+                    verified_json(item, &eps[i]);
+                json_array_append_new(all, item);
+            }
             if (i == n - 1)
                 snprintf(after, sizeof(after), "%s", eps[i].id);
             store_endpoint_release(&eps[i]);
@@ -292,12 +302,7 @@ void hookbase__endpoint_list(struct http_request *r)
     }
     size_t i; /* the portal's list is not paged */
     json_t *v;
-    json_array_foreach(all, i, v)
-    {
-        hookbase__endpoint_counts(r, v);
-        json_object_set_new(v, "isVerified", json_false());
-        json_object_set_new(v, "verifiedAt", json_null());
-    }
+    json_array_foreach(all, i, v) hookbase__endpoint_counts(r, v);
     hookbase__respond_data(r, MHD_HTTP_OK, all);
 }
 
@@ -406,6 +411,9 @@ static void test_resume(struct http_request *r)
     struct test_op *x = r->op;
     const struct service_test_attempt *a = &x->svc.attempt;
     if (x->verify) {
+        if (a->succeeded)
+            service_endpoint_mark_verified(r->server->deps.committer, r->key.mode,
+                                           x->svc.endpoint_id);
         json_t *data = json_pack("{s:b}", "verified", a->succeeded);
         if (!a->succeeded) {
             char why[300];
