@@ -392,7 +392,13 @@ static enum err change(struct store *s, struct service_endpoint_op *x, int64_t n
     if (e != ERR_OK)
         return e;
     bool reset = x->kind == ENDPOINT_REPLACE;
+    char *old_url = strdup(x->ep.url);
+    if (!old_url)
+        abort();
     merge(&x->ep, x->fields, reset, now);
+    if (strcmp(old_url, x->ep.url) != 0) /* a verify checked the old URL only */
+        x->ep.verified_at_ms = 0;
+    free(old_url);
     x->ep.updated_at_ms = now;
     bool policy_sent = json_object_size(x->policy.set) || json_array_size(x->policy.unset) ||
                        json_object_get(x->fields, "hmac_enabled");

@@ -133,7 +133,8 @@ struct store_endpoint {
     int circuit_state;            /* enum breaker_state (core/breaker.h); written apart */
     int64_t circuit_opened_at_ms; /* 0 when closed */
     int64_t failing_since_ms;     /* attempts failing since, no success between; 0 = none */
-    int64_t verified_at_ms;       /* a verify test delivery last got a 2xx at; 0 = never */
+    int64_t verified_at_ms;       /* a verify test delivery last got a 2xx at; 0 = never
+                                   * (store_endpoint_update writes it as given) */
 };
 void store_endpoint_release(struct store_endpoint *e);
 

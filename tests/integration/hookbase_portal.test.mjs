@@ -254,6 +254,11 @@ test('hookbase portal: one application only, endpoints, subscriptions, event typ
     }, { what: 'the endpoint marked verified' });
     assert.ok(Date.parse(marked.verifiedAt) >= beforeVerify - 1000, marked.verifiedAt);
     assert.equal(ok(await p('GET', '/portal/endpoints')).find((e) => e.id === ep.id).isVerified, true);
+    assert.equal(ok(await p('PATCH', `/portal/endpoints/${ep.id}`, { description: 'same url' })).isVerified, true);
+    const moved = ok(await p('PATCH', `/portal/endpoints/${ep.id}`, { url: rcv.url('/moved') }));
+    assert.equal(moved.isVerified, false, 'a new URL is not verified');
+    assert.equal(moved.verifiedAt, null);
+    ok(await p('PATCH', `/portal/endpoints/${ep.id}`, { url: ep.url }));
     rcv.respond({ status: 500, body: 'down' });
 
     // test: unwrapped

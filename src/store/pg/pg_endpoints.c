@@ -39,7 +39,7 @@ static const char SQL_EP_GET[] =
     "SELECT " EP_COLS " FROM endpoints WHERE id = $1 AND ($2::text IS NULL OR mode = $2::text) "
     "AND ($3::bigint = 1 OR deleted_at IS NULL)";
 static const char SQL_EP_UPDATE[] =
-    "UPDATE endpoints SET url = $2, description = $3, headers = $4, "
+    "UPDATE endpoints SET verified_at = $19, url = $2, description = $3, headers = $4, "
     "rate_limit_rps = $5, burst = $6, paused = $7, hmac_enabled = $8, "
     "updated_at = $9, uid = $10, disabled = $11, all_event_types = $12, "
     "channels = $13, filter = $14, metadata = $15, policy = $16, "
@@ -315,6 +315,7 @@ enum err pg_endpoint_update(struct store *st, const struct store_endpoint *e, st
     pgq_init(&q, s, SQL_EP_UPDATE);
     bind_tenancy(&q, e, 10);
     bind_fields(&q, e, false);
+    pgq_opt_int(&q, 19, e->verified_at_ms, 0);
     r = pgq_run(&q, d, "update endpoint");
     if (r == ERR_OK && pgq_changes(&q) == 0)
         r = not_found(d, e->id);

@@ -64,12 +64,13 @@ static const char *const stmt_sql[S_COUNT] = {
                     "VALUES (?1, ?2, ?3, ?4)",
     [S_EP_GET] = "SELECT " EP_COLS " FROM endpoints WHERE id = ?1 AND (?2 IS NULL OR mode = ?2) "
                  "AND (?3 OR deleted_at IS NULL)",
-    [S_EP_UPDATE] = "UPDATE endpoints SET url = ?2, description = ?3, headers = ?4, "
-                    "rate_limit_rps = ?5, burst = ?6, paused = ?7, hmac_enabled = ?8, "
-                    "updated_at = ?9, uid = ?13, disabled = ?14, all_event_types = ?15, "
-                    "channels = ?16, filter = ?17, metadata = ?18, policy = ?19, "
-                    "disabled_reason = ?20, disabled_at = ?21 "
-                    "WHERE id = ?1 AND deleted_at IS NULL",
+    [S_EP_UPDATE] =
+        "UPDATE endpoints SET verified_at = ?22, url = ?2, description = ?3, headers = ?4, "
+        "rate_limit_rps = ?5, burst = ?6, paused = ?7, hmac_enabled = ?8, "
+        "updated_at = ?9, uid = ?13, disabled = ?14, all_event_types = ?15, "
+        "channels = ?16, filter = ?17, metadata = ?18, policy = ?19, "
+        "disabled_reason = ?20, disabled_at = ?21 "
+        "WHERE id = ?1 AND deleted_at IS NULL",
     [S_EP_DELETE] = "UPDATE endpoints SET deleted_at = ?3, updated_at = ?3 "
                     "WHERE id = ?1 AND mode = ?2 AND deleted_at IS NULL",
     [S_EP_LIST] = "SELECT " EP_COLS " FROM endpoints WHERE mode = ?1 AND deleted_at IS NULL "
@@ -766,6 +767,7 @@ enum err sqlite_endpoint_update(struct store *st, const struct store_endpoint *e
     sqlite3_bind_int(q, 7, e->paused);
     sqlite3_bind_int(q, 8, e->hmac_enabled);
     sqlite3_bind_int64(q, 9, e->updated_at_ms);
+    store__bind_opt_int(q, 22, e->verified_at_ms, 0);
     enum err r = store__exec(s, q, d, "update endpoint");
     if (r == ERR_OK && sqlite3_changes(s->db) == 0)
         return err_set(d, ERR_NOTFOUND, "ENDPOINT_NOT_FOUND", "endpoint '%s' not found", e->id);
