@@ -177,6 +177,10 @@ void http__ops_metrics(struct http_request *r)
         gauge(buf, &n, "hookd_endpoints_disabled", g.endpoints_disabled);
         gauge(buf, &n, "hookd_circuits_open", g.circuits_open);
     }
+    struct store *s = http__store_acquire(a); /* nodes sharing the store (1 on SQLite) */
+    if (s)
+        gauge(buf, &n, "hookd_nodes_live", store_live_nodes(s));
+    http__store_release(a, s);
     if (n >= METRICS_CAP) /* never send past the buffer (the text fits by far) */
         n = METRICS_CAP - 1;
     const struct http_header h[] = {

@@ -6,7 +6,7 @@ import test from 'node:test';
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import { PG_URL, pgDbOf, setup } from './lib/hookd.mjs';
-import { expectOk, scaled, sleep } from './lib/util.mjs';
+import { expectOk, scaled, sleep, waitFor } from './lib/util.mjs';
 
 const skip = PG_URL ? false : 'PostgreSQL only (HOOKD_TEST_PG)';
 
@@ -107,3 +107,33 @@ test('a pause made on one node holds the deliveries of all; a resume on another 
             timeout: scaled(30_000), what: 'every held message delivered after the resume on another node',
         });
     });
+
+/** hookd_nodes_live of node h's /metrics. */
+async function liveNodes(h) {
+    const res = await h.api('GET', '/metrics');
+    const m = /^hookd_nodes_live (\d+)$/m.exec(res.text);
+    return m ? Number(m[1]) : 0;
+}
+
+test('an endpoint\'s rate limit holds across two nodes: each takes half', { skip, timeout: scaled(90_000) }, async (t) => {
+    const { env, nodes } = await startCluster(t, 2);
+    for (const n of nodes) // each node counts the other (heartbeats every 2.5 s)
+        await waitFor(async () => (await liveNodes(n)) === 2, { timeout: scaled(10_000), what: 'two live nodes' });
+    const RATE = 20;
+    const rcv = await env.startReceiver({ status: 200 });
+    const ep = expectOk(await nodes[0].api('POST', '/v1/endpoints', { url: rcv.url(), rate_limit_rps: RATE, burst: 2 }), 201).data;
+    const ids = [];
+    await pool(120, 8, async (i) => {
+        const res = await nodes[i % 2].api('POST', '/v1/webhooks/send', { endpoint_id: ep.id, payload: { i } });
+        ids.push(expectOk(res, 202).data.message_id);
+    });
+    await rcv.waitUntil(() => ids.every((id) => rcv.requestsFor(id).length > 0), {
+        timeout: scaled(30_000), what: 'all 120 delivered',
+    });
+    const times = rcv.requests.map((r) => r.receivedAt).sort((a, b) => a - b);
+    const seconds = (times.at(-1) - times[0]) / 1000;
+    const rate = (times.length - 2) / seconds; // the two burst tokens come at once
+    t.diagnostic(`rate limit ${RATE}/s over two nodes: ${times.length} deliveries in ${seconds.toFixed(2)} s = ${rate.toFixed(1)}/s`);
+    assert.ok(rate <= RATE * 1.2, `${rate.toFixed(1)}/s is more than ${RATE}/s + 20 %`);
+    assert.ok(rate >= RATE * 0.5, `${rate.toFixed(1)}/s: the nodes should not starve the endpoint`);
+});
