@@ -218,7 +218,11 @@ test('svix attempt lists: with_msg, with_content, expanded_statuses', T, async (
     const m2 = await v2.message.create(app.id, { eventType: 'b.y', payload: { n: 2, s: 'two' } });
     await rcv.waitUntil(() => rcv.requestsFor(m1.id).length === 1 && rcv.requestsFor(m2.id).length === 1,
         { what: 'both deliveries' });
-    // a second attempt of m1: two attempts of one message on the page share its msg
+    // a second attempt of m1: two attempts of one message on the page share its msg.
+    // Resend once m1's first attempt is recorded: a resend while an attempt is still
+    // on its way (the receiver answered, the result not yet committed) adds nothing.
+    await waitFor(async () => (await v1.messageAttempt.listByEndpoint('acme', 'mine')).data.length === 2,
+        { what: 'the first two attempts recorded' });
     await v2.messageAttempt.resend(app.id, m1.id, ep.id);
     await rcv.waitUntil(() => rcv.requestsFor(m1.id).length === 2, { what: 'the resent delivery' });
     await waitFor(async () => (await v1.messageAttempt.listByEndpoint('acme', 'mine')).data.length === 3,
