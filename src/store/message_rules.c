@@ -151,3 +151,21 @@ enum err store__series_layout(int64_t from_ms, int64_t bucket_ms, int nbuckets, 
         return err_set(d, ERR_INVAL, "INVALID_REQUEST", "bad bucket layout");
     return ERR_OK;
 }
+
+bool store__attempt_delta(const struct store_attempt *a, enum store_status new_status,
+                          struct store_rollup *out)
+{
+    memset(out, 0, sizeof(*out));
+    if (new_status == STATUS_SUCCEEDED) {
+        out->succeeded = 1;
+        out->latency_sum_ms = a->latency_ms > 0 ? a->latency_ms : 0;
+        out->latency_count = 1;
+    } else if (new_status == STATUS_FAILED_PERMANENT) {
+        out->failed = 1;
+    } else if (new_status == STATUS_FILTERED) {
+        return false; /* skipped on purpose: neither a delivery nor a retry */
+    } else {
+        out->retries = 1;
+    }
+    return true;
+}

@@ -133,6 +133,11 @@ enum err store__msg_action_check(enum store_msg_action act, const char *id,
 /* The rollup delta act counts (cancel: a failure, replay: a new series) into out;
  * false when it counts none. */
 bool store__msg_action_delta(enum store_msg_action act, struct store_rollup *out);
+/* The rollup delta of attempt a leaving its message in new_status (a success with
+ * its latency, a failure, or a retry) into out; false when it counts none (a
+ * message filtered out on purpose). */
+bool store__attempt_delta(const struct store_attempt *a, enum store_status new_status,
+                          struct store_rollup *out);
 /* The ids [lo, hi) of the messages created within f's (exclusive) bounds. */
 void store__msg_select_range(const struct store_msg_filter *f, char lo[ID_MAX], char hi[ID_MAX]);
 /* Check f's limit and cursor (ERR_INVAL, INVALID_REQUEST) and give the ids

@@ -270,18 +270,9 @@ static enum err count_outcome(struct pg_store *s, const char *mode, const char *
                               const struct store_attempt *a, enum store_status new_status,
                               struct err_detail *d)
 {
-    struct store_rollup delta = {0};
-    if (new_status == STATUS_SUCCEEDED) {
-        delta.succeeded = 1;
-        delta.latency_sum_ms = a->latency_ms > 0 ? a->latency_ms : 0;
-        delta.latency_count = 1;
-    } else if (new_status == STATUS_FAILED_PERMANENT) {
-        delta.failed = 1;
-    } else if (new_status == STATUS_FILTERED) {
-        return ERR_OK; /* skipped on purpose: neither a delivery nor a retry */
-    } else {
-        delta.retries = 1;
-    }
+    struct store_rollup delta;
+    if (!store__attempt_delta(a, new_status, &delta))
+        return ERR_OK;
     return pg__rollup_add(s, mode, endpoint_id, a->created_at_ms + a->latency_ms, &delta, d);
 }
 
