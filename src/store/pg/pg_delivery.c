@@ -21,15 +21,15 @@ static const char SQL_EP_LIVE[] =
     "SELECT policy FROM endpoints WHERE id = $1 AND mode = $2 AND deleted_at IS NULL";
 static const char SQL_IDEM_FIND[] = "SELECT id, payload_sha256 FROM messages "
                                     "WHERE endpoint_id = $1 AND idempotency_key = $2";
-static const char SQL_EVENT_INSERT[] =
-    "INSERT INTO events (content_type, payload, created_at) VALUES ($1, $2, $3) RETURNING id";
 
-/* A send's message with its status (a literal: the hot statement binds nothing more). */
+/* A send's event and its message with its status (a literal), in one statement: one
+ * round trip to the server, the committer's time per send. */
 #define MSG_INSERT(status)                                                                         \
-    "INSERT INTO messages (id, event_id, endpoint_id, mode, headers, idempotency_key, "            \
-    "payload_sha256, size_bytes, status, retention_hours, created_at, updated_at, "                \
-    "payload_expires_at, lease_owner) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, " status             \
-    ", $9, $10, $10, $11, " PG_NODE ")"
+    "WITH ev AS (INSERT INTO events (content_type, payload, created_at) VALUES ($2, $12, $10) "    \
+    "RETURNING id) INSERT INTO messages (id, event_id, endpoint_id, mode, headers, "               \
+    "idempotency_key, payload_sha256, size_bytes, status, retention_hours, created_at, "           \
+    "updated_at, payload_expires_at, lease_owner) SELECT $1, ev.id, $3, $4, $5, $6, $7, "          \
+    "$8, " status ", $9, $10, $10, $11, " PG_NODE " FROM ev"
 static const char SQL_MSG_INSERT[] = MSG_INSERT("0");
 static const char SQL_MSG_INSERT_DEDUPED[] = MSG_INSERT("5");
 
@@ -57,6 +57,22 @@ static const char SQL_MSG_RESULT[] =
     "delivered_at = CASE WHEN $2::bigint = 2 THEN $8::bigint ELSE delivered_at END, "
     "failed_at = CASE WHEN $2::bigint = 4 THEN $8::bigint ELSE failed_at END "
     "WHERE id = $1 AND sched_version = $9";
+/* The common attempt result (a message never rescheduled): its move and its attempt row
+ * in one statement; no row when the message was rescheduled or purged meanwhile. $1-$9
+ * as SQL_MSG_RESULT (sched_version 0), then the attempt's own columns. */
+static const char SQL_RESULT_FAST[] =
+    "WITH u AS (UPDATE messages SET status = $2::bigint, attempt_count = GREATEST(attempt_count, "
+    "$3::bigint), next_attempt_at = $4, last_error = $5, response_status = $6::bigint, "
+    "response_latency_ms = $7::bigint, updated_at = $8::bigint, lease_owner = " PG_NODE ", "
+    "delivered_at = CASE WHEN $2::bigint = 2 THEN $8::bigint ELSE delivered_at END, "
+    "failed_at = CASE WHEN $2::bigint = 4 THEN $8::bigint ELSE failed_at END "
+    "WHERE id = $1 AND sched_version = $9 RETURNING id) "
+    "INSERT INTO attempts (id, message_id, attempt_no, created_at, response_status, "
+    "latency_ms, error_text, response_body, response_body_truncated, response_headers, "
+    "request_headers, retry_type, retry_after_seconds, resolved_ip, conn_reused, dns_ms, "
+    "tcp_connect_ms, tls_handshake_ms, ttfb_ms, transfer_ms, replay_no) SELECT $10, u.id, "
+    "$3::bigint, $11, $6::bigint, $7::bigint, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, "
+    "$22, $23, $24, $25, 0 FROM u";
 static const char SQL_ATTEMPT_LIST[] =
     "SELECT id, message_id, attempt_no, created_at, response_status, latency_ms, error_text, "
     "response_body, response_body_truncated, response_headers, request_headers, retry_type, "
@@ -72,10 +88,24 @@ static const char SQL_DELIVERY_LOAD[] =
 /* ---- sends and messages ---- */
 
 /* ERR_NOTFOUND unless endpoint id of mode exists and is not deleted; *dedupe is its
- * deduplicate rule (NULL = none), on the heap. */
+ * deduplicate rule (NULL = none), borrowed from s->live_ep until the next call. Within
+ * a batch, an endpoint found once is not looked up again while no statement of the
+ * batch wrote the endpoints table (ep_gen): a batch of sends to one endpoint reads it
+ * once. Never across batches: another node may change it. */
 static enum err check_endpoint_live(struct pg_store *s, const char *id, const char *mode,
                                     struct dedupe_policy **dedupe, struct err_detail *d)
 {
+    const size_t slots = sizeof(s->live_ep) / sizeof(s->live_ep[0]);
+    size_t slot = 0;
+    for (size_t i = 0; i < slots; i++) {
+        if (s->live_ep[i].gen == s->ep_gen && !strcmp(s->live_ep[i].id, id) &&
+            !strcmp(s->live_ep[i].mode, mode)) {
+            *dedupe = s->live_ep[i].dedupe;
+            return ERR_OK;
+        }
+        if (s->live_ep[i].gen != s->ep_gen)
+            slot = i; /* a stale slot is free */
+    }
     *dedupe = NULL;
     struct pgq q;
     pgq_init(&q, s, SQL_EP_LIVE);
@@ -87,7 +117,17 @@ static enum err check_endpoint_live(struct pg_store *s, const char *id, const ch
     else if (e == ERR_OK)
         *dedupe = store__dedupe_policy_of(pgq_str(&q, 0));
     pgq_done(&q);
-    return e;
+    if (e != ERR_OK)
+        return e;
+    if (!s->in_batch) { /* nothing to keep it for: the caller's, freed by the next call */
+        slot = slots - 1;
+    }
+    store__dedupe_policy_free(s->live_ep[slot].dedupe);
+    snprintf(s->live_ep[slot].id, sizeof(s->live_ep[slot].id), "%s", id);
+    snprintf(s->live_ep[slot].mode, sizeof(s->live_ep[slot].mode), "%s", mode);
+    s->live_ep[slot].dedupe = *dedupe;
+    s->live_ep[slot].gen = s->in_batch ? s->ep_gen : 0;
+    return ERR_OK;
 }
 
 /* The idempotency key's earlier message, if any: *existed, or ERR_CONFLICT for a
@@ -119,19 +159,9 @@ static enum err insert_send(struct pg_store *s, const struct store_send *in, boo
                             bool duplicate, struct err_detail *d)
 {
     struct pgq q;
-    pgq_init(&q, s, SQL_EVENT_INSERT);
-    pgq_text(&q, 1, in->content_type);
-    pgq_blob(&q, 2, in->payload, in->payload_len);
-    pgq_int(&q, 3, in->now_ms);
-    enum err e = pgq_run(&q, d, "insert event");
-    int64_t event_id = e == ERR_OK && pgq_next(&q) ? pgq_i64(&q, 0) : 0;
-    pgq_done(&q);
-    if (e != ERR_OK)
-        return e;
-
     pgq_init(&q, s, duplicate ? SQL_MSG_INSERT_DEDUPED : SQL_MSG_INSERT);
     pgq_text(&q, 1, in->message_id);
-    pgq_int(&q, 2, event_id);
+    pgq_text(&q, 2, in->content_type);
     pgq_text(&q, 3, in->endpoint_id);
     pgq_text(&q, 4, in->mode);
     pgq_text(&q, 5, in->headers_json);
@@ -141,7 +171,8 @@ static enum err insert_send(struct pg_store *s, const struct store_send *in, boo
     pgq_opt_int(&q, 9, in->retention_hours, -1);
     pgq_int(&q, 10, in->now_ms);
     pgq_opt_int(&q, 11, in->payload_expires_at_ms, 0);
-    e = pgq_run(&q, d, "insert message");
+    pgq_blob(&q, 12, in->payload, in->payload_len);
+    enum err e = pgq_run(&q, d, "insert message");
     pgq_done(&q);
     return e;
 }
@@ -172,8 +203,7 @@ enum err pg_send_insert(struct store *st, const struct store_send *in, char exis
     struct store_rollup delta = {.total = 1};
     e = pg__rollup_add(s, in->mode, in->endpoint_id, in->now_ms, &delta, d);
 out:
-    store__dedupe_policy_free(rule);
-    return e;
+    return e; /* rule is s->live_ep's */
 }
 
 enum err pg_message_get(struct store *st, const char *mode, const char *id, struct store_message *m,
@@ -243,6 +273,45 @@ static enum err insert_attempt(struct pg_store *s, const struct store_attempt *a
     return e;
 }
 
+/* SQL_RESULT_FAST: *moved when the message was at sched_version 0 and is now moved,
+ * with the attempt row written. */
+static enum err record_fast(struct pg_store *s, const struct store_attempt *a,
+                            enum store_status new_status, int64_t next_attempt_at_ms, bool *moved,
+                            struct err_detail *d)
+{
+    struct pgq q;
+    pgq_init(&q, s, SQL_RESULT_FAST);
+    pgq_text(&q, 1, a->message_id);
+    pgq_int(&q, 2, (int64_t)new_status);
+    pgq_int(&q, 3, a->attempt_no);
+    pgq_opt_int(&q, 4, new_status == STATUS_PENDING_RETRY ? next_attempt_at_ms : 0, 0);
+    pgq_text(&q, 5, new_status == STATUS_SUCCEEDED ? NULL : a->error_text);
+    pgq_opt_int(&q, 6, a->response_status, 0);
+    pgq_int(&q, 7, a->latency_ms);
+    pgq_int(&q, 8, a->created_at_ms + a->latency_ms);
+    pgq_int(&q, 9, 0);
+    pgq_text(&q, 10, a->id);
+    pgq_int(&q, 11, a->created_at_ms);
+    pgq_text(&q, 12, a->error_text);
+    pgq_text(&q, 13, a->response_body);
+    pgq_int(&q, 14, a->response_body_truncated ? 1 : 0);
+    pgq_text(&q, 15, a->response_headers_json);
+    pgq_text(&q, 16, a->request_headers_json);
+    pgq_text(&q, 17, a->retry_type);
+    pgq_opt_int(&q, 18, a->retry_after_seconds, -1);
+    pgq_text(&q, 19, a->resolved_ip[0] ? a->resolved_ip : NULL);
+    pgq_int(&q, 20, a->conn_reused ? 1 : 0);
+    pgq_opt_int(&q, 21, a->dns_ms, -1);
+    pgq_opt_int(&q, 22, a->tcp_connect_ms, -1);
+    pgq_opt_int(&q, 23, a->tls_handshake_ms, -1);
+    pgq_opt_int(&q, 24, a->ttfb_ms, -1);
+    pgq_opt_int(&q, 25, a->transfer_ms, -1);
+    enum err e = pgq_run(&q, d, "record attempt");
+    *moved = e == ERR_OK && pgq_changes(&q) == 1;
+    pgq_done(&q);
+    return e;
+}
+
 /* Move the message to the attempt's outcome if it is still at sched_version;
  * *moved says whether it was. */
 static enum err move_message(struct pg_store *s, const struct store_attempt *a,
@@ -286,13 +355,10 @@ enum err pg_attempt_record(struct store *st, const struct store_attempt *a,
     if (sched_version == 0 && a->mode[0] && a->endpoint_id[0]) {
         /* The common case, without reading the message: never rescheduled, so
          * replay 0, and the caller knows its mode and endpoint. */
-        if ((e = move_message(s, a, new_status, next_attempt_at_ms, 0, &moved, d)) != ERR_OK)
+        if ((e = record_fast(s, a, new_status, next_attempt_at_ms, &moved, d)) != ERR_OK)
             return e;
-        if (moved) {
-            if ((e = insert_attempt(s, a, 0, d)) != ERR_OK)
-                return e;
+        if (moved)
             return count_outcome(s, a->mode, a->endpoint_id, a, new_status, d);
-        }
         /* rescheduled, deleted or purged meanwhile: as below */
     }
     /* One read of the message (FOR UPDATE: another node's reschedule waits for this

@@ -44,6 +44,15 @@ struct pg_store {
     bool tx_failed;       /* a statement failed outside a savepoint: the batch is lost */
     int64_t op_writes;    /* rows the current op inserted, updated or deleted */
     bool backlog_scanned; /* pg_backlog_endpoints ran once: later looks are for orphans */
+    /* Sends' endpoint checks, kept within one batch while no statement of this
+     * connection wrote the endpoints table (ep_gen moves on each such statement and
+     * each batch): pg_delivery.c. */
+    uint64_t ep_gen;
+    struct {
+        char id[ID_MAX], mode[8];
+        uint64_t gen;                 /* 0 = empty */
+        struct dedupe_policy *dedupe; /* owned; NULL = none */
+    } live_ep[8];
     /* The completion feed (feed.h): the current op's items, kept apart so a
      * rolled-back op drops them, and the batch's items, taken after COMMIT. */
     struct feed op_feed, batch_feed;

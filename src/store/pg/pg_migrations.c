@@ -140,6 +140,11 @@ static const char *const m2[] = {
     /* the claims of other nodes' work: unfinished messages by owner */
     "CREATE INDEX messages_lease ON messages (lease_owner, endpoint_id) "
     "  WHERE status <> 2 AND status <> 4 AND status <> 5 AND status <> 6 AND deleted_at IS NULL",
+    /* a page of an endpoint's backlog in its order (new messages, NULL, first), read
+     * off the index instead of sorting every unfinished message of the endpoint */
+    "DROP INDEX messages_backlog",
+    "CREATE INDEX messages_backlog ON messages (endpoint_id, next_attempt_at NULLS FIRST, id) "
+    "  WHERE status <> 2 AND status <> 4 AND status <> 5 AND status <> 6 AND deleted_at IS NULL",
     NULL,
 };
 

@@ -115,6 +115,13 @@ void pgq_blob(struct pgq *q, int i, const void *p, size_t n)
 }
 
 /* The name of sql's prepared statement on this connection, preparing it on first use. */
+/* Does sql write the endpoints table (and so end what pg_delivery.c keeps of them)? */
+static bool writes_endpoints(const char *sql)
+{
+    return strstr(sql, "UPDATE endpoints") || strstr(sql, "INSERT INTO endpoints") ||
+           strstr(sql, "DELETE FROM endpoints");
+}
+
 static const char *prepared(struct pg_store *s, const char *sql, struct err_detail *d,
                             const char *what, enum err *e)
 {
@@ -159,6 +166,8 @@ enum err pgq_run(struct pgq *q, struct err_detail *d, const char *what)
     q->nrows = 0;
     reconnect_if_lost(s);
     enum err e = ERR_OK;
+    if (writes_endpoints(q->sql))
+        s->ep_gen++;
     const char *name = prepared(s, q->sql, d, what, &e);
     if (e != ERR_OK)
         return e;
@@ -405,6 +414,7 @@ enum err pg_open(struct store **out, const char *conninfo, bool do_migrate, stru
     if (!s)
         abort();
     s->base.ops = &pg_store_ops;
+    s->ep_gen = 1;
     enum err e = ERR_OK;
     s->conninfo = strdup(conninfo);
     if (!s->conninfo)
@@ -441,6 +451,8 @@ void pg_close(struct store *st)
     if (!s)
         return;
     pg_node_stop(st);
+    for (size_t i = 0; i < sizeof(s->live_ep) / sizeof(s->live_ep[0]); i++)
+        store__dedupe_policy_free(s->live_ep[i].dedupe);
     PQfinish(s->conn);
     free(s->conninfo);
     feed_clear(&s->op_feed);
@@ -458,6 +470,7 @@ enum err pg_batch_begin(struct store *st, struct err_detail *d)
     reconnect_if_lost(s);
     enum err e = pg_exec(s, "BEGIN", d, "begin transaction");
     s->in_batch = e == ERR_OK;
+    s->ep_gen++; /* what a send checked holds for one batch at most */
     s->in_op = s->tx_failed = false;
     pg__rollups_reset(s, true);
     feed_clear(&s->op_feed);
@@ -482,6 +495,7 @@ enum err pg_batch_commit(struct store *st, struct err_detail *d)
 void pg_batch_rollback(struct store *st)
 {
     struct pg_store *s = pg_of(st);
+    s->ep_gen++; /* an endpoint written in the batch may be gone again */
     s->in_batch = s->in_op = s->tx_failed = false;
     pg__rollups_reset(s, true);
     feed_clear(&s->op_feed);
@@ -508,6 +522,7 @@ enum err pg_op_end(struct store *st, bool ok, struct err_detail *d)
     if (ok && (e = pg__rollups_op_end(s, true, d)) != ERR_OK)
         ok = false; /* its rollup could not be kept: undo the whole op */
     if (!ok) {
+        s->ep_gen++; /* an endpoint the op wrote may be gone again */
         pg__rollups_op_end(s, false, NULL);
         pg_exec(s, "ROLLBACK TO SAVEPOINT op", NULL, "roll back savepoint");
         feed_clear(&s->op_feed);
@@ -534,6 +549,7 @@ bool pg_op_end_unguarded(struct store *st, bool ok)
     s->in_op = false;
     pg__rollups_op_end(s, ok && !s->tx_failed, NULL);
     if (!ok || s->tx_failed) {
+        s->ep_gen++;
         feed_clear(&s->op_feed);
         /* A refused op that wrote nothing leaves the batch whole; anything else
          * (a write, or a failed statement, which aborts the transaction) needs the
