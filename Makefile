@@ -11,6 +11,7 @@
 #   make bench-faulty  bench/faulty.sh: a healthy endpoint's latency beside 9 faulty ones
 #   make bench-sign    bench/sign_schemes.c: CPU µs per signature for each signature scheme
 #   make bench-transform  bench/transform_cost.c: CPU per jq transformation (BENCHMARKS.md)
+#   make bench-cluster    bench/cluster.sh: SQLite vs PostgreSQL with 1-3 nodes, pgbench ceilings
 
 VERSION := 0.1.0
 PKGS := libmicrohttpd libcurl sqlite3 libpq jansson libcrypto
@@ -35,7 +36,7 @@ PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null) \
 	$(shell pkg-config --libs libjq 2>/dev/null || echo -ljq) -lm
 
-.PHONY: all deps run run-pg stop-pg test test-pg unit-pg integration-pg unit integration check-asan check-format format clean bench bench-deps bench-scale bench-backlog bench-faulty bench-spread bench-fanout bench-tenants bench-sign bench-transform fuzz
+.PHONY: all deps run run-pg stop-pg test test-pg unit-pg integration-pg unit integration check-asan check-format format clean bench bench-deps bench-scale bench-backlog bench-faulty bench-spread bench-fanout bench-tenants bench-sign bench-transform bench-cluster fuzz
 all: hookd
 
 # ---- dependencies ----------------------------------------------------------
@@ -167,6 +168,10 @@ bench-scale: deps bench-deps hookd node_modules/.stamp
 
 bench-backlog: bench-deps hookd
 	./bench/backlog.sh
+
+# hookd on SQLite, on PostgreSQL with 1, 2 and 3 nodes, and pgbench ceilings (BENCHMARKS.md)
+bench-cluster: bench-deps hookd
+	./bench/cluster.sh
 
 # CPU per send with the sends spread over 1 and 10,000 endpoints (BENCHMARKS.md)
 bench-spread: bench-deps hookd node_modules/.stamp
