@@ -736,7 +736,10 @@ static void record_attempt(struct worker *w, struct transfer *x, CURLcode result
     a->attempt.retry_after_seconds = -1;
     bool ok = request_finish(&x->req, result, &a->attempt);
     request_release(&x->req);
-    id_uuid7(a->attempt.id, clock_now_ms());
+    /* the id carries the attempt's start, as its timestamp does: lists ordered by id are
+     * newest first by start, even when a later attempt finished first */
+    id_uuid7(a->attempt.id,
+             a->attempt.created_at_ms > 0 ? a->attempt.created_at_ms : clock_now_ms());
     snprintf(a->attempt.message_id, sizeof(a->attempt.message_id), "%s", j->message_id);
     a->attempt.attempt_no = j->attempt_no;
     snprintf(a->attempt.mode, sizeof(a->attempt.mode), "%s", t->mode);
