@@ -1,0 +1,3 @@
+import { render } from 'preact';
+import '../shared/style.css';
+render(<main><p>hookd console</p></main>, document.getElementById('app'));
