@@ -60,7 +60,7 @@ export function Dashboard({ openEndpoint }) {
             <section class="card">
                 <div class="row between">
                     <h2>Delivery</h2>
-                    <label class="inline">Window<select value={win} onChange={(e) => setWin(e.target.value)}>
+                    <label class="inline">Window<select aria-label="Window" value={win} onChange={(e) => setWin(e.target.value)}>
                         {['1h', '24h', '7d', '30d'].map((w) => <option key={w}>{w}</option>)}
                     </select></label>
                 </div>

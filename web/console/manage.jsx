@@ -50,7 +50,7 @@ export function ApiKeys() {
             <h2>API keys</h2>
             <form class="grid" onSubmit={create} aria-label="Create an API key">
                 <label>Label<input {...bind('label')} /></label>
-                <label>Mode<select value={v.mode} onChange={(e) => setV({ ...v, mode: e.target.value })}><option>live</option><option>test</option></select></label>
+                <label>Mode<select aria-label="Mode" value={v.mode} onChange={(e) => setV({ ...v, mode: e.target.value })}><option>live</option><option>test</option></select></label>
                 <button class="primary" disabled={busy}>Create key</button>
             </form>
             <ErrorLine error={error} />

@@ -118,14 +118,14 @@ export function Messages({ apps, endpoints }) {
         <section class="card">
             <h2>Messages</h2>
             <form class="filters" onSubmit={search} aria-label="Search messages">
-                <label>Status<select value={f.status} onChange={set('status')}>
+                <label>Status<select aria-label="Status" value={f.status} onChange={set('status')}>
                     <option value="">any</option>{MESSAGE_STATUSES.map((s) => <option key={s}>{s}</option>)}
                 </select></label>
-                <label>Application<select value={f.app} onChange={set('app')}>
+                <label>Application<select aria-label="Application" value={f.app} onChange={set('app')}>
                     <option value="">any</option><option value="default">default (/v1 endpoints)</option>
                     {(apps || []).map((a) => <option key={a.id} value={a.id}>{a.name}</option>)}
                 </select></label>
-                <label>Endpoint<select value={f.endpoint} onChange={set('endpoint')}>
+                <label>Endpoint<select aria-label="Endpoint" value={f.endpoint} onChange={set('endpoint')}>
                     <option value="">any</option>{(endpoints || []).map((e) => <option key={e.id} value={e.id}>{e.url}</option>)}
                 </select></label>
                 <label>Event type<input value={f.eventType} onInput={set('eventType')} placeholder="order.created" /></label>

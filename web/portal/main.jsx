@@ -288,10 +288,10 @@ function Messages() {
         <section class="card">
             <h2>Message log</h2>
             <div class="filters">
-                <label>Status<select value={status} onChange={(e) => { setStatus(e.target.value); setOffset(0); }}>
+                <label>Status<select aria-label="Status" value={status} onChange={(e) => { setStatus(e.target.value); setOffset(0); }}>
                     {STATUSES.map((s) => <option value={s} key={s}>{s || 'any'}</option>)}
                 </select></label>
-                <label>Endpoint<select value={endpointId} onChange={(e) => { setEndpointId(e.target.value); setOffset(0); }}>
+                <label>Endpoint<select aria-label="Endpoint" value={endpointId} onChange={(e) => { setEndpointId(e.target.value); setOffset(0); }}>
                     <option value="">any</option>
                     {(eps.data || []).map((ep) => <option value={ep.id} key={ep.id}>{ep.url}</option>)}
                 </select></label>
