@@ -96,11 +96,11 @@ FUZZ_REPLAYS = $(FUZZ_TARGETS:%=build/$(1)/fuzz-replay/%)
 
 # ---- run and test ----------------------------------------------------------
 # DB=postgres://... (or a libpq key=value string) runs it on that PostgreSQL database.
-run: deps hookd
+run: deps hookd web
 	./hookd serve --allow-http --allow-private-networks $(if $(DB),--db '$(DB)')
 
 # A local PostgreSQL in ./hookd-pg (started again if it exists), then hookd on it.
-run-pg: deps hookd
+run-pg: deps hookd web
 	@url=$$(./scripts/pg-throwaway.sh start $(CURDIR)/hookd-pg on) && echo "PostgreSQL: $$url/postgres" && \
 		./hookd serve --allow-http --allow-private-networks --db "$$url/postgres"
 

@@ -7,6 +7,7 @@ import { chromium } from 'playwright-core';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const SHOTS = path.resolve(here, '../../build/screenshots');
+export const WEB_DIR = path.resolve(here, '../../build/web');
 export const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 export const DESKTOP = { width: 1280, height: 900 };
 export const PHONE = { width: 390, height: 844 };

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { setup } from '../integration/lib/hookd.mjs';
 import { hookbase, ok } from '../integration/lib/hookbase.mjs';
 import { httpRequest, scaled, waitFor } from '../integration/lib/util.mjs';
-import { launch, newPage, shot, PHONE } from './lib.mjs';
+import { launch, newPage, shot, PHONE, WEB_DIR } from './lib.mjs';
 
 const T = { timeout: scaled(90_000) };
 
@@ -40,6 +40,15 @@ test('portal page: files, content types, cache headers; JSON routes unchanged', 
     assert.equal((await get('/portal/application')).status, 401);
     assert.equal((await httpRequest({ port: h.port, method: 'POST', path: '/portal/', validate: false })).status, 401);
     assert.equal((await get('/portal/nope/index.html')).status, 401);
+
+    // --web-dir: another directory, or none built
+    const moved = await env.startHookd({ extraArgs: ['--web-dir', WEB_DIR] });
+    assert.equal((await httpRequest({ port: moved.port, path: '/console/', validate: false })).status, 200);
+    const bare = await env.startHookd({ extraArgs: ['--web-dir', '/nonexistent'] });
+    const nf = await httpRequest({ port: bare.port, path: '/portal/', validate: false });
+    assert.equal(nf.status, 404);
+    assert.match(nf.body.toString(), /not built/);
+    assert.equal((await httpRequest({ port: bare.port, path: '/healthz', validate: false })).status, 200);
 });
 
 test('portal page: magic link, endpoint and secret, subscribe, message log, replay', T, async (t) => {
