@@ -117,6 +117,8 @@ test('portal page: magic link, endpoint and secret, subscribe, message log, repl
     // open it and replay it: a new message of the same event
     await msgRow.first().getByRole('button', { name: /Open message/ }).click();
     await page.getByRole('dialog').getByTestId('attempts').filter({ hasText: /^1 of/ }).waitFor();
+    await page.getByRole('table', { name: 'Attempts' }).locator('tr[data-attempt="1"]').getByText('HTTP 200').waitFor();
+    await shot(page, 'portal-message-1280');
     await page.getByRole('button', { name: 'Replay' }).click();
     await page.getByText('Message replayed').waitFor();
     await page.getByRole('button', { name: 'Close' }).click();

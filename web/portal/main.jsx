@@ -235,9 +235,10 @@ const PAGE = 20;
 
 function MessageDetail({ id, onClose, onReplayed }) {
     const [st, reload] = useLoad(() => api('GET', `/portal/messages/${id}`).then((r) => r.data), [id]);
+    const [at, reloadAt] = useLoad(() => api('GET', `/portal/messages/${id}/attempts`).then((r) => r.data), [id]);
     const replay = async () => {
         const r = await act(() => api('POST', `/portal/messages/${id}/replay`), 'Message replayed');
-        if (r) { onReplayed(); reload(true); }
+        if (r) { onReplayed(); reload(true); reloadAt(true); }
     };
     const m = st.data;
     return (
@@ -260,6 +261,24 @@ function MessageDetail({ id, onClose, onReplayed }) {
                     {m.lastResponseBody && <><h3>Last response body</h3><pre>{m.lastResponseBody}</pre></>}
                     <div class="row end"><button type="button" class="primary" onClick={replay}>Replay</button></div>
                 </>
+            )}
+            <h3>Attempts</h3>
+            {at.loading && <Spinner />}
+            <ErrorLine error={at.error} />
+            {at.data && at.data.length === 0 && <p class="muted">No attempt yet.</p>}
+            {at.data && at.data.length > 0 && (
+                <div class="table-wrap"><table class="stack" aria-label="Attempts">
+                    <thead><tr><th>#</th><th>When</th><th>Response</th><th>Latency</th><th>Error / body</th></tr></thead>
+                    <tbody>{at.data.map((a) => (
+                        <tr key={a.id} data-attempt={a.attemptNumber}>
+                            <td>{a.attemptNumber}</td>
+                            <td>{fmtTime(a.attemptedAt)}</td>
+                            <td>{a.responseStatus ? <Badge kind={a.responseStatus < 300 ? 'ok' : 'bad'}>HTTP {a.responseStatus}</Badge> : '—'}</td>
+                            <td>{a.latencyMs ?? '—'} ms</td>
+                            <td>{a.error && <div class="error">{a.error}</div>}{a.responseBody && <pre>{a.responseBody}</pre>}</td>
+                        </tr>
+                    ))}</tbody>
+                </table></div>
             )}
         </Modal>
     );
