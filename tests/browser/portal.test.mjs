@@ -71,6 +71,10 @@ test('portal page: magic link, endpoint and secret, subscribe, message log, repl
 
     // create an endpoint: its secret is shown once
     await page.getByText('No endpoints yet').waitFor();
+    // an API error is shown to the person
+    await page.getByLabel('Endpoint URL').fill('ftp://example.com/hooks');
+    await page.getByRole('button', { name: 'Add endpoint' }).click();
+    await page.getByRole('alert').filter({ hasText: /^400: / }).waitFor();
     await page.getByLabel('Endpoint URL').fill(rcv.url('/hooks'));
     await page.getByLabel('Description').fill('orders to the ERP');
     await page.getByRole('button', { name: 'Add endpoint' }).click();
