@@ -136,8 +136,15 @@ test('portal page: magic link, endpoint and secret, subscribe, message log, repl
 
     // delete with confirmation (cancel first)
     await page.getByRole('button', { name: 'Endpoints' }).click();
+    // (by keyboard: focus starts on Delete, Tab wraps to Cancel inside the dialog)
     await row.getByRole('button', { name: 'Delete' }).click();
-    await page.getByRole('alertdialog').getByRole('button', { name: 'Cancel' }).click();
+    const confirm = page.getByRole('alertdialog');
+    await confirm.getByRole('button', { name: 'Delete' }).waitFor();
+    await page.waitForFunction(() => document.activeElement && document.activeElement.textContent === 'Delete');
+    await page.keyboard.press('Tab');
+    assert.equal(await page.evaluate(() => document.activeElement.textContent), 'Cancel');
+    await page.keyboard.press('Enter');
+    await confirm.waitFor({ state: 'detached' });
     await row.waitFor();
 
     // the phone-sized view

@@ -29,16 +29,18 @@ export function confirmAction(text, action = 'Confirm') { return askConfirm(text
 export function ConfirmHost() {
     const [q, setQ] = useState(null);
     const okRef = useRef();
+    const boxRef = useRef();
     useEffect(() => {
         askConfirm = (text, action) => new Promise((resolve) => setQ({ text, action, resolve }));
     }, []);
     useEffect(() => { if (q && okRef.current) okRef.current.focus(); }, [q]);
     const done = (v) => { q.resolve(v); setQ(null); };
     useEscape(() => done(false), !!q);
+    useTrap(boxRef, !!q);
     if (!q) return null;
     return (
         <div class="modal-back">
-            <div class="modal" role="alertdialog" aria-modal="true" aria-labelledby="confirm-text">
+            <div class="modal" ref={boxRef} role="alertdialog" aria-modal="true" aria-labelledby="confirm-text">
                 <p id="confirm-text">{q.text}</p>
                 <div class="row end">
                     <button type="button" onClick={() => done(false)}>Cancel</button>
@@ -87,6 +89,26 @@ function useEscape(fn, active = true) {
     }, [fn, active]);
 }
 
+const FOCUSABLE = 'button:not([disabled]), [href], input:not([disabled]), select:not([disabled]), textarea:not([disabled]), summary';
+
+/** Tab and Shift+Tab stay inside the element of ref while it is shown. */
+function useTrap(ref, active = true) {
+    useEffect(() => {
+        if (!active) return undefined;
+        const h = (e) => {
+            if (e.key !== 'Tab' || !ref.current) return;
+            const els = [...ref.current.querySelectorAll(FOCUSABLE)];
+            if (!els.length) return;
+            const first = els[0], last = els[els.length - 1];
+            const inside = ref.current.contains(document.activeElement);
+            if (e.shiftKey && (document.activeElement === first || !inside)) { e.preventDefault(); last.focus(); }
+            else if (!e.shiftKey && (document.activeElement === last || !inside)) { e.preventDefault(); first.focus(); }
+        };
+        document.addEventListener('keydown', h);
+        return () => document.removeEventListener('keydown', h);
+    }, [ref, active]);
+}
+
 export function Modal({ title, onClose, children }) {
     const ref = useRef();
     const back = useRef();
@@ -96,6 +118,7 @@ export function Modal({ title, onClose, children }) {
         return () => prev && prev.focus && prev.focus();
     }, []);
     useEscape(onClose);
+    useTrap(ref);
     return (
         <div class="modal-back" ref={back} onClick={(e) => e.target === back.current && onClose()}>
             <div class="modal wide" role="dialog" aria-modal="true" aria-label={title} tabIndex={-1} ref={ref}>
