@@ -193,15 +193,15 @@ function Endpoints() {
                 {st.data && st.data.length === 0 && <p class="muted">No endpoints yet: add one above.</p>}
                 {st.data && st.data.length > 0 && (
                     <div class="table-wrap"><table class="stack">
-                        <thead><tr><th>URL</th><th>Status</th><th class="wide-only">Messages</th><th class="wide-only">Delivered</th><th class="wide-only">Failed</th><th>Circuit</th><th>Actions</th></tr></thead>
+                        <thead><tr><th>URL</th><th>Status</th><th>Messages</th><th>Delivered</th><th>Failed</th><th>Circuit</th><th>Actions</th></tr></thead>
                         <tbody>
                             {st.data.map((ep) => (
                                 <tr key={ep.id} data-endpoint={ep.url}>
                                     <td class="url">{ep.url}{ep.description && <div class="muted">{ep.description}</div>}</td>
                                     <td><Badge kind={ep.isDisabled ? 'disabled' : 'enabled'}>{ep.isDisabled ? 'disabled' : 'enabled'}</Badge></td>
-                                    <td class="wide-only">{ep.totalMessages ?? 0}</td>
-                                    <td class="wide-only">{ep.totalSuccesses ?? 0}</td>
-                                    <td class="wide-only">{ep.totalFailures ?? 0}</td>
+                                    <td class="count" data-label="Messages">{ep.totalMessages ?? 0}</td>
+                                    <td class="count" data-label="Delivered">{ep.totalSuccesses ?? 0}</td>
+                                    <td class="count" data-label="Failed">{ep.totalFailures ?? 0}</td>
                                     <td><Badge kind={ep.circuitState}>{ep.circuitState}</Badge></td>
                                     <td><div class="row">
                                         <button type="button" onClick={() => setSubsFor(ep)}>Event types</button>
