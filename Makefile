@@ -2,8 +2,10 @@
 #   make            build ./hookd
 #   make run        install what is missing, build, start hookd on ./hookd-data (DB=... for PostgreSQL)
 #   make run-pg     the same on a local PostgreSQL in ./hookd-pg (make stop-pg removes it)
-#   make test       install, build, run every test (format, unit, integration, the same on
-#                   PostgreSQL, ASan+UBSan)
+#   make web        build the portal and console pages (web/, Vite) into build/web/
+#   make browser    browser tests of those pages (tests/browser, Debian's chromium)
+#   make test       install, build, run every test (format, unit, integration, browser, the
+#                   same on PostgreSQL, ASan+UBSan)
 #   make check-asan unit + integration tests under AddressSanitizer/UBSan
 #   make test-pg    store unit tests + integration tests on a throwaway PostgreSQL
 #   make bench      run bench/run.sh (see BENCHMARKS.md): throughput and CPU per message
@@ -36,17 +38,26 @@ PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null) \
 	$(shell pkg-config --libs libjq 2>/dev/null || echo -ljq) -lm
 
-.PHONY: all deps run run-pg stop-pg test test-pg unit-pg integration-pg unit integration check-asan check-format format clean bench bench-deps bench-scale bench-backlog bench-faulty bench-spread bench-fanout bench-tenants bench-sign bench-transform bench-cluster fuzz
-all: hookd
+.PHONY: all web browser deps run run-pg stop-pg test test-pg unit-pg integration-pg unit integration check-asan check-format format clean bench bench-deps bench-scale bench-backlog bench-faulty bench-spread bench-fanout bench-tenants bench-sign bench-transform bench-cluster fuzz
+all: hookd web
 
 # ---- dependencies ----------------------------------------------------------
 APT_PKGS := build-essential pkg-config libmicrohttpd-dev libcurl4-openssl-dev libsqlite3-dev \
-	libjansson-dev libssl-dev libcmocka-dev libjq-dev libpq-dev postgresql clang-format nodejs npm curl
+	libjansson-dev libssl-dev libcmocka-dev libjq-dev libpq-dev postgresql clang-format nodejs npm curl chromium
 deps:
 	@./scripts/install-deps.sh $(APT_PKGS)
 
 node_modules/.stamp: package.json package-lock.json
 	npm ci --no-audit --no-fund
+	@touch $@
+
+# ---- the web pages (docs/web.md) --------------------------------------------
+# One Vite build per page into build/web/<page>/, served by hookd under /<page>/.
+WEB_SRCS := $(shell find web -type f 2>/dev/null)
+web: build/web/.stamp
+build/web/.stamp: $(WEB_SRCS) node_modules/.stamp
+	PAGE=portal node_modules/.bin/vite build --config web/vite.config.mjs
+	PAGE=console node_modules/.bin/vite build --config web/vite.config.mjs
 	@touch $@
 
 # ---- builds ----------------------------------------------------------------
@@ -86,11 +97,11 @@ FUZZ_REPLAYS = $(FUZZ_TARGETS:%=build/$(1)/fuzz-replay/%)
 
 # ---- run and test ----------------------------------------------------------
 # DB=postgres://... (or a libpq key=value string) runs it on that PostgreSQL database.
-run: deps hookd
+run: deps hookd web
 	./hookd serve --allow-http --allow-private-networks $(if $(DB),--db '$(DB)')
 
 # A local PostgreSQL in ./hookd-pg (started again if it exists), then hookd on it.
-run-pg: deps hookd
+run-pg: deps hookd web
 	@url=$$(./scripts/pg-throwaway.sh start $(CURDIR)/hookd-pg on) && echo "PostgreSQL: $$url/postgres" && \
 		./hookd serve --allow-http --allow-private-networks --db "$$url/postgres"
 
@@ -100,6 +111,7 @@ stop-pg:
 test: deps node_modules/.stamp
 	$(MAKE) check-format
 	$(MAKE) unit integration
+	$(MAKE) browser
 	$(MAKE) test-pg
 	$(MAKE) check-asan
 
@@ -124,6 +136,11 @@ unit: $(call UNIT_BINS,release) $(call FUZZ_REPLAYS,release)
 
 integration: hookd node_modules/.stamp
 	HOOKD_BIN=$(CURDIR)/hookd node --test --test-concurrency=2 tests/integration/
+
+# Playwright (playwright-core) drives Debian's chromium; screenshots go to build/screenshots/.
+browser: hookd web node_modules/.stamp
+	@./scripts/install-deps.sh chromium
+	HOOKD_BIN=$(CURDIR)/hookd node --test --test-concurrency=1 tests/browser/
 
 check-asan: build/asan/hookd $(call UNIT_BINS,asan) $(call FUZZ_REPLAYS,asan) node_modules/.stamp
 	@set -e; for t in $(call UNIT_BINS,asan); do echo "== $$t (asan)"; $$t; done

@@ -77,6 +77,8 @@ static const struct param params[] = {
      "how often expired payloads and old history are purged"},
     {"portal-origins", P_STRING, "*", OFF(portal_origins), SZ(portal_origins), 0, 0,
      "origins browsers may call /api/v1 from (CORS): * or a comma list"},
+    {"web-dir", P_STRING, "", OFF(web_dir), SZ(web_dir), 0, 0,
+     "directory of the built portal and console pages (empty: build/web beside the binary)"},
     {"header-prefix", P_STRING, "X-Webhook-", OFF(header_prefix), SZ(header_prefix), 0, 0,
      "prefix of hookd's own delivery headers (Id, Timestamp, Signature); endpoints may override"},
     {"user-agent", P_STRING, "hookd/" HOOKD_VERSION, OFF(user_agent), SZ(user_agent), 0, 0,

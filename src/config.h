@@ -44,6 +44,7 @@ struct config {
     int64_t history_retention_ms;   /* messages and attempts are deleted after this */
     int64_t janitor_interval_ms;    /* how often retention runs */
     char portal_origins[1024];      /* CORS: "*" or a comma list of origins */
+    char web_dir[1024];             /* built pages (static.c); "" = build/web beside the binary */
     char header_prefix[40];         /* of X-Webhook-Id/-Timestamp/-Signature (POLICIES §4) */
     char user_agent[128];
     int circuit_failures;        /* failed attempts in a row that open a circuit; 0 = off */

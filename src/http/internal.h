@@ -163,6 +163,13 @@ void http__respond_raw(struct http_request *r, unsigned status, const char *body
 void http__respond_take(struct http_request *r, unsigned status, char *body_take, size_t len,
                         const struct http_header *headers, size_t nheaders);
 
+/* ---- the built pages (static.c) ---- */
+/* GET or HEAD of /portal/ or /console/ (also without the slash, index.html)
+ * or of a file under their assets/: the page files, never the JSON routes. */
+bool http__static_owns(const struct http_request *r);
+/* Answer such a request from the web directory (--web-dir). */
+void http__static(struct http_request *r);
+
 /* ---- responses (respond.c) ---- */
 /* Respond with the JSON document root as is (steals it), with the standard headers
  * (X-Request-Id, rate limit, Retry-After); for envelopes with extra top-level fields.

@@ -1,7 +1,8 @@
 /*
  * router - hands each request to its surface by path prefix: /healthz and
  * /metrics (ops.c), /v1 (surface/hookbridge), /api/v1 (surface/svix), /api/...
- * (surface/hookbase), /portal/... (surface/portal), and
+ * (surface/hookbase), /portal/... (surface/portal), the built pages of
+ * /portal/ and /console/ (static.c), and
  * path matching for the surfaces' route tables. Request bytes reach messages
  * only through http__respond_error, which makes them valid UTF-8.
  * SPDX-License-Identifier: MIT
@@ -99,6 +100,10 @@ void http__route(struct http_request *r)
     }
     if (r->nseg >= 2 && !strcmp(r->seg[0], "api") && !strcmp(r->seg[1], "v1")) {
         svix_route(r);
+        return;
+    }
+    if (http__static_owns(r)) { /* /portal/, /console/ and their assets */
+        http__static(r);
         return;
     }
     if (r->nseg >= 1 && !strcmp(r->seg[0], "portal")) {

@@ -219,8 +219,12 @@ test('hookbase portal: one application only, endpoints, subscriptions, event typ
     const one = ok(await p('GET', `/portal/messages/${failed.data[0].id}`));
     assert.equal(one.status, 'exhausted');
     assert.equal(one.attempts, 2);
+    const oneAttempts = ok(await p('GET', `/portal/messages/${one.id}/attempts`));
+    assert.deepEqual(oneAttempts, ok(await api('GET', `/api/outbound-messages/${one.id}/attempts`)));
+    assert.deepEqual(oneAttempts.map((a) => a.attemptNumber), [1, 2]);
     const bMsg = (await api('GET', `/api/outbound-messages?endpointId=${bEp.id}`)).json.data[0];
     fails(await p('GET', `/portal/messages/${bMsg.id}`), 404);
+    fails(await p('GET', `/portal/messages/${bMsg.id}/attempts`), 404);
     fails(await p('POST', `/portal/messages/${bMsg.id}/replay`), 404);
 
     // bodiless POSTs (no body, no Content-Type): replay, replay-failed, rotate-secret, verify

@@ -45,6 +45,7 @@ static const struct http_route routes[] = {
     {"DELETE", "subscriptions/:id", hookbase__subscription_delete},
     {"GET", "messages", hookbase__outbound_list},
     {"GET", "messages/:id", hookbase__outbound_get},
+    {"GET", "messages/:id/attempts", hookbase__outbound_attempts},
     {"POST", "messages/:id/replay", hookbase__outbound_replay},
 };
 
