@@ -26,6 +26,7 @@ test('checklist 40: retention_hours 0 -> payload purged after delivery -> replay
     await waitForPurged(h, 1);
 
     expectError(await h.api('POST', `/v1/messages/${id}/replay`), 410, 'RETENTION_EXPIRED');
+    expectError(await h.api('GET', `/v1/messages/${id}/payload`), 410, 'PAYLOAD_UNAVAILABLE');
     const replayAll = expectOk(await h.api('POST', `/v1/messages/replay-all?status=succeeded&endpoint_id=${ep.id}`));
     assert.equal(replayAll.data.replayed, 0);
     assert.equal(replayAll.data.failed, 1);
@@ -40,6 +41,13 @@ test('checklist 40: retention_hours 0 -> payload purged after delivery -> replay
     assert.equal(m.size_bytes, delivered.size_bytes);
     assert.equal(m.payload_sha256, delivered.payload_sha256);
     assert.equal((await h.attempts(id)).data.length, 1);
+
+    // GET /v1/messages/{id}/payload (hookd's addition for the console): what was sent
+    const { message_id: kept } = await h.send({ endpoint_id: ep.id, payload: { keep: ['me', 1] } });
+    const got = expectOk(await h.api('GET', `/v1/messages/${kept}/payload`)).data;
+    assert.deepEqual(got, { content_type: 'application/json', size_bytes: got.size_bytes, payload: { keep: ['me', 1] } });
+    assert.ok(got.size_bytes > 0);
+    expectError(await h.api('GET', '/v1/messages/0190a0a0-0000-7000-8000-000000000000/payload'), 404, 'MESSAGE_NOT_FOUND');
 });
 
 test('server default retention (--retention 0) purges; retention_hours on send overrides it', T, async (t) => {

@@ -36,6 +36,7 @@ void hookbridge__keys_create(struct http_request *r);
 void hookbridge__keys_delete(struct http_request *r);
 /* messages.c: reads */
 void hookbridge__messages_get(struct http_request *r);
+void hookbridge__messages_payload(struct http_request *r);
 void hookbridge__messages_attempts(struct http_request *r);
 json_t *hookbridge__render_message(const struct store_message *m); /* the Message of API.md §3.2 */
 /* message_ops.c: replay, retry-now, cancel, deletes */

@@ -68,6 +68,48 @@ void hookbridge__messages_get(struct http_request *r)
     store_message_release(&m);
 }
 
+/* GET /v1/messages/{id}/payload (hookd's addition, docs/api.md): what was sent, for the
+ * console. {content_type, size_bytes, payload} where payload is the JSON value when the
+ * bytes are JSON, else payload_text holds them (UTF-8 made valid). 410
+ * PAYLOAD_UNAVAILABLE once retention removed it. */
+void hookbridge__messages_payload(struct http_request *r)
+{
+    const char *id = r->param[0];
+    struct store_message m;
+    struct store_delivery dl = {0};
+    struct err_detail d = {0};
+    struct store *s = http__store_acquire(r->server);
+    enum err e = s ? store_message_get(s, r->key.mode, id, &m, &d) : ERR_IO;
+    int64_t size = 0;
+    if (e == ERR_OK) {
+        size = m.size_bytes;
+        store_message_release(&m);
+        e = store_delivery_load(s, id, &dl, &d);
+    }
+    http__store_release(r->server, s);
+    /* a purged payload reads as none, or as no bytes of a message that had some */
+    if (e == ERR_OK && (!dl.payload || (dl.payload_len == 0 && size > 0))) {
+        store_delivery_release(&dl);
+        http__respond_error(r, MHD_HTTP_GONE, "PAYLOAD_UNAVAILABLE",
+                            "the payload of message '%s' is no longer kept (retention)", id);
+        return;
+    }
+    if (e != ERR_OK) {
+        store_delivery_release(&dl);
+        http__respond_err(r, e, &d);
+        return;
+    }
+    json_t *out = json_pack("{s:s, s:I}", "content_type", dl.content_type ? dl.content_type : "",
+                            "size_bytes", (json_int_t)dl.payload_len);
+    json_t *v = json_loadb(dl.payload, dl.payload_len, JSON_DECODE_ANY, NULL);
+    if (v)
+        json_object_set_new(out, "payload", v);
+    else
+        json_object_set_new(out, "payload_text", http__json_text(dl.payload));
+    store_delivery_release(&dl);
+    http__respond_data(r, MHD_HTTP_OK, out, NULL);
+}
+
 static json_t *render_attempt(const struct store_attempt *a)
 {
     json_t *o = json_pack("{s:s, s:i, s:o, s:b, s:b}", "id", a->id, "attempt_no", a->attempt_no,

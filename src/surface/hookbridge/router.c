@@ -36,6 +36,7 @@ static const struct http_route routes[] = {
     {"GET", "messages/:id", hookbridge__messages_get},
     {"DELETE", "messages/:id", hookbridge__messages_delete},
     {"GET", "messages/:id/attempts", hookbridge__messages_attempts},
+    {"GET", "messages/:id/payload", hookbridge__messages_payload},
     {"POST", "messages/:id/replay", hookbridge__messages_replay},
     {"POST", "messages/:id/retry-now", hookbridge__messages_retry_now},
     {"POST", "messages/:id/cancel", hookbridge__messages_cancel},
