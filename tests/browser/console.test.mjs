@@ -40,9 +40,23 @@ test('console page: login, endpoint, publish, message and attempts, DLQ replay, 
     await row.waitFor();
     await page.getByRole('button', { name: 'Done' }).click();
 
-    // the endpoint's details: policies read-only
+    // the endpoint's details and policies: a bad value is refused with the API's error
+    // and changes nothing; a good one is saved
     await row.getByRole('button', { name: 'Details' }).click();
     await page.getByTestId('endpoint-json').filter({ hasText: '"signature_scheme"' }).waitFor();
+    const policy = page.getByTestId('policy-json');
+    await policy.fill('{"delay_ms": -5}');
+    await page.getByRole('button', { name: 'Save policies' }).click();
+    await page.getByTestId('policy-error').filter({ hasText: 'delay_ms' }).waitFor();
+    await policy.fill('{"delay_ms": 1500, "fifo": true}');
+    await page.getByRole('button', { name: 'Save policies' }).click();
+    await page.getByTestId('endpoint-json').filter({ hasText: '"delay_ms": 1500' }).waitFor();
+    const saved = (await h.api('GET', '/v1/endpoints')).json.data.find((e) => e.url === rcv.url('/console'));
+    assert.equal(saved.delay_ms, 1500);
+    assert.equal(saved.fifo, true);
+    await policy.fill('{"delay_ms": null, "fifo": false}'); // back to the defaults the test relies on
+    await page.getByRole('button', { name: 'Save policies' }).click();
+    await page.getByTestId('endpoint-json').filter({ hasNotText: '"delay_ms": 1500' }).waitFor();
     await shot(page, 'console-endpoint-1280');
     await page.getByRole('button', { name: 'Close' }).click();
 
@@ -68,6 +82,8 @@ test('console page: login, endpoint, publish, message and attempts, DLQ replay, 
     assert.equal(await attempts.locator('tr[data-attempt]').count(), 2);
     await attempts.getByText('HTTP 500').first().waitFor();
     await page.getByRole('dialog').getByText('failed_permanent').waitFor();
+    // the payload of a /v1 send, as sent
+    await page.getByTestId('payload').filter({ hasText: '"invoice": "in_42"' }).waitFor();
     await shot(page, 'console-message-attempts-1280');
     await page.getByRole('button', { name: 'Close' }).click();
 

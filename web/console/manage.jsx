@@ -195,6 +195,38 @@ export function EventTypes() {
     );
 }
 
+// The policy members of an endpoint (docs/policies/) the console edits; auth is shown as
+// a hint only, so it is set by adding it here, never prefilled.
+const POLICY_KEYS = ['retry', 'delay_ms', 'deduplicate', 'rate_limit', 'max_concurrency', 'fifo',
+    'http_method', 'transformation', 'signature_scheme', 'header_prefix', 'svix_headers',
+    'url_locked_while_active', 'rate_limit_rps', 'burst'];
+const policyOf = (e) => Object.fromEntries(POLICY_KEYS.filter((k) => e[k] !== undefined && e[k] !== null).map((k) => [k, e[k]]));
+
+function PolicyEditor({ e, id, done }) {
+    const [text, setText] = useState(() => JSON.stringify(policyOf(e), null, 2));
+    const [error, setError] = useState(null);
+    const save = async (ev) => {
+        ev.preventDefault();
+        let body;
+        try { body = JSON.parse(text); } catch { setError('The policies are not JSON'); return; }
+        if (!body || typeof body !== 'object' || Array.isArray(body)) { setError('The policies must be a JSON object'); return; }
+        setError(null);
+        try {
+            await api('PATCH', `/v1/endpoints/${id}`, body);
+            toast('Policies saved');
+            done();
+        } catch (err) { setError(err.message); }
+    };
+    return (
+        <form class="grid" onSubmit={save} aria-label="Edit policies">
+            <label>Policies (JSON: the members of docs/policies; null removes one)
+                <textarea rows="8" data-testid="policy-json" value={text} onInput={(ev) => setText(ev.target.value)} /></label>
+            {error && <p class="error" role="alert" data-testid="policy-error">{error}</p>}
+            <button class="primary">Save policies</button>
+        </form>
+    );
+}
+
 export function EndpointDetail({ id, onClose, onChanged }) {
     const [st, reload] = useLoad(() => api('GET', `/v1/endpoints/${id}`).then((r) => r.data), [id]);
     const [payload, setPayload] = useState('{"hello": "world"}');
@@ -227,7 +259,9 @@ export function EndpointDetail({ id, onClose, onChanged }) {
                         <button class="primary">Send message</button>
                     </form>
                     {sent && <p>Queued message <code data-testid="sent-id">{sent}</code></p>}
-                    <h3>Settings and policies (read-only)</h3>
+                    <h3>Policies</h3>
+                    <PolicyEditor key={e.updated_at} e={e} id={id} done={done} />
+                    <h3>Settings</h3>
                     <pre data-testid="endpoint-json">{pretty(e)}</pre>
                 </>
             )}

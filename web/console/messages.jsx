@@ -10,12 +10,15 @@ import { api, useLoad, Badge, MESSAGE_STATUSES, statusKind } from './common.jsx'
 // /v1 status -> Hookbase outbound status (for the event-type search)
 const HB_STATUS = { queued: 'pending', delivering: 'pending', pending_retry: 'pending', succeeded: 'success', deduplicated: 'success', failed_permanent: 'failed' };
 
+// What was sent (GET /v1/messages/{id}/payload: JSON, or text when it is not JSON;
+// 410 once retention removed it), and the event type of a published message.
 async function payloadOf(id) {
-    const om = (await api('GET', `/api/outbound-messages/${id}`)).data;
-    if (!om.messageId) return { eventType: null, payload: null };
-    const ep = (await api('GET', `/api/webhook-endpoints/${om.endpointId}`)).data;
-    const msg = await api('GET', `/api/v1/app/${encodeURIComponent(ep.applicationId)}/msg/${encodeURIComponent(om.messageId)}`);
-    return { eventType: om.eventType, payload: msg.payload, eventId: om.messageId };
+    const p = (await api('GET', `/v1/messages/${id}/payload`)).data;
+    const om = await api('GET', `/api/outbound-messages/${id}`).then((r) => r.data).catch(() => ({}));
+    return {
+        eventType: om.eventType || null, eventId: om.messageId || null,
+        payload: p.payload !== undefined ? p.payload : p.payload_text, contentType: p.content_type,
+    };
 }
 
 export function MessageDetail({ id, onClose, onChanged }) {
@@ -54,7 +57,7 @@ export function MessageDetail({ id, onClose, onChanged }) {
                     <h3>Payload</h3>
                     {pl.loading ? <Spinner /> : pl.data && pl.data.payload != null
                         ? <pre data-testid="payload">{pretty(pl.data.payload)}</pre>
-                        : <p class="muted">Not readable through the API (a message sent with /v1/webhooks/send, or its payload is past retention).</p>}
+                        : <p class="muted">No longer kept: its payload retention has ended.</p>}
                 </>
             )}
             <h3>Attempts</h3>
