@@ -190,6 +190,9 @@ void http__respond_err(struct http_request *r, enum err e, const struct err_deta
 /* A JSON string of text that may not be UTF-8 (receiver bytes, request bytes):
  * invalid bytes become U+FFFD; NULL gives JSON null. Never NULL. */
 json_t *http__json_text(const char *s);
+/* A domain field name (snake_case) as the camelCase of the Svix and Hookbase wires,
+ * into buf (len bytes); returns buf. */
+const char *http__camel_case(const char *field, char *buf, size_t len);
 /* RFC 3339 string value, or JSON null when unix_ms == 0. */
 json_t *http__time(int64_t unix_ms);
 

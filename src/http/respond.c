@@ -173,3 +173,18 @@ json_t *http__json_text(const char *s)
     free(buf);
     return j ? j : json_null();
 }
+
+const char *http__camel_case(const char *field, char *buf, size_t len)
+{
+    size_t o = 0;
+    for (const char *p = field; *p && o + 1 < len; p++) {
+        if (*p == '_' && p[1]) {
+            p++;
+            buf[o++] = (char)(*p >= 'a' && *p <= 'z' ? *p - 'a' + 'A' : *p);
+        } else {
+            buf[o++] = *p;
+        }
+    }
+    buf[o] = '\0';
+    return buf;
+}

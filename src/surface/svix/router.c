@@ -69,17 +69,7 @@ static const char *wire_field(const char *field, char *buf, size_t len)
     for (size_t i = 0; i < sizeof(special) / sizeof(special[0]); i++)
         if (!strcmp(field, special[i].domain))
             return special[i].wire;
-    size_t o = 0; /* snake_case to camelCase */
-    for (const char *p = field; *p && o + 1 < len; p++) {
-        if (*p == '_' && p[1]) {
-            p++;
-            buf[o++] = (char)(*p >= 'a' && *p <= 'z' ? *p - 'a' + 'A' : *p);
-        } else {
-            buf[o++] = *p;
-        }
-    }
-    buf[o] = '\0';
-    return buf;
+    return http__camel_case(field, buf, len);
 }
 
 /* A query parameter as r->error_field: "query:<name>" (names stay as sent). */
