@@ -63,6 +63,7 @@ struct pg_store {
     struct {
         const char *sql; /* the statement's text, by address */
         char name[16];
+        bool writes_endpoints; /* it writes the endpoints table (pg_delivery.c's live_ep) */
     } stmts[PG_STMT_CACHE];
     int nstmts;
 };

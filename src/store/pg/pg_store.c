@@ -114,7 +114,6 @@ void pgq_blob(struct pgq *q, int i, const void *p, size_t n)
     bind(q, i, p ? (const char *)p : "", (int)n, 1);
 }
 
-/* The name of sql's prepared statement on this connection, preparing it on first use. */
 /* Does sql write the endpoints table (and so end what pg_delivery.c keeps of them)? */
 static bool writes_endpoints(const char *sql)
 {
@@ -122,12 +121,17 @@ static bool writes_endpoints(const char *sql)
            strstr(sql, "DELETE FROM endpoints");
 }
 
+/* The name of sql's prepared statement on this connection, preparing it on first use
+ * (NULL: run it unprepared); *writes_ep is writes_endpoints(sql), worked out once. */
 static const char *prepared(struct pg_store *s, const char *sql, struct err_detail *d,
-                            const char *what, enum err *e)
+                            const char *what, enum err *e, bool *writes_ep)
 {
     for (int i = 0; i < s->nstmts; i++)
-        if (s->stmts[i].sql == sql)
+        if (s->stmts[i].sql == sql) {
+            *writes_ep = s->stmts[i].writes_endpoints;
             return s->stmts[i].name;
+        }
+    *writes_ep = writes_endpoints(sql);
     if (s->nstmts == PG_STMT_CACHE)
         return NULL; /* run unprepared */
     char name[16];
@@ -141,6 +145,7 @@ static const char *prepared(struct pg_store *s, const char *sql, struct err_deta
     }
     PQclear(r);
     s->stmts[s->nstmts].sql = sql;
+    s->stmts[s->nstmts].writes_endpoints = *writes_ep;
     snprintf(s->stmts[s->nstmts].name, sizeof(s->stmts[0].name), "%s", name);
     return s->stmts[s->nstmts++].name;
 }
@@ -166,9 +171,10 @@ enum err pgq_run(struct pgq *q, struct err_detail *d, const char *what)
     q->nrows = 0;
     reconnect_if_lost(s);
     enum err e = ERR_OK;
-    if (writes_endpoints(q->sql))
+    bool writes_ep = false;
+    const char *name = prepared(s, q->sql, d, what, &e, &writes_ep);
+    if (writes_ep) /* even when it fails: what a send kept may no longer hold */
         s->ep_gen++;
-    const char *name = prepared(s, q->sql, d, what, &e);
     if (e != ERR_OK)
         return e;
     q->res = name ? PQexecPrepared(s->conn, name, q->n, q->vals, q->lens, q->fmts, 0)
